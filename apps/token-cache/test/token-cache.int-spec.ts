@@ -1,0 +1,79 @@
+import type { INestApplication } from '@nestjs/common';
+import { OpenEcmError } from '@openecm/contracts';
+import type { Bus } from '@openecm/messaging';
+import { REDIS_URL, clearNamespaceKeys, startTestApp, testBus, testKey } from '@openecm/testing';
+import { Redis } from 'ioredis';
+
+const ns = process.env['OPENECM_NAMESPACE'] as string;
+process.env['TOKEN_CACHE_KEYS'] = `k1:${testKey()}`;
+process.env['REDIS_URL'] = REDIS_URL;
+
+describe('token-cache over NATS and Redis', () => {
+  let app: INestApplication;
+  let bus: Bus;
+  const redis = new Redis(REDIS_URL);
+
+  beforeAll(async () => {
+    const { AppModule } = await import('../src/app.module');
+    ({ app } = await startTestApp('token-cache', AppModule));
+    bus = testBus();
+  });
+
+  afterAll(async () => {
+    await bus.onApplicationShutdown();
+    await app.close();
+    await clearNamespaceKeys();
+    redis.disconnect();
+  });
+
+  const keys = () => redis.keys(`${ns}:openecm:token-cache:*`);
+
+  it('stores a session per vault and user, sealed: neither the value nor the user name is in Redis', async () => {
+    await bus.request('token.cache.put.v1', { vault: 'ps', user: 'CORP\\alice', value: 'ASP.NET_SessionId=abc123', ttlSeconds: 60 });
+    const got = await bus.request('token.cache.get.v1', { vault: 'ps', user: 'corp\\ALICE' });
+    expect(got.value).toBe('ASP.NET_SessionId=abc123');
+    const stored = await keys();
+    expect(stored).toHaveLength(1);
+    const raw = await redis.get(stored[0] as string);
+    expect(raw).not.toContain('abc123');
+    expect(stored[0]).not.toMatch(/alice/i);
+    expect(await redis.ttl(stored[0] as string)).toBeGreaterThan(50);
+    expect((await bus.request('token.cache.get.v1', { vault: 'other', user: 'corp\\alice' })).value).toBeNull();
+  });
+
+  it('treats a tampered entry, or one copied onto another user, as a miss', async () => {
+    await bus.request('token.cache.delete.v1', {});
+    await bus.request('token.cache.put.v1', { vault: 'ps', user: 'bob', value: 'cookie-b', ttlSeconds: 60 });
+    const [bobKey] = await keys();
+    await bus.request('token.cache.put.v1', { vault: 'ps', user: 'carol', value: 'cookie-c', ttlSeconds: 60 });
+    const carolKey = (await keys()).find((k) => k !== bobKey) as string;
+    await redis.set(carolKey, (await redis.get(bobKey as string)) as string);
+    expect((await bus.request('token.cache.get.v1', { vault: 'ps', user: 'carol' })).value).toBeNull();
+    const sealed = (await redis.get(bobKey as string)) as string;
+    await redis.set(bobKey as string, `${sealed.slice(0, -2)}${sealed.endsWith('A') ? 'B' : 'A'}A`);
+    expect((await bus.request('token.cache.get.v1', { vault: 'ps', user: 'bob' })).value).toBeNull();
+  });
+
+  it('slides the expiry on use and clears by user, by vault or all', async () => {
+    await bus.request('token.cache.delete.v1', {});
+    await bus.request('token.cache.put.v1', { vault: 'ps', user: 'u1', value: 'a', ttlSeconds: 5 });
+    await bus.request('token.cache.put.v1', { vault: 'ps', user: 'u2', value: 'b', ttlSeconds: 5 });
+    await bus.request('token.cache.put.v1', { vault: 'ss', user: 'u1', value: 'c', ttlSeconds: 5 });
+    await bus.request('token.cache.get.v1', { vault: 'ps', user: 'u1', slideTtlSeconds: 300 });
+    const ttls = await Promise.all((await keys()).map((k) => redis.ttl(k)));
+    expect(Math.max(...ttls)).toBeGreaterThan(100);
+    expect((await bus.request('token.cache.delete.v1', { user: 'u1' })).deleted).toBe(2);
+    expect((await bus.request('token.cache.get.v1', { vault: 'ps', user: 'u2' })).value).toBe('b');
+    expect((await bus.request('token.cache.delete.v1', { vault: 'ps' })).deleted).toBe(1);
+    expect(await keys()).toHaveLength(0);
+  });
+
+  it('rejects a malformed request with the field named and stores nothing', async () => {
+    const error = await bus
+      .request('token.cache.put.v1', { vault: 'Bad Name', user: 'u', value: 'v', ttlSeconds: 60 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenEcmError);
+    expect((error as OpenEcmError).fields?.[0]?.field).toBe('vault');
+    expect(await keys()).toHaveLength(0);
+  });
+});

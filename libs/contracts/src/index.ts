@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './validation';
+export * from './model';
+export * from './vault-settings';
+export * from './subjects';
+export * from './events';

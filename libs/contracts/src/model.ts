@@ -1,0 +1,88 @@
+import { z } from 'zod';
+
+/** A remote-access user name as the appliance sends it: `user`, `DOMAIN\user` or `user@domain`. */
+export const UserName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(256)
+  .refine((v) => !/\p{Cc}/u.test(v), "must not contain control characters");
+
+/** Host name, DNS name or IP address of the endpoint the session is on. */
+export const Endpoint = z
+  .string()
+  .trim()
+  .min(1)
+  .max(253)
+  .regex(/^[A-Za-z0-9.:_-]+$/, 'host name, DNS name or IP address');
+
+export const Protocol = z.enum(['rdp', 'ssh']);
+export const CredentialScope = z.enum(['machine', 'domain']);
+export const VaultName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes');
+export const VaultType = z.enum(['password-safe']);
+
+/** Where a credential lives in its vault; opaque to everyone but the vault's adapter. */
+export const VaultRef = z.record(z.string(), z.union([z.string(), z.number()]));
+export type VaultRef = z.infer<typeof VaultRef>;
+
+/** A credential as a vault adapter lists it: names and locators only, never a secret. */
+export const VaultCredential = z.strictObject({
+  vault: VaultName,
+  ref: VaultRef,
+  name: z.string(),
+  username: z.string(),
+  domain: z.string().nullable(),
+  scope: CredentialScope,
+  releaseDurationMinutes: z.number().int().positive(),
+  rotateAfterRelease: z.boolean(),
+});
+export type VaultCredential = z.infer<typeof VaultCredential>;
+
+/** A credential as the appliance sees it in a list: an opaque id the broker issued for this user and endpoint. */
+export const OfferedCredential = z.strictObject({
+  id: z.string().uuid(),
+  name: z.string(),
+  username: z.string(),
+  domain: z.string().nullable(),
+  scope: CredentialScope,
+  vault: VaultName,
+});
+export type OfferedCredential = z.infer<typeof OfferedCredential>;
+
+export const PendingVault = z.strictObject({
+  vault: VaultName,
+  reason: z.string(),
+  approveUrl: z.string().url().optional(),
+});
+
+export const Secret = z.strictObject({ type: z.enum(['password', 'ssh-key']), value: z.string() });
+export type Secret = z.infer<typeof Secret>;
+
+export const LeaseState = z.enum(['active', 'released', 'rotated', 'checked-in', 'failed']);
+export type LeaseState = z.infer<typeof LeaseState>;
+export const RotationStatus = z.enum(['pending', 'scheduled', 'done', 'not-required', 'failed']);
+
+export const LeaseView = z.strictObject({
+  leaseId: z.string().uuid(),
+  state: LeaseState,
+  user: z.string(),
+  endpoint: z.string(),
+  sessionId: z.string(),
+  vault: VaultName,
+  credentialName: z.string(),
+  username: z.string(),
+  domain: z.string().nullable(),
+  openedAt: z.string(),
+  releaseAt: z.string(),
+  releasedAt: z.string().nullable(),
+  releasedBy: z.enum(['appliance', 'expiry']).nullable(),
+  rotation: RotationStatus,
+  rotatedAt: z.string().nullable(),
+  error: z.strictObject({ code: z.string(), message: z.string() }).nullable(),
+});
+export type LeaseView = z.infer<typeof LeaseView>;
+
+export const ApiPermission = z.enum(['credentials', 'reporting', 'admin']);
+export type ApiPermission = z.infer<typeof ApiPermission>;

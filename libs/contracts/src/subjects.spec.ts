@@ -1,0 +1,39 @@
+import { EVENTS } from './events';
+import { SUBJECTS, SUBJECT_GRAMMAR, qualify } from './subjects';
+import { ERROR_CODES, OpenEcmError } from './errors';
+import { parseOrThrow } from './validation';
+
+describe('contracts', () => {
+  it.each([...Object.keys(SUBJECTS), ...Object.keys(EVENTS)])('%s follows <domain>.<entity>.<verb>.v<N>', (s) => {
+    expect(s).toMatch(SUBJECT_GRAMMAR);
+  });
+
+  it('keeps request subjects and event subjects apart, so a stream never captures a request', () => {
+    const requests = new Set(Object.keys(SUBJECTS));
+    for (const event of Object.keys(EVENTS)) expect(requests.has(event)).toBe(false);
+  });
+
+  it('qualifies subjects with the namespace only when one is set', () => {
+    expect(qualify('vault.credentials.list.v1', 'tabc')).toBe('tabc.vault.credentials.list.v1');
+    expect(qualify('vault.credentials.list.v1', undefined)).toBe('vault.credentials.list.v1');
+  });
+
+  it('names unknown and invalid fields in a validation error', () => {
+    const schema = SUBJECTS['policy.lease.open.v1'].request;
+    let caught: unknown;
+    try {
+      parseOrThrow(schema, { credentialId: 'nope', user: 'alice', endpoint: 'srv', sessionId: 's', extra: 1 }, 'injection');
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(OpenEcmError);
+    const err = caught as OpenEcmError;
+    expect(err.code).toBe('VALIDATION_FAILED');
+    expect(err.status).toBe(400);
+    expect(err.fields?.map((f) => f.field).sort()).toEqual(['credentialId', 'extra']);
+  });
+
+  it('gives every error code an HTTP status', () => {
+    for (const status of Object.values(ERROR_CODES)) expect(status).toBeGreaterThanOrEqual(400);
+  });
+});

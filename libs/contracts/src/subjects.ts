@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import {
+  Endpoint,
+  LeaseView,
+  OfferedCredential,
+  PendingVault,
+  Protocol,
+  Secret,
+  UserName,
+  VaultCredential,
+  VaultName,
+  VaultRef,
+} from './model';
+import { VaultConnectionInput, VaultConnectionView } from './vault-settings';
+
+/**
+ * Every request/reply subject: `<domain>.<entity>.<verb>.v<N>`, its request and its reply schema.
+ * The one place both sides take their types from; a wrong payload is a compile error and, at run time,
+ * a VALIDATION_FAILED reply.
+ */
+export const SUBJECTS = {
+  'policy.access.check.v1': {
+    request: z.strictObject({ user: UserName, endpoint: Endpoint, protocol: Protocol.optional() }),
+    reply: z.strictObject({ policy: z.string(), group: z.string() }),
+  },
+  'policy.offers.record.v1': {
+    request: z.strictObject({ user: UserName, endpoint: Endpoint, credentials: z.array(VaultCredential) }),
+    reply: z.strictObject({ credentials: z.array(OfferedCredential) }),
+  },
+  'policy.lease.open.v1': {
+    request: z.strictObject({
+      credentialId: z.string().uuid(),
+      user: UserName,
+      endpoint: Endpoint,
+      sessionId: z.string().min(1).max(128),
+    }),
+    reply: z.strictObject({
+      leaseId: z.string().uuid(),
+      username: z.string(),
+      domain: z.string().nullable(),
+      secret: Secret,
+      releaseAt: z.string(),
+    }),
+  },
+  'policy.lease.release.v1': {
+    request: z.strictObject({ leaseId: z.string().uuid() }),
+    reply: z.strictObject({
+      leaseId: z.string().uuid(),
+      releasedAt: z.string(),
+      rotation: z.enum(['scheduled', 'not-required']),
+    }),
+  },
+  'policy.lease.get.v1': {
+    request: z.strictObject({ leaseId: z.string().uuid() }),
+    reply: LeaseView,
+  },
+  'policy.defaults.ensure.v1': {
+    request: z.strictObject({}),
+    reply: z.strictObject({ group: z.string(), policy: z.string(), created: z.boolean() }),
+  },
+  'policy.group-member.add.v1': {
+    request: z.strictObject({ group: z.string().min(1).max(128), user: UserName }),
+    reply: z.strictObject({ group: z.string(), user: z.string(), added: z.boolean() }),
+  },
+  'policy.group-member.remove.v1': {
+    request: z.strictObject({ group: z.string().min(1).max(128), user: UserName }),
+    reply: z.strictObject({ group: z.string(), user: z.string(), removed: z.boolean() }),
+  },
+  'vault.credentials.list.v1': {
+    request: z.strictObject({ user: UserName, endpoint: Endpoint, protocol: Protocol.optional() }),
+    reply: z.strictObject({ credentials: z.array(VaultCredential), pending: z.array(PendingVault) }),
+  },
+  'vault.credentials.checkout.v1': {
+    request: z.strictObject({
+      leaseId: z.string().uuid(),
+      vault: VaultName,
+      ref: VaultRef,
+      user: UserName,
+      durationMinutes: z.number().int().positive(),
+      reason: z.string().max(256),
+    }),
+    reply: z.strictObject({ username: z.string(), domain: z.string().nullable(), secret: Secret }),
+  },
+  'vault.credentials.checkin.v1': {
+    request: z.strictObject({ leaseId: z.string().uuid(), rotate: z.boolean(), reason: z.string().max(256) }),
+    reply: z.strictObject({ checkedIn: z.boolean(), rotationRequested: z.boolean() }),
+  },
+  'vault.connection.upsert.v1': {
+    request: z.strictObject({ name: VaultName, connection: VaultConnectionInput }),
+    reply: z.strictObject({ connection: VaultConnectionView, created: z.boolean() }),
+  },
+  'vault.connection.list.v1': {
+    request: z.strictObject({}),
+    reply: z.strictObject({ connections: z.array(VaultConnectionView) }),
+  },
+  'token.cache.get.v1': {
+    request: z.strictObject({ vault: VaultName, user: z.string().min(1), slideTtlSeconds: z.number().int().positive().optional() }),
+    reply: z.strictObject({ value: z.string().nullable() }),
+  },
+  'token.cache.put.v1': {
+    request: z.strictObject({
+      vault: VaultName,
+      user: z.string().min(1),
+      value: z.string().min(1),
+      ttlSeconds: z.number().int().positive(),
+    }),
+    reply: z.strictObject({ stored: z.boolean() }),
+  },
+  'token.cache.delete.v1': {
+    request: z.strictObject({ vault: VaultName.optional(), user: z.string().min(1).optional() }),
+    reply: z.strictObject({ deleted: z.number().int().nonnegative() }),
+  },
+} as const;
+
+export type Subject = keyof typeof SUBJECTS;
+export type RequestOf<S extends Subject> = z.input<(typeof SUBJECTS)[S]['request']>;
+export type ParsedRequestOf<S extends Subject> = z.output<(typeof SUBJECTS)[S]['request']>;
+export type ReplyOf<S extends Subject> = z.output<(typeof SUBJECTS)[S]['reply']>;
+
+export const SUBJECT_GRAMMAR = /^[a-z]+\.[a-z-]+\.[a-z-]+\.v[1-9][0-9]*$/;
+
+/** Subjects carry the deployment's namespace so several deployments (or test runs) share one NATS. */
+export function qualify(subject: string, namespace: string | undefined): string {
+  return namespace ? `${namespace}.${subject}` : subject;
+}

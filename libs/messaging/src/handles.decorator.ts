@@ -1,0 +1,61 @@
+import { Logger } from '@nestjs/common';
+import { MessagePattern, type NatsContext } from '@nestjs/microservices';
+import { SpanStatusCode } from '@opentelemetry/api';
+import {
+  OpenEcmError,
+  SUBJECTS,
+  parseOrThrow,
+  type ParsedRequestOf,
+  type ReplyOf,
+  type Subject,
+} from '@openecm/contracts';
+import { SpanKind, inSpan } from '@openecm/telemetry';
+import type { ReplyEnvelope } from './envelope';
+import { contextFromHeaders } from './headers';
+import { qualifiedSubject } from './namespace';
+
+const logger = new Logger('messaging');
+
+type Handler<S extends Subject> = (request: ParsedRequestOf<S>) => Promise<ReplyOf<S>>;
+
+/**
+ * Declares a NATS request handler for one contract subject. It continues the caller's trace from the NATS
+ * headers, validates the request against the contract (unknown fields rejected), and answers an envelope:
+ * the result, or the typed error. Unexpected failures are logged here and answered as INTERNAL, so no
+ * input can crash the service and no stack or secret reaches the caller.
+ */
+export function Handles<S extends Subject>(subject: S) {
+  return (target: object, key: string | symbol, descriptor: TypedPropertyDescriptor<Handler<S>>): void => {
+    const original = descriptor.value as Handler<S>;
+    const definition = SUBJECTS[subject];
+    const wrapped = async function (this: unknown, data: unknown, ctx?: NatsContext): Promise<ReplyEnvelope<ReplyOf<S>>> {
+      const parent = contextFromHeaders(ctx?.getHeaders?.());
+      return inSpan(
+        `${subject} process`,
+        { kind: SpanKind.SERVER, parent, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject } },
+        async (span) => {
+          try {
+            const request = parseOrThrow(definition.request, data, subject) as ParsedRequestOf<S>;
+            return { ok: true, data: await original.call(this, request) };
+          } catch (error) {
+            if (error instanceof OpenEcmError) {
+              span.setStatus({ code: SpanStatusCode.ERROR, message: error.code });
+              return { ok: false, error: error.toBody() };
+            }
+            span.setStatus({ code: SpanStatusCode.ERROR, message: 'INTERNAL' });
+            logger.error({ subject, err: describeUnexpected(error) }, `unexpected failure handling ${subject}`);
+            return { ok: false, error: { code: 'INTERNAL', message: 'internal error' } };
+          }
+        },
+      );
+    };
+    descriptor.value = wrapped as unknown as Handler<S>;
+    MessagePattern(qualifiedSubject(subject))(target, key, descriptor);
+  };
+}
+
+/** Name and stack only: an unexpected error's message may echo input we must not log. */
+function describeUnexpected(error: unknown): { name: string; stack?: string } {
+  if (error instanceof Error) return { name: error.name, stack: error.stack?.split('\n').slice(1, 6).join('\n') };
+  return { name: typeof error };
+}

@@ -1,0 +1,114 @@
+import { Logger } from '@nestjs/common';
+import { SpanKind, inSpan } from '@openecm/telemetry';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JSONCodec,
+  RetentionPolicy,
+  StorageType,
+  nanos,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type NatsConnection,
+} from 'nats';
+import { EVENTS, parseOrThrow, type EventOf, type EventSubject } from '@openecm/contracts';
+import { contextFromHeaders, traceHeaders } from './headers';
+import { qualifiedStream, qualifiedSubject } from './namespace';
+
+const codec = JSONCodec<unknown>();
+const logger = new Logger('jetstream');
+
+/** Creates or updates a stream that keeps the given event subjects (qualified by the namespace). */
+export async function ensureStream(jsm: JetStreamManager, base: string, events: EventSubject[]): Promise<string> {
+  const name = qualifiedStream(base);
+  const subjects = events.map(qualifiedSubject);
+  const config = {
+    name,
+    subjects,
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    max_age: nanos(30 * 24 * 3600 * 1000),
+    duplicate_window: nanos(10 * 60 * 1000),
+  };
+  try {
+    await jsm.streams.info(name);
+    await jsm.streams.update(name, config);
+  } catch (error) {
+    if (!String((error as Error).message).includes('stream not found')) throw error;
+    await jsm.streams.add(config);
+  }
+  return name;
+}
+
+/**
+ * Publishes a fact that must not be lost. `dedupeId` makes a retried publish count once
+ * (JetStream's duplicate window).
+ */
+export async function publishEvent<E extends EventSubject>(
+  js: JetStreamClient,
+  subject: E,
+  event: EventOf<E>,
+  dedupeId: string,
+): Promise<void> {
+  const payload = parseOrThrow(EVENTS[subject], event, subject);
+  await inSpan(`${subject} publish`, { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject } }, async () => {
+    await js.publish(qualifiedSubject(subject), codec.encode(payload), { msgID: dedupeId, headers: traceHeaders() });
+  });
+}
+
+export interface DurableConsumer {
+  stop(): Promise<void>;
+}
+
+/**
+ * Consumes a stream with a durable consumer: a consumer that was down catches up from where it stopped.
+ * A handler failure leaves the message unacknowledged, so it is delivered again.
+ */
+export async function consumeDurably(
+  nc: NatsConnection,
+  stream: string,
+  durable: string,
+  handle: (subject: string, data: unknown, sequence: number) => Promise<void>,
+): Promise<DurableConsumer> {
+  const jsm = await nc.jetstreamManager();
+  try {
+    await jsm.consumers.info(stream, durable);
+  } catch {
+    await jsm.consumers.add(stream, {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(30_000),
+      max_deliver: -1,
+    });
+  }
+  const consumer = await nc.jetstream().consumers.get(stream, durable);
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: 64 });
+  const done = (async () => {
+    for await (const m of messages) {
+      try {
+        await inSpan(
+          `${m.subject} process`,
+          { kind: SpanKind.CONSUMER, parent: contextFromHeaders(m.headers), attributes: { 'messaging.system': 'nats' } },
+          () => handle(m.subject, codec.decode(m.data), m.seq),
+        );
+        m.ack();
+      } catch (error) {
+        logger.warn({ subject: m.subject, err: (error as Error).name }, 'event handling failed; it will be redelivered');
+        m.nak(1000);
+      }
+    }
+  })();
+  return {
+    stop: async () => {
+      messages.stop();
+      await done;
+    },
+  };
+}
+
+/** The event subject without the namespace prefix. */
+export function eventSubjectOf(qualified: string): EventSubject | undefined {
+  return (Object.keys(EVENTS) as EventSubject[]).find((e) => qualifiedSubject(e) === qualified);
+}

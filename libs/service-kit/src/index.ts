@@ -1,0 +1,6 @@
+export * from './bootstrap';
+export * from './health';
+export * from './metrics';
+export * from './ops.module';
+export * from './problem.filter';
+export * from './redis';

@@ -1,0 +1,78 @@
+import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import { ERROR_CODES, OpenEcmError, type ErrorCode } from '@openecm/contracts';
+import type { Request, Response } from 'express';
+
+const TITLES: Partial<Record<number, string>> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+const HTTP_CODES: Record<number, ErrorCode> = {
+  400: 'VALIDATION_FAILED',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_MISSING',
+  404: 'NOT_FOUND',
+};
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  errors?: Array<{ field: string; message: string }>;
+  instance?: string;
+}
+
+export function toProblem(error: unknown, instance?: string): Problem {
+  if (error instanceof OpenEcmError) {
+    const status = ERROR_CODES[error.code];
+    return {
+      type: `https://openecm.dev/problems/${error.code.toLowerCase().replace(/_/g, '-')}`,
+      title: TITLES[status] ?? 'Error',
+      status,
+      detail: error.message,
+      code: error.code,
+      ...(error.fields ? { errors: error.fields } : {}),
+      ...(instance ? { instance } : {}),
+    };
+  }
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const code = HTTP_CODES[status] ?? (status >= 500 ? 'INTERNAL' : 'VALIDATION_FAILED');
+    // body-parser failures (malformed JSON, too large) surface here with safe, generic messages
+    return toProblem(new OpenEcmError(code, status === 404 ? 'no such route' : error.message), instance);
+  }
+  const parserStatus = (error as { status?: number; type?: string }).status;
+  if (typeof parserStatus === 'number' && parserStatus >= 400 && parserStatus < 500) {
+    return { ...toProblem(new OpenEcmError('VALIDATION_FAILED', 'the request body is not valid JSON'), instance), status: parserStatus, title: TITLES[parserStatus] ?? 'Bad Request' };
+  }
+  return toProblem(new OpenEcmError('INTERNAL', 'internal error'), instance);
+}
+
+/** Every error leaves as application/problem+json with a stable `code`; unexpected ones are logged without their message. */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('http');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const res = http.getResponse<Response>();
+    const req = http.getRequest<Request>();
+    const problem = toProblem(error, req.path);
+    if (problem.status >= 500 && !(error instanceof OpenEcmError)) {
+      this.logger.error({ err: error instanceof Error ? { name: error.name, stack: error.stack } : typeof error, path: req.path }, 'unexpected error');
+    }
+    res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+  }
+}

@@ -1,0 +1,49 @@
+import { SpanKind, SpanStatusCode, context, propagation, trace, type Context, type Span } from '@opentelemetry/api';
+
+export const tracer = trace.getTracer('openecm');
+
+type Carrier = { get(key: string): string | undefined | string[]; set(key: string, value: string): void };
+
+/** Writes the active trace context into message headers (NATS headers, job options...). */
+export function injectContext(carrier: Carrier): void {
+  propagation.inject(context.active(), carrier, {
+    set: (c, key, value) => c.set(key, value),
+  });
+}
+
+export function extractContext(carrier: Carrier | undefined): Context {
+  if (!carrier) return context.active();
+  return propagation.extract(context.active(), carrier, {
+    get: (c, key) => {
+      const v = c.get(key);
+      return Array.isArray(v) ? v[0] : v || undefined;
+    },
+    keys: () => [],
+  });
+}
+
+/** Runs `fn` inside a span; records failures without their messages' secrets (messages here are safe by contract). */
+export async function inSpan<T>(
+  name: string,
+  options: { kind?: SpanKind; attributes?: Record<string, string | number | boolean>; parent?: Context },
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
+  const parent = options.parent ?? context.active();
+  return tracer.startActiveSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes }, parent, async (span) => {
+    try {
+      return await fn(span);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      span.setStatus({ code: SpanStatusCode.ERROR, message: typeof code === 'string' ? code : 'error' });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+export function currentTraceId(): string | undefined {
+  return trace.getSpan(context.active())?.spanContext().traceId;
+}
+
+export { SpanKind };

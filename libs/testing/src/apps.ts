@@ -1,0 +1,21 @@
+import type { INestApplication, Type } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { Bus, natsServerOptions } from '@openecm/messaging';
+import { ProblemFilter } from '@openecm/service-kit';
+
+/** Starts one app in-process the way main.ts does (HTTP on a free port plus its NATS responder). */
+export async function startTestApp(name: string, module: Type<unknown>): Promise<{ app: INestApplication; url: string }> {
+  const ref = await Test.createTestingModule({ imports: [module] }).compile();
+  const app = ref.createNestApplication({ logger: ['error'] });
+  app.useGlobalFilters(new ProblemFilter());
+  app.connectMicroservice(natsServerOptions(name), { inheritAppConfig: true });
+  await app.startAllMicroservices();
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as { port: number };
+  return { app, url: `http://127.0.0.1:${port}` };
+}
+
+/** A NATS client speaking the contracts, for tests that call a service the way another service would. */
+export function testBus(): Bus {
+  return new Bus();
+}
