@@ -1,0 +1,42 @@
+import { Module } from '@nestjs/common';
+import { MessagingModule } from '@openecm/messaging';
+import { PersistenceModule } from '@openecm/persistence';
+import { OpsModule, RedisModule } from '@openecm/service-kit';
+import { AccessNatsController } from './access/access.nats-controller';
+import { AccessService } from './access/access.service';
+import { LeaseEvents } from './events/lease-events';
+import { LeaseNatsController } from './leases/lease.nats-controller';
+import { LeaseRepository } from './leases/lease.repository';
+import { LeaseService } from './leases/lease.service';
+import { PolicyInitial1764000000000 } from './migrations/1764000000000-policy-initial';
+import { OffersNatsController } from './offers/offers.nats-controller';
+import { OffersService } from './offers/offers.service';
+import { ReleaseProcessor } from './release-queue/release.processor';
+import { ReleaseProducer } from './release-queue/release.producer';
+import { ReleaseReconciler } from './release-queue/release.reconciler';
+
+@Module({
+  imports: [
+    MessagingModule,
+    OpsModule,
+    RedisModule,
+    PersistenceModule.forService({
+      schema: 'policy',
+      entities: [],
+      migrations: [PolicyInitial1764000000000],
+      applicationName: 'policy-approval',
+    }),
+  ],
+  controllers: [AccessNatsController, OffersNatsController, LeaseNatsController],
+  providers: [
+    AccessService,
+    OffersService,
+    LeaseRepository,
+    LeaseService,
+    LeaseEvents,
+    ReleaseProducer,
+    ReleaseProcessor,
+    ReleaseReconciler,
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,139 @@
+import { Injectable } from '@nestjs/common';
+import type { LeaseView, LeaseState, VaultRef } from '@openecm/contracts';
+import { DataSource } from 'typeorm';
+
+export interface LeaseRow {
+  id: string;
+  offer_id: string;
+  user_name: string;
+  endpoint: string;
+  session_id: string;
+  vault: string;
+  credential_name: string;
+  username: string;
+  domain: string | null;
+  state: LeaseState;
+  rotate: boolean;
+  rotation: LeaseView['rotation'];
+  opened_at: Date;
+  release_at: Date;
+  released_at: Date | null;
+  released_by: 'appliance' | 'expiry' | null;
+  rotated_at: Date | null;
+  error_code: string | null;
+  error_message: string | null;
+  ref?: VaultRef;
+}
+
+export function toView(row: LeaseRow): LeaseView {
+  return {
+    leaseId: row.id,
+    state: row.state,
+    user: row.user_name,
+    endpoint: row.endpoint,
+    sessionId: row.session_id,
+    vault: row.vault,
+    credentialName: row.credential_name,
+    username: row.username,
+    domain: row.domain,
+    openedAt: row.opened_at.toISOString(),
+    releaseAt: row.release_at.toISOString(),
+    releasedAt: row.released_at?.toISOString() ?? null,
+    releasedBy: row.released_by,
+    rotation: row.rotation,
+    rotatedAt: row.rotated_at?.toISOString() ?? null,
+    error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
+  };
+}
+
+/** Leases in Postgres: the source of truth for what must still be checked in and rotated. */
+@Injectable()
+export class LeaseRepository {
+  constructor(private readonly db: DataSource) {}
+
+  async insert(lease: {
+    id: string;
+    offerId: string;
+    user: string;
+    endpoint: string;
+    sessionId: string;
+    vault: string;
+    credentialName: string;
+    username: string;
+    domain: string | null;
+    rotate: boolean;
+    durationMinutes: number;
+  }): Promise<LeaseRow> {
+    const rows: LeaseRow[] = await this.db.query(
+      `INSERT INTO policy.lease (id, offer_id, user_name, endpoint, session_id, vault, credential_name, username, domain,
+                                 state, rotate, rotation, release_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $11, now() + make_interval(mins => $12))
+       RETURNING *`,
+      [lease.id, lease.offerId, lease.user, lease.endpoint, lease.sessionId, lease.vault, lease.credentialName, lease.username, lease.domain, lease.rotate, lease.rotate ? 'pending' : 'not-required', lease.durationMinutes],
+    );
+    return rows[0] as LeaseRow;
+  }
+
+  async find(id: string): Promise<LeaseRow | undefined> {
+    const rows: LeaseRow[] = await this.db.query(`SELECT * FROM policy.lease WHERE id = $1`, [id]);
+    return rows[0];
+  }
+
+  /** The vault locator of a lease's credential, for check-in. */
+  async refOf(id: string): Promise<VaultRef | undefined> {
+    const rows: Array<{ ref: VaultRef }> = await this.db.query(
+      `SELECT o.ref FROM policy.lease l JOIN policy.credential_offer o ON o.id = l.offer_id WHERE l.id = $1`,
+      [id],
+    );
+    return rows[0]?.ref;
+  }
+
+  /** active -> released; answers the row only when this call made the transition. */
+  async markReleased(id: string, by: 'appliance' | 'expiry'): Promise<LeaseRow | undefined> {
+    const rows: [LeaseRow[], number] = await this.db.query(
+      `UPDATE policy.lease
+          SET state = 'released', released_at = now(), released_by = $2,
+              rotation = CASE WHEN rotate THEN 'scheduled' ELSE 'not-required' END
+        WHERE id = $1 AND state = 'active'
+        RETURNING *`,
+      [id, by],
+    );
+    return rows[0][0];
+  }
+
+  async markCheckedIn(id: string, rotated: boolean): Promise<LeaseRow | undefined> {
+    const rows: [LeaseRow[], number] = await this.db.query(
+      `UPDATE policy.lease
+          SET state = $2, rotation = $3, rotated_at = CASE WHEN $4::boolean THEN now() ELSE NULL END,
+              error_code = NULL, error_message = NULL
+        WHERE id = $1 AND state = 'released'
+        RETURNING *`,
+      [id, rotated ? 'rotated' : 'checked-in', rotated ? 'done' : 'not-required', rotated],
+    );
+    return rows[0][0];
+  }
+
+  async markFailed(id: string, from: LeaseState[], code: string, message: string): Promise<LeaseRow | undefined> {
+    const rows: [LeaseRow[], number] = await this.db.query(
+      `UPDATE policy.lease
+          SET state = 'failed', rotation = CASE WHEN rotate THEN 'failed' ELSE rotation END,
+              error_code = $3, error_message = $4
+        WHERE id = $1 AND state = ANY($2)
+        RETURNING *`,
+      [id, from, code, message.slice(0, 500)],
+    );
+    return rows[0][0];
+  }
+
+  /** Records the last error while a check-in is still being retried. */
+  async noteError(id: string, code: string, message: string): Promise<void> {
+    await this.db.query(`UPDATE policy.lease SET error_code = $2, error_message = $3 WHERE id = $1`, [id, code, message.slice(0, 500)]);
+  }
+
+  /** Leases that still need a check-in: active ones (at their due time) and released ones (now). */
+  async open(): Promise<Array<{ id: string; state: LeaseState; release_at: Date }>> {
+    return this.db.query(
+      `SELECT id, state, release_at FROM policy.lease WHERE state IN ('active', 'released') ORDER BY release_at`,
+    );
+  }
+}

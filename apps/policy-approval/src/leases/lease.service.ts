@@ -1,0 +1,106 @@
+import { Injectable } from '@nestjs/common';
+import { OpenEcmError, type LeaseView, type ReplyOf } from '@openecm/contracts';
+import { Bus } from '@openecm/messaging';
+import { randomUUID } from 'node:crypto';
+import { AccessService } from '../access/access.service';
+import { LeaseEvents } from '../events/lease-events';
+import { OffersService } from '../offers/offers.service';
+import { ReleaseProducer } from '../release-queue/release.producer';
+import { LeaseRepository, toView, type LeaseRow } from './lease.repository';
+
+/**
+ * Injection and release. The lease row is written before the vault check-out, so a crash between the two
+ * still leaves a row the reconciler checks in; the opened event is published before the secret is answered.
+ */
+@Injectable()
+export class LeaseService {
+  constructor(
+    private readonly access: AccessService,
+    private readonly offers: OffersService,
+    private readonly leases: LeaseRepository,
+    private readonly bus: Bus,
+    private readonly events: LeaseEvents,
+    private readonly producer: ReleaseProducer,
+  ) {}
+
+  async open(req: { credentialId: string; user: string; endpoint: string; sessionId: string }): Promise<ReplyOf<'policy.lease.open.v1'>> {
+    const offer = await this.offers.resolve(req.credentialId, req.user, req.endpoint);
+    await this.access.check(req.user);
+    const lease = await this.leases.insert({
+      id: randomUUID(),
+      offerId: offer.id,
+      user: req.user,
+      endpoint: req.endpoint,
+      sessionId: req.sessionId,
+      vault: offer.vault,
+      credentialName: offer.name,
+      username: offer.username,
+      domain: offer.domain,
+      rotate: offer.rotateAfterRelease,
+      durationMinutes: offer.releaseDurationMinutes,
+    });
+    let checkout: ReplyOf<'vault.credentials.checkout.v1'>;
+    try {
+      checkout = await this.bus.request('vault.credentials.checkout.v1', {
+        leaseId: lease.id,
+        vault: offer.vault,
+        ref: offer.ref,
+        user: req.user,
+        durationMinutes: offer.releaseDurationMinutes,
+        reason: `OpenECM session ${req.sessionId}`,
+      });
+    } catch (error) {
+      const err = error instanceof OpenEcmError ? error : new OpenEcmError('INTERNAL', 'check-out failed');
+      const failed = await this.leases.markFailed(lease.id, ['active'], err.code, err.message);
+      if (failed) await this.events.publish('policy.lease.failed.v1', { ...eventBase(failed), code: err.code, message: err.message });
+      // a timeout may still have checked out at the vault: let the release path check it in
+      if (err.code === 'UPSTREAM_TIMEOUT') await this.producer.schedule(lease.id, new Date()).catch(() => undefined);
+      throw err;
+    }
+    await this.events.publish('policy.lease.opened.v1', { ...eventBase(lease), releaseAt: lease.release_at.toISOString() });
+    await this.producer.schedule(lease.id, lease.release_at);
+    return {
+      leaseId: lease.id,
+      username: checkout.username,
+      domain: checkout.domain,
+      secret: checkout.secret,
+      releaseAt: lease.release_at.toISOString(),
+    };
+  }
+
+  /** Idempotent: releasing a released lease answers the first release again. */
+  async release(leaseId: string): Promise<ReplyOf<'policy.lease.release.v1'>> {
+    const released = await this.leases.markReleased(leaseId, 'appliance');
+    const lease = released ?? (await this.leases.find(leaseId));
+    if (!lease) throw new OpenEcmError('LEASE_NOT_FOUND', 'no such lease');
+    if (!lease.released_at) throw new OpenEcmError('LEASE_NOT_ACTIVE', `the lease is ${lease.state} and was never released`);
+    if (released) {
+      await this.events.publish('policy.lease.released.v1', { ...eventBase(released), releasedBy: 'appliance' });
+    }
+    if (lease.state === 'released') await this.producer.schedule(lease.id, new Date());
+    return {
+      leaseId: lease.id,
+      releasedAt: lease.released_at.toISOString(),
+      rotation: lease.rotate ? 'scheduled' : 'not-required',
+    };
+  }
+
+  async get(leaseId: string): Promise<LeaseView> {
+    const lease = await this.leases.find(leaseId);
+    if (!lease) throw new OpenEcmError('LEASE_NOT_FOUND', 'no such lease');
+    return toView(lease);
+  }
+}
+
+export function eventBase(l: LeaseRow) {
+  return {
+    leaseId: l.id,
+    user: l.user_name,
+    endpoint: l.endpoint,
+    sessionId: l.session_id,
+    vault: l.vault,
+    credentialName: l.credential_name,
+    username: l.username,
+    at: new Date().toISOString(),
+  };
+}

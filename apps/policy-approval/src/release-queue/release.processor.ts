@@ -1,0 +1,89 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { loadConfig, policyConfig } from '@openecm/config';
+import { OpenEcmError } from '@openecm/contracts';
+import { Bus } from '@openecm/messaging';
+import { DelayedError, Worker, type Job } from 'bullmq';
+import { BullMQOtel } from 'bullmq-otel';
+import { LeaseEvents } from '../events/lease-events';
+import { LeaseRepository, type LeaseRow } from '../leases/lease.repository';
+import { eventBase } from '../leases/lease.service';
+import { bullConnection, bullPrefix } from './bullmq-connection';
+import { RELEASE_JOB, RELEASE_QUEUE, type ReleaseJob } from './release-job';
+
+/** Vault errors that retrying cannot cure: the lease is marked failed at once. */
+const FINAL = new Set(['VAULT_FORBIDDEN', 'VAULT_NOT_FOUND', 'VAULT_ACCOUNT_NOT_FOUND', 'VALIDATION_FAILED', 'VAULT_AUTH_FAILED']);
+
+/**
+ * Executes releases: an active lease past its due time is released by expiry; a released lease is checked
+ * in at the vault, with rotation when its connection asks for it. The lease row is read fresh every time,
+ * so a duplicate or stale job does nothing.
+ */
+@Injectable()
+export class ReleaseProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ReleaseProcessor.name);
+  private worker?: Worker<ReleaseJob>;
+  private readonly config = loadConfig(policyConfig);
+
+  constructor(
+    private readonly leases: LeaseRepository,
+    private readonly bus: Bus,
+    private readonly events: LeaseEvents,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.RUN_RELEASE_WORKER) return;
+    this.worker = new Worker<ReleaseJob>(RELEASE_QUEUE, (job, token) => this.process(job, token), {
+      connection: bullConnection(),
+      prefix: bullPrefix(),
+      telemetry: new BullMQOtel({ tracerName: 'policy-approval' }),
+      concurrency: 16,
+    });
+    this.worker.on('error', (error) => this.logger.warn({ err: error.name }, 'release worker connection error'));
+  }
+
+  async process(job: Job<ReleaseJob>, token?: string): Promise<void> {
+    if (job.name !== RELEASE_JOB) throw new Error(`no handler for job ${job.name}`);
+    let lease = await this.leases.find(job.data.leaseId);
+    if (!lease) return;
+    if (lease.state === 'active') {
+      if (lease.release_at.getTime() > Date.now()) {
+        // scheduled again by the reconciler ahead of time: wait for the due time
+        await job.moveToDelayed(lease.release_at.getTime(), token);
+        throw new DelayedError();
+      }
+      const released = await this.leases.markReleased(lease.id, 'expiry');
+      if (released) await this.events.publish('policy.lease.released.v1', { ...eventBase(released), releasedBy: 'expiry' });
+      lease = (await this.leases.find(lease.id)) as LeaseRow;
+    }
+    if (lease.state !== 'released') return;
+    await this.checkIn(job, lease);
+  }
+
+  private async checkIn(job: Job<ReleaseJob>, lease: LeaseRow): Promise<void> {
+    try {
+      const result = await this.bus.request('vault.credentials.checkin.v1', {
+        leaseId: lease.id,
+        rotate: lease.rotate,
+        reason: `OpenECM session ${lease.session_id} ended`,
+      });
+      const done = await this.leases.markCheckedIn(lease.id, lease.rotate && result.rotationRequested);
+      if (done) {
+        await this.events.publish('policy.lease.rotated.v1', { ...eventBase(done), rotated: done.state === 'rotated' });
+      }
+    } catch (error) {
+      const err = error instanceof OpenEcmError ? error : new OpenEcmError('INTERNAL', 'check-in failed');
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (FINAL.has(err.code) || lastAttempt) {
+        const failed = await this.leases.markFailed(lease.id, ['released'], err.code, err.message);
+        if (failed) await this.events.publish('policy.lease.failed.v1', { ...eventBase(failed), code: err.code, message: err.message });
+        return;
+      }
+      await this.leases.noteError(lease.id, err.code, err.message);
+      throw err;
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.worker?.close();
+  }
+}

@@ -1,0 +1,220 @@
+import { Controller, Module, type INestApplication } from '@nestjs/common';
+import { OpenEcmError, type ParsedRequestOf, type ReplyOf, type VaultCredential } from '@openecm/contracts';
+import { Handles, MessagingModule, type Bus } from '@openecm/messaging';
+import {
+  NATS_URL,
+  REDIS_URL,
+  clearNamespaceKeys,
+  createTestDatabase,
+  deleteNamespaceStreams,
+  startTestApp,
+  testBus,
+  waitFor,
+} from '@openecm/testing';
+import { JSONCodec, connect, type NatsConnection } from 'nats';
+import { Client } from 'pg';
+
+process.env['REDIS_URL'] = REDIS_URL;
+process.env['NATS_URL'] = NATS_URL;
+process.env['RECONCILE_INTERVAL_MS'] = '200';
+process.env['RELEASE_JOB_BACKOFF_MS'] = '20';
+process.env['RELEASE_JOB_ATTEMPTS'] = '3';
+
+/** The vault side, faked on the real NATS: records check-outs and check-ins, fails on demand. */
+const vault = {
+  checkouts: [] as Array<ParsedRequestOf<'vault.credentials.checkout.v1'>>,
+  checkins: [] as Array<ParsedRequestOf<'vault.credentials.checkin.v1'>>,
+  checkinFailure: undefined as OpenEcmError | undefined,
+};
+
+@Controller()
+class FakeVaultController {
+  @Handles('vault.credentials.checkout.v1')
+  async checkout(req: ParsedRequestOf<'vault.credentials.checkout.v1'>): Promise<ReplyOf<'vault.credentials.checkout.v1'>> {
+    vault.checkouts.push(req);
+    if (req.ref['accountId'] === 999) throw new OpenEcmError('VAULT_CONFLICT', 'conflicting request');
+    return { username: 'Administrator', domain: null, secret: { type: 'password', value: 'S3cret!' } };
+  }
+
+  @Handles('vault.credentials.checkin.v1')
+  async checkin(req: ParsedRequestOf<'vault.credentials.checkin.v1'>): Promise<ReplyOf<'vault.credentials.checkin.v1'>> {
+    vault.checkins.push(req);
+    if (vault.checkinFailure) throw vault.checkinFailure;
+    return { checkedIn: true, rotationRequested: req.rotate };
+  }
+}
+
+@Module({ imports: [MessagingModule], controllers: [FakeVaultController] })
+class FakeVaultModule {}
+
+const credential = (accountId: number, rotate = true): VaultCredential => ({
+  vault: 'ps',
+  ref: { systemId: 1, accountId },
+  name: `srv-app01\\acct${accountId}`,
+  username: `acct${accountId}`,
+  domain: null,
+  scope: 'machine',
+  releaseDurationMinutes: 60,
+  rotateAfterRelease: rotate,
+});
+
+describe('policy-approval on real NATS, Postgres, Redis and BullMQ', () => {
+  let db: { url: string; drop: () => Promise<void> };
+  let policy: INestApplication;
+  let fakeVault: INestApplication;
+  let bus: Bus;
+  let pg: Client;
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    process.env['DATABASE_URL'] = db.url;
+    const { AppModule } = await import('../src/app.module');
+    ({ app: policy } = await startTestApp('policy-approval', AppModule));
+    ({ app: fakeVault } = await startTestApp('vault-adapters', FakeVaultModule));
+    bus = testBus();
+    pg = new Client({ connectionString: db.url });
+    await pg.connect();
+    nc = await connect({ servers: NATS_URL });
+    await bus.request('policy.defaults.ensure.v1', {});
+    await bus.request('policy.group-member.add.v1', { group: 'Secure Remote Access Requesters', user: 'CORP\\Alice' });
+  });
+
+  afterAll(async () => {
+    await bus?.onApplicationShutdown();
+    await policy?.close();
+    await fakeVault?.close();
+    await pg?.end();
+    await nc?.close();
+    await db?.drop();
+    await clearNamespaceKeys();
+    await deleteNamespaceStreams();
+  });
+
+  const leaseState = (id: string) => bus.request('policy.lease.get.v1', { leaseId: id });
+  const list = (user: string, endpoint: string, creds = [credential(1)]) =>
+    bus.request('policy.offers.record.v1', { user, endpoint, credentials: creds });
+
+  it('creates the default policy and group once', async () => {
+    const again = await bus.request('policy.defaults.ensure.v1', {});
+    expect(again).toEqual({ group: 'Secure Remote Access Requesters', policy: 'Secure Remote Access Approval Policy', created: false });
+  });
+
+  it('admits a member of the requesters group and refuses anyone else', async () => {
+    await expect(bus.request('policy.access.check.v1', { user: 'corp\\alice', endpoint: 'srv-app01' })).resolves.toEqual({
+      group: 'Secure Remote Access Requesters',
+      policy: 'Secure Remote Access Approval Policy',
+    });
+    await expect(bus.request('policy.access.check.v1', { user: 'mallory', endpoint: 'srv-app01' })).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+  });
+
+  it('refuses a policy outside its window', async () => {
+    await pg.query(
+      `INSERT INTO policy.access_policy (name, days_of_week, start_minute, end_minute) VALUES ('never', '{}', 0, 1440);
+       INSERT INTO policy.requester_group (name, name_key, policy_id) SELECT 'Night', 'night', id FROM policy.access_policy WHERE name = 'never';`,
+    );
+    await bus.request('policy.group-member.add.v1', { group: 'Night', user: 'nina' });
+    await expect(bus.request('policy.access.check.v1', { user: 'nina', endpoint: 'x' })).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+  });
+
+  it('issues stable credential ids that only the listed user on the listed endpoint can inject', async () => {
+    const first = await list('CORP\\Alice', 'srv-app01');
+    const second = await list('corp\\alice', 'SRV-APP01');
+    expect(second.credentials[0]?.id).toBe(first.credentials[0]?.id);
+    const id = first.credentials[0]?.id as string;
+    await bus.request('policy.group-member.add.v1', { group: 'Secure Remote Access Requesters', user: 'bob' });
+    const before = vault.checkouts.length;
+    await expect(bus.request('policy.lease.open.v1', { credentialId: id, user: 'bob', endpoint: 'srv-app01', sessionId: 's1' })).rejects.toMatchObject({ code: 'CREDENTIAL_NOT_OFFERED' });
+    await expect(bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-db01', sessionId: 's1' })).rejects.toMatchObject({ code: 'CREDENTIAL_NOT_OFFERED' });
+    await expect(
+      bus.request('policy.lease.open.v1', { credentialId: '00000000-0000-4000-8000-000000000000', user: 'CORP\\Alice', endpoint: 'srv-app01', sessionId: 's1' }),
+    ).rejects.toMatchObject({ code: 'CREDENTIAL_NOT_FOUND' });
+    expect(vault.checkouts.length).toBe(before);
+  });
+
+  it('refuses injection to a user removed from the group after the list', async () => {
+    await bus.request('policy.group-member.add.v1', { group: 'Secure Remote Access Requesters', user: 'carol' });
+    const id = (await list('carol', 'srv-app01')).credentials[0]?.id as string;
+    await bus.request('policy.group-member.remove.v1', { group: 'Secure Remote Access Requesters', user: 'carol' });
+    await expect(bus.request('policy.lease.open.v1', { credentialId: id, user: 'carol', endpoint: 'srv-app01', sessionId: 's' })).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+  });
+
+  it('opens a lease, publishes the event before answering, and on release checks in with rotation', async () => {
+    const id = (await list('CORP\\Alice', 'srv-app01')).credentials[0]?.id as string;
+    const opened = await bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app01', sessionId: 'sess-1' });
+    expect(opened.secret).toEqual({ type: 'password', value: 'S3cret!' });
+    expect(new Date(opened.releaseAt).getTime()).toBeGreaterThan(Date.now() + 59 * 60_000);
+    expect(vault.checkouts.at(-1)).toMatchObject({ leaseId: opened.leaseId, durationMinutes: 60, ref: { systemId: 1, accountId: 1 } });
+
+    const events = await readStream();
+    const openedEvent = events.find((e) => e.leaseId === opened.leaseId);
+    expect(openedEvent).toMatchObject({ sessionId: 'sess-1', user: 'CORP\\Alice' });
+    expect(JSON.stringify(events)).not.toContain('S3cret!');
+    expect((await leaseState(opened.leaseId)).state).toBe('active');
+
+    const released = await bus.request('policy.lease.release.v1', { leaseId: opened.leaseId });
+    expect(released.rotation).toBe('scheduled');
+    const rotated = await waitFor(async () => {
+      const l = await leaseState(opened.leaseId);
+      return l.state === 'rotated' && l;
+    }, { what: 'rotation' });
+    expect(rotated).toMatchObject({ releasedBy: 'appliance', rotation: 'done' });
+    expect(vault.checkins.filter((c) => c.leaseId === opened.leaseId)).toEqual([expect.objectContaining({ rotate: true })]);
+
+    const again = await bus.request('policy.lease.release.v1', { leaseId: opened.leaseId });
+    expect(again.releasedAt).toBe(released.releasedAt);
+    expect(vault.checkins.filter((c) => c.leaseId === opened.leaseId)).toHaveLength(1);
+  });
+
+  it('releases at expiry on its own, and after a Redis flush the reconciler still does it', async () => {
+    const id = (await list('CORP\\Alice', 'srv-app02', [credential(2, false)])).credentials[0]?.id as string;
+    const opened = await bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app02', sessionId: 'sess-2' });
+    await clearNamespaceKeys();
+    await pg.query(`UPDATE policy.lease SET release_at = now() - interval '1 second' WHERE id = $1`, [opened.leaseId]);
+    const done = await waitFor(async () => {
+      const l = await leaseState(opened.leaseId);
+      return l.state === 'checked-in' && l;
+    }, { what: 'expiry check-in' });
+    expect(done).toMatchObject({ releasedBy: 'expiry', rotation: 'not-required' });
+    expect(vault.checkins.find((c) => c.leaseId === opened.leaseId)).toMatchObject({ rotate: false });
+  });
+
+  it('marks the lease failed with the vault error when check-in cannot succeed', async () => {
+    const id = (await list('CORP\\Alice', 'srv-app03', [credential(3)])).credentials[0]?.id as string;
+    const opened = await bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app03', sessionId: 'sess-3' });
+    vault.checkinFailure = new OpenEcmError('VAULT_FORBIDDEN', 'Password Safe refused the check-in (4031)');
+    try {
+      await bus.request('policy.lease.release.v1', { leaseId: opened.leaseId });
+      const failed = await waitFor(async () => {
+        const l = await leaseState(opened.leaseId);
+        return l.state === 'failed' && l;
+      }, { what: 'failure' });
+      expect(failed).toMatchObject({ rotation: 'failed', error: { code: 'VAULT_FORBIDDEN' } });
+    } finally {
+      vault.checkinFailure = undefined;
+    }
+  });
+
+  it('answers the vault error on a failed check-out and keeps the failed lease', async () => {
+    const id = (await list('CORP\\Alice', 'srv-app04', [credential(999)])).credentials[0]?.id as string;
+    await expect(bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app04', sessionId: 's4' })).rejects.toMatchObject({ code: 'VAULT_CONFLICT' });
+    const rows = await pg.query(`SELECT state, error_code FROM policy.lease WHERE endpoint = 'srv-app04'`);
+    expect(rows.rows).toEqual([{ state: 'failed', error_code: 'VAULT_CONFLICT' }]);
+  });
+
+  it('answers 404 for an unknown lease', async () => {
+    await expect(bus.request('policy.lease.release.v1', { leaseId: '00000000-0000-4000-8000-000000000001' })).rejects.toMatchObject({ code: 'LEASE_NOT_FOUND' });
+  });
+
+  async function readStream(): Promise<Array<Record<string, unknown>>> {
+    const jsm = await nc.jetstreamManager();
+    const ns = (process.env['OPENECM_NAMESPACE'] as string).toUpperCase();
+    const info = await jsm.streams.info(`${ns}_LEASE_EVENTS`);
+    const out: Array<Record<string, unknown>> = [];
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+      const m = await jsm.streams.getMessage(`${ns}_LEASE_EVENTS`, { seq });
+      out.push(JSONCodec<Record<string, unknown>>().decode(m.data));
+    }
+    return out;
+  }
+});
