@@ -1,0 +1,36 @@
+import { Module } from '@nestjs/common';
+import { MessagingModule } from '@openecm/messaging';
+import { PersistenceModule } from '@openecm/persistence';
+import { OpsModule } from '@openecm/service-kit';
+import { ConnectionsNatsController } from './connections/connections.nats-controller';
+import { ConnectionsService } from './connections/connections.service';
+import { CheckoutRepository } from './credentials/checkout.repository';
+import { CredentialsNatsController } from './credentials/credentials.nats-controller';
+import { CredentialsService } from './credentials/credentials.service';
+import { VAULT_ADAPTERS } from './credentials/vault-adapter';
+import { VaultInitial1764000000000 } from './migrations/1764000000000-vault-initial';
+import { PasswordSafeAdapter } from './password-safe/password-safe.adapter';
+import { VaultSessionCache } from './sessions/vault-session-cache';
+
+@Module({
+  imports: [
+    MessagingModule,
+    OpsModule,
+    PersistenceModule.forService({
+      schema: 'vault',
+      entities: [],
+      migrations: [VaultInitial1764000000000],
+      applicationName: 'vault-adapters',
+    }),
+  ],
+  controllers: [ConnectionsNatsController, CredentialsNatsController],
+  providers: [
+    ConnectionsService,
+    CheckoutRepository,
+    CredentialsService,
+    VaultSessionCache,
+    PasswordSafeAdapter,
+    { provide: VAULT_ADAPTERS, useFactory: (ps: PasswordSafeAdapter) => [ps], inject: [PasswordSafeAdapter] },
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,78 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { loadConfig, vaultAdaptersConfig } from '@openecm/config';
+import { OpenEcmError, type ParsedRequestOf, type ReplyOf } from '@openecm/contracts';
+import { ConnectionsService, type VaultConnection } from '../connections/connections.service';
+import { CheckoutRepository } from './checkout.repository';
+import { VAULT_ADAPTERS, type VaultAdapter } from './vault-adapter';
+
+/** Lists across every connected vault, and checks out / in at the vault a credential came from. */
+@Injectable()
+export class CredentialsService implements OnModuleInit {
+  private readonly timeoutMs = loadConfig(vaultAdaptersConfig).VAULT_HTTP_TIMEOUT_MS;
+
+  constructor(
+    private readonly connections: ConnectionsService,
+    private readonly checkouts: CheckoutRepository,
+    @Inject(VAULT_ADAPTERS) private readonly adapters: VaultAdapter[],
+  ) {}
+
+  onModuleInit(): void {
+    this.connections.onChange((name) => {
+      for (const adapter of this.adapters) void adapter.reset(name).catch(() => undefined);
+    });
+  }
+
+  async list(req: ParsedRequestOf<'vault.credentials.list.v1'>): Promise<ReplyOf<'vault.credentials.list.v1'>> {
+    const connections = await this.connections.all();
+    const results = await Promise.allSettled(
+      connections.map((c) => withTimeout(this.adapter(c).list(c, req.user, req.endpoint), this.timeoutMs, c.name)),
+    );
+    const reply: ReplyOf<'vault.credentials.list.v1'> = { credentials: [], pending: [] };
+    const failures: OpenEcmError[] = [];
+    results.forEach((result, i) => {
+      const vault = (connections[i] as VaultConnection).name;
+      if (result.status === 'fulfilled') {
+        reply.credentials.push(...result.value);
+      } else {
+        const error = result.reason instanceof OpenEcmError ? result.reason : new OpenEcmError('VAULT_ERROR', 'unexpected failure');
+        failures.push(error);
+        reply.pending.push({ vault, reason: `${error.code}: ${error.message}` });
+      }
+    });
+    // every vault failed: an error tells the appliance more than an empty list would
+    if (connections.length > 0 && failures.length === connections.length) throw failures[0] as OpenEcmError;
+    return reply;
+  }
+
+  async checkout(req: ParsedRequestOf<'vault.credentials.checkout.v1'>): Promise<ReplyOf<'vault.credentials.checkout.v1'>> {
+    const connection = await this.connections.get(req.vault);
+    return this.adapter(connection).checkout(connection, req, (vaultRequest) =>
+      this.checkouts.record({ leaseId: req.leaseId, connection: connection.name, user: req.user, ref: req.ref, vaultRequest }),
+    );
+  }
+
+  /** Idempotent: a lease with nothing checked out, or already checked in, answers without calling the vault. */
+  async checkin(req: ParsedRequestOf<'vault.credentials.checkin.v1'>): Promise<ReplyOf<'vault.credentials.checkin.v1'>> {
+    const checkout = await this.checkouts.find(req.leaseId);
+    if (!checkout) return { checkedIn: false, rotationRequested: false };
+    if (checkout.state === 'in') return { checkedIn: true, rotationRequested: req.rotate };
+    const connection = await this.connections.get(checkout.connection);
+    const result = await this.adapter(connection).checkin(connection, checkout, { rotate: req.rotate, reason: req.reason });
+    await this.checkouts.markCheckedIn(req.leaseId);
+    return { checkedIn: true, rotationRequested: result.rotationRequested };
+  }
+
+  private adapter(connection: VaultConnection): VaultAdapter {
+    const adapter = this.adapters.find((a) => a.type === connection.type);
+    if (!adapter) throw new OpenEcmError('VAULT_ERROR', `no adapter for vault type ${connection.type}`);
+    return adapter;
+  }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, vault: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new OpenEcmError('UPSTREAM_TIMEOUT', `vault ${vault} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,19 @@
+import type { Secret, VaultCredential, VaultRef } from '@openecm/contracts';
+import type { VaultConnection } from '../connections/connections.service';
+import type { Checkout } from './checkout.repository';
+
+/** What every vault type implements; the credentials service picks the adapter by the connection's type. */
+export interface VaultAdapter {
+  readonly type: VaultConnection['type'];
+  list(connection: VaultConnection, user: string, endpoint: string): Promise<VaultCredential[]>;
+  checkout(
+    connection: VaultConnection,
+    input: { leaseId: string; user: string; ref: VaultRef; durationMinutes: number; reason: string },
+    record: (vaultRequest: string) => Promise<void>,
+  ): Promise<{ username: string; domain: string | null; secret: Secret }>;
+  checkin(connection: VaultConnection, checkout: Checkout, input: { rotate: boolean; reason: string }): Promise<{ rotationRequested: boolean }>;
+  /** Drops cached clients and sessions after the connection's settings changed. */
+  reset(name: string): Promise<void>;
+}
+
+export const VAULT_ADAPTERS = Symbol('VAULT_ADAPTERS');

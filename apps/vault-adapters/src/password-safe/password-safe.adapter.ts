@@ -1,0 +1,211 @@
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { loadConfig, vaultAdaptersConfig } from '@openecm/config';
+import { OpenEcmError, type ErrorCode, type PasswordSafeSettings, type VaultCredential, type VaultRef } from '@openecm/contracts';
+import type { VaultConnection } from '../connections/connections.service';
+import type { Checkout } from '../credentials/checkout.repository';
+import type { VaultAdapter } from '../credentials/vault-adapter';
+import { VaultSessionCache } from '../sessions/vault-session-cache';
+import {
+  PasswordSafeClient,
+  PasswordSafeError,
+  withSessionRetry,
+  type ManagedAccount,
+  type ManagedSystem,
+  type PasswordSafeErrorKind,
+  type PasswordSafeSession,
+} from './password-safe.client';
+
+const ERRORS: Record<PasswordSafeErrorKind, ErrorCode> = {
+  'session-expired': 'VAULT_AUTH_FAILED',
+  'bad-credentials': 'VAULT_AUTH_FAILED',
+  licence: 'VAULT_ERROR',
+  'api-disabled': 'VAULT_ERROR',
+  forbidden: 'VAULT_FORBIDDEN',
+  'approver-only': 'VAULT_FORBIDDEN',
+  'approval-pending': 'VAULT_APPROVAL_PENDING',
+  conflict: 'CREDENTIAL_IN_USE',
+  'not-found': 'VAULT_ACCOUNT_NOT_FOUND',
+  'bad-request': 'VAULT_ERROR',
+  tls: 'VAULT_TLS_ERROR',
+  unavailable: 'VAULT_UNAVAILABLE',
+  unexpected: 'VAULT_ERROR',
+};
+
+/** The broker's error for a Password Safe failure; the client's messages are free of secrets by construction. */
+export function toBrokerError(error: unknown): OpenEcmError {
+  if (error instanceof OpenEcmError) return error;
+  if (error instanceof PasswordSafeError) return new OpenEcmError(ERRORS[error.kind], `Password Safe: ${error.message}`);
+  return new OpenEcmError('VAULT_ERROR', 'Password Safe: unexpected failure');
+}
+
+/** In OAuth mode the broker signs in as the application, so all users share its session. */
+const APPLICATION_IDENTITY = '*application*';
+
+/**
+ * BeyondTrust Password Safe. In API-key mode it signs in as the remote-access user (`runas`), so Password
+ * Safe filters what that user may request; in OAuth mode it signs in as the application and the broker's
+ * policy alone filters.
+ */
+@Injectable()
+export class PasswordSafeAdapter implements VaultAdapter, OnApplicationShutdown {
+  readonly type = 'password-safe' as const;
+  private readonly logger = new Logger('password-safe');
+  private readonly clients = new Map<string, PasswordSafeClient>();
+  private readonly config = loadConfig(vaultAdaptersConfig);
+
+  constructor(private readonly sessions: VaultSessionCache) {}
+
+  async list(connection: VaultConnection, user: string, endpoint: string): Promise<VaultCredential[]> {
+    const settings = connection.settings;
+    return this.withSession(connection, user, async (client, session) => {
+      const target = endpoint.toLowerCase();
+      const systems = (await client.listManagedSystems(session)).filter((s) => matchesEndpoint(s, target));
+      const out = new Map<string, VaultCredential>();
+      for (const system of systems) {
+        const [local, linked] = await Promise.all([
+          client.listManagedAccounts(session, { systemId: system.ManagedSystemID }),
+          client.listManagedAccounts(session, { systemId: system.ManagedSystemID, type: 'domainlinked' }),
+        ]);
+        for (const account of [...local, ...linked]) {
+          const credential = toCredential(connection.name, settings, system, account);
+          out.set(JSON.stringify(credential.ref), credential);
+        }
+      }
+      return [...out.values()];
+    });
+  }
+
+  async checkout(
+    connection: VaultConnection,
+    input: { leaseId: string; user: string; ref: VaultRef; durationMinutes: number; reason: string },
+    record: (vaultRequest: string) => Promise<void>,
+  ) {
+    const ref = parseRef(input.ref);
+    return this.withSession(connection, input.user, async (client, session) => {
+      const requestId = await client.createRequest(session, {
+        systemId: ref.systemId,
+        accountId: ref.accountId,
+        durationMinutes: input.durationMinutes,
+        reason: input.reason,
+        accessType: 'View',
+        rotateOnCheckin: connection.settings.rotateAfterRelease,
+      });
+      // recorded before the secret is read, so a failure from here on still leaves a request to check in
+      await record(String(requestId));
+      const password = await client.getCredential(session, requestId);
+      return { username: ref.account, domain: ref.domain, secret: { type: 'password' as const, value: password } };
+    });
+  }
+
+  async checkin(connection: VaultConnection, checkout: Checkout, input: { rotate: boolean; reason: string }) {
+    const requestId = Number(checkout.vaultRequest);
+    return this.withSession(connection, checkout.user, async (client, session) => {
+      try {
+        if (input.rotate) await client.rotateOnCheckin(session, requestId);
+        await client.checkin(session, requestId, input.reason);
+      } catch (error) {
+        // the vault already ended the request (its duration ran out): it rotated then, per the request's flag
+        if (!(error instanceof PasswordSafeError && error.kind === 'not-found')) throw error;
+      }
+      return { rotationRequested: input.rotate };
+    });
+  }
+
+  async reset(name: string): Promise<void> {
+    const client = this.clients.get(name);
+    this.clients.delete(name);
+    await client?.close();
+    await this.sessions.forget(name);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.clients.values()].map((c) => c.close()));
+    this.clients.clear();
+  }
+
+  private async withSession<T>(
+    connection: VaultConnection,
+    user: string,
+    call: (client: PasswordSafeClient, session: PasswordSafeSession) => Promise<T>,
+  ): Promise<T> {
+    const client = this.client(connection);
+    const settings = connection.settings;
+    const identity = settings.auth.mode === 'api-key' ? user : APPLICATION_IDENTITY;
+    const signIn = async () => {
+      const session =
+        settings.auth.mode === 'api-key'
+          ? await client.signInWithApiKey({ apiKey: settings.auth.apiKey, runAs: user })
+          : await client.signInWithOAuth({ clientId: settings.auth.clientId, clientSecret: settings.auth.clientSecret });
+      return JSON.stringify(session);
+    };
+    try {
+      return await withSessionRetry(
+        async () => JSON.parse(await this.sessions.get(connection.name, identity, signIn)) as PasswordSafeSession,
+        async () => {
+          this.logger.debug({ vault: connection.name }, 'vault session expired; signing in again');
+          return JSON.parse(await this.sessions.renew(connection.name, identity, signIn)) as PasswordSafeSession;
+        },
+        (session) => call(client, session),
+      );
+    } catch (error) {
+      throw toBrokerError(error);
+    }
+  }
+
+  private client(connection: VaultConnection): PasswordSafeClient {
+    let client = this.clients.get(connection.name);
+    if (!client) {
+      client = new PasswordSafeClient({
+        baseUrl: connection.settings.baseUrl,
+        caBundle: connection.settings.caBundle,
+        timeoutMs: this.config.VAULT_HTTP_TIMEOUT_MS,
+        retry: { attempts: this.config.VAULT_RETRY_ATTEMPTS, baseDelayMs: this.config.VAULT_RETRY_BASE_DELAY_MS },
+        logger: {
+          warn: (obj, msg) => this.logger.warn({ vault: connection.name, ...obj, msg }),
+          debug: (obj, msg) => this.logger.debug({ vault: connection.name, ...obj, msg }),
+        },
+      });
+      this.clients.set(connection.name, client);
+    }
+    return client;
+  }
+}
+
+function matchesEndpoint(system: ManagedSystem, endpoint: string): boolean {
+  return [system.HostName, system.DnsName, system.IPAddress, system.SystemName].some(
+    (v) => typeof v === 'string' && v.toLowerCase().replace(/\.$/, '') === endpoint,
+  );
+}
+
+/** Directory accounts come as `DOMAIN\account` or a UPN; local ones as the bare account name. */
+function splitAccount(account: ManagedAccount): { name: string; domain: string | null } {
+  const raw = account.AccountName;
+  const slash = raw.indexOf('\\');
+  if (slash > 0) return { domain: raw.slice(0, slash), name: raw.slice(slash + 1) };
+  if (account.DomainName) return { domain: account.DomainName, name: raw };
+  return { domain: null, name: raw };
+}
+
+function toCredential(vault: string, settings: PasswordSafeSettings, system: ManagedSystem, account: ManagedAccount): VaultCredential {
+  const { name, domain } = splitAccount(account);
+  const scope = domain ? 'domain' : 'machine';
+  const max = account.MaximumReleaseDuration ?? system.MaxReleaseDuration ?? undefined;
+  return {
+    vault,
+    ref: { systemId: account.SystemId, accountId: account.AccountId, account: name, ...(domain ? { domain } : {}) },
+    name: domain ? `${domain}\\${name}` : `${system.SystemName}\\${name}`,
+    username: name,
+    domain,
+    scope,
+    releaseDurationMinutes: max ? Math.min(settings.releaseDurationMinutes, max) : settings.releaseDurationMinutes,
+    rotateAfterRelease: settings.rotateAfterRelease,
+  };
+}
+
+function parseRef(ref: VaultRef): { systemId: number; accountId: number; account: string; domain: string | null } {
+  const { systemId, accountId, account, domain } = ref;
+  if (typeof systemId !== 'number' || typeof accountId !== 'number' || typeof account !== 'string') {
+    throw new OpenEcmError('VALIDATION_FAILED', 'not a Password Safe credential reference', [{ field: 'ref', message: 'systemId, accountId and account expected' }]);
+  }
+  return { systemId, accountId, account, domain: typeof domain === 'string' ? domain : null };
+}

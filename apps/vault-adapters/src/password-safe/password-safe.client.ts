@@ -1,0 +1,577 @@
+import { rootCertificates } from 'node:tls';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Agent, request } from 'undici';
+import { z } from 'zod';
+import { PasswordSafeError, redactRequestIds, type PasswordSafeErrorKind } from './password-safe.errors';
+
+export { PasswordSafeError, redactRequestIds, type PasswordSafeErrorKind } from './password-safe.errors';
+
+/**
+ * Everything needed to reuse a signed-in session: plain data, so a caller can cache it (encrypted) and
+ * rebuild it later. It holds secrets (session cookie, and for API-key mode the PS-Auth header with the key).
+ */
+export interface PasswordSafeSession {
+  /** One Cookie header value, `name=value` pairs only. */
+  cookie: string;
+  /** PS-Auth header resent on every call, because some API registrations re-check it. */
+  authorization?: string;
+}
+
+/** Structural subset of a pino logger. */
+export interface PasswordSafeLogger {
+  warn(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+export interface PasswordSafeRetryOptions {
+  /** Total tries including the first. */
+  attempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+export interface PasswordSafeClientOptions {
+  /** e.g. `https://ps.example/BeyondTrust/api/public/v3/` */
+  baseUrl: string;
+  /** PEM bundle trusted in addition to the system roots, for a private CA. */
+  caBundle?: string;
+  /** Certificate verification can only be turned off by setting this to false explicitly. */
+  rejectUnauthorized?: boolean;
+  timeoutMs?: number;
+  retry?: PasswordSafeRetryOptions;
+  logger?: PasswordSafeLogger;
+}
+
+export interface ManagedAccountQuery {
+  systemName?: string;
+  accountName?: string;
+  systemId?: number;
+  workgroupName?: string;
+  ipAddress?: string;
+  type?: 'system' | 'recent' | 'domainlinked' | 'database' | 'cloud' | 'application';
+  limit?: number;
+  offset?: number;
+}
+
+export type AccessType = 'View' | 'RDP' | 'SSH' | 'App';
+
+export interface CreateRequestInput {
+  systemId: number;
+  accountId: number;
+  durationMinutes: number;
+  reason: string;
+  accessType?: AccessType;
+  /** Left out of the body when undefined, so the server applies its own policy. */
+  rotateOnCheckin?: boolean;
+}
+
+const managedSystemSchema = z.looseObject({
+  ManagedSystemID: z.number().int(),
+  AssetID: z.number().int().nullish(),
+  WorkgroupID: z.number().int().nullish(),
+  HostName: z.string().nullish(),
+  DnsName: z.string().nullish(),
+  IPAddress: z.string().nullish(),
+  SystemName: z.string(),
+  PlatformID: z.number().int().nullish(),
+  Port: z.number().int().nullish(),
+  ReleaseDuration: z.number().nullish(),
+  MaxReleaseDuration: z.number().nullish(),
+  ChangePasswordAfterAnyReleaseFlag: z.boolean().nullish(),
+  RemoteClientType: z.string().nullish(),
+});
+
+const managedAccountSchema = z.looseObject({
+  PlatformID: z.number().int().nullish(),
+  SystemId: z.number().int(),
+  SystemName: z.string().nullish(),
+  DomainName: z.string().nullish(),
+  AccountId: z.number().int(),
+  AccountName: z.string(),
+  InstanceName: z.string().nullish(),
+  UserPrincipalName: z.string().nullish(),
+  DefaultReleaseDuration: z.number().nullish(),
+  MaximumReleaseDuration: z.number().nullish(),
+  LastChangeDate: z.string().nullish(),
+  NextChangeDate: z.string().nullish(),
+  IsChanging: z.boolean().nullish(),
+  ChangeState: z.number().nullish(),
+  AccountDescription: z.string().nullish(),
+});
+
+const tokenSchema = z.looseObject({ access_token: z.string().min(1) });
+
+export type ManagedSystem = z.infer<typeof managedSystemSchema>;
+export type ManagedAccount = z.infer<typeof managedAccountSchema>;
+
+const DEFAULTS = { timeoutMs: 30_000, attempts: 5, baseDelayMs: 500, maxDelayMs: 30_000 };
+const PAGE_SIZE = 1000;
+/** Bounds paging so a misbehaving server cannot keep the client looping. */
+const MAX_PAGES = 100;
+
+const TLS_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'HOSTNAME_MISMATCH',
+  'EPROTO',
+]);
+
+type Phase = 'sign-in' | 'call';
+
+interface Exchange {
+  /** Fixed label such as `GET Credentials/{id}`: the only way an operation is named in logs and messages. */
+  op: string;
+  method: 'GET' | 'POST' | 'PUT';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+  phase: Phase;
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  attempts: number;
+}
+
+export class PasswordSafeClient {
+  private readonly baseUrl: URL;
+  private readonly agent: Agent;
+  private readonly timeoutMs: number;
+  private readonly attempts: number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly logger: PasswordSafeLogger | undefined;
+
+  constructor(options: PasswordSafeClientOptions) {
+    const base = new URL(options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`);
+    if (base.protocol !== 'https:' && base.protocol !== 'http:') {
+      throw new Error('Password Safe base URL must be http(s)');
+    }
+    this.baseUrl = base;
+    this.timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
+    this.attempts = Math.max(1, options.retry?.attempts ?? DEFAULTS.attempts);
+    this.baseDelayMs = options.retry?.baseDelayMs ?? DEFAULTS.baseDelayMs;
+    this.maxDelayMs = options.retry?.maxDelayMs ?? DEFAULTS.maxDelayMs;
+    this.logger = options.logger;
+    this.agent = new Agent({
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+      connect: {
+        timeout: this.timeoutMs,
+        minVersion: 'TLSv1.2',
+        rejectUnauthorized: options.rejectUnauthorized !== false,
+        // A private CA is added to the public roots rather than replacing them, so a later move to a public
+        // certificate keeps working without a configuration change.
+        ...(options.caBundle ? { ca: [...rootCertificates, options.caBundle] } : {}),
+      },
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  // ---- sign-in -------------------------------------------------------------------------------
+
+  async signInWithApiKey(input: { apiKey: string; runAs: string; password?: string }): Promise<PasswordSafeSession> {
+    assertHeaderSafe([input.apiKey, input.runAs, input.password ?? '']);
+    const authorization =
+      `PS-Auth key=${input.apiKey}; runas=${input.runAs};` + (input.password === undefined ? '' : ` pwd=[${input.password}];`);
+    const answer = await this.exchange({
+      op: 'POST Auth/SignAppin',
+      method: 'POST',
+      path: 'Auth/SignAppin',
+      headers: { authorization },
+      phase: 'sign-in',
+    });
+    return { cookie: this.sessionCookie('POST Auth/SignAppin', answer), authorization };
+  }
+
+  async signInWithOAuth(input: { clientId: string; clientSecret: string }): Promise<PasswordSafeSession> {
+    const tokenOp = 'POST Auth/connect/token';
+    const tokenAnswer = await this.exchange({
+      op: tokenOp,
+      method: 'POST',
+      path: 'Auth/connect/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: input.clientId,
+        client_secret: input.clientSecret,
+      }).toString(),
+      phase: 'sign-in',
+      // The token endpoint speaks OAuth: a refused client is 400/401 invalid_client, not a PS status code.
+    }, (answer) => (answer.status === 400 || answer.status === 401 ? 'bad-credentials' : undefined));
+    const token = tokenSchema.safeParse(parseJson(tokenAnswer.text));
+    if (!token.success) {
+      throw new PasswordSafeError('unexpected', `${tokenOp} answered without an access token`, { status: tokenAnswer.status });
+    }
+    assertHeaderSafe([token.data.access_token]);
+    const signInOp = 'POST Auth/SignAppIn';
+    const answer = await this.exchange({
+      op: signInOp,
+      method: 'POST',
+      path: 'Auth/SignAppIn',
+      headers: { authorization: `Bearer ${token.data.access_token}` },
+      phase: 'sign-in',
+    });
+    return { cookie: this.sessionCookie(signInOp, answer) };
+  }
+
+  /** Ends the session. A session the server already dropped counts as signed out. */
+  async signOut(session: PasswordSafeSession): Promise<void> {
+    try {
+      await this.exchange({ op: 'POST Auth/Signout', method: 'POST', path: 'Auth/Signout', headers: sessionHeaders(session), phase: 'call' });
+    } catch (error) {
+      if (error instanceof PasswordSafeError && error.kind === 'session-expired') return;
+      throw error;
+    }
+  }
+
+  // ---- systems and accounts --------------------------------------------------------------------
+
+  async listManagedSystems(session: PasswordSafeSession): Promise<ManagedSystem[]> {
+    const op = 'GET ManagedSystems';
+    const answer = await this.exchange({ op, method: 'GET', path: 'ManagedSystems', headers: sessionHeaders(session), phase: 'call' });
+    return parseBody(op, answer, z.array(managedSystemSchema));
+  }
+
+  /**
+   * Always an array. The API answers ONE OBJECT when both systemName and accountName are given (and 404
+   * when that one is missing); both are folded into the list form here. Without limit/offset it pages
+   * through everything.
+   */
+  async listManagedAccounts(session: PasswordSafeSession, query: ManagedAccountQuery = {}): Promise<ManagedAccount[]> {
+    const single = Boolean(query.systemName && query.accountName);
+    if (single || query.limit !== undefined || query.offset !== undefined) {
+      return this.managedAccountsPage(session, query);
+    }
+    const all: ManagedAccount[] = [];
+    for (let page = 0; page < MAX_PAGES; page += 1) {
+      const items = await this.managedAccountsPage(session, { ...query, limit: PAGE_SIZE, offset: page * PAGE_SIZE });
+      all.push(...items);
+      if (items.length < PAGE_SIZE) return all;
+    }
+    this.logger?.warn({ op: 'GET ManagedAccounts', pages: MAX_PAGES }, 'password safe account listing truncated');
+    return all;
+  }
+
+  listDomainLinkedAccounts(session: PasswordSafeSession, systemId: number): Promise<ManagedAccount[]> {
+    return this.listManagedAccounts(session, { type: 'domainlinked', systemId: positiveId('systemId', systemId) });
+  }
+
+  // ---- requests and credentials ---------------------------------------------------------------
+
+  /**
+   * Always sends ConflictOption "reuse": concurrent pulls then share one request instead of failing with
+   * 4091, and a retry after a lost answer gets the same id back instead of a second request.
+   */
+  async createRequest(session: PasswordSafeSession, input: CreateRequestInput): Promise<number> {
+    const op = 'POST Requests';
+    const body = {
+      AccessType: input.accessType ?? 'View',
+      SystemID: positiveId('systemId', input.systemId),
+      AccountID: positiveId('accountId', input.accountId),
+      DurationMinutes: input.durationMinutes,
+      Reason: input.reason,
+      ConflictOption: 'reuse',
+      ...(input.rotateOnCheckin === undefined ? {} : { RotateOnCheckin: input.rotateOnCheckin }),
+    };
+    const answer = await this.exchange({
+      op,
+      method: 'POST',
+      path: 'Requests',
+      headers: { ...sessionHeaders(session), 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      phase: 'call',
+    });
+    const match = /^\s*"?(\d{1,15})"?\s*$/.exec(answer.text);
+    if (!match?.[1]) throw new PasswordSafeError('unexpected', `${op} answered without a request id`, { status: answer.status });
+    return Number(match[1]);
+  }
+
+  async getCredential(session: PasswordSafeSession, requestId: number): Promise<string> {
+    const op = 'GET Credentials/{id}';
+    const answer = await this.exchange({
+      op,
+      method: 'GET',
+      path: `Credentials/${positiveId('requestId', requestId)}?type=password`,
+      headers: sessionHeaders(session),
+      phase: 'call',
+    });
+    const secret = parseJson(answer.text);
+    if (typeof secret !== 'string') {
+      throw new PasswordSafeError('unexpected', `${op} answered something other than a JSON string`, { status: answer.status });
+    }
+    return secret;
+  }
+
+  async checkin(session: PasswordSafeSession, requestId: number, reason: string): Promise<void> {
+    const op = 'PUT Requests/{id}/Checkin';
+    try {
+      await this.exchange({
+        op,
+        method: 'PUT',
+        path: `Requests/${positiveId('requestId', requestId)}/Checkin`,
+        headers: { ...sessionHeaders(session), 'content-type': 'application/json' },
+        body: JSON.stringify({ Reason: reason }),
+        phase: 'call',
+      });
+    } catch (error) {
+      // After a retry, 404 means an earlier attempt checked the request in and only its answer was lost.
+      if (error instanceof PasswordSafeError && error.kind === 'not-found' && error.attempts > 1) return;
+      throw error;
+    }
+  }
+
+  async rotateOnCheckin(session: PasswordSafeSession, requestId: number): Promise<void> {
+    await this.exchange({
+      op: 'PUT Requests/{id}/RotateOnCheckin',
+      method: 'PUT',
+      path: `Requests/${positiveId('requestId', requestId)}/RotateOnCheckin`,
+      headers: sessionHeaders(session),
+      phase: 'call',
+    });
+  }
+
+  // ---- transport ---------------------------------------------------------------------------------
+
+  private async managedAccountsPage(session: PasswordSafeSession, query: ManagedAccountQuery): Promise<ManagedAccount[]> {
+    const op = 'GET ManagedAccounts';
+    const params = new URLSearchParams();
+    const set = (name: string, value: string | number | undefined): void => {
+      if (value !== undefined && value !== '') params.set(name, String(value));
+    };
+    set('systemName', query.systemName);
+    set('accountName', query.accountName);
+    set('systemID', query.systemId);
+    set('workgroupName', query.workgroupName);
+    set('ipAddress', query.ipAddress);
+    set('type', query.type);
+    set('limit', query.limit);
+    set('offset', query.offset);
+    const qs = params.toString();
+    try {
+      const answer = await this.exchange({
+        op,
+        method: 'GET',
+        path: qs ? `ManagedAccounts?${qs}` : 'ManagedAccounts',
+        headers: sessionHeaders(session),
+        phase: 'call',
+      });
+      const parsed = parseBody(op, answer, z.union([z.array(managedAccountSchema), managedAccountSchema]));
+      return Array.isArray(parsed) ? parsed : [parsed];
+    } catch (error) {
+      // ManagedAccounts itself always exists, so its 404 can only be the "Managed Account not found" quirk.
+      if (error instanceof PasswordSafeError && error.kind === 'not-found') return [];
+      throw error;
+    }
+  }
+
+  private sessionCookie(op: string, answer: Answer): string {
+    const raw = answer.headers['set-cookie'];
+    const lines = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+    const pairs = new Map<string, string>();
+    for (const line of lines) {
+      // Only name=value goes back: replaying Path/HttpOnly/Secure attributes breaks real servers.
+      const pair = line.split(';')[0]?.trim() ?? '';
+      const eq = pair.indexOf('=');
+      if (eq > 0) pairs.set(pair.slice(0, eq), pair.slice(eq + 1));
+    }
+    if (pairs.size === 0) throw new PasswordSafeError('unexpected', `${op} answered without session cookies`, { status: answer.status });
+    return [...pairs].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
+  /**
+   * Sends one call with retries on transport errors, 5xx and 408 only, and turns any other non-2xx answer
+   * into a PasswordSafeError. `classify` lets a call give a status its own meaning first.
+   */
+  private async exchange(call: Exchange, classify?: (answer: Answer) => PasswordSafeErrorKind | undefined): Promise<Answer> {
+    const url = new URL(call.path, this.baseUrl).toString();
+    for (let attempt = 1; ; attempt += 1) {
+      const startedAt = Date.now();
+      let answer: Answer;
+      try {
+        const res = await request(url, {
+          method: call.method,
+          headers: call.headers ?? {},
+          ...(call.body === undefined ? {} : { body: call.body }),
+          dispatcher: this.agent,
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+        answer = { status: res.statusCode, headers: res.headers, text: await res.body.text(), attempts: attempt };
+      } catch (error) {
+        const code = errorCode(error);
+        if (isTlsFailure(error)) {
+          throw new PasswordSafeError('tls', `TLS failure during ${call.op} (${code ?? 'unknown'})`, { transportCode: code, attempts: attempt });
+        }
+        if (attempt >= this.attempts) {
+          throw new PasswordSafeError(
+            'unavailable',
+            `Password Safe unreachable during ${call.op} after ${attempt} attempts (${code ?? 'transport error'})`,
+            { transportCode: code, attempts: attempt },
+          );
+        }
+        await this.backoff(call.op, attempt, { code: code ?? 'transport error' });
+        continue;
+      }
+      this.logger?.debug({ op: call.op, status: answer.status, attempt, ms: Date.now() - startedAt }, 'password safe call');
+      if (retryableStatus(answer.status) && attempt < this.attempts) {
+        await this.backoff(call.op, attempt, { status: answer.status });
+        continue;
+      }
+      if (answer.status >= 200 && answer.status < 300) return answer;
+      throw toError(call, answer, classify?.(answer));
+    }
+  }
+
+  private async backoff(op: string, attempt: number, reason: { status?: number; code?: string }): Promise<void> {
+    const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
+    // Half fixed, half random, so many brokers retrying together do not hit the vault in lockstep.
+    const waitMs = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    this.logger?.warn({ op, attempt, ...reason, retryInMs: waitMs }, 'password safe call failed, retrying');
+    await delay(waitMs);
+  }
+}
+
+/**
+ * Runs `call` with the session from `getSession`; if the server says the session died, gets a new one
+ * from `refresh` and runs `call` exactly once more.
+ */
+export async function withSessionRetry<T>(
+  getSession: () => Promise<PasswordSafeSession>,
+  refresh: (stale: PasswordSafeSession) => Promise<PasswordSafeSession>,
+  call: (session: PasswordSafeSession) => Promise<T>,
+): Promise<T> {
+  const session = await getSession();
+  try {
+    return await call(session);
+  } catch (error) {
+    if (!(error instanceof PasswordSafeError) || error.kind !== 'session-expired') throw error;
+    return call(await refresh(session));
+  }
+}
+
+// ---- helpers --------------------------------------------------------------------------------------
+
+function sessionHeaders(session: PasswordSafeSession): Record<string, string> {
+  return session.authorization === undefined ? { cookie: session.cookie } : { cookie: session.cookie, authorization: session.authorization };
+}
+
+function positiveId(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new PasswordSafeError('bad-request', `${name} must be a positive integer`, { attempts: 0 });
+  }
+  return value;
+}
+
+/** A CR, LF or NUL would let a value inject headers; refusing here keeps undici from echoing it in an error. */
+function assertHeaderSafe(values: string[]): void {
+  if (values.some((v) => /[\r\n\0]/.test(v))) {
+    throw new PasswordSafeError('bad-request', 'credential values must not contain line-break or NUL characters', { attempts: 0 });
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function parseBody<T>(op: string, answer: Answer, schema: z.ZodType<T>): T {
+  const parsed = schema.safeParse(parseJson(answer.text));
+  if (!parsed.success) throw new PasswordSafeError('unexpected', `${op} answered a body of an unexpected shape`, { status: answer.status });
+  return parsed.data;
+}
+
+function retryableStatus(status: number): boolean {
+  return status === 408 || status >= 500;
+}
+
+function vendorCode(text: string): number | undefined {
+  const match = /^\s*"?(\d{4})"?\s*$/.exec(text);
+  return match?.[1] ? Number(match[1]) : undefined;
+}
+
+/** A short, redacted server message for 400s; everything else is described by status and code only. */
+function serverMessage(text: string): string {
+  const parsed = parseJson(text);
+  const raw = typeof parsed === 'string' ? parsed : text;
+  const cleaned = redactRequestIds(raw).replace(/[^\x20-\x7E]/g, ' ').trim();
+  return cleaned.length > 200 ? `${cleaned.slice(0, 200)}...` : cleaned;
+}
+
+function toError(call: Exchange, answer: Answer, override: PasswordSafeErrorKind | undefined): PasswordSafeError {
+  const { status } = answer;
+  const code = vendorCode(answer.text);
+  const head = `Password Safe answered ${status}${code === undefined ? '' : ` (${code})`} to ${call.op}`;
+  const kind = override ?? kindOf(status, code, call.phase);
+  const details = { status, attempts: answer.attempts, ...(code === undefined ? {} : { code }) };
+  if (kind === 'bad-request') {
+    const detail = serverMessage(answer.text);
+    return new PasswordSafeError(kind, detail ? `${head}: ${detail}` : head, details);
+  }
+  if (kind === 'unavailable') return new PasswordSafeError(kind, `${head} after ${answer.attempts} attempts`, details);
+  return new PasswordSafeError(kind, head, details);
+}
+
+function kindOf(status: number, code: number | undefined, phase: Phase): PasswordSafeErrorKind {
+  if (retryableStatus(status)) return 'unavailable';
+  switch (status) {
+    case 400:
+      return 'bad-request';
+    case 401:
+      return phase === 'sign-in' ? 'bad-credentials' : 'session-expired';
+    case 403:
+      if (phase === 'sign-in') return 'licence';
+      if (code === 4033) return 'approver-only';
+      if (code === 4034) return 'approval-pending';
+      return 'forbidden';
+    case 404:
+      return 'not-found';
+    case 409:
+      return 'conflict';
+    case 410:
+      return 'api-disabled';
+    default:
+      return 'unexpected';
+  }
+}
+
+function errorChain(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  let current: unknown = error;
+  while (current !== undefined && current !== null && chain.length < 8) {
+    chain.push(current);
+    current = typeof current === 'object' && 'cause' in current ? current.cause : undefined;
+  }
+  return chain;
+}
+
+function errorCode(error: unknown): string | undefined {
+  for (const link of errorChain(error)) {
+    if (typeof link === 'object' && link !== null && 'code' in link && typeof link.code === 'string') return link.code;
+    if (link instanceof Error && (link.name === 'TimeoutError' || link.name === 'AbortError')) return 'ETIMEDOUT';
+  }
+  return undefined;
+}
+
+function isTlsFailure(error: unknown): boolean {
+  return errorChain(error).some((link) => {
+    if (typeof link !== 'object' || link === null || !('code' in link) || typeof link.code !== 'string') return false;
+    const code = link.code;
+    return TLS_CODES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || code.includes('CERT');
+  });
+}

@@ -1,0 +1,144 @@
+import type { INestApplication } from '@nestjs/common';
+import type { Bus } from '@openecm/messaging';
+import {
+  NATS_URL,
+  REDIS_URL,
+  clearNamespaceKeys,
+  createTestDatabase,
+  startTestApp,
+  testBus,
+  testKey,
+} from '@openecm/testing';
+import { Client } from 'pg';
+import { randomUUID } from 'node:crypto';
+import { createPasswordSafeSim, type PasswordSafeSim } from '../../../tools/password-safe-sim/src/sim';
+
+process.env['REDIS_URL'] = REDIS_URL;
+process.env['NATS_URL'] = NATS_URL;
+process.env['TOKEN_CACHE_KEYS'] = `k1:${testKey()}`;
+process.env['VAULT_SETTINGS_KEYS'] = `v1:${testKey()}`;
+process.env['VAULT_RETRY_BASE_DELAY_MS'] = '5';
+
+describe('vault-adapters with Password Safe (simulator over HTTP, real NATS, Redis, Postgres)', () => {
+  let db: { url: string; drop: () => Promise<void> };
+  let vaultApp: INestApplication;
+  let cacheApp: INestApplication;
+  let bus: Bus;
+  let sim: PasswordSafeSim;
+  let baseUrl: string;
+  let pg: Client;
+
+  beforeAll(async () => {
+    sim = createPasswordSafeSim({ idleTimeoutMs: 60_000 });
+    baseUrl = await sim.listen(0);
+    db = await createTestDatabase();
+    process.env['DATABASE_URL'] = db.url;
+    const vault = await import('../src/app.module');
+    const cache = await import('../../token-cache/src/app.module');
+    ({ app: vaultApp } = await startTestApp('vault-adapters', vault.AppModule));
+    ({ app: cacheApp } = await startTestApp('token-cache', cache.AppModule));
+    bus = testBus();
+    pg = new Client({ connectionString: db.url });
+    await pg.connect();
+  });
+
+  afterAll(async () => {
+    await bus?.onApplicationShutdown();
+    await vaultApp?.close();
+    await cacheApp?.close();
+    await pg?.end();
+    await db?.drop();
+    await sim?.close();
+    await clearNamespaceKeys();
+  });
+
+  const connect = (name: string, auth: Record<string, string>, extra: Record<string, unknown> = {}) =>
+    bus.request('vault.connection.upsert.v1', {
+      name,
+      connection: { type: 'password-safe', settings: { baseUrl, auth: auth as never, releaseDurationMinutes: 90, rotateAfterRelease: true, ...extra } },
+    });
+
+  it('saves a connection with its secrets sealed at rest and masked when listed', async () => {
+    const first = await connect('ps', { mode: 'api-key', apiKey: 'demo-api-key' });
+    expect(first.created).toBe(true);
+    expect(first.connection.settings).toMatchObject({ auth: { mode: 'api-key', apiKey: '********' } });
+    expect((await connect('ps', { mode: 'api-key', apiKey: 'demo-api-key' })).created).toBe(false);
+    const listed = await bus.request('vault.connection.list.v1', {});
+    expect(JSON.stringify(listed)).not.toContain('demo-api-key');
+    const raw = await pg.query('SELECT settings_sealed FROM vault.connection');
+    expect(JSON.stringify(raw.rows)).not.toContain('demo-api-key');
+  });
+
+  it('lists, as the run-as user, the API-enabled accounts of the matching system plus its domain-linked accounts', async () => {
+    const alice = await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'SRV-APP01.corp.example' });
+    expect(alice.credentials.map((c) => c.name).sort()).toEqual(['CORP\\pra-admin', 'srv-app01\\Administrator', 'srv-app01\\svc-backup']);
+    expect(alice.credentials.find((c) => c.name === 'CORP\\pra-admin')).toMatchObject({ scope: 'domain', domain: 'CORP', username: 'pra-admin' });
+    expect(alice.credentials.find((c) => c.username === 'Administrator')).toMatchObject({ scope: 'machine', domain: null, releaseDurationMinutes: 90 });
+    const byIp = await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: '10.0.0.11' });
+    expect(byIp.credentials).toHaveLength(3);
+    // Password Safe filters per run-as user: bob may not request svc-backup
+    const bob = await bus.request('vault.credentials.list.v1', { user: 'bob', endpoint: 'srv-app01' });
+    expect(bob.credentials.map((c) => c.username)).not.toContain('svc-backup');
+    expect(JSON.stringify([alice, bob])).not.toMatch(/Demo-/);
+    const none = await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'unknown-host' });
+    expect(none).toEqual({ credentials: [], pending: [] });
+  });
+
+  it('in OAuth mode signs in as the application, once, for every user', async () => {
+    await connect('ps-oauth', { mode: 'oauth', clientId: 'demo-client', clientSecret: 'demo-secret' });
+    const before = sim.state.stats().signIns.oauth;
+    const lists = await Promise.all(['alice', 'bob', 'someone'].map((user) => bus.request('vault.credentials.list.v1', { user, endpoint: 'srv-app01' })));
+    expect(sim.state.stats().signIns.oauth - before).toBe(1);
+    for (const l of lists) expect(l.credentials.filter((c) => c.vault === 'ps-oauth').map((c) => c.username)).toContain('svc-backup');
+    await pg.query(`DELETE FROM vault.connection WHERE name = 'ps-oauth'`);
+  });
+
+  it('checks out the current password and, on check-in with rotation, the vault replaces it', async () => {
+    const list = await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'srv-app01' });
+    const admin = list.credentials.find((c) => c.username === 'Administrator');
+    const leaseId = randomUUID();
+    const out = await bus.request('vault.credentials.checkout.v1', { leaseId, vault: 'ps', ref: admin!.ref, user: 'alice', durationMinutes: 90, reason: 'test' });
+    expect(out).toEqual({ username: 'Administrator', domain: null, secret: { type: 'password', value: sim.state.passwordOf(1001) } });
+    const old = out.secret.value;
+    const stored = await pg.query('SELECT request_sealed FROM vault.checkout WHERE lease_id = $1', [leaseId]);
+    expect(stored.rows[0].request_sealed).toMatch(/^v1\./);
+
+    const checkin = await bus.request('vault.credentials.checkin.v1', { leaseId, rotate: true, reason: 'session ended' });
+    expect(checkin).toEqual({ checkedIn: true, rotationRequested: true });
+    expect(sim.state.passwordOf(1001)).not.toBe(old);
+    expect(sim.state.rotationsOf(1001)).toBe(1);
+    // a second check-in (a retried job) does not reach the vault again
+    await expect(bus.request('vault.credentials.checkin.v1', { leaseId, rotate: true, reason: 'again' })).resolves.toEqual({ checkedIn: true, rotationRequested: true });
+    expect(sim.state.rotationsOf(1001)).toBe(1);
+  });
+
+  it('signs in again once when the vault session expired, and carries on', async () => {
+    await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'srv-app01' });
+    const before = sim.state.stats().signInsByUser;
+    sim.state.expireAllSessions();
+    const after = await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'srv-app01' });
+    expect(after.credentials).toHaveLength(3);
+    const signIns = sim.state.stats().signInsByUser;
+    expect((signIns['alice'] ?? 0) - (before['alice'] ?? 0)).toBe(1);
+  });
+
+  it('maps vault refusals to broker errors: approval pending, unknown account', async () => {
+    const deploy = (await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'lnx-web01' })).credentials.find((c) => c.username === 'deploy');
+    expect(deploy).toBeDefined();
+    await expect(
+      bus.request('vault.credentials.checkout.v1', { leaseId: randomUUID(), vault: 'ps', ref: deploy!.ref, user: 'alice', durationMinutes: 30, reason: 't' }),
+    ).rejects.toMatchObject({ code: 'VAULT_APPROVAL_PENDING' });
+    await expect(
+      bus.request('vault.credentials.checkout.v1', { leaseId: randomUUID(), vault: 'ps', ref: { systemId: 1, accountId: 424242, account: 'ghost' }, user: 'alice', durationMinutes: 30, reason: 't' }),
+    ).rejects.toMatchObject({ code: expect.stringMatching(/VAULT_FORBIDDEN|VAULT_ACCOUNT_NOT_FOUND/) });
+    await expect(bus.request('vault.credentials.checkout.v1', { leaseId: randomUUID(), vault: 'nope', ref: {}, user: 'alice', durationMinutes: 1, reason: '' })).rejects.toMatchObject({ code: 'VAULT_NOT_FOUND' });
+  });
+
+  it('answers the failure when the only vault is unreachable, without secrets in the message', async () => {
+    await connect('ps', { mode: 'api-key', apiKey: 'demo-api-key' }, { baseUrl: 'http://127.0.0.1:9/BeyondTrust/api/public/v3/' });
+    const error = await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'srv-app01' }).catch((e: Error & { code: string }) => e);
+    expect(error).toMatchObject({ code: 'VAULT_UNAVAILABLE' });
+    expect(error.message).not.toContain('demo-api-key');
+    await connect('ps', { mode: 'api-key', apiKey: 'demo-api-key' });
+  });
+});

@@ -1,0 +1,143 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+export const DEMO_SEED_PATH = join(__dirname, '..', 'seed', 'demo.json');
+
+const requesters = z.union([z.literal('all'), z.array(z.string().min(1))]);
+
+const apiRegistrationSchema = z.object({
+  key: z.string().min(1),
+  name: z.string().default('API registration'),
+  requirePassword: z.boolean().default(false),
+  // Some registrations re-check the PS-Auth header on every call, which is why clients resend it.
+  checkHeaderEveryCall: z.boolean().default(false),
+});
+
+const oauthClientSchema = z.object({
+  clientId: z.string().min(1),
+  clientSecret: z.string().min(1),
+  userId: z.number().int().positive(),
+  name: z.string().default('OAuth application'),
+});
+
+const userSchema = z.object({
+  userId: z.number().int().positive(),
+  userName: z.string().min(1),
+  password: z.string().optional(),
+  name: z.string().optional(),
+  email: z.string().nullable().default(null),
+  sid: z.string().optional(),
+});
+
+const workgroupSchema = z.object({ WorkgroupID: z.number().int().positive(), Name: z.string().min(1) });
+
+const managedSystemSchema = z.object({
+  ManagedSystemID: z.number().int().positive(),
+  AssetID: z.number().int().nullable().default(null),
+  WorkgroupID: z.number().int().positive(),
+  HostName: z.string(),
+  DnsName: z.string().nullable().default(null),
+  IPAddress: z.string().nullable().default(null),
+  SystemName: z.string().min(1),
+  PlatformID: z.number().int(),
+  Port: z.number().int().nullable().default(null),
+  ReleaseDuration: z.number().int().positive().default(120),
+  MaxReleaseDuration: z.number().int().positive().default(525600),
+  ChangePasswordAfterAnyReleaseFlag: z.boolean().default(false),
+  RemoteClientType: z.string().default('None'),
+});
+
+const accountCommon = {
+  AccountId: z.number().int().positive(),
+  AccountName: z.string().min(1),
+  UserPrincipalName: z.string().nullable().default(null),
+  AccountDescription: z.string().nullable().default(null),
+  password: z.string().min(1),
+  apiEnabled: z.boolean().default(true),
+  requiresApproval: z.boolean().default(false),
+  requesters: requesters.default('all'),
+  DefaultReleaseDuration: z.number().int().positive().default(120),
+  MaximumReleaseDuration: z.number().int().positive().default(525600),
+};
+
+const managedAccountSchema = z.object({
+  ...accountCommon,
+  SystemId: z.number().int().positive(),
+  DomainName: z.string().nullable().default(null),
+});
+
+const domainLinkedAccountSchema = z.object({
+  ...accountCommon,
+  DomainName: z.string().min(1),
+  linkedSystemIds: z.array(z.number().int().positive()).min(1),
+});
+
+export const simSeedSchema = z
+  .object({
+    apiRegistrations: z.array(apiRegistrationSchema).default([]),
+    oauthClients: z.array(oauthClientSchema).default([]),
+    users: z.array(userSchema).default([]),
+    workgroups: z.array(workgroupSchema).default([]),
+    managedSystems: z.array(managedSystemSchema).default([]),
+    managedAccounts: z.array(managedAccountSchema).default([]),
+    domainLinkedAccounts: z.array(domainLinkedAccountSchema).default([]),
+  })
+  .superRefine((seed, ctx) => {
+    const systemIds = new Set(seed.managedSystems.map((s) => s.ManagedSystemID));
+    const report = (message: string): void => {
+      ctx.addIssue({ code: 'custom', message });
+    };
+    if (systemIds.size !== seed.managedSystems.length) report('ManagedSystemID values must be unique');
+    // Requests name an account by AccountID alone, so local and directory accounts share one id space.
+    const accountIds = [...seed.managedAccounts, ...seed.domainLinkedAccounts].map((a) => a.AccountId);
+    if (new Set(accountIds).size !== accountIds.length) report('AccountId values must be unique');
+    const userNames = seed.users.map((u) => u.userName.toLowerCase());
+    if (new Set(userNames).size !== userNames.length) report('user names must be unique (case-insensitive)');
+    const workgroupIds = new Set(seed.workgroups.map((w) => w.WorkgroupID));
+    for (const system of seed.managedSystems) {
+      if (seed.workgroups.length > 0 && !workgroupIds.has(system.WorkgroupID)) {
+        report(`system ${system.ManagedSystemID} names unknown workgroup ${system.WorkgroupID}`);
+      }
+    }
+    for (const account of seed.managedAccounts) {
+      if (!systemIds.has(account.SystemId)) report(`account ${account.AccountId} names unknown system ${account.SystemId}`);
+    }
+    for (const account of seed.domainLinkedAccounts) {
+      for (const id of account.linkedSystemIds) {
+        if (!systemIds.has(id)) report(`domain account ${account.AccountId} is linked to unknown system ${id}`);
+      }
+    }
+  });
+
+/** What a seed author writes (defaults may be left out). */
+export type SimSeed = z.input<typeof simSeedSchema>;
+/** A seed after validation, with every default filled in. */
+export type ParsedSeed = z.output<typeof simSeedSchema>;
+export type SeedManagedSystem = ParsedSeed['managedSystems'][number];
+export type SeedManagedAccount = ParsedSeed['managedAccounts'][number];
+export type SeedDomainLinkedAccount = ParsedSeed['domainLinkedAccounts'][number];
+export type SeedUser = ParsedSeed['users'][number];
+
+export const EMPTY_SEED: SimSeed = {};
+
+export function parseSeed(seed: SimSeed): ParsedSeed {
+  const result = simSeedSchema.safeParse(seed);
+  if (!result.success) {
+    throw new Error(`invalid Password Safe simulator seed: ${z.prettifyError(result.error)}`);
+  }
+  return result.data;
+}
+
+export function loadSeedFile(path: string): SimSeed {
+  const raw: unknown = JSON.parse(readFileSync(path, 'utf8'));
+  const parsed = simSeedSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(`invalid Password Safe simulator seed ${path}: ${z.prettifyError(parsed.error)}`);
+  }
+  return parsed.data;
+}
+
+export function loadDemoSeed(): SimSeed {
+  return loadSeedFile(DEMO_SEED_PATH);
+}

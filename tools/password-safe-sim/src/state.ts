@@ -1,0 +1,745 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import {
+  ACCOUNT_NOT_FOUND,
+  ApiError,
+  NOT_AUTHENTICATED,
+  CODE_CONFLICT,
+  CODE_NOT_APPROVED,
+  badRequest,
+  noPermission,
+  notAuthenticated,
+} from './errors';
+import {
+  parseSeed,
+  type ParsedSeed,
+  type SeedDomainLinkedAccount,
+  type SeedManagedAccount,
+  type SeedManagedSystem,
+  type SeedUser,
+  type SimSeed,
+} from './seed';
+
+export type SignInMode = 'apiKey' | 'oauth';
+export type AccessType = 'View' | 'RDP' | 'SSH' | 'App';
+export type RequestStatus = 'open' | 'released' | 'expired' | 'cancelled';
+
+type ApiRegistration = ParsedSeed['apiRegistrations'][number];
+type OAuthClient = ParsedSeed['oauthClients'][number];
+
+interface Identity {
+  mode: SignInMode;
+  /** Requests belong to this key: a run-as user in API-key mode, the application in OAuth mode. */
+  ownerKey: string;
+  user?: SeedUser;
+  registration?: ApiRegistration;
+  psAuth?: { key: string; runAs: string };
+}
+
+interface Session {
+  id: string;
+  csrf: string;
+  identity: Identity;
+  lastSeenAt: number;
+}
+
+interface AccountRecord {
+  kind: 'local' | 'domain';
+  seed: SeedManagedAccount | SeedDomainLinkedAccount;
+  password: string;
+  rotations: number;
+  lastChangeAt: number;
+}
+
+interface ReleaseRequest {
+  id: number;
+  ownerKey: string;
+  systemId: number;
+  accountId: number;
+  accessType: AccessType;
+  durationMinutes: number;
+  reason: string;
+  createdAt: number;
+  expiresAt: number;
+  approved: boolean;
+  rotateOnCheckin: boolean;
+  status: RequestStatus;
+}
+
+export interface SimRequestView {
+  requestId: number;
+  owner: string;
+  systemId: number;
+  accountId: number;
+  accessType: AccessType;
+  durationMinutes: number;
+  approved: boolean;
+  rotateOnCheckin: boolean;
+  expiresAt: string;
+}
+
+export interface SimStats {
+  signIns: { apiKey: number; oauth: number; total: number };
+  /** Successful API-key sign-ins per run-as user (seed spelling). */
+  signInsByUser: Record<string, number>;
+  /** Successful OAuth sign-ins per client id. */
+  signInsByClient: Record<string, number>;
+  failedSignIns: number;
+  tokensIssued: number;
+  activeSessions: number;
+  activeRequests: number;
+  faultsServed: number;
+  faultsPending: number;
+}
+
+export interface SimFault {
+  status: number;
+  count: number;
+  body?: number | string | Record<string, unknown>;
+  method?: string;
+  /** Case-insensitive substring of the path below the API base, e.g. `Auth/SignAppin`. */
+  path?: string;
+  /** Destroy the socket instead of answering, to look like a transport failure. */
+  drop?: boolean;
+  /** Let the call take effect, then answer with the fault: an answer lost after the server acted. */
+  afterHandler?: boolean;
+}
+
+export interface SignInResult {
+  session: { id: string; csrf: string };
+  body: { UserId: number; SID: string; EmailAddress: string | null; UserName: string; Name: string };
+}
+
+const ACCESS_TYPES: readonly AccessType[] = ['View', 'RDP', 'SSH', 'App'];
+const ACCOUNT_TYPES = ['system', 'recent', 'domainlinked', 'database', 'cloud', 'application'] as const;
+const MAX_DURATION_MINUTES = 525600;
+const TOKEN_LIFETIME_SECONDS = 3600;
+const FIRST_REQUEST_ID = 101;
+const COOKIE_ATTRIBUTES = new Set(['path', 'domain', 'expires', 'max-age', 'secure', 'httponly', 'samesite', 'partitioned', 'priority']);
+
+const sameName = (a: string, b: string): boolean => a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
+
+const freshPassword = (): string => `Ps${randomInt(10, 99)}!${randomBytes(18).toString('base64url')}`;
+
+export class SimState {
+  private seed!: ParsedSeed;
+  private accounts = new Map<number, AccountRecord>();
+  private sessions = new Map<string, Session>();
+  private tokens = new Map<string, { clientId: string; expiresAt: number }>();
+  private requests = new Map<number, ReleaseRequest>();
+  private faults: SimFault[] = [];
+  private nextRequestId = FIRST_REQUEST_ID;
+  private clockOffsetMs = 0;
+  private counters = this.zeroCounters();
+
+  constructor(
+    private initialSeed: SimSeed,
+    readonly idleTimeoutMs: number,
+  ) {
+    this.reset(initialSeed);
+  }
+
+  // ---- test and control surface -------------------------------------------------------------
+
+  /** Simulator time: wall time plus any offset a test added, so expiry can be driven without waiting. */
+  now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  advanceClock(ms: number): number {
+    this.clockOffsetMs += ms;
+    this.sweep();
+    return this.now();
+  }
+
+  reset(seed: SimSeed = this.initialSeed): void {
+    const parsed = parseSeed(seed);
+    this.initialSeed = seed;
+    this.seed = parsed;
+    this.accounts = new Map();
+    const start = this.now();
+    for (const account of parsed.managedAccounts) {
+      this.accounts.set(account.AccountId, { kind: 'local', seed: account, password: account.password, rotations: 0, lastChangeAt: start });
+    }
+    for (const account of parsed.domainLinkedAccounts) {
+      this.accounts.set(account.AccountId, { kind: 'domain', seed: account, password: account.password, rotations: 0, lastChangeAt: start });
+    }
+    this.sessions.clear();
+    this.tokens.clear();
+    this.requests.clear();
+    this.faults = [];
+    this.nextRequestId = FIRST_REQUEST_ID;
+    this.counters = this.zeroCounters();
+  }
+
+  hasAccount(accountId: number): boolean {
+    return this.accounts.has(accountId);
+  }
+
+  passwordOf(accountId: number): string {
+    return this.accountRecord(accountId).password;
+  }
+
+  rotationsOf(accountId: number): number {
+    this.sweep();
+    return this.accountRecord(accountId).rotations;
+  }
+
+  stats(): SimStats {
+    this.sweep();
+    const c = this.counters;
+    return {
+      signIns: { apiKey: c.apiKey, oauth: c.oauth, total: c.apiKey + c.oauth },
+      signInsByUser: { ...c.byUser },
+      signInsByClient: { ...c.byClient },
+      failedSignIns: c.failedSignIns,
+      tokensIssued: c.tokensIssued,
+      activeSessions: this.sessions.size,
+      activeRequests: this.activeRequests().length,
+      faultsServed: c.faultsServed,
+      faultsPending: this.faults.reduce((sum, f) => sum + f.count, 0),
+    };
+  }
+
+  activeRequests(): SimRequestView[] {
+    this.sweep();
+    return [...this.requests.values()]
+      .filter((r) => r.status === 'open')
+      .map((r) => ({
+        requestId: r.id,
+        owner: r.ownerKey,
+        systemId: r.systemId,
+        accountId: r.accountId,
+        accessType: r.accessType,
+        durationMinutes: r.durationMinutes,
+        approved: r.approved,
+        rotateOnCheckin: r.rotateOnCheckin,
+        expiresAt: new Date(r.expiresAt).toISOString(),
+      }));
+  }
+
+  expireAllSessions(): number {
+    const count = this.sessions.size;
+    this.sessions.clear();
+    return count;
+  }
+
+  /** Approves a pending request; false when there is no such open, pending request. */
+  approve(requestId: number): boolean {
+    this.sweep();
+    const request = this.requests.get(requestId);
+    if (!request || request.status !== 'open' || request.approved) return false;
+    request.approved = true;
+    return true;
+  }
+
+  addFault(fault: SimFault): void {
+    this.faults.push({ ...fault });
+  }
+
+  clearFaults(): void {
+    this.faults = [];
+  }
+
+  takeFault(method: string, relativePath: string): SimFault | undefined {
+    const path = relativePath.toLowerCase();
+    const fault = this.faults.find(
+      (f) => f.count > 0 && (!f.method || sameName(f.method, method)) && (!f.path || path.includes(f.path.toLowerCase())),
+    );
+    if (!fault) return undefined;
+    fault.count -= 1;
+    this.faults = this.faults.filter((f) => f.count > 0);
+    this.counters.faultsServed += 1;
+    return fault;
+  }
+
+  // ---- Auth ------------------------------------------------------------------------------------
+
+  signInWithPsAuth(header: string): SignInResult {
+    this.sweep();
+    const parsed = parsePsAuth(header);
+    const registration = parsed && this.seed.apiRegistrations.find((r) => r.key === parsed.key);
+    const user = parsed && this.findUser(parsed.runAs);
+    if (!parsed || !registration || !user) return this.failSignIn();
+    if (registration.requirePassword && parsed.password === undefined) return this.failSignIn();
+    if (parsed.password !== undefined && parsed.password !== user.password) return this.failSignIn();
+    const identity: Identity = {
+      mode: 'apiKey',
+      ownerKey: `user:${user.userId}`,
+      user,
+      registration,
+      psAuth: { key: parsed.key, runAs: parsed.runAs },
+    };
+    this.counters.apiKey += 1;
+    this.counters.byUser[user.userName] = (this.counters.byUser[user.userName] ?? 0) + 1;
+    return {
+      session: this.openSession(identity),
+      body: {
+        UserId: user.userId,
+        SID: user.sid ?? `S-1-5-21-1004336348-1177238915-682003330-${user.userId}`,
+        EmailAddress: user.email,
+        UserName: user.userName,
+        Name: user.name ?? user.userName,
+      },
+    };
+  }
+
+  issueToken(form: Record<string, string>, basicAuth: { id: string; secret: string } | undefined): {
+    access_token: string;
+    expires_in: number;
+    token_type: 'Bearer';
+    scope: string;
+  } {
+    this.sweep();
+    if (form['grant_type'] !== 'client_credentials') {
+      throw new ApiError(400, { error: 'unsupported_grant_type' });
+    }
+    const clientId = basicAuth?.id ?? form['client_id'];
+    const clientSecret = basicAuth?.secret ?? form['client_secret'];
+    const client = this.seed.oauthClients.find((c) => c.clientId === clientId && c.clientSecret === clientSecret);
+    if (!client) {
+      this.counters.failedSignIns += 1;
+      throw new ApiError(400, { error: 'invalid_client' });
+    }
+    const token = randomBytes(32).toString('base64url');
+    this.tokens.set(token, { clientId: client.clientId, expiresAt: this.now() + TOKEN_LIFETIME_SECONDS * 1000 });
+    this.counters.tokensIssued += 1;
+    return { access_token: token, expires_in: TOKEN_LIFETIME_SECONDS, token_type: 'Bearer', scope: 'publicapi' };
+  }
+
+  signInWithBearer(token: string): SignInResult {
+    this.sweep();
+    const grant = this.tokens.get(token);
+    const client: OAuthClient | undefined = grant && this.seed.oauthClients.find((c) => c.clientId === grant.clientId);
+    if (!grant || !client || grant.expiresAt <= this.now()) return this.failSignIn();
+    this.counters.oauth += 1;
+    this.counters.byClient[client.clientId] = (this.counters.byClient[client.clientId] ?? 0) + 1;
+    return {
+      session: this.openSession({ mode: 'oauth', ownerKey: `app:${client.clientId}` }),
+      body: {
+        UserId: client.userId,
+        SID: `S-1-5-21-1004336348-1177238915-682003330-${client.userId}`,
+        EmailAddress: null,
+        UserName: client.clientId,
+        Name: client.name,
+      },
+    };
+  }
+
+  /**
+   * Resolves the caller's session from its Cookie header and slides the idle timer. A header that still
+   * carries Set-Cookie attributes is refused outright, because replaying raw Set-Cookie lines is the
+   * client bug that broke real servers and it must not pass unnoticed here.
+   */
+  authenticate(cookieHeader: string | undefined, authorization: string | undefined): Session {
+    this.sweep();
+    const cookies = parseCookieHeader(cookieHeader ?? '');
+    if (cookies === 'malformed') {
+      throw badRequest('Malformed Cookie header: send name=value pairs only, without Set-Cookie attributes');
+    }
+    const session = this.sessions.get(cookies.get('ASP.NET_SessionId') ?? '');
+    if (!session || session.csrf !== cookies.get('__RequestVerificationToken')) throw notAuthenticated();
+    if (session.identity.registration?.checkHeaderEveryCall) {
+      const again = authorization === undefined ? undefined : parsePsAuth(authorization);
+      const expected = session.identity.psAuth;
+      if (!again || !expected || again.key !== expected.key || !sameName(again.runAs, expected.runAs)) {
+        throw notAuthenticated();
+      }
+    }
+    session.lastSeenAt = this.now();
+    return session;
+  }
+
+  signOut(session: Session): void {
+    this.sessions.delete(session.id);
+  }
+
+  // ---- Managed systems and accounts ------------------------------------------------------------
+
+  listManagedSystems(): Record<string, unknown>[] {
+    return this.seed.managedSystems.map((s) => ({ ...s }));
+  }
+
+  /** Returns an object when both systemName and accountName are given, an array otherwise: the vendor's quirk. */
+  listManagedAccounts(session: Session, rawQuery: Record<string, string>): Record<string, unknown> | Record<string, unknown>[] {
+    const query = lowerKeys(rawQuery);
+    const type = (query['type'] ?? 'system').toLowerCase();
+    if (!(ACCOUNT_TYPES as readonly string[]).includes(type)) badRequestThrow(`Invalid type '${query['type']}'`);
+    const limit = optionalInt(query['limit'], 'limit', 1, 1000) ?? 1000;
+    const offset = optionalInt(query['offset'], 'offset', 0, Number.MAX_SAFE_INTEGER) ?? 0;
+    const systemId = optionalInt(query['systemid'], 'systemID', 1, Number.MAX_SAFE_INTEGER);
+    const { systemname: systemName, accountname: accountName, workgroupname: workgroupName, ipaddress: ipAddress } = query;
+
+    const items = this.visibleItems(session.identity, type).filter(({ system, record }) => {
+      if (systemId !== undefined && system.ManagedSystemID !== systemId) return false;
+      if (systemName && !sameName(system.SystemName, systemName)) return false;
+      if (ipAddress && system.IPAddress !== ipAddress) return false;
+      if (workgroupName && !sameName(this.workgroupName(system.WorkgroupID) ?? '', workgroupName)) return false;
+      if (accountName && !accountNameMatches(record, accountName)) return false;
+      return true;
+    });
+
+    if (systemName && accountName) {
+      const first = items[0];
+      if (!first) throw new ApiError(404, ACCOUNT_NOT_FOUND);
+      return this.accountItem(first.system, first.record);
+    }
+    return items.slice(offset, offset + limit).map(({ system, record }) => this.accountItem(system, record));
+  }
+
+  changePassword(session: Session, accountId: number, body: unknown): void {
+    const record = this.accounts.get(accountId);
+    if (!record) throw new ApiError(404, ACCOUNT_NOT_FOUND);
+    if (!this.mayUse(session.identity, record)) throw noPermission();
+    const fields = body === undefined ? {} : bodyFields(body);
+    const password = fields['password'];
+    if (password !== undefined && (typeof password !== 'string' || password.length === 0)) {
+      badRequestThrow('Password must be a non-empty string');
+    }
+    const updateSystem = fields['updatesystem'];
+    if (updateSystem !== undefined && typeof updateSystem !== 'boolean') badRequestThrow('UpdateSystem must be a boolean');
+    this.rotate(record, typeof password === 'string' ? password : undefined);
+  }
+
+  // ---- Requests and credentials ----------------------------------------------------------------
+
+  createRequest(session: Session, body: unknown): { requestId: number; reused: boolean } {
+    this.sweep();
+    const input = parseRequestBody(body);
+    const record = this.accounts.get(input.accountId);
+    const system = this.seed.managedSystems.find((s) => s.ManagedSystemID === input.systemId);
+    if (!record || !system || !this.mayUse(session.identity, record) || !accountOnSystem(record, system.ManagedSystemID)) {
+      throw noPermission();
+    }
+    const durationMinutes = Math.min(
+      input.durationMinutes ?? record.seed.DefaultReleaseDuration,
+      record.seed.MaximumReleaseDuration,
+      system.MaxReleaseDuration,
+    );
+    const ownerKey = session.identity.ownerKey;
+    const existing = [...this.requests.values()].find(
+      (r) =>
+        r.status === 'open' &&
+        r.ownerKey === ownerKey &&
+        r.systemId === input.systemId &&
+        r.accountId === input.accountId &&
+        r.accessType === input.accessType,
+    );
+    if (existing) {
+      if (input.conflictOption === 'reuse') return { requestId: existing.id, reused: true };
+      if (input.conflictOption !== 'renew') throw new ApiError(409, CODE_CONFLICT);
+      existing.status = 'cancelled';
+    }
+    const now = this.now();
+    const request: ReleaseRequest = {
+      id: this.nextRequestId++,
+      ownerKey,
+      systemId: input.systemId,
+      accountId: input.accountId,
+      accessType: input.accessType,
+      durationMinutes,
+      reason: input.reason,
+      createdAt: now,
+      expiresAt: now + durationMinutes * 60_000,
+      approved: !record.seed.requiresApproval,
+      // Absent means "rotate when policy allows", which finish() already applies via the system's flag.
+      rotateOnCheckin: input.rotateOnCheckin === true,
+      status: 'open',
+    };
+    this.requests.set(request.id, request);
+    return { requestId: request.id, reused: false };
+  }
+
+  credential(session: Session, requestId: number, rawType: string | undefined): string {
+    const request = this.ownOpenRequest(session, requestId);
+    const record = this.accountRecord(request.accountId);
+    if (!record.seed.apiEnabled) throw noPermission();
+    if (!request.approved) throw new ApiError(403, CODE_NOT_APPROVED);
+    const type = (rawType ?? 'password').toLowerCase();
+    if (type === 'password') return record.password;
+    if (type === 'dsskey' || type === 'passphrase') throw new ApiError(404, `No ${type} is stored for this account`);
+    throw badRequest(`Invalid type '${rawType}'`);
+  }
+
+  checkin(session: Session, requestId: number, body: unknown): void {
+    const request = this.ownOpenRequest(session, requestId);
+    if (body !== undefined) {
+      const reason = bodyFields(body)['reason'];
+      if (reason !== undefined && reason !== null && typeof reason !== 'string') badRequestThrow('Reason must be a string');
+    }
+    this.finish(request, request.approved ? 'released' : 'cancelled');
+  }
+
+  markRotateOnCheckin(session: Session, requestId: number): void {
+    this.ownOpenRequest(session, requestId).rotateOnCheckin = true;
+  }
+
+  // ---- internals --------------------------------------------------------------------------------
+
+  private zeroCounters() {
+    return {
+      apiKey: 0,
+      oauth: 0,
+      failedSignIns: 0,
+      tokensIssued: 0,
+      faultsServed: 0,
+      byUser: {} as Record<string, number>,
+      byClient: {} as Record<string, number>,
+    };
+  }
+
+  private failSignIn(): never {
+    this.counters.failedSignIns += 1;
+    throw new ApiError(401, NOT_AUTHENTICATED);
+  }
+
+  private openSession(identity: Identity): { id: string; csrf: string } {
+    const session: Session = {
+      id: randomBytes(12).toString('hex'),
+      csrf: randomBytes(24).toString('base64url'),
+      identity,
+      lastSeenAt: this.now(),
+    };
+    this.sessions.set(session.id, session);
+    return { id: session.id, csrf: session.csrf };
+  }
+
+  private findUser(runAs: string): SeedUser | undefined {
+    return this.seed.users.find((u) => sameName(u.userName, runAs));
+  }
+
+  private accountRecord(accountId: number): AccountRecord {
+    const record = this.accounts.get(accountId);
+    if (!record) throw new Error(`no managed account ${accountId} in the simulator`);
+    return record;
+  }
+
+  private workgroupName(id: number): string | undefined {
+    return this.seed.workgroups.find((w) => w.WorkgroupID === id)?.Name;
+  }
+
+  private mayUse(identity: Identity, record: AccountRecord): boolean {
+    if (!record.seed.apiEnabled) return false;
+    if (identity.mode === 'oauth') return true;
+    const allowed = record.seed.requesters;
+    const user = identity.user;
+    return allowed === 'all' || (user !== undefined && allowed.some((name) => sameName(name, user.userName)));
+  }
+
+  /**
+   * Domain-linked accounts are listed once per system they are linked to, with that system's ids, so a
+   * caller can request them for that system. Other account types exist in the vendor API but not here.
+   */
+  private visibleItems(identity: Identity, type: string): { system: SeedManagedSystem; record: AccountRecord }[] {
+    const out: { system: SeedManagedSystem; record: AccountRecord }[] = [];
+    if (type !== 'system' && type !== 'domainlinked') return out;
+    for (const record of this.accounts.values()) {
+      if (!this.mayUse(identity, record)) continue;
+      if (type === 'system' && record.kind === 'local') {
+        const system = this.seed.managedSystems.find((s) => s.ManagedSystemID === (record.seed as SeedManagedAccount).SystemId);
+        if (system) out.push({ system, record });
+      }
+      if (type === 'domainlinked' && record.kind === 'domain') {
+        for (const id of (record.seed as SeedDomainLinkedAccount).linkedSystemIds) {
+          const system = this.seed.managedSystems.find((s) => s.ManagedSystemID === id);
+          if (system) out.push({ system, record });
+        }
+      }
+    }
+    return out;
+  }
+
+  private accountItem(system: SeedManagedSystem, record: AccountRecord): Record<string, unknown> {
+    const a = record.seed;
+    return {
+      PlatformID: system.PlatformID,
+      SystemId: system.ManagedSystemID,
+      SystemName: system.SystemName,
+      DomainName: a.DomainName,
+      AccountId: a.AccountId,
+      AccountName: a.AccountName,
+      InstanceName: '',
+      UserPrincipalName: a.UserPrincipalName,
+      DefaultReleaseDuration: a.DefaultReleaseDuration,
+      MaximumReleaseDuration: a.MaximumReleaseDuration,
+      LastChangeDate: new Date(record.lastChangeAt).toISOString(),
+      NextChangeDate: null,
+      IsChanging: false,
+      ChangeState: 0,
+      AccountDescription: a.AccountDescription,
+    };
+  }
+
+  private ownOpenRequest(session: Session, requestId: number): ReleaseRequest {
+    this.sweep();
+    const request = this.requests.get(requestId);
+    if (!request || request.status !== 'open') throw new ApiError(404, 'Request not found');
+    if (request.ownerKey !== session.identity.ownerKey) throw noPermission();
+    return request;
+  }
+
+  private finish(request: ReleaseRequest, status: Exclude<RequestStatus, 'open'>): void {
+    request.status = status;
+    if (!request.approved || status === 'cancelled') return;
+    const system = this.seed.managedSystems.find((s) => s.ManagedSystemID === request.systemId);
+    if (request.rotateOnCheckin || system?.ChangePasswordAfterAnyReleaseFlag) {
+      this.rotate(this.accountRecord(request.accountId));
+    }
+  }
+
+  private rotate(record: AccountRecord, password?: string): void {
+    let next = password ?? freshPassword();
+    while (password === undefined && next === record.password) next = freshPassword();
+    record.password = next;
+    record.rotations += 1;
+    record.lastChangeAt = this.now();
+  }
+
+  /** Lazily applies everything time decides: idle sessions, expired tokens, requests that ran out. */
+  private sweep(): void {
+    const now = this.now();
+    for (const [id, session] of this.sessions) {
+      if (now - session.lastSeenAt > this.idleTimeoutMs) this.sessions.delete(id);
+    }
+    for (const [token, grant] of this.tokens) {
+      if (grant.expiresAt <= now) this.tokens.delete(token);
+    }
+    for (const request of this.requests.values()) {
+      if (request.status === 'open' && request.expiresAt <= now) this.finish(request, 'expired');
+    }
+  }
+}
+
+// ---- parsing helpers ------------------------------------------------------------------------------
+
+interface PsAuth {
+  key: string;
+  runAs: string;
+  password?: string;
+}
+
+/**
+ * `PS-Auth key=<k>; runas=<user>; pwd=[<password>];`. The password is everything between `pwd=[` and the
+ * last `]`, so it may itself contain `;` or `]`; a pwd without brackets is rejected as the vendor does.
+ */
+export function parsePsAuth(header: string): PsAuth | undefined {
+  const match = /^PS-Auth\s+(.*)$/is.exec(header.trim());
+  if (!match?.[1]) return undefined;
+  let rest = match[1];
+  let password: string | undefined;
+  const pwdAt = rest.search(/pwd\s*=/i);
+  if (pwdAt >= 0) {
+    const pwdPart = rest.slice(pwdAt).replace(/^pwd\s*=\s*/i, '');
+    const bracketed = /^\[(.*)\]\s*;?\s*$/s.exec(pwdPart);
+    if (!bracketed) return undefined;
+    password = bracketed[1];
+    rest = rest.slice(0, pwdAt);
+  }
+  const fields = new Map<string, string>();
+  for (const part of rest.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    fields.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim());
+  }
+  const key = fields.get('key');
+  const runAs = fields.get('runas');
+  if (!key || !runAs) return undefined;
+  return password === undefined ? { key, runAs } : { key, runAs, password };
+}
+
+function parseCookieHeader(header: string): Map<string, string> | 'malformed' {
+  const cookies = new Map<string, string>();
+  for (const part of header.split(';')) {
+    const trimmed = part.trim();
+    if (trimmed === '') continue;
+    const eq = trimmed.indexOf('=');
+    const name = (eq < 0 ? trimmed : trimmed.slice(0, eq)).trim();
+    if (eq < 0 || COOKIE_ATTRIBUTES.has(name.toLowerCase())) return 'malformed';
+    cookies.set(name, trimmed.slice(eq + 1).trim());
+  }
+  return cookies;
+}
+
+function lowerKeys(input: Record<string, string>): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(input).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+/** ASP.NET binds JSON properties case-insensitively; the simulator does too. */
+function bodyFields(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) badRequestThrow('The request body must be a JSON object');
+  return Object.fromEntries(Object.entries(body).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+function badRequestThrow(message: string): never {
+  throw badRequest(message);
+}
+
+function optionalInt(value: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = /^-?\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) badRequestThrow(`Invalid ${name} '${value}'`);
+  return n;
+}
+
+function accountNameMatches(record: AccountRecord, name: string): boolean {
+  const a = record.seed;
+  if (sameName(a.AccountName, name)) return true;
+  if (record.kind !== 'domain') return false;
+  return sameName(`${a.DomainName}\\${a.AccountName}`, name) || (a.UserPrincipalName !== null && sameName(a.UserPrincipalName, name));
+}
+
+function accountOnSystem(record: AccountRecord, systemId: number): boolean {
+  return record.kind === 'local'
+    ? (record.seed as SeedManagedAccount).SystemId === systemId
+    : (record.seed as SeedDomainLinkedAccount).linkedSystemIds.includes(systemId);
+}
+
+interface RequestInput {
+  systemId: number;
+  accountId: number;
+  accessType: AccessType;
+  durationMinutes?: number;
+  reason: string;
+  conflictOption?: 'reuse' | 'renew';
+  rotateOnCheckin?: boolean;
+}
+
+function parseRequestBody(body: unknown): RequestInput {
+  const f = bodyFields(body);
+  const int = (name: string, value: unknown): number => {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) badRequestThrow(`${name} must be an integer`);
+    return value;
+  };
+  const systemId = int('SystemID', f['systemid']);
+  const accountId = int('AccountID', f['accountid']);
+  const rawAccess = f['accesstype'] ?? 'View';
+  const accessType = typeof rawAccess === 'string' ? ACCESS_TYPES.find((t) => sameName(t, rawAccess)) : undefined;
+  if (!accessType) badRequestThrow(`AccessType must be one of ${ACCESS_TYPES.join(', ')}`);
+  let durationMinutes: number | undefined;
+  if (f['durationminutes'] !== undefined) {
+    durationMinutes = int('DurationMinutes', f['durationminutes']);
+    if (durationMinutes < 1 || durationMinutes > MAX_DURATION_MINUTES) {
+      badRequestThrow(`DurationMinutes must be between 1 and ${MAX_DURATION_MINUTES}`);
+    }
+  }
+  const reason = f['reason'] ?? '';
+  if (typeof reason !== 'string') badRequestThrow('Reason must be a string');
+  const rawConflict = f['conflictoption'];
+  let conflictOption: 'reuse' | 'renew' | undefined;
+  if (rawConflict !== undefined && rawConflict !== null) {
+    if (typeof rawConflict !== 'string' || !['reuse', 'renew'].includes(rawConflict.toLowerCase())) {
+      badRequestThrow("ConflictOption must be 'reuse' or 'renew'");
+    }
+    conflictOption = rawConflict.toLowerCase() === 'reuse' ? 'reuse' : 'renew';
+  }
+  const rotate = f['rotateoncheckin'];
+  if (rotate !== undefined && typeof rotate !== 'boolean') badRequestThrow('RotateOnCheckin must be a boolean');
+  return {
+    systemId,
+    accountId,
+    accessType,
+    reason,
+    ...(durationMinutes === undefined ? {} : { durationMinutes }),
+    ...(conflictOption === undefined ? {} : { conflictOption }),
+    ...(rotate === undefined ? {} : { rotateOnCheckin: rotate }),
+  };
+}
