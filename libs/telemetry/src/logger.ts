@@ -28,28 +28,42 @@ export function createLogger(service: string, level: string = process.env['LOG_L
   });
 }
 
-/** Nest's logger interface on top of pino, so framework messages are JSON with trace ids too. */
+type Level = 'info' | 'warn' | 'error' | 'debug' | 'trace';
+
+/**
+ * Nest's logger interface on top of pino, so framework messages are JSON with trace ids too. Nest passes
+ * `(message, ...params, context)`: an object message becomes fields, a string param the message text.
+ */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
-  log(message: unknown, context?: string): void {
-    this.write('info', message, context);
+  log(message: unknown, ...params: unknown[]): void {
+    this.write('info', message, params);
   }
-  error(message: unknown, trace?: string, context?: string): void {
-    this.logger.error({ context, stack: trace }, String(message));
+  error(message: unknown, ...params: unknown[]): void {
+    this.write('error', message, params);
   }
-  warn(message: unknown, context?: string): void {
-    this.write('warn', message, context);
+  warn(message: unknown, ...params: unknown[]): void {
+    this.write('warn', message, params);
   }
-  debug(message: unknown, context?: string): void {
-    this.write('debug', message, context);
+  debug(message: unknown, ...params: unknown[]): void {
+    this.write('debug', message, params);
   }
-  verbose(message: unknown, context?: string): void {
-    this.write('trace', message, context);
+  verbose(message: unknown, ...params: unknown[]): void {
+    this.write('trace', message, params);
   }
 
-  private write(level: 'info' | 'warn' | 'debug' | 'trace', message: unknown, context?: string): void {
-    if (typeof message === 'object' && message !== null) this.logger[level]({ context, ...message });
-    else this.logger[level]({ context }, String(message));
+  private write(level: Level, message: unknown, params: unknown[]): void {
+    const context = params.length > 0 ? String(params[params.length - 1]) : undefined;
+    const text = params.slice(0, -1).find((p): p is string => typeof p === 'string');
+    if (typeof message === 'object' && message !== null) {
+      const fields = message as Record<string, unknown>;
+      const msg = text ?? (typeof fields['msg'] === 'string' ? fields['msg'] : undefined);
+      this.logger[level]({ context, ...fields }, msg);
+    } else if (level === 'error' && text) {
+      this.logger[level]({ context, stack: text }, String(message));
+    } else {
+      this.logger[level]({ context }, String(message));
+    }
   }
 }

@@ -1,4 +1,4 @@
-import '@openecm/telemetry/register';
+import './tracing';
 import pino from 'pino';
 import { z } from 'zod';
 import { DEMO_SEED_PATH, EMPTY_SEED, createPasswordSafeSim, loadSeedFile } from './sim';

@@ -56,7 +56,6 @@ function send(reply: FastifyReply, status: number, body: number | string | objec
   if (body === undefined) return reply.send();
   // Numeric vendor codes travel as bare text; plain messages as JSON strings, as the real API does.
   if (typeof body === 'number') return reply.type('text/plain; charset=utf-8').send(String(body));
-  if (typeof body === 'string') return reply.type(JSON_TYPE).send(JSON.stringify(body));
   return reply.type(JSON_TYPE).send(JSON.stringify(body));
 }
 

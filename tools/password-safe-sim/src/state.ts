@@ -42,13 +42,11 @@ interface Session {
   lastSeenAt: number;
 }
 
-interface AccountRecord {
-  kind: 'local' | 'domain';
-  seed: SeedManagedAccount | SeedDomainLinkedAccount;
+type AccountRecord = ({ kind: 'local'; seed: SeedManagedAccount } | { kind: 'domain'; seed: SeedDomainLinkedAccount }) & {
   password: string;
   rotations: number;
   lastChangeAt: number;
-}
+};
 
 interface ReleaseRequest {
   id: number;
@@ -63,6 +61,16 @@ interface ReleaseRequest {
   approved: boolean;
   rotateOnCheckin: boolean;
   status: RequestStatus;
+}
+
+interface Counters {
+  apiKey: number;
+  oauth: number;
+  failedSignIns: number;
+  tokensIssued: number;
+  faultsServed: number;
+  byUser: Record<string, number>;
+  byClient: Record<string, number>;
 }
 
 export interface SimRequestView {
@@ -138,7 +146,6 @@ export class SimState {
     this.reset(initialSeed);
   }
 
-  // ---- test and control surface -------------------------------------------------------------
 
   /** Simulator time: wall time plus any offset a test added, so expiry can be driven without waiting. */
   now(): number {
@@ -252,7 +259,6 @@ export class SimState {
     return fault;
   }
 
-  // ---- Auth ------------------------------------------------------------------------------------
 
   signInWithPsAuth(header: string): SignInResult {
     this.sweep();
@@ -353,7 +359,6 @@ export class SimState {
     this.sessions.delete(session.id);
   }
 
-  // ---- Managed systems and accounts ------------------------------------------------------------
 
   listManagedSystems(): Record<string, unknown>[] {
     return this.seed.managedSystems.map((s) => ({ ...s }));
@@ -400,7 +405,6 @@ export class SimState {
     this.rotate(record, typeof password === 'string' ? password : undefined);
   }
 
-  // ---- Requests and credentials ----------------------------------------------------------------
 
   createRequest(session: Session, body: unknown): { requestId: number; reused: boolean } {
     this.sweep();
@@ -473,18 +477,9 @@ export class SimState {
     this.ownOpenRequest(session, requestId).rotateOnCheckin = true;
   }
 
-  // ---- internals --------------------------------------------------------------------------------
 
-  private zeroCounters() {
-    return {
-      apiKey: 0,
-      oauth: 0,
-      failedSignIns: 0,
-      tokensIssued: 0,
-      faultsServed: 0,
-      byUser: {} as Record<string, number>,
-      byClient: {} as Record<string, number>,
-    };
+  private zeroCounters(): Counters {
+    return { apiKey: 0, oauth: 0, failedSignIns: 0, tokensIssued: 0, faultsServed: 0, byUser: {}, byClient: {} };
   }
 
   private failSignIn(): never {
@@ -535,11 +530,12 @@ export class SimState {
     for (const record of this.accounts.values()) {
       if (!this.mayUse(identity, record)) continue;
       if (type === 'system' && record.kind === 'local') {
-        const system = this.seed.managedSystems.find((s) => s.ManagedSystemID === (record.seed as SeedManagedAccount).SystemId);
+        const systemId = record.seed.SystemId;
+        const system = this.seed.managedSystems.find((s) => s.ManagedSystemID === systemId);
         if (system) out.push({ system, record });
       }
       if (type === 'domainlinked' && record.kind === 'domain') {
-        for (const id of (record.seed as SeedDomainLinkedAccount).linkedSystemIds) {
+        for (const id of record.seed.linkedSystemIds) {
           const system = this.seed.managedSystems.find((s) => s.ManagedSystemID === id);
           if (system) out.push({ system, record });
         }
@@ -609,7 +605,6 @@ export class SimState {
   }
 }
 
-// ---- parsing helpers ------------------------------------------------------------------------------
 
 interface PsAuth {
   key: string;
@@ -688,9 +683,7 @@ function accountNameMatches(record: AccountRecord, name: string): boolean {
 }
 
 function accountOnSystem(record: AccountRecord, systemId: number): boolean {
-  return record.kind === 'local'
-    ? (record.seed as SeedManagedAccount).SystemId === systemId
-    : (record.seed as SeedDomainLinkedAccount).linkedSystemIds.includes(systemId);
+  return record.kind === 'local' ? record.seed.SystemId === systemId : record.seed.linkedSystemIds.includes(systemId);
 }
 
 interface RequestInput {

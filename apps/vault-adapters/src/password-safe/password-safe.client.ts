@@ -134,6 +134,8 @@ interface Exchange {
   headers?: Record<string, string>;
   body?: string;
   phase: Phase;
+  /** Gives a status a call-specific meaning before the generic mapping applies. */
+  classify?: (status: number) => PasswordSafeErrorKind | undefined;
 }
 
 interface Answer {
@@ -181,7 +183,6 @@ export class PasswordSafeClient {
     await this.agent.close();
   }
 
-  // ---- sign-in -------------------------------------------------------------------------------
 
   async signInWithApiKey(input: { apiKey: string; runAs: string; password?: string }): Promise<PasswordSafeSession> {
     assertHeaderSafe([input.apiKey, input.runAs, input.password ?? '']);
@@ -210,8 +211,9 @@ export class PasswordSafeClient {
         client_secret: input.clientSecret,
       }).toString(),
       phase: 'sign-in',
-      // The token endpoint speaks OAuth: a refused client is 400/401 invalid_client, not a PS status code.
-    }, (answer) => (answer.status === 400 || answer.status === 401 ? 'bad-credentials' : undefined));
+      // The token endpoint speaks OAuth, where a refused client is 400/401 invalid_client rather than a PS status.
+      classify: (status) => (status === 400 || status === 401 ? 'bad-credentials' : undefined),
+    });
     const token = tokenSchema.safeParse(parseJson(tokenAnswer.text));
     if (!token.success) {
       throw new PasswordSafeError('unexpected', `${tokenOp} answered without an access token`, { status: tokenAnswer.status });
@@ -238,7 +240,6 @@ export class PasswordSafeClient {
     }
   }
 
-  // ---- systems and accounts --------------------------------------------------------------------
 
   async listManagedSystems(session: PasswordSafeSession): Promise<ManagedSystem[]> {
     const op = 'GET ManagedSystems';
@@ -266,11 +267,10 @@ export class PasswordSafeClient {
     return all;
   }
 
-  listDomainLinkedAccounts(session: PasswordSafeSession, systemId: number): Promise<ManagedAccount[]> {
+  async listDomainLinkedAccounts(session: PasswordSafeSession, systemId: number): Promise<ManagedAccount[]> {
     return this.listManagedAccounts(session, { type: 'domainlinked', systemId: positiveId('systemId', systemId) });
   }
 
-  // ---- requests and credentials ---------------------------------------------------------------
 
   /**
    * Always sends ConflictOption "reuse": concurrent pulls then share one request instead of failing with
@@ -344,7 +344,6 @@ export class PasswordSafeClient {
     });
   }
 
-  // ---- transport ---------------------------------------------------------------------------------
 
   private async managedAccountsPage(session: PasswordSafeSession, query: ManagedAccountQuery): Promise<ManagedAccount[]> {
     const op = 'GET ManagedAccounts';
@@ -394,9 +393,9 @@ export class PasswordSafeClient {
 
   /**
    * Sends one call with retries on transport errors, 5xx and 408 only, and turns any other non-2xx answer
-   * into a PasswordSafeError. `classify` lets a call give a status its own meaning first.
+   * into a PasswordSafeError.
    */
-  private async exchange(call: Exchange, classify?: (answer: Answer) => PasswordSafeErrorKind | undefined): Promise<Answer> {
+  private async exchange(call: Exchange): Promise<Answer> {
     const url = new URL(call.path, this.baseUrl).toString();
     for (let attempt = 1; ; attempt += 1) {
       const startedAt = Date.now();
@@ -431,7 +430,7 @@ export class PasswordSafeClient {
         continue;
       }
       if (answer.status >= 200 && answer.status < 300) return answer;
-      throw toError(call, answer, classify?.(answer));
+      throw toError(call, answer);
     }
   }
 
@@ -462,7 +461,6 @@ export async function withSessionRetry<T>(
   }
 }
 
-// ---- helpers --------------------------------------------------------------------------------------
 
 function sessionHeaders(session: PasswordSafeSession): Record<string, string> {
   return session.authorization === undefined ? { cookie: session.cookie } : { cookie: session.cookie, authorization: session.authorization };
@@ -513,11 +511,11 @@ function serverMessage(text: string): string {
   return cleaned.length > 200 ? `${cleaned.slice(0, 200)}...` : cleaned;
 }
 
-function toError(call: Exchange, answer: Answer, override: PasswordSafeErrorKind | undefined): PasswordSafeError {
+function toError(call: Exchange, answer: Answer): PasswordSafeError {
   const { status } = answer;
   const code = vendorCode(answer.text);
   const head = `Password Safe answered ${status}${code === undefined ? '' : ` (${code})`} to ${call.op}`;
-  const kind = override ?? kindOf(status, code, call.phase);
+  const kind = call.classify?.(status) ?? kindOf(status, code, call.phase);
   const details = { status, attempts: answer.attempts, ...(code === undefined ? {} : { code }) };
   if (kind === 'bad-request') {
     const detail = serverMessage(answer.text);

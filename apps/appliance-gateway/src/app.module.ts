@@ -1,0 +1,42 @@
+import { Module } from '@nestjs/common';
+import { MessagingModule } from '@openecm/messaging';
+import { PersistenceModule } from '@openecm/persistence';
+import { OpsModule, RedisModule } from '@openecm/service-kit';
+import { ApiAccountEntity } from './accounts/api-account.entity';
+import { ApiAccountsHttpController } from './accounts/api-accounts.http-controller';
+import { ApiAccountsService } from './accounts/api-accounts.service';
+import { GroupsHttpController } from './admin/groups.http-controller';
+import { VaultsHttpController } from './admin/vaults.http-controller';
+import { CredentialsHttpController } from './credentials/credentials.http-controller';
+import { LeasesHttpController } from './leases/leases.http-controller';
+import { GatewayApiAccounts1767225600000 } from './migrations/1767225600000-gateway-api-accounts';
+import { AccessTokenEntity } from './oauth/access-token.entity';
+import { ApiAuthGuard } from './oauth/api-auth.guard';
+import { OAuthHttpController } from './oauth/oauth.http-controller';
+import { TokenService } from './oauth/token.service';
+import { GATEWAY_SCHEMA } from './schema';
+
+@Module({
+  imports: [
+    MessagingModule,
+    OpsModule,
+    // the gateway keeps nothing in Redis yet; readiness still covers it, as the rest of the system depends on it
+    RedisModule,
+    PersistenceModule.forService({
+      schema: GATEWAY_SCHEMA,
+      entities: [ApiAccountEntity, AccessTokenEntity],
+      migrations: [GatewayApiAccounts1767225600000],
+      applicationName: 'appliance-gateway',
+    }),
+  ],
+  controllers: [
+    OAuthHttpController,
+    CredentialsHttpController,
+    LeasesHttpController,
+    VaultsHttpController,
+    GroupsHttpController,
+    ApiAccountsHttpController,
+  ],
+  providers: [ApiAccountsService, TokenService, ApiAuthGuard],
+})
+export class AppModule {}

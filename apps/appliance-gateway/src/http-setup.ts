@@ -1,0 +1,35 @@
+import type { INestApplication } from '@nestjs/common';
+import { OpenEcmError } from '@openecm/contracts';
+import { json, urlencoded, type Express, type NextFunction, type Request, type Response } from 'express';
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * Body parsing of the public edge. Registered before Nest's own parsers, which then stand aside. The
+ * parser's own error messages can quote the body back (a JSON syntax error shows the text around it, and
+ * a body may hold a secret), so they are replaced by fixed ones here.
+ */
+export function configureGateway(app: INestApplication): void {
+  const express: Express = app.getHttpAdapter().getInstance();
+  express.disable('x-powered-by');
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    next();
+  });
+  app.use(json({ limit: BODY_LIMIT_BYTES }));
+  app.use(urlencoded({ limit: BODY_LIMIT_BYTES, extended: false, parameterLimit: 100 }));
+  app.use((error: unknown, _req: Request, _res: Response, next: NextFunction) => next(safeBodyError(error)));
+}
+
+/** body-parser marks its errors with a `type` (entity.parse.failed, entity.too.large...) and a 4xx status. */
+export function safeBodyError(error: unknown): unknown {
+  const { type, status } = (error ?? {}) as { type?: unknown; status?: unknown };
+  if (typeof type !== 'string' || typeof status !== 'number' || status < 400 || status > 499) return error;
+  const message =
+    type === 'entity.too.large'
+      ? `the request body is larger than ${BODY_LIMIT_BYTES / 1024} kb`
+      : type === 'entity.parse.failed'
+        ? 'the request body is not valid JSON'
+        : 'the request body could not be read';
+  return new OpenEcmError('VALIDATION_FAILED', message, [{ field: '(body)', message }]);
+}

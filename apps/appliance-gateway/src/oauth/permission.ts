@@ -1,0 +1,26 @@
+import { ApiPermission } from '@openecm/contracts';
+
+/** The API account behind a valid access token. */
+export interface ApiPrincipal {
+  accountId: string;
+  clientId: string;
+  permissions: readonly ApiPermission[];
+}
+
+export type AccessDecision = 'allow' | 'unauthenticated' | 'forbidden';
+
+/**
+ * No token, or one that is unknown or expired, is 401; a valid token without the route's permission is 403.
+ * A route that names no permission admits nobody, so a forgotten declaration fails closed. Permissions
+ * do not imply each other: an admin account lists no credentials unless it also holds `credentials`.
+ */
+export function decideAccess(principal: ApiPrincipal | undefined, required: ApiPermission | undefined): AccessDecision {
+  if (!principal) return 'unauthenticated';
+  if (!required || !principal.permissions.includes(required)) return 'forbidden';
+  return 'allow';
+}
+
+/** Narrows a stored permission name; anything the contract no longer knows grants nothing. */
+export function isApiPermission(value: string): value is ApiPermission {
+  return ApiPermission.safeParse(value).success;
+}

@@ -1,0 +1,9 @@
+import './tracing';
+import { loadConfig, opsHttpConfig } from '@openecm/config';
+import { startService } from '@openecm/service-kit';
+import { AppModule } from './app.module';
+
+void startService({ name: 'session-reporting', module: AppModule, port: loadConfig(opsHttpConfig).HTTP_PORT }).catch((error: Error) => {
+  process.stderr.write(`session-reporting failed to start: ${error.name}: ${error.message}\n`);
+  process.exit(1);
+});

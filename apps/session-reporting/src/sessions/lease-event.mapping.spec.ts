@@ -1,0 +1,74 @@
+import { OpenEcmError, type EventOf } from '@openecm/contracts';
+import { SESSION_EVENT_TYPES, toSessionEvent } from './lease-event.mapping';
+
+const lease: Omit<EventOf<'policy.lease.opened.v1'>, 'releaseAt'> = {
+  leaseId: '6f1c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5b',
+  user: 'CORP\\alice',
+  endpoint: 'srv-01.corp.local',
+  sessionId: 'lsid-1',
+  vault: 'ps',
+  credentialName: 'srv-01\\Administrator',
+  username: 'Administrator',
+  at: '2026-01-02T03:04:05.678Z',
+};
+const base: EventOf<'policy.lease.opened.v1'> = { ...lease, releaseAt: '2026-01-02T05:04:05.678Z' };
+
+const dataOf = (payload: Parameters<typeof toSessionEvent>[1], subject: Parameters<typeof toSessionEvent>[0]) =>
+  Object.fromEntries(toSessionEvent(subject, payload).data.map((d) => [d.name, d.value]));
+
+describe('lease event to session event', () => {
+  it('records an opened lease as the representative using the credential, with the lease in its data', () => {
+    const record = toSessionEvent('policy.lease.opened.v1', base);
+    expect(record).toMatchObject({
+      sessionLsid: 'lsid-1',
+      type: SESSION_EVENT_TYPES.credentialsUsed,
+      performedByType: 'representative',
+      performedBy: 'CORP\\alice',
+      destination: 'srv-01.corp.local',
+      timestamp: new Date(base.at),
+      eventKey: `policy.lease.opened.v1:${base.leaseId}:${base.at}`,
+    });
+    expect(dataOf(base, 'policy.lease.opened.v1')).toEqual({
+      leaseId: base.leaseId,
+      vault: 'ps',
+      credentialName: 'srv-01\\Administrator',
+      username: 'Administrator',
+      releaseAt: base.releaseAt,
+    });
+  });
+
+  it('credits a release to the representative when the appliance asked, to the system on expiry', () => {
+    const byAppliance = toSessionEvent('policy.lease.released.v1', { ...lease, releasedBy: 'appliance' });
+    const byExpiry = toSessionEvent('policy.lease.released.v1', { ...lease, releasedBy: 'expiry' });
+    expect([byAppliance.type, byAppliance.performedByType]).toEqual([SESSION_EVENT_TYPES.credentialsReleased, 'representative']);
+    expect([byExpiry.type, byExpiry.performedByType]).toEqual([SESSION_EVENT_TYPES.credentialsReleased, 'system']);
+    expect(dataOf({ ...lease, releasedBy: 'expiry' }, 'policy.lease.released.v1')['releasedBy']).toBe('expiry');
+  });
+
+  it('tells a rotation from a check-in without one, and keeps a failure code and message', () => {
+    expect(toSessionEvent('policy.lease.rotated.v1', { ...lease, rotated: true }).type).toBe(SESSION_EVENT_TYPES.credentialRotated);
+    expect(toSessionEvent('policy.lease.rotated.v1', { ...lease, rotated: false }).type).toBe(SESSION_EVENT_TYPES.credentialCheckedIn);
+    const failed = { ...lease, code: 'VAULT_UNAVAILABLE', message: 'vault did not answer' };
+    expect(toSessionEvent('policy.lease.failed.v1', failed)).toMatchObject({
+      type: SESSION_EVENT_TYPES.credentialReleaseFailed,
+      performedByType: 'system',
+    });
+    expect(dataOf(failed, 'policy.lease.failed.v1')).toMatchObject({ code: 'VAULT_UNAVAILABLE', message: 'vault did not answer' });
+  });
+
+  it('keys the fact, not its delivery: the same event gives the same key, another kind or time another', () => {
+    const opened = toSessionEvent('policy.lease.opened.v1', base).eventKey;
+    expect(toSessionEvent('policy.lease.opened.v1', { ...base }).eventKey).toBe(opened);
+    expect(toSessionEvent('policy.lease.released.v1', { ...lease, releasedBy: 'appliance' }).eventKey).not.toBe(opened);
+    expect(toSessionEvent('policy.lease.opened.v1', { ...base, at: '2026-01-02T03:04:06.000Z' }).eventKey).not.toBe(opened);
+  });
+
+  it('rejects an event with an unknown field (such as a secret) or an unreadable time as VALIDATION_FAILED', () => {
+    const withSecret = () => toSessionEvent('policy.lease.opened.v1', { ...base, password: 'hunter2' });
+    expect(withSecret).toThrow(OpenEcmError);
+    expect(withSecret).toThrow(/password \(unknown field\)/);
+    expect(withSecret).not.toThrow(/hunter2/);
+    const badTime = () => toSessionEvent('policy.lease.opened.v1', { ...base, at: 'yesterday' });
+    expect(badTime).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED', fields: [{ field: 'at', message: 'not a timestamp' }] }));
+  });
+});

@@ -1,0 +1,69 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { EVENTS, LEASE_EVENTS_STREAM, OpenEcmError, type EventSubject } from '@openecm/contracts';
+import { NatsConnectionProvider, consumeDurably, ensureStream, eventSubjectOf, type DurableConsumer } from '@openecm/messaging';
+import { metricsRegistry } from '@openecm/service-kit';
+import { Counter } from 'prom-client';
+import { toSessionEvent, type SessionEventRecord } from './lease-event.mapping';
+import { SessionEventsService } from './session-events.service';
+
+/** Every instance pulls from this one durable, so instances share the events and a restart resumes where it stopped. */
+export const DURABLE_NAME = 'session-reporting';
+
+const handled = new Counter({
+  name: 'openecm_session_reporting_events_total',
+  help: 'Lease events handled by session reporting, by subject and outcome (recorded, duplicate, rejected)',
+  labelNames: ['subject', 'outcome'],
+  registers: [metricsRegistry],
+});
+
+/** Turns the lease lifecycle stream into session events. */
+@Injectable()
+export class LeaseEventsProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(LeaseEventsProcessor.name);
+  private consumer?: DurableConsumer;
+
+  constructor(
+    private readonly nats: NatsConnectionProvider,
+    private readonly sessions: SessionEventsService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const nc = await this.nats.get();
+    // policy-approval ensures the same stream; whichever starts first creates it, so neither depends on the other
+    const stream = await ensureStream(await nc.jetstreamManager(), LEASE_EVENTS_STREAM, Object.keys(EVENTS) as EventSubject[]);
+    this.consumer = await consumeDurably(nc, stream, DURABLE_NAME, (subject, data, sequence) => this.handle(subject, data, sequence));
+  }
+
+  // Global modules (the NATS connection, the DataSource) shut down after this app module, so the message in
+  // flight is still written and acknowledged before either closes.
+  async onApplicationShutdown(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    await consumer?.stop();
+  }
+
+  /**
+   * Throws only for what may succeed later (Postgres unavailable), so the event is redelivered. An event
+   * that can never be stored is logged by its stream sequence, without its values, and acknowledged: it
+   * stays in the stream for inspection instead of being redelivered forever. Log messages go inside the
+   * object: Nest's Logger would pass a second string argument on as the context.
+   */
+  private async handle(qualifiedSubject: string, data: unknown, sequence: number): Promise<void> {
+    const subject = eventSubjectOf(qualifiedSubject);
+    if (!subject) {
+      handled.inc({ subject: 'unknown', outcome: 'rejected' });
+      this.logger.warn({ msg: 'lease event with an unknown subject skipped', subject: qualifiedSubject, sequence });
+      return;
+    }
+    let record: SessionEventRecord;
+    try {
+      record = toSessionEvent(subject, data);
+    } catch (error) {
+      if (!(error instanceof OpenEcmError) || error.code !== 'VALIDATION_FAILED') throw error;
+      handled.inc({ subject, outcome: 'rejected' });
+      this.logger.warn({ msg: 'invalid lease event skipped', subject, sequence, fields: error.fields });
+      return;
+    }
+    handled.inc({ subject, outcome: await this.sessions.record(record) });
+  }
+}

@@ -1,0 +1,37 @@
+import pino from 'pino';
+import { Writable } from 'node:stream';
+import { PinoNestLogger, createLogger } from './logger';
+
+function capture(): { lines: Array<Record<string, unknown>>; logger: pino.Logger } {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, logger: pino({ level: 'debug', redact: { paths: ['password', '*.password', 'secret', '*.secret', 'value', '*.value'], censor: '[redacted]' } }, stream) };
+}
+
+describe('PinoNestLogger', () => {
+  it('logs object messages as fields with the text and context Nest passes', () => {
+    const { lines, logger } = capture();
+    const nest = new PinoNestLogger(logger);
+    nest.warn({ vault: 'ps', attempt: 2 }, 'retrying', 'password-safe');
+    nest.error('boom', 'Error: boom\n    at x', 'http');
+    nest.log('started', 'NestApplication');
+    expect(lines[0]).toMatchObject({ vault: 'ps', attempt: 2, msg: 'retrying', context: 'password-safe' });
+    expect(lines[1]).toMatchObject({ msg: 'boom', context: 'http', stack: expect.stringContaining('at x') });
+    expect(lines[2]).toMatchObject({ msg: 'started', context: 'NestApplication' });
+  });
+
+  it('redacts secret fields wherever they sit', () => {
+    const { lines, logger } = capture();
+    new PinoNestLogger(logger).log({ secret: { type: 'password', value: 'hunter2' }, password: 'p' }, 'x');
+    expect(JSON.stringify(lines)).not.toMatch(/hunter2|"p"/);
+  });
+
+  it('creates JSON loggers that carry the service name', () => {
+    expect(createLogger('token-cache', 'silent').bindings()).toMatchObject({ service: 'token-cache' });
+  });
+});

@@ -1,0 +1,82 @@
+import { createServer, type Server } from 'node:http';
+
+export interface CollectedSpan {
+  service: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | undefined;
+  name: string;
+  kind: number;
+  attributes: Record<string, unknown>;
+}
+
+interface OtlpJson {
+  resourceSpans?: Array<{
+    resource?: { attributes?: Array<{ key: string; value: Record<string, unknown> }> };
+    scopeSpans?: Array<{
+      spans?: Array<{
+        traceId: string;
+        spanId: string;
+        parentSpanId?: string;
+        name: string;
+        kind: number;
+        attributes?: Array<{ key: string; value: Record<string, unknown> }>;
+      }>;
+    }>;
+  }>;
+}
+
+const valueOf = (v: Record<string, unknown>): unknown => Object.values(v)[0];
+
+/** A minimal OTLP/HTTP (JSON) trace receiver, so tests can see the spans every process exports. */
+export class OtlpCollector {
+  readonly spans: CollectedSpan[] = [];
+  private server?: Server;
+
+  async start(port: number): Promise<string> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (req.url === '/v1/traces') {
+          try {
+            this.ingest(JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpJson);
+          } catch {
+            res.writeHead(400).end();
+            return;
+          }
+        }
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(port, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${port}`;
+  }
+
+  private ingest(body: OtlpJson): void {
+    for (const rs of body.resourceSpans ?? []) {
+      const service = String(valueOf(rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value ?? {}) ?? 'unknown');
+      for (const ss of rs.scopeSpans ?? []) {
+        for (const s of ss.spans ?? []) {
+          this.spans.push({
+            service,
+            traceId: s.traceId,
+            spanId: s.spanId,
+            parentSpanId: s.parentSpanId || undefined,
+            name: s.name,
+            kind: s.kind,
+            attributes: Object.fromEntries((s.attributes ?? []).map((a) => [a.key, valueOf(a.value)])),
+          });
+        }
+      }
+    }
+  }
+
+  trace(traceId: string): CollectedSpan[] {
+    return this.spans.filter((s) => s.traceId === traceId);
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}

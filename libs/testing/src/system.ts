@@ -1,0 +1,155 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { freePort } from './ports';
+
+export const APPS = ['token-cache', 'vault-adapters', 'policy-approval', 'session-reporting', 'appliance-gateway'] as const;
+export type AppName = (typeof APPS)[number];
+
+const ROOT = resolve(__dirname, '../../..');
+
+export interface LaunchedProcess {
+  name: string;
+  child: ChildProcess;
+  lines: string[];
+  httpUrl: string;
+}
+
+export interface SystemOptions {
+  namespace: string;
+  databaseUrl: string;
+  redisUrl: string;
+  natsUrl: string;
+  otlpEndpoint?: string;
+  gatewayPort?: number;
+  simPort?: number;
+  logLevel?: string;
+  /** Extra environment for every app (e.g. a short reconcile interval). */
+  env?: Record<string, string>;
+  bootstrap?: { clientId: string; clientSecret: string };
+  /** Echo every line the processes print (the demo does; tests keep them for inspection). */
+  echo?: (process: string, line: string) => void;
+}
+
+export interface RunningSystem {
+  gatewayUrl: string;
+  simUrl: string;
+  simControlUrl: string;
+  processes: LaunchedProcess[];
+  bootstrap: { clientId: string; clientSecret: string };
+  secrets: string[];
+  stop(): Promise<void>;
+}
+
+function key(): string {
+  return randomBytes(32).toString('base64');
+}
+
+function launch(name: string, entry: string, env: Record<string, string>, httpUrl: string, echo?: SystemOptions['echo']): LaunchedProcess {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', entry], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const collect = (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) {
+      if (!line) continue;
+      lines.push(line);
+      echo?.(name, line);
+    }
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  return { name, child, lines, httpUrl };
+}
+
+async function waitReady(p: LaunchedProcess, path: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (p.child.exitCode !== null) {
+      throw new Error(`${p.name} exited with ${p.child.exitCode} before it was ready:\n${p.lines.slice(-20).join('\n')}`);
+    }
+    try {
+      const res = await fetch(`${p.httpUrl}${path}`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${p.name} was not ready within ${timeoutMs} ms:\n${p.lines.slice(-20).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function stopProcess(p: LaunchedProcess): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => p.child.once('exit', () => r()));
+  p.child.kill('SIGTERM');
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * Starts the Password Safe simulator and every OpenECM app as its own process, the way an operator runs
+ * them, and waits until each is ready. Used by the end-to-end suite, the benchmark and the demo.
+ */
+export async function launchSystem(options: SystemOptions): Promise<RunningSystem> {
+  const bootstrap = options.bootstrap ?? { clientId: 'e2e-appliance', clientSecret: randomBytes(24).toString('base64url') };
+  const tokenKeys = `k1:${key()}`;
+  const vaultKeys = `v1:${key()}`;
+  const gatewayPort = options.gatewayPort ?? (await freePort());
+  const simPort = options.simPort ?? (await freePort());
+  const common: Record<string, string> = {
+    OPENECM_NAMESPACE: options.namespace,
+    NATS_URL: options.natsUrl,
+    REDIS_URL: options.redisUrl,
+    DATABASE_URL: options.databaseUrl,
+    LOG_LEVEL: options.logLevel ?? 'info',
+    ...(options.otlpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: options.otlpEndpoint } : {}),
+    ...options.env,
+  };
+  const processes: LaunchedProcess[] = [];
+  const stop = async () => {
+    await Promise.all(processes.map(stopProcess));
+  };
+  try {
+    const sim = launch(
+      'password-safe-sim',
+      'tools/password-safe-sim/src/main.ts',
+      { ...common, PS_SIM_PORT: String(simPort), PS_SIM_HOST: '127.0.0.1' },
+      `http://127.0.0.1:${simPort}`,
+      options.echo,
+    );
+    processes.push(sim);
+    for (const app of APPS) {
+      const port = app === 'appliance-gateway' ? gatewayPort : await freePort();
+      const env: Record<string, string> = { ...common, HTTP_PORT: String(port) };
+      if (app === 'token-cache') env['TOKEN_CACHE_KEYS'] = tokenKeys;
+      if (app === 'vault-adapters') env['VAULT_SETTINGS_KEYS'] = vaultKeys;
+      if (app === 'appliance-gateway') {
+        Object.assign(env, {
+          GATEWAY_PORT: String(port),
+          GATEWAY_HOST: '127.0.0.1',
+          OPENECM_BOOTSTRAP_CLIENT_ID: bootstrap.clientId,
+          OPENECM_BOOTSTRAP_CLIENT_SECRET: bootstrap.clientSecret,
+        });
+      }
+      processes.push(launch(app, `apps/${app}/src/main.ts`, env, `http://127.0.0.1:${port}`, options.echo));
+    }
+    await waitReady(sim, '/_sim/stats', 60_000);
+    await Promise.all(processes.slice(1).map((p) => waitReady(p, '/health/ready', 60_000)));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
+    simUrl: `http://127.0.0.1:${simPort}/BeyondTrust/api/public/v3/`,
+    simControlUrl: `http://127.0.0.1:${simPort}/_sim`,
+    processes,
+    bootstrap,
+    secrets: [bootstrap.clientSecret, tokenKeys.slice(3), vaultKeys.slice(3)],
+    stop,
+  };
+}

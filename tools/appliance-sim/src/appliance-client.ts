@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  body: T;
+  traceId: string;
+  headers: Headers;
+}
+
+/** A W3C traceparent with a fresh trace id, so the caller knows the id of the trace its request starts. */
+export function newTraceparent(): { traceparent: string; traceId: string } {
+  const traceId = randomBytes(16).toString('hex');
+  return { traceId, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` };
+}
+
+/**
+ * The appliance side of the OpenECM API: what a remote-access appliance does at a login screen.
+ * Every call starts its own trace and reports the trace id, so a step can be found in the trace viewer.
+ */
+export class ApplianceClient {
+  private token?: { value: string; expiresAt: number };
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly clientId: string,
+    private readonly clientSecret: string,
+  ) {}
+
+  async authenticate(): Promise<ApiResponse<{ access_token: string; expires_in: number; token_type: string }>> {
+    const { traceparent, traceId } = newTraceparent();
+    const res = await fetch(`${this.baseUrl}/oauth2/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${encodeURIComponent(this.clientId)}:${encodeURIComponent(this.clientSecret)}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+        traceparent,
+      },
+      body: 'grant_type=client_credentials',
+    });
+    const body = (await res.json()) as { access_token: string; expires_in: number; token_type: string };
+    if (res.ok) this.token = { value: body.access_token, expiresAt: Date.now() + (body.expires_in - 30) * 1000 };
+    return { status: res.status, body, traceId, headers: res.headers };
+  }
+
+  async call<T = unknown>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
+    if (!this.token || this.token.expiresAt < Date.now()) {
+      const auth = await this.authenticate();
+      if (auth.status !== 200) throw new Error(`authentication failed with ${auth.status}`);
+    }
+    const { traceparent, traceId } = newTraceparent();
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.token?.value}`,
+        traceparent,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, traceId, headers: res.headers };
+  }
+
+  listCredentials(user: string, endpoint: string) {
+    return this.call<{ credentials: Array<{ id: string; name: string; username: string; domain: string | null; scope: string; vault: string }>; pending: unknown[] }>(
+      'GET',
+      `/api/v1/credentials?${new URLSearchParams({ user, endpoint })}`,
+    );
+  }
+
+  inject(credentialId: string, user: string, endpoint: string, sessionId: string) {
+    return this.call<{ leaseId: string; username: string; domain: string | null; secret: { type: string; value: string }; releaseAt: string }>(
+      'POST',
+      '/api/v1/injections',
+      { credentialId, user, endpoint, sessionId },
+    );
+  }
+
+  release(leaseId: string) {
+    return this.call<{ leaseId: string; releasedAt: string; rotation: string }>('POST', `/api/v1/leases/${leaseId}/release`);
+  }
+
+  lease(leaseId: string) {
+    return this.call<{ state: string; rotation: string; releasedBy: string | null; releasedAt: string | null; error: { code: string } | null }>(
+      'GET',
+      `/api/v1/leases/${leaseId}`,
+    );
+  }
+}
