@@ -21,6 +21,8 @@ const common = {
 };
 
 module.exports = {
+  // integration and end-to-end tests wait on real servers and child processes
+  testTimeout: 30_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools}/**/src/**/*.spec.ts'] },
     {

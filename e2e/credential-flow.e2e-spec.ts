@@ -164,7 +164,7 @@ describe('the credential flow end to end', () => {
     const before = await passwordOf(1002);
     const injected = await appliance.inject(cred.id, 'alice', 'srv-app01', 'session-expiry');
     remember(injected.body.secret.value);
-    await pg.query(`UPDATE policy.lease SET release_at = now() WHERE id = $1`, [injected.body.leaseId]);
+    await pg.query(`UPDATE policy.lease SET release_at = now(), opened_at = now() - interval '1 hour' WHERE id = $1`, [injected.body.leaseId]);
     const lease = await untilLease(injected.body.leaseId, ['rotated', 'failed']);
     expect(lease).toMatchObject({ state: 'rotated', releasedBy: 'expiry' });
     expect((await passwordOf(1002)).password).not.toBe(before.password);
@@ -182,7 +182,7 @@ describe('the credential flow end to end', () => {
     expect(await redis.dbsize()).toBeGreaterThan(0);
     await redis.flushdb();
     redis.disconnect();
-    await pg.query(`UPDATE policy.lease SET release_at = now() WHERE id = $1`, [injected.body.leaseId]);
+    await pg.query(`UPDATE policy.lease SET release_at = now(), opened_at = now() - interval '1 hour' WHERE id = $1`, [injected.body.leaseId]);
     const lease = await untilLease(injected.body.leaseId, ['rotated', 'failed']);
     expect(lease.state).toBe('rotated');
     expect((await passwordOf(3001)).password).not.toBe(before.password);
@@ -192,12 +192,16 @@ describe('the credential flow end to end', () => {
     const cred = (await listFor('alice', 'srv-app01')).find((c) => c.name === 'srv-app01\\Administrator')!;
     const injected = await appliance.inject(cred.id, 'alice', 'srv-app01', 'session-trace');
     remember(injected.body.secret.value);
-    const spans = await waitFor(() => {
+    const complete = () => {
       const trace = collector.trace(injected.traceId);
       const services = new Set(trace.map((s) => s.service));
       return ['appliance-gateway', 'policy-approval', 'vault-adapters', 'token-cache', 'password-safe-sim'].every((s) => services.has(s)) &&
-        trace.some((s) => /bullmq|lease-release/i.test(s.name)) && trace;
-    }, { timeoutMs: 15_000, what: 'spans of the injection trace' });
+        trace.some((s) => s.name.startsWith('add lease-release')) && trace;
+    };
+    const spans = await waitFor(complete, { timeoutMs: 15_000, what: 'spans of the injection trace' }).catch(() => {
+      const seenSpans = collector.trace(injected.traceId).map((s) => `${s.service}: ${s.name}`);
+      throw new Error(`incomplete trace ${injected.traceId}:\n${seenSpans.join('\n')}\n(all services: ${[...new Set(collector.spans.map((s) => s.service))].join(', ')})`);
+    });
     const names = spans.map((s) => `${s.service}: ${s.name}`);
     expect(names.some((n) => n.startsWith('vault-adapters:') && /POST|GET/.test(n))).toBe(true);
     expect(spans.some((s) => s.attributes['db.system'] === 'postgresql' || s.attributes['db.system.name'] === 'postgresql')).toBe(true);

@@ -170,7 +170,7 @@ describe('policy-approval on real NATS, Postgres, Redis and BullMQ', () => {
     const id = (await list('CORP\\Alice', 'srv-app02', [credential(2, false)])).credentials[0]?.id as string;
     const opened = await bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app02', sessionId: 'sess-2' });
     await clearNamespaceKeys();
-    await pg.query(`UPDATE policy.lease SET release_at = now() - interval '1 second' WHERE id = $1`, [opened.leaseId]);
+    await pg.query(`UPDATE policy.lease SET release_at = now() - interval '1 second', opened_at = now() - interval '1 hour' WHERE id = $1`, [opened.leaseId]);
     const done = await waitFor(async () => {
       const l = await leaseState(opened.leaseId);
       return l.state === 'checked-in' && l;

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { MessagePattern, type NatsContext } from '@nestjs/microservices';
+import { Ctx, MessagePattern, Payload, type NatsContext } from '@nestjs/microservices';
 import { SpanStatusCode } from '@opentelemetry/api';
 import {
   OpenEcmError,
@@ -50,6 +50,9 @@ export function Handles<S extends Subject>(subject: S) {
       );
     };
     descriptor.value = wrapped as unknown as Handler<S>;
+    // Nest hands a handler its NATS context (and so the trace headers) only through parameter decorators
+    Payload()(target, key, 0);
+    Ctx()(target, key, 1);
     MessagePattern(qualifiedSubject(subject))(target, key, descriptor);
   };
 }

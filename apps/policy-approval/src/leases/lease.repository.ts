@@ -130,10 +130,16 @@ export class LeaseRepository {
     await this.db.query(`UPDATE policy.lease SET error_code = $2, error_message = $3 WHERE id = $1`, [id, code, message.slice(0, 500)]);
   }
 
-  /** Leases that still need a check-in: active ones (at their due time) and released ones (now). */
-  async open(): Promise<Array<{ id: string; state: LeaseState; release_at: Date }>> {
+  /**
+   * Leases that still need a check-in: active ones (at their due time) and released ones (now). Leases
+   * opened in the last `graceSeconds` are left to the injection that is still scheduling them.
+   */
+  async open(graceSeconds: number): Promise<Array<{ id: string; state: LeaseState; release_at: Date }>> {
     return this.db.query(
-      `SELECT id, state, release_at FROM policy.lease WHERE state IN ('active', 'released') ORDER BY release_at`,
+      `SELECT id, state, release_at FROM policy.lease
+        WHERE state = 'released' OR (state = 'active' AND opened_at < now() - make_interval(secs => $1))
+        ORDER BY release_at`,
+      [graceSeconds],
     );
   }
 }

@@ -7,6 +7,9 @@ import { ReleaseProducer } from './release.producer';
  * Postgres is the source of truth, BullMQ only executes: at start and on an interval, every lease that still
  * needs a check-in gets its job (again). A Redis that lost its data therefore loses no rotation.
  */
+/** An injection schedules its own lease's job; the reconciler covers it only if that did not happen. */
+const RECENT_OPEN_GRACE_SECONDS = 30;
+
 @Injectable()
 export class ReleaseReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ReleaseReconciler.name);
@@ -32,7 +35,7 @@ export class ReleaseReconciler implements OnApplicationBootstrap, OnApplicationS
 
   private async run(): Promise<number> {
     try {
-      const open = await this.leases.open();
+      const open = await this.leases.open(RECENT_OPEN_GRACE_SECONDS);
       for (const lease of open) {
         await this.producer.schedule(lease.id, lease.state === 'released' ? new Date() : lease.release_at);
       }

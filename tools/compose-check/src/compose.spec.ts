@@ -1,0 +1,161 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  SIMULATOR,
+  checkCompose,
+  compileComposeSchema,
+  interpolations,
+  loadComposeFile,
+  loadRepoFacts,
+  parseComposeText,
+  parseEnvFile,
+  type RepoFacts,
+} from './compose-check';
+
+const root = resolve(__dirname, '../../..');
+
+type Mapping = Record<string, unknown>;
+type Doc = { services: Record<string, Mapping & { environment: Record<string, string> }> } & Mapping;
+
+// Loaded at module level so a missing schema or an unparsable file fails the suite with its own message.
+const facts: RepoFacts = loadRepoFacts(root);
+const compose = loadComposeFile(join(root, 'docker-compose.yml'));
+const envExample = parseEnvFile(readFileSync(join(root, '.env.example'), 'utf8'));
+
+describe('docker-compose.yml', () => {
+  it('passes every check as cloned, with no .env', () => {
+    expect(checkCompose(compose, facts)).toEqual([]);
+  });
+
+  it('passes every check with the values of .env.example', () => {
+    expect(checkCompose(compose, facts, envExample)).toEqual([]);
+  });
+
+  it('interpolates exactly the variables .env.example lists, each with a default', () => {
+    const uses = interpolations(compose);
+    expect(uses.filter((u) => !u.hasDefault)).toEqual([]);
+    expect([...new Set(uses.map((u) => u.name))].sort()).toEqual(Object.keys(envExample).sort());
+  });
+
+  it('reads the facts it checks against from the repository', () => {
+    // Guards the scan itself: if it found nothing, the variable checks above would prove nothing.
+    const byName = new Map(facts.services.map((s) => [s.name, s]));
+    const apps = facts.services.filter((s) => s.name !== SIMULATOR);
+    expect(apps.map((s) => s.name)).toEqual(
+      expect.arrayContaining(['appliance-gateway', 'policy-approval', 'session-reporting', 'token-cache', 'vault-adapters']),
+    );
+    expect(byName.has(SIMULATOR)).toBe(true);
+    for (const app of apps) {
+      expect([...app.declared.keys()]).toEqual(expect.arrayContaining(['NATS_URL', 'LOG_LEVEL', 'OPENECM_NAMESPACE']));
+    }
+    expect(byName.get('token-cache')?.required).toEqual(['TOKEN_CACHE_KEYS']);
+    expect(byName.get('vault-adapters')?.required).toEqual(['VAULT_SETTINGS_KEYS']);
+    expect(byName.get('appliance-gateway')?.listenPort({})).toBe(8080);
+    expect(byName.get('session-reporting')?.listenPort({ HTTP_PORT: '9000' })).toBe(9000);
+    expect(byName.get('token-cache')?.declared.has('VAULT_SETTINGS_KEYS')).toBe(false);
+    expect([...(byName.get(SIMULATOR)?.declared.keys() ?? [])]).toEqual(expect.arrayContaining(['PS_SIM_PORT', 'PS_SIM_HOST']));
+  });
+});
+
+describe('Dockerfile and .dockerignore', () => {
+  const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+  const ignored = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+
+  it('builds the entry of every service it is asked for', () => {
+    expect(dockerfile).toContain('apps/$APP/src/main.ts');
+    expect(dockerfile).toContain(`tools/${SIMULATOR}/src/main.ts`);
+    for (const service of facts.services) expect(existsSync(join(root, service.entry))).toBe(true);
+  });
+
+  it('keeps the loader, runs as a non-root user and stops on SIGTERM', () => {
+    expect(dockerfile).toMatch(/npm ci --include=dev/);
+    expect(dockerfile).toMatch(/FROM \$\{NODE_IMAGE\} AS runtime/);
+    expect(dockerfile).toMatch(/ARG NODE_IMAGE=node:20-bookworm-slim/);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^STOPSIGNAL SIGTERM$/m);
+    expect(dockerfile).toMatch(/exec node -r @swc-node\/register/);
+  });
+
+  it('leaves out what must not reach the image, and nothing the apps load', () => {
+    expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'tmp', '.git', '.nx', 'dist', 'coverage', '.env']));
+    const needed = ['tsconfig.json', 'tsconfig.base.json', 'package-lock.json', 'libs', 'apps', 'tools', `tools/${SIMULATOR}/seed`];
+    for (const path of needed) expect(ignored).not.toContain(path);
+  });
+});
+
+describe('the check on a broken file', () => {
+  const broken = (mutate: (doc: Doc) => void): string[] => {
+    const doc = structuredClone(compose) as Doc;
+    mutate(doc);
+    return checkCompose(doc, facts);
+  };
+
+  it.each<[string, (doc: Doc) => void, RegExp]>([
+    ['an obsolete version key', (d) => void (d['version'] = '3.8'), /`version:` is obsolete/],
+    ['a misspelt service key', (d) => void (d.services['token-cache']!['healtcheck'] = {}), /schema: \/services\/token-cache must NOT have additional properties 'healtcheck'/],
+    ['a wrong value type', (d) => void (d.services['redis']!['restart'] = ['always']), /schema: \/services\/redis\/restart must be string/],
+    ['an app without a service', (d) => void delete d.services['session-reporting'], /session-reporting: no service/],
+    ['the simulator without a service', (d) => void delete d.services[SIMULATOR], /password-safe-sim: no service/],
+    ['a container_name', (d) => void (d.services['policy-approval']!['container_name'] = 'policy'), /policy-approval: has a container_name/],
+    ['a published port on a scalable app', (d) => void (d.services['token-cache']!['ports'] = ['9000:9000']), /token-cache: publishes ports/],
+    ['two services on one host port', (d) => void (d.services[SIMULATOR]!['ports'] = ['127.0.0.1:8080:8090']), /host port 8080\/tcp is also published/],
+    ['the gateway publishing a port it does not listen on', (d) => void (d.services['appliance-gateway']!['ports'] = ['8080:3000']), /publishes container port 3000, but the service listens on 8080/],
+    ['a misspelt variable', (d) => {
+      const env = d.services['vault-adapters']!.environment;
+      env['VAULT_SETTINGS_KEY'] = env['VAULT_SETTINGS_KEYS'] as string;
+      delete env['VAULT_SETTINGS_KEYS'];
+    }, /vault-adapters: sets VAULT_SETTINGS_KEY, which libs\/config does not declare/],
+    ['a required variable missing', (d) => void delete d.services['token-cache']!.environment['TOKEN_CACHE_KEYS'], /token-cache: does not set TOKEN_CACHE_KEYS, required by the token-cache concern/],
+    ['a variable of another app', (d) => void (d.services['appliance-gateway']!.environment['TOKEN_CACHE_KEYS'] = 'k:AAAA'), /appliance-gateway: sets TOKEN_CACHE_KEYS, declared by the token-cache concern, which appliance-gateway never reads/],
+    ['a key of 16 bytes', (d) => void (d.services['token-cache']!.environment['TOKEN_CACHE_KEYS'] = `k1:${Buffer.alloc(16).toString('base64')}`), /TOKEN_CACHE_KEYS: key "k1" must be 32 bytes/],
+    ['a keyring without a key id', (d) => void (d.services['vault-adapters']!.environment['VAULT_SETTINGS_KEYS'] = Buffer.alloc(32).toString('base64')), /invalid vault-adapters configuration: VAULT_SETTINGS_KEYS/],
+    ['a short bootstrap secret', (d) => void (d.services['appliance-gateway']!.environment['OPENECM_BOOTSTRAP_CLIENT_SECRET'] = 'short'), /OPENECM_BOOTSTRAP_CLIENT_SECRET: at least 16 characters/],
+    ['a bad log level', (d) => void (d.services['session-reporting']!.environment['LOG_LEVEL'] = 'verbose'), /invalid log configuration: LOG_LEVEL/],
+    ['the ops port left at random', (d) => void delete d.services['session-reporting']!.environment['HTTP_PORT'], /session-reporting: listens on a random port/],
+    ['a healthcheck on the wrong port', (d) => void (d.services['policy-approval']!.environment['HTTP_PORT'] = '9100'), /policy-approval: healthcheck probes port 9000, but the service listens on 9100/],
+    ['a healthcheck on the wrong path', (d) => {
+      d.services['token-cache']!['healthcheck'] = { test: ['CMD', 'node', '-e', "fetch('http://127.0.0.1:9000/health/live')"] };
+    }, /token-cache: healthcheck probes \/health\/live, not \/health\/ready/],
+    ['a healthcheck with curl', (d) => {
+      d.services['vault-adapters']!['healthcheck'] = { test: ['CMD', 'curl', '-f', 'http://127.0.0.1:9000/health/ready'] };
+    }, /vault-adapters: healthcheck runs curl/],
+    ['no healthcheck', (d) => void delete d.services['appliance-gateway']!['healthcheck'], /appliance-gateway: has no healthcheck on \/health\/ready/],
+    ['no depends_on for a database the app uses', (d) => void delete (d.services['session-reporting']!['depends_on'] as Mapping)['postgres'], /session-reporting: DATABASE_URL points at postgres, but depends_on does not list postgres/],
+    ['waiting only for a start', (d) => void ((d.services['token-cache']!['depends_on'] as Mapping)['nats'] = { condition: 'service_started' }), /token-cache: depends_on nats with service_started; it has a healthcheck/],
+    ['waiting for health of a service without a healthcheck', (d) => void ((d.services['token-cache']!['depends_on'] as Mapping)['jaeger'] = { condition: 'service_healthy' }), /token-cache: waits for jaeger to be healthy, but jaeger has no healthcheck/],
+    ['a dependency that does not exist', (d) => void ((d.services['token-cache']!['depends_on'] as Mapping)['valkey'] = { condition: 'service_healthy' }), /token-cache: depends_on valkey, which is not a service/],
+    ['traces sent to a missing service', (d) => void (d.services['policy-approval']!.environment['OTEL_EXPORTER_OTLP_ENDPOINT'] = 'http://otel-collector:4318'), /policy-approval: OTEL_EXPORTER_OTLP_ENDPOINT points at otel-collector, which is not a service/],
+    ['traces sent to the gRPC port', (d) => void (d.services['policy-approval']!.environment['OTEL_EXPORTER_OTLP_ENDPOINT'] = 'http://jaeger:4317'), /uses 4317 \(OTLP\/gRPC\)/],
+    ['no trace viewer at all', (d) => void delete d.services['jaeger'], /OTEL_EXPORTER_OTLP_ENDPOINT points at jaeger, which is not a service/],
+    ['localhost inside a container', (d) => void (d.services['token-cache']!.environment['NATS_URL'] = 'nats://127.0.0.1:4222'), /token-cache: NATS_URL points at 127.0.0.1, which inside a container is the container itself/],
+    ['a wrong database user', (d) => void (d.services['policy-approval']!.environment['DATABASE_URL'] = 'postgres://postgres:openecm-demo-only@postgres:5432/openecm'), /DATABASE_URL logs in as postgres, but the postgres service creates openecm/],
+    ['the simulator on loopback', (d) => void (d.services[SIMULATOR]!.environment['PS_SIM_HOST'] = '127.0.0.1'), /password-safe-sim: PS_SIM_HOST is 127.0.0.1/],
+    ['a variable the simulator does not read', (d) => void (d.services[SIMULATOR]!.environment['PS_SIM_SEED_FILE'] = '/seed.json'), /password-safe-sim: sets PS_SIM_SEED_FILE, which the simulator's environment schema does not declare/],
+    ['the wrong APP build argument', (d) => void ((d.services['token-cache']!['build'] as { args: Mapping }).args['APP'] = 'token_cache'), /token-cache: build.args.APP is token_cache, not token-cache/],
+    ['an image outside the shared pattern', (d) => void (d.services['token-cache']!['image'] = 'ghcr.io/acme/token-cache:latest'), /images do not share one name pattern/],
+    ['an image that may be pulled', (d) => void delete d.services['vault-adapters']!['pull_policy'], /vault-adapters: needs pull_policy: build/],
+    ['no init process', (d) => void delete d.services['token-cache']!['init'], /token-cache: needs init: true/],
+    ['an undeclared named volume', (d) => void (d.services['redis']!['volumes'] = ['redis-state:/data']), /redis: volume redis-state is not declared/],
+    ['an interpolation without a default', (d) => void (d.services['appliance-gateway']!.environment['OPENECM_BOOTSTRAP_CLIENT_ID'] = '${BOOTSTRAP_ID}'), /\$\{BOOTSTRAP_ID\} has no default/],
+  ])('reports %s', (_name, mutate, expected) => {
+    const problems = broken(mutate);
+    expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(expected)]));
+  });
+
+  it('never prints a secret it compares', () => {
+    const problems = broken((d) => {
+      d.services['policy-approval']!.environment['DATABASE_URL'] = 'postgres://openecm:not-the-password@postgres:5432/openecm';
+      d.services['token-cache']!.environment['TOKEN_CACHE_KEYS'] = 'k1:c2VjcmV0LWJ1dC1zaG9ydA==';
+    });
+    expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(/is not the postgres service's POSTGRES_PASSWORD/)]));
+    expect(problems.join('\n')).not.toMatch(/not-the-password|c2VjcmV0LWJ1dC1zaG9ydA/);
+  });
+
+  it('rejects YAML that compose would reject', () => {
+    expect(() => parseComposeText('services:\n  a:\n    image: x\n  a:\n    image: y\n')).toThrow(/not valid YAML/);
+  });
+
+  it('fails loudly when the Compose Specification schema is missing', () => {
+    expect(() => compileComposeSchema('/nonexistent/repo')).toThrow(/Compose Specification schema is missing: expected \/nonexistent\/shared\/data\/compose-spec\.json/);
+  });
+});
