@@ -1,0 +1,128 @@
+/**
+ * `npm run bench`: list and inject through the whole chain (gateway → NATS → policy-approval, vault-adapters,
+ * token-cache → Password Safe simulator, Postgres, Redis, BullMQ, JetStream) at constant request rates, and in
+ * the same run the floor: the same number of raw NATS request/replies plus one raw HTTP call to the simulator.
+ * Prints the machine, both figures and their ratio, and writes docs/bench/latest.md.
+ */
+import { NATS_URL, createTestDatabase, deleteNamespaceStreams, clearNamespaceKeys, launchSystem } from '@openecm/testing';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { cpus, totalmem, platform, release } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { connect, type NatsConnection } from 'nats';
+import { ApplianceClient } from '../../appliance-sim/src/appliance-client';
+import { seedDemo } from '../../appliance-sim/src/seed';
+import { constantRate, type Summary } from './stats';
+
+const TARGET_P99_MS = 50;
+const STEP_SECONDS = Number(process.env['BENCH_STEP_SECONDS'] ?? 5);
+const RATES = (process.env['BENCH_RATES'] ?? '10,20,40,60,80,120,160,240').split(',').map(Number);
+
+/** NATS hops and simulator calls of each appliance call, as the services make them. */
+const HOPS = { list: 4, inject: 3 };
+
+interface Step {
+  rate: number;
+  list: Summary;
+  inject: Summary;
+  floorList: Summary;
+  floorInject: Summary;
+}
+
+const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
+
+async function floorOp(nc: NatsConnection, subject: string, hops: number, simUrl: string): Promise<boolean> {
+  for (let i = 0; i < hops; i++) await nc.request(subject, new Uint8Array(64), { timeout: 5000 });
+  const res = await fetch(simUrl);
+  await res.arrayBuffer();
+  return res.ok;
+}
+
+async function main(): Promise<void> {
+  const namespace = `bench${randomBytes(3).toString('hex')}`;
+  const db = await createTestDatabase();
+  process.env['OPENECM_NAMESPACE'] = namespace;
+  const system = await launchSystem({ namespace, databaseUrl: db.url, redisUrl: 'redis://127.0.0.1:6379', natsUrl: NATS_URL, logLevel: 'warn' });
+  const nc = await connect({ servers: NATS_URL });
+  const echoSubject = `${namespace}.bench.echo.v1`;
+  const echo = nc.subscribe(echoSubject, { queue: 'bench' });
+  void (async () => {
+    for await (const m of echo) m.respond(m.data);
+  })();
+  const steps: Step[] = [];
+  try {
+    const client = new ApplianceClient(system.gatewayUrl, system.bootstrap.clientId, system.bootstrap.clientSecret);
+    await seedDemo(client, { vaultName: 'password-safe', passwordSafeUrl: system.simUrl, apiKey: 'demo-api-key', users: ['alice'], print: () => undefined });
+    const listed = await client.listCredentials('alice', 'srv-app01');
+    const credentialId = listed.body.credentials[0]?.id as string;
+    let session = 0;
+    const list = async () => (await client.listCredentials('alice', 'srv-app01')).status === 200;
+    const inject = async () => (await client.inject(credentialId, 'alice', 'srv-app01', `bench-${session++}`)).status === 201;
+    const simStats = `${system.simControlUrl}/stats`;
+    // warm-up: JIT, connection pools, vault session in the token cache
+    await constantRate(20, 2, list);
+    await constantRate(20, 2, inject);
+
+    for (const rate of RATES) {
+      const step: Step = {
+        rate,
+        list: await constantRate(rate, STEP_SECONDS, list),
+        inject: await constantRate(rate, STEP_SECONDS, inject),
+        floorList: await constantRate(rate, STEP_SECONDS, () => floorOp(nc, echoSubject, HOPS.list, simStats)),
+        floorInject: await constantRate(rate, STEP_SECONDS, () => floorOp(nc, echoSubject, HOPS.inject, simStats)),
+      };
+      steps.push(step);
+      process.stdout.write(
+        `rate ${rate}/s  list p50 ${fmt(step.list.p50)} p99 ${fmt(step.list.p99)}  inject p50 ${fmt(step.inject.p50)} p99 ${fmt(step.inject.p99)}  floor p99 ${fmt(step.floorList.p99)}/${fmt(step.floorInject.p99)} ms  errors ${step.list.errors + step.inject.errors}\n`,
+      );
+      if (step.list.p99 > TARGET_P99_MS * 2 && step.inject.p99 > TARGET_P99_MS * 2) break;
+    }
+  } finally {
+    echo.unsubscribe();
+    await nc.close();
+    await system.stop();
+    await db.drop();
+    await clearNamespaceKeys(namespace);
+    await deleteNamespaceStreams(namespace);
+  }
+  report(steps);
+}
+
+function report(steps: Step[]): void {
+  const held = steps.filter((s) => s.list.p99 < TARGET_P99_MS && s.inject.p99 < TARGET_P99_MS && s.list.errors + s.inject.errors === 0);
+  const best = held[held.length - 1];
+  const cpu = cpus();
+  const machine = `${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${platform()} ${release()}, Node ${process.version}`;
+  const rows = steps.map(
+    (s) =>
+      `| ${s.rate} | ${fmt(s.list.p50)} / ${fmt(s.list.p99)} / ${fmt(s.list.p999)} | ${fmt(s.inject.p50)} / ${fmt(s.inject.p99)} / ${fmt(s.inject.p999)} | ${fmt(s.floorList.p50)} / ${fmt(s.floorList.p99)} | ${fmt(s.floorInject.p50)} / ${fmt(s.floorInject.p99)} | ${s.list.errors + s.inject.errors} |`,
+  );
+  const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(1) : '-');
+  const summary = best
+    ? [
+        `Highest rate held with p99 under ${TARGET_P99_MS} ms for both calls: **${best.rate} requests/s each** (list and inject).`,
+        `At that rate, system vs floor: list p50 ${fmt(best.list.p50)} vs ${fmt(best.floorList.p50)} ms (x${ratio(best.list.p50, best.floorList.p50)}), p99 ${fmt(best.list.p99)} vs ${fmt(best.floorList.p99)} ms (x${ratio(best.list.p99, best.floorList.p99)}); inject p50 ${fmt(best.inject.p50)} vs ${fmt(best.floorInject.p50)} ms (x${ratio(best.inject.p50, best.floorInject.p50)}), p99 ${fmt(best.inject.p99)} vs ${fmt(best.floorInject.p99)} ms (x${ratio(best.inject.p99, best.floorInject.p99)}).`,
+      ]
+    : [`No rate held p99 under ${TARGET_P99_MS} ms.`];
+  const text = [
+    '# Benchmark: list and inject through the whole chain',
+    '',
+    `Run ${new Date().toISOString()} on ${machine}.`,
+    'Everything on this one machine: the five services and the Password Safe simulator as processes, NATS, Redis, PostgreSQL, and the load generator.',
+    `Each rate runs ${STEP_SECONDS} s per call type, open loop (latency counted from when a call was due). Floor: ${HOPS.list} (list) or ${HOPS.inject} (inject) raw NATS request/replies to an echo responder plus one raw HTTP call to the simulator, at the same rate.`,
+    '',
+    ...summary,
+    '',
+    '| rate/s | list p50 / p99 / p99.9 ms | inject p50 / p99 / p99.9 ms | floor (list) p50 / p99 | floor (inject) p50 / p99 | errors |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
+  process.stdout.write(`\n${text}\n`);
+  mkdirSync('docs/bench', { recursive: true });
+  writeFileSync('docs/bench/latest.md', text);
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`bench failed: ${error.stack ?? error.message}\n`);
+  process.exit(1);
+});

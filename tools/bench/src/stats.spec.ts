@@ -1,0 +1,22 @@
+import { constantRate, percentile, summarise } from './stats';
+
+describe('bench statistics', () => {
+  it('takes nearest-rank percentiles', () => {
+    const values = Array.from({ length: 1000 }, (_, i) => i + 1);
+    expect(percentile(values, 50)).toBe(500);
+    expect(percentile(values, 99)).toBe(990);
+    expect(percentile(values, 99.9)).toBe(999);
+    expect(summarise([3, 1, 2], 1)).toMatchObject({ count: 3, errors: 1, p50: 2, max: 3 });
+  });
+
+  it('fires at the asked rate and counts failures apart from latencies', async () => {
+    let calls = 0;
+    const summary = await constantRate(200, 0.25, async () => {
+      calls += 1;
+      return calls % 10 !== 0;
+    });
+    expect(calls).toBe(50);
+    expect(summary.errors).toBe(5);
+    expect(summary.count).toBe(45);
+  });
+});

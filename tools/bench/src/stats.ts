@@ -1,0 +1,58 @@
+/** Percentiles by nearest rank over recorded latencies (ms). */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  // the epsilon keeps 99.9% of 1000 at rank 999 despite binary floating point
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p * sorted.length) / 100 - 1e-9) - 1));
+  return sorted[rank] as number;
+}
+
+export interface Summary {
+  count: number;
+  errors: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+export function summarise(latencies: number[], errors: number): Summary {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    count: latencies.length,
+    errors,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    p999: percentile(sorted, 99.9),
+    max: sorted[sorted.length - 1] ?? Number.NaN,
+  };
+}
+
+/**
+ * Fires `op` at a constant rate for `seconds`, without waiting for earlier calls (open loop). Latency is
+ * measured from the moment a call was due, so a stalled system cannot hide its queueing delay.
+ */
+export async function constantRate(rate: number, seconds: number, op: () => Promise<boolean>): Promise<Summary> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const total = Math.round(rate * seconds);
+  const start = performance.now() + 20;
+  const pending: Array<Promise<void>> = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    pending.push(
+      op().then(
+        (ok) => {
+          if (ok) latencies.push(performance.now() - due);
+          else errors += 1;
+        },
+        () => {
+          errors += 1;
+        },
+      ),
+    );
+  }
+  await Promise.all(pending);
+  return summarise(latencies, errors);
+}
