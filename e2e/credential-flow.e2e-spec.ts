@@ -10,7 +10,7 @@ import {
 } from '@openecm/testing';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
-import { ApplianceClient } from '../tools/appliance-sim/src/appliance-client';
+import { ApplianceClient } from '@openecm/appliance-sim';
 
 /**
  * The whole system as an operator runs it: the Password Safe simulator and the five apps as separate

@@ -4,10 +4,8 @@
  * inject, release and rotation. Keeps running until Ctrl-C unless started with `--exit`.
  * Set OTEL_EXPORTER_OTLP_ENDPOINT (e.g. http://127.0.0.1:4318 for a local Jaeger) to see the traces.
  */
+import { ApplianceClient, runApplianceFlow, seedDemo } from '@openecm/appliance-sim';
 import { launchSystem } from '@openecm/testing';
-import { ApplianceClient } from '../appliance-sim/src/appliance-client';
-import { runApplianceFlow } from '../appliance-sim/src/flow';
-import { seedDemo } from '../appliance-sim/src/seed';
 
 const env = process.env;
 const exitAfterFlow = process.argv.includes('--exit');

@@ -9,8 +9,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem, platform, release } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
-import { ApplianceClient } from '../../appliance-sim/src/appliance-client';
-import { seedDemo } from '../../appliance-sim/src/seed';
+import { ApplianceClient, seedDemo } from '@openecm/appliance-sim';
 import { constantRate, type Summary } from './stats';
 
 const TARGET_P99_MS = 50;

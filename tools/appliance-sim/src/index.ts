@@ -1,0 +1,3 @@
+export * from './appliance-client';
+export * from './flow';
+export * from './seed';
