@@ -2,7 +2,7 @@ import { Controller, Module, type INestApplication, type INestMicroservice, type
 import { Test } from '@nestjs/testing';
 import {
   OpenEcmError,
-  maskPasswordSafeSettings,
+  maskSettings,
   type ParsedRequestOf,
   type ReplyOf,
   type Subject,
@@ -140,7 +140,7 @@ class FakeVaultController {
     const connection: VaultConnectionView = {
       name: req.name,
       type: req.connection.type,
-      settings: maskPasswordSafeSettings(req.connection.settings),
+      settings: maskSettings(req.connection),
       createdAt: before?.createdAt ?? now,
       updatedAt: now,
     };

@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { OpenEcmError } from '@openecm/contracts';
 import type { Bus } from '@openecm/messaging';
-import { REDIS_URL, clearNamespaceKeys, startTestApp, testBus, testKey } from '@openecm/testing';
+import { REDIS_URL, clearNamespaceKeys, startTestApp, testBus, testKey, waitFor } from '@openecm/testing';
 import { Redis } from 'ioredis';
 
 const ns = process.env['OPENECM_NAMESPACE'] as string;
@@ -68,7 +68,27 @@ describe('token-cache over NATS and Redis', () => {
     expect(await keys()).toHaveLength(0);
   });
 
+  it('lets exactly one of many concurrent claimants sign in, and hands the others its value', async () => {
+    const claims = Array.from({ length: 50 }, () => bus.request('token.cache.claim.v1', { vault: 'ss', user: 'cold', waitMs: 5000 }, { timeoutMs: 8000 }));
+    // one claimant holds the fill right (its marker is in Redis); it puts the value while the others wait
+    await waitFor(async () => (await redis.keys(`${ns}:openecm:token-cache:ss:*:filling`)).length === 1, { what: 'a claim' });
+    await bus.request('token.cache.put.v1', { vault: 'ss', user: 'cold', value: 'fresh-token', ttlSeconds: 60 });
+    const replies = await Promise.all(claims);
+    expect(replies.filter((r) => r.fill)).toHaveLength(1);
+    expect(replies.filter((r) => !r.fill).every((r) => r.value === 'fresh-token')).toBe(true);
+  });
+
+  it('treats a value the vault rejected as absent, and lets the next claimant in after an abandon', async () => {
+    await bus.request('token.cache.put.v1', { vault: 'ss', user: 'stale', value: 'old', ttlSeconds: 60 });
+    expect(await bus.request('token.cache.claim.v1', { vault: 'ss', user: 'stale', waitMs: 0 })).toEqual({ value: 'old', fill: false });
+    expect(await bus.request('token.cache.claim.v1', { vault: 'ss', user: 'stale', waitMs: 0, stale: 'old' })).toEqual({ value: null, fill: true });
+    const waiting = bus.request('token.cache.claim.v1', { vault: 'ss', user: 'stale', waitMs: 5000, stale: 'old' }, { timeoutMs: 8000 });
+    await bus.request('token.cache.abandon.v1', { vault: 'ss', user: 'stale' });
+    expect(await waiting).toEqual({ value: null, fill: true });
+  });
+
   it('rejects a malformed request with the field named and stores nothing', async () => {
+    await bus.request('token.cache.delete.v1', {});
     const error = await bus
       .request('token.cache.put.v1', { vault: 'Bad Name', user: 'u', value: 'v', ttlSeconds: 60 })
       .catch((e: unknown) => e);

@@ -13,6 +13,19 @@ import {
 } from './model';
 import { VaultConnectionInput, VaultConnectionView } from './vault-settings';
 
+/** Where a listing failed, in the order a listing runs; what Test Settings reports. */
+export const TestStep = z.enum(['configuration', 'tls', 'connect', 'authentication', 'impersonation', 'search']);
+
+export const VaultTestResult = z.discriminatedUnion('result', [
+  z.strictObject({
+    result: z.literal('ok'),
+    credentials: z.array(z.strictObject({ name: z.string(), username: z.string(), domain: z.string().nullable(), scope: z.enum(['machine', 'domain']) })),
+  }),
+  z.strictObject({ result: z.literal('pending'), reason: z.string(), approveUrl: z.string().optional() }),
+  z.strictObject({ result: z.literal('failed'), step: TestStep, code: z.string(), message: z.string() }),
+]);
+export type VaultTestResult = z.infer<typeof VaultTestResult>;
+
 /**
  * Every request/reply subject: `<domain>.<entity>.<verb>.v<N>`, its request and its reply schema.
  * The one place both sides take their types from; a wrong payload is a compile error and, at run time,
@@ -93,9 +106,37 @@ export const SUBJECTS = {
     request: z.strictObject({}),
     reply: z.strictObject({ connections: z.array(VaultConnectionView) }),
   },
+  'vault.connection.test.v1': {
+    request: z.strictObject({
+      /** Settings as entered (saved or not), or the name of a saved connection. */
+      target: z.union([z.strictObject({ connection: VaultConnectionInput }), z.strictObject({ name: VaultName })]),
+      user: UserName,
+      endpoint: Endpoint,
+    }),
+    reply: VaultTestResult,
+  },
   'token.cache.get.v1': {
     request: z.strictObject({ vault: VaultName, user: z.string().min(1), slideTtlSeconds: z.number().int().positive().optional() }),
     reply: z.strictObject({ value: z.string().nullable() }),
+  },
+  /**
+   * Single flight across every vault-adapters instance: answers the cached value, or `fill: true` to
+   * exactly one caller at a time, who signs in and puts (or abandons); the others wait for the value.
+   */
+  'token.cache.claim.v1': {
+    request: z.strictObject({
+      vault: VaultName,
+      user: z.string().min(1),
+      slideTtlSeconds: z.number().int().positive().optional(),
+      waitMs: z.number().int().min(0).max(60_000).default(15_000),
+      /** A value the vault has just rejected: treated as absent, so one caller renews it for all. */
+      stale: z.string().optional(),
+    }),
+    reply: z.strictObject({ value: z.string().nullable(), fill: z.boolean() }),
+  },
+  'token.cache.abandon.v1': {
+    request: z.strictObject({ vault: VaultName, user: z.string().min(1) }),
+    reply: z.strictObject({ released: z.boolean() }),
   },
   'token.cache.put.v1': {
     request: z.strictObject({

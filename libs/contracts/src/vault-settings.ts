@@ -25,15 +25,48 @@ export const PasswordSafeSettings = z.strictObject({
 });
 export type PasswordSafeSettings = z.infer<typeof PasswordSafeSettings>;
 
+/** Entered as the plugin does ("CORP, LAB") or as a list; kept as a list. */
+const commaList = z
+  .union([z.string().max(1024), z.array(z.string().min(1).max(256)).max(64)])
+  .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((d) => d.trim()).filter(Boolean));
+
+/** The remote-access plugin's settings table, plus the API mode and a CA bundle. */
+export const SecretServerSettings = z.strictObject({
+  /** The SOAP endpoint (`.../webservices/SSWebService.asmx`) or the Secret Server base URL. */
+  endpointUrl: z
+    .string()
+    .url()
+    .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL'),
+  apiUser: z.string().min(1).max(256),
+  apiPassword: z.string().min(1).max(1024),
+  apiDomain: z.string().max(256).optional(),
+  apiOrganization: z.string().max(256).optional(),
+  /** Comma-separated domains whose domain credentials are listed too. */
+  includeDomainCredentialsFor: commaList.default([]),
+  domainField: z.string().min(1).max(128).default('Domain'),
+  machineField: z.string().min(1).max(128).default('Machine'),
+  defaultDomainForLocalUsers: z.string().max(256).optional(),
+  fallBackToLocalAccount: z.boolean().default(false),
+  includeDefaultOrganization: z.boolean().default(false),
+  /** `soap`: impersonate each user (delegated trust); `rest`: the API account's own view. */
+  apiMode: z.enum(['soap', 'rest']).default('soap'),
+  caBundle: z.string().includes('-----BEGIN CERTIFICATE-----', { message: 'PEM certificate(s)' }).optional(),
+  releaseDurationMinutes: z.number().int().min(1).max(525_600).default(120),
+  /** How long a list may wait for this vault before the others answer without it. */
+  timeoutSeconds: z.number().int().min(1).max(120).default(10),
+});
+export type SecretServerSettings = z.infer<typeof SecretServerSettings>;
+
 export const VaultConnectionInput = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('password-safe'), settings: PasswordSafeSettings }),
+  z.strictObject({ type: z.literal('secret-server'), settings: SecretServerSettings }),
 ]);
 export type VaultConnectionInput = z.infer<typeof VaultConnectionInput>;
 
 /** A connection as it may be shown: every secret setting replaced by the mask. */
 export const VaultConnectionView = z.strictObject({
   name: VaultName,
-  type: z.literal('password-safe'),
+  type: z.enum(['password-safe', 'secret-server']),
   settings: z.record(z.string(), z.unknown()),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -52,6 +85,15 @@ export function maskPasswordSafeSettings(settings: PasswordSafeSettings): Record
     rotateAfterRelease: settings.rotateAfterRelease,
     ...(settings.caBundle ? { caBundle: settings.caBundle } : {}),
   };
+}
+
+export function maskSecretServerSettings(settings: SecretServerSettings): Record<string, unknown> {
+  return { ...settings, apiPassword: MASK };
+}
+
+/** Any connection's settings as they may be shown: every secret replaced by the mask. */
+export function maskSettings(input: VaultConnectionInput): Record<string, unknown> {
+  return input.type === 'password-safe' ? maskPasswordSafeSettings(input.settings) : maskSecretServerSettings(input.settings);
 }
 
 export { VaultName };

@@ -18,6 +18,16 @@ export class TokenCacheNatsController {
     return { stored: true };
   }
 
+  @Handles('token.cache.claim.v1')
+  claim(req: ParsedRequestOf<'token.cache.claim.v1'>): Promise<ReplyOf<'token.cache.claim.v1'>> {
+    return this.cache.claim(req.vault, req.user, req);
+  }
+
+  @Handles('token.cache.abandon.v1')
+  async abandon(req: ParsedRequestOf<'token.cache.abandon.v1'>): Promise<ReplyOf<'token.cache.abandon.v1'>> {
+    return { released: await this.cache.abandon(req.vault, req.user) };
+  }
+
   @Handles('token.cache.delete.v1')
   async delete(req: ParsedRequestOf<'token.cache.delete.v1'>): Promise<ReplyOf<'token.cache.delete.v1'>> {
     return { deleted: await this.cache.delete(req.vault, req.user) };

@@ -9,6 +9,11 @@ import { RedisConnection } from '@openecm/service-kit';
  * Keys hold a hash of the user name, not the name itself; the envelope is bound to its key, so an entry
  * copied to another user's key does not open. A tampered or unreadable entry is a miss.
  */
+const FILLING = ':filling';
+/** A sign-in that takes longer than this is presumed dead; another caller may then fill. */
+const CLAIM_TTL_MS = 30_000;
+const CLAIM_POLL_MS = 20;
+
 @Injectable()
 export class TokenCacheService {
   private readonly keyring: Keyring;
@@ -41,7 +46,30 @@ export class TokenCacheService {
 
   async put(vault: string, user: string, value: string, ttlSeconds: number): Promise<void> {
     const key = this.key(vault, user);
-    await this.redis.client.set(key, this.keyring.seal(value, key), 'EX', ttlSeconds);
+    await this.redis.client.multi().set(key, this.keyring.seal(value, key), 'EX', ttlSeconds).del(`${key}${FILLING}`).exec();
+  }
+
+  /**
+   * The cached value, or the right to fill it: one claimant at a time, across every caller and instance,
+   * gets `fill`; the others wait (up to `waitMs`) for the value it puts. A claimant that fails abandons,
+   * and a claim left behind expires, so a crashed caller never blocks the rest for long.
+   */
+  async claim(vault: string, user: string, options: { slideTtlSeconds?: number; waitMs: number; stale?: string }): Promise<{ value: string | null; fill: boolean }> {
+    const key = this.key(vault, user);
+    const deadline = Date.now() + options.waitMs;
+    for (;;) {
+      const value = await this.get(vault, user, options.slideTtlSeconds);
+      if (value !== null && value !== options.stale) return { value, fill: false };
+      const claimed = await this.redis.client.set(`${key}${FILLING}`, '1', 'PX', CLAIM_TTL_MS, 'NX');
+      if (claimed === 'OK') return { value: null, fill: true };
+      // waited as long as the caller allows: it fills itself rather than fail
+      if (Date.now() >= deadline) return { value: null, fill: true };
+      await new Promise((resolve) => setTimeout(resolve, CLAIM_POLL_MS));
+    }
+  }
+
+  async abandon(vault: string, user: string): Promise<boolean> {
+    return (await this.redis.client.del(`${this.key(vault, user)}${FILLING}`)) > 0;
   }
 
   /** Clears all entries, one vault's, or one user's (in one vault or in all). */

@@ -3,13 +3,15 @@ import { loadConfig, vaultAdaptersConfig } from '@openecm/config';
 import {
   OpenEcmError,
   VaultConnectionInput,
-  maskPasswordSafeSettings,
+  maskSettings,
   type VaultConnectionView,
 } from '@openecm/contracts';
 import { Keyring } from '@openecm/crypto';
 import { DataSource } from 'typeorm';
 
 export type VaultConnection = VaultConnectionInput & { name: string };
+export type VaultKind = VaultConnection['type'];
+export type ConnectionOf<T extends VaultKind> = Extract<VaultConnection, { type: T }>;
 
 interface Row {
   name: string;
@@ -73,7 +75,7 @@ export class ConnectionsService {
     return {
       name: row.name,
       type: input.type,
-      settings: maskPasswordSafeSettings(input.settings),
+      settings: maskSettings(input),
       createdAt: row.created_at.toISOString(),
       updatedAt: row.updated_at.toISOString(),
     };

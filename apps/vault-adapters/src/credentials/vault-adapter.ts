@@ -1,17 +1,17 @@
 import type { Secret, VaultCredential, VaultRef } from '@openecm/contracts';
-import type { VaultConnection } from '../connections/connections.service';
+import type { ConnectionOf, VaultKind } from '../connections/connections.service';
 import type { Checkout } from './checkout.repository';
 
 /** What every vault type implements; the credentials service picks the adapter by the connection's type. */
-export interface VaultAdapter {
-  readonly type: VaultConnection['type'];
-  list(connection: VaultConnection, user: string, endpoint: string): Promise<VaultCredential[]>;
+export interface VaultAdapter<T extends VaultKind = VaultKind> {
+  readonly type: T;
+  list(connection: ConnectionOf<T>, user: string, endpoint: string): Promise<VaultCredential[]>;
   checkout(
-    connection: VaultConnection,
+    connection: ConnectionOf<T>,
     input: { leaseId: string; user: string; ref: VaultRef; durationMinutes: number; reason: string },
     record: (vaultRequest: string) => Promise<void>,
   ): Promise<{ username: string; domain: string | null; secret: Secret }>;
-  checkin(connection: VaultConnection, checkout: Checkout, input: { rotate: boolean; reason: string }): Promise<{ rotationRequested: boolean }>;
+  checkin(connection: ConnectionOf<T>, checkout: Checkout, input: { rotate: boolean; reason: string }): Promise<{ rotationRequested: boolean }>;
   /** Drops cached clients and sessions after the connection's settings changed. */
   reset(name: string): Promise<void>;
 }

@@ -1,7 +1,9 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { loadConfig, vaultAdaptersConfig } from '@openecm/config';
 import { OpenEcmError, type ErrorCode, type PasswordSafeSettings, type VaultCredential, type VaultRef } from '@openecm/contracts';
-import type { VaultConnection } from '../connections/connections.service';
+import type { ConnectionOf } from '../connections/connections.service';
+
+type VaultConnection = ConnectionOf<'password-safe'>;
 import type { Checkout } from '../credentials/checkout.repository';
 import type { VaultAdapter } from '../credentials/vault-adapter';
 import { VaultSessionCache } from '../sessions/vault-session-cache';
@@ -47,7 +49,7 @@ const APPLICATION_IDENTITY = '*application*';
  * policy alone filters.
  */
 @Injectable()
-export class PasswordSafeAdapter implements VaultAdapter, OnApplicationShutdown {
+export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApplicationShutdown {
   readonly type = 'password-safe' as const;
   private readonly logger = new Logger('password-safe');
   private readonly clients = new Map<string, PasswordSafeClient>();
@@ -141,9 +143,9 @@ export class PasswordSafeAdapter implements VaultAdapter, OnApplicationShutdown 
     try {
       return await withSessionRetry(
         async () => JSON.parse(await this.sessions.get(connection.name, identity, signIn)) as PasswordSafeSession,
-        async () => {
+        async (stale) => {
           this.logger.debug({ vault: connection.name }, 'vault session expired; signing in again');
-          return JSON.parse(await this.sessions.renew(connection.name, identity, signIn)) as PasswordSafeSession;
+          return JSON.parse(await this.sessions.renew(connection.name, identity, JSON.stringify(stale), signIn)) as PasswordSafeSession;
         },
         (session) => call(client, session),
       );

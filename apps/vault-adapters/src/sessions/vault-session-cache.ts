@@ -2,41 +2,63 @@ import { Injectable } from '@nestjs/common';
 import { loadConfig, vaultAdaptersConfig } from '@openecm/config';
 import { Bus } from '@openecm/messaging';
 
+/** What a sign-in yields: the session to cache and, when the vault says so, how long it lives. */
+export type SignInResult = string | { value: string; ttlSeconds: number };
+export type SignIn = () => Promise<SignInResult>;
+
+/** How long a caller waits for another instance's sign-in before it signs in itself. */
+const CLAIM_WAIT_MS = 15_000;
+
 /**
  * Per (vault connection, identity) vault sessions, kept by token-cache (encrypted in Redis) so every
- * instance reuses them. Concurrent requests for one cold identity in this instance share one sign-in.
+ * instance reuses them. Single flight twice over: concurrent callers in this instance share one call, and
+ * token-cache's claim lets only one caller across all instances sign in while the others wait for it.
  */
 @Injectable()
 export class VaultSessionCache {
-  private readonly ttlSeconds = loadConfig(vaultAdaptersConfig).VAULT_SESSION_TTL_SECONDS;
+  private readonly defaultTtlSeconds = loadConfig(vaultAdaptersConfig).VAULT_SESSION_TTL_SECONDS;
   private readonly inFlight = new Map<string, Promise<string>>();
 
   constructor(private readonly bus: Bus) {}
 
-  async get(vault: string, identity: string, signIn: () => Promise<string>): Promise<string> {
-    const cached = await this.bus.request('token.cache.get.v1', { vault, user: identity, slideTtlSeconds: this.ttlSeconds });
-    if (cached.value) return cached.value;
-    return this.signInOnce(vault, identity, signIn);
+  get(vault: string, identity: string, signIn: SignIn): Promise<string> {
+    return this.once(`${vault}\u0000${identity.toLowerCase()}`, () => this.obtain(vault, identity, signIn));
   }
 
-  /** After the vault said the session is dead: sign in anew (once, shared) and store the new session. */
-  renew(vault: string, identity: string, signIn: () => Promise<string>): Promise<string> {
-    return this.signInOnce(vault, identity, signIn);
+  /** After the vault rejected `stale`: one caller signs in anew, everyone gets the new session. */
+  renew(vault: string, identity: string, stale: string, signIn: SignIn): Promise<string> {
+    return this.once(`${vault}\u0000${identity.toLowerCase()}\u0000renew`, () => this.obtain(vault, identity, signIn, stale));
   }
 
-  async forget(vault?: string): Promise<void> {
-    await this.bus.request('token.cache.delete.v1', vault ? { vault } : {});
+  async forget(vault?: string, user?: string): Promise<number> {
+    const reply = await this.bus.request('token.cache.delete.v1', { ...(vault ? { vault } : {}), ...(user ? { user } : {}) });
+    return reply.deleted;
   }
 
-  private signInOnce(vault: string, identity: string, signIn: () => Promise<string>): Promise<string> {
-    const key = `${vault}\u0000${identity.toLowerCase()}`;
+  private async obtain(vault: string, identity: string, signIn: SignIn, stale?: string): Promise<string> {
+    const claim = await this.bus.request(
+      'token.cache.claim.v1',
+      { vault, user: identity, slideTtlSeconds: this.defaultTtlSeconds, waitMs: CLAIM_WAIT_MS, ...(stale ? { stale } : {}) },
+      { timeoutMs: CLAIM_WAIT_MS + 5_000 },
+    );
+    if (claim.value !== null) return claim.value;
+    let result: SignInResult;
+    try {
+      result = await signIn();
+    } catch (error) {
+      await this.bus.request('token.cache.abandon.v1', { vault, user: identity }).catch(() => undefined);
+      throw error;
+    }
+    const value = typeof result === 'string' ? result : result.value;
+    const ttlSeconds = typeof result === 'string' ? this.defaultTtlSeconds : Math.max(1, result.ttlSeconds);
+    await this.bus.request('token.cache.put.v1', { vault, user: identity, value, ttlSeconds });
+    return value;
+  }
+
+  private once(key: string, work: () => Promise<string>): Promise<string> {
     let pending = this.inFlight.get(key);
     if (!pending) {
-      pending = (async () => {
-        const session = await signIn();
-        await this.bus.request('token.cache.put.v1', { vault, user: identity, value: session, ttlSeconds: this.ttlSeconds });
-        return session;
-      })().finally(() => this.inFlight.delete(key));
+      pending = work().finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, pending);
     }
     return pending;
