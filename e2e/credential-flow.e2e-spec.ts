@@ -211,6 +211,27 @@ describe('the credential flow end to end', () => {
     await untilLease(injected.body.leaseId, ['rotated']);
   });
 
+  it('tests settings as entered, and clears the token cache so the next call signs in anew', async () => {
+    const tested = await admin.call('POST', '/api/v1/admin/vaults/test', {
+      type: 'password-safe',
+      settings: { baseUrl: system.simUrl, auth: { mode: 'api-key', apiKey: 'demo-api-key' } },
+      user: 'alice',
+      endpoint: 'lnx-web01',
+    });
+    expect(tested.status).toBe(200);
+    expect(tested.body).toMatchObject({ result: 'ok', credentials: expect.arrayContaining([expect.objectContaining({ name: 'lnx-web01\\root' })]) });
+    const saved = await admin.call('POST', '/api/v1/admin/vaults/password-safe/test', { user: 'alice', endpoint: 'srv-app01', extra: 1 });
+    expect(saved.status).toBe(400);
+
+    await listFor('alice', 'srv-app01');
+    const before = (await sim<{ signInsByUser: Record<string, number> }>('/stats')).signInsByUser['alice'] ?? 0;
+    const cleared = await admin.call<{ deleted: number }>('DELETE', '/api/v1/admin/token-cache?vault=password-safe');
+    expect(cleared.status).toBe(200);
+    expect(cleared.body.deleted).toBeGreaterThan(0);
+    await listFor('alice', 'srv-app01');
+    expect((await sim<{ signInsByUser: Record<string, number> }>('/stats')).signInsByUser['alice']).toBe(before + 1);
+  });
+
   it('never printed a secret in any log line of any app', async () => {
     const lines = system.processes.filter((p) => p.name !== 'password-safe-sim').flatMap((p) => p.lines);
     expect(lines.length).toBeGreaterThan(50);

@@ -6,6 +6,7 @@ import { ApiAccountEntity } from './accounts/api-account.entity';
 import { ApiAccountsHttpController } from './accounts/api-accounts.http-controller';
 import { ApiAccountsService } from './accounts/api-accounts.service';
 import { GroupsHttpController } from './admin/groups.http-controller';
+import { TokenCacheHttpController } from './admin/token-cache.http-controller';
 import { VaultsHttpController } from './admin/vaults.http-controller';
 import { CredentialsHttpController } from './credentials/credentials.http-controller';
 import { LeasesHttpController } from './leases/leases.http-controller';
@@ -34,6 +35,7 @@ import { GATEWAY_SCHEMA } from './schema';
     CredentialsHttpController,
     LeasesHttpController,
     VaultsHttpController,
+    TokenCacheHttpController,
     GroupsHttpController,
     ApiAccountsHttpController,
   ],

@@ -134,6 +134,40 @@ describe('vault-adapters with Password Safe (simulator over HTTP, real NATS, Red
     await expect(bus.request('vault.credentials.checkout.v1', { leaseId: randomUUID(), vault: 'nope', ref: {}, user: 'alice', durationMinutes: 1, reason: '' })).rejects.toMatchObject({ code: 'VAULT_NOT_FOUND' });
   });
 
+  it('Test Settings lists with settings as entered, uncached, and names the failing step', async () => {
+    const settings = (extra: Record<string, unknown>) => ({
+      type: 'password-safe' as const,
+      settings: { baseUrl, auth: { mode: 'api-key' as const, apiKey: 'demo-api-key' }, ...extra },
+    });
+    const signInsBefore = sim.state.stats().signIns.total;
+    const ok = await bus.request('vault.connection.test.v1', { target: { connection: settings({}) }, user: 'alice', endpoint: 'srv-app01' });
+    expect(ok).toMatchObject({ result: 'ok' });
+    expect(ok.result === 'ok' && ok.credentials.map((c) => c.name).sort()).toEqual(['CORP\\pra-admin', 'srv-app01\\Administrator', 'srv-app01\\svc-backup']);
+    expect(sim.state.stats().signIns.total).toBe(signInsBefore + 1);
+    expect(JSON.stringify(ok)).not.toMatch(/Demo-/);
+
+    const empty = await bus.request('vault.connection.test.v1', { target: { connection: settings({}) }, user: 'alice', endpoint: 'nowhere' });
+    expect(empty).toEqual({ result: 'ok', credentials: [] });
+
+    const badKey = await bus.request('vault.connection.test.v1', {
+      target: { connection: { type: 'password-safe', settings: { baseUrl, auth: { mode: 'api-key', apiKey: 'wrong-key' } } } },
+      user: 'alice',
+      endpoint: 'srv-app01',
+    });
+    expect(badKey).toMatchObject({ result: 'failed', step: 'authentication', code: 'VAULT_AUTH_FAILED' });
+    expect(JSON.stringify(badKey)).not.toContain('wrong-key');
+
+    const down = await bus.request('vault.connection.test.v1', {
+      target: { connection: { type: 'password-safe', settings: { baseUrl: 'http://127.0.0.1:9/BeyondTrust/api/public/v3/', auth: { mode: 'api-key', apiKey: 'k' } } } },
+      user: 'alice',
+      endpoint: 'srv-app01',
+    });
+    expect(down).toMatchObject({ result: 'failed', step: 'connect', code: 'VAULT_UNAVAILABLE' });
+
+    const saved = await bus.request('vault.connection.test.v1', { target: { name: 'ps' }, user: 'bob', endpoint: 'srv-app01' });
+    expect(saved.result === 'ok' && saved.credentials.map((c) => c.username)).not.toContain('svc-backup');
+  });
+
   it('answers the failure when the only vault is unreachable, without secrets in the message', async () => {
     await connect('ps', { mode: 'api-key', apiKey: 'demo-api-key' }, { baseUrl: 'http://127.0.0.1:9/BeyondTrust/api/public/v3/' });
     const error = await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'srv-app01' }).then(() => undefined, (e: Error & { code: string }) => e);

@@ -15,6 +15,7 @@ import { VaultConnectionInput, VaultConnectionView } from './vault-settings';
 
 /** Where a listing failed, in the order a listing runs; what Test Settings reports. */
 export const TestStep = z.enum(['configuration', 'tls', 'connect', 'authentication', 'impersonation', 'search']);
+export type TestStep = z.infer<typeof TestStep>;
 
 export const VaultTestResult = z.discriminatedUnion('result', [
   z.strictObject({

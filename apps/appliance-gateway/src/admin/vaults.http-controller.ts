@@ -1,11 +1,21 @@
-import { Body, Controller, Get, Param, Put, Res } from '@nestjs/common';
-import { VaultConnectionInput, VaultName, parseOrThrow, type VaultConnectionView } from '@openecm/contracts';
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
+import {
+  Endpoint,
+  UserName,
+  VaultConnectionInput,
+  VaultName,
+  parseOrThrow,
+  type VaultConnectionView,
+  type VaultTestResult,
+} from '@openecm/contracts';
 import { Bus } from '@openecm/messaging';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { Authorize } from '../oauth/api-auth.guard';
 
 const VaultPath = z.strictObject({ name: VaultName });
+const TestUnsaved = z.strictObject({ type: z.string(), settings: z.unknown(), user: UserName, endpoint: Endpoint });
+const TestSaved = z.strictObject({ user: UserName, endpoint: Endpoint });
 
 @Controller('api/v1/admin/vaults')
 @Authorize('admin')
@@ -29,6 +39,27 @@ export class VaultsHttpController {
     await this.bus.request('policy.defaults.ensure.v1', {});
     res.status(result.created ? 201 : 200);
     return result.connection;
+  }
+
+  /**
+   * Test Settings with the settings as entered (saved or not): the list for this user and endpoint (names
+   * only), "pending" with the approve URL, or the failing step with the vault's own message. An empty list
+   * is a valid answer.
+   */
+  @Post('test')
+  @HttpCode(200)
+  async testUnsaved(@Body() body: unknown): Promise<VaultTestResult> {
+    const { type, settings, user, endpoint } = parseOrThrow(TestUnsaved, body, 'request body');
+    const connection = parseOrThrow(VaultConnectionInput, { type, settings }, 'request body');
+    return this.bus.request('vault.connection.test.v1', { target: { connection }, user, endpoint }, { timeoutMs: 130_000 });
+  }
+
+  @Post(':name/test')
+  @HttpCode(200)
+  async testSaved(@Param('name') name: string, @Body() body: unknown): Promise<VaultTestResult> {
+    const path = parseOrThrow(VaultPath, { name }, 'path');
+    const { user, endpoint } = parseOrThrow(TestSaved, body, 'request body');
+    return this.bus.request('vault.connection.test.v1', { target: { name: path.name }, user, endpoint }, { timeoutMs: 130_000 });
   }
 
   @Get()

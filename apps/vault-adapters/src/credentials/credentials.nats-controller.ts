@@ -12,6 +12,11 @@ export class CredentialsNatsController {
     return this.credentials.list(req);
   }
 
+  @Handles('vault.connection.test.v1')
+  test(req: ParsedRequestOf<'vault.connection.test.v1'>): Promise<ReplyOf<'vault.connection.test.v1'>> {
+    return this.credentials.test(req);
+  }
+
   @Handles('vault.credentials.checkout.v1')
   checkout(req: ParsedRequestOf<'vault.credentials.checkout.v1'>): Promise<ReplyOf<'vault.credentials.checkout.v1'>> {
     return this.credentials.checkout(req);

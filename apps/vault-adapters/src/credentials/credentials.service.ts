@@ -25,23 +25,46 @@ export class CredentialsService implements OnModuleInit {
   async list(req: ParsedRequestOf<'vault.credentials.list.v1'>): Promise<ReplyOf<'vault.credentials.list.v1'>> {
     const connections = await this.connections.all();
     const results = await Promise.allSettled(
-      connections.map((c) => withTimeout(this.adapter(c).list(c, req.user, req.endpoint), this.timeoutMs, c.name)),
+      connections.map((c) => withTimeout(this.listOne(c, req.user, req.endpoint), this.timeoutOf(c), c.name)),
     );
     const reply: ReplyOf<'vault.credentials.list.v1'> = { credentials: [], pending: [] };
     const failures: OpenEcmError[] = [];
     results.forEach((result, i) => {
       const vault = (connections[i] as VaultConnection).name;
-      if (result.status === 'fulfilled') {
-        reply.credentials.push(...result.value);
-      } else {
+      if (result.status === 'rejected') {
         const error = result.reason instanceof OpenEcmError ? result.reason : new OpenEcmError('VAULT_ERROR', 'unexpected failure');
         failures.push(error);
         reply.pending.push({ vault, reason: `${error.code}: ${error.message}` });
+      } else if ('pending' in result.value) {
+        reply.pending.push({ vault, ...result.value.pending });
+      } else {
+        reply.credentials.push(...result.value.credentials);
       }
     });
     // every vault failed: an error tells the appliance more than an empty list would
     if (connections.length > 0 && failures.length === connections.length) throw failures[0] as OpenEcmError;
     return reply;
+  }
+
+  /** Test Settings for settings as entered (saved or not) or for a saved connection. */
+  async test(req: ParsedRequestOf<'vault.connection.test.v1'>): Promise<ReplyOf<'vault.connection.test.v1'>> {
+    const connection: VaultConnection = 'name' in req.target ? await this.connections.get(req.target.name) : { name: 'test-settings', ...req.target.connection };
+    return withTimeout(this.adapter(connection).test(connection, req.user, req.endpoint), this.timeoutOf(connection), connection.name).catch(
+      (error: unknown) => {
+        const err = error instanceof OpenEcmError ? error : new OpenEcmError('VAULT_ERROR', 'unexpected failure');
+        return { result: 'failed' as const, step: 'connect' as const, code: err.code, message: err.message };
+      },
+    );
+  }
+
+  private listOne(connection: VaultConnection, user: string, endpoint: string) {
+    const adapter = this.adapter(connection);
+    if (adapter.listOrPending) return adapter.listOrPending(connection, user, endpoint);
+    return adapter.list(connection, user, endpoint).then((credentials) => ({ credentials }));
+  }
+
+  private timeoutOf(connection: VaultConnection): number {
+    return connection.type === 'secret-server' ? connection.settings.timeoutSeconds * 1000 : this.timeoutMs;
   }
 
   async checkout(req: ParsedRequestOf<'vault.credentials.checkout.v1'>): Promise<ReplyOf<'vault.credentials.checkout.v1'>> {

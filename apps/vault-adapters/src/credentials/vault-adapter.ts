@@ -1,4 +1,4 @@
-import type { Secret, VaultCredential, VaultRef } from '@openecm/contracts';
+import type { Secret, VaultCredential, VaultRef, VaultTestResult } from '@openecm/contracts';
 import type { ConnectionOf, VaultKind } from '../connections/connections.service';
 import type { Checkout } from './checkout.repository';
 
@@ -12,6 +12,10 @@ export interface VaultAdapter<T extends VaultKind = VaultKind> {
     record: (vaultRequest: string) => Promise<void>,
   ): Promise<{ username: string; domain: string | null; secret: Secret }>;
   checkin(connection: ConnectionOf<T>, checkout: Checkout, input: { rotate: boolean; reason: string }): Promise<{ rotationRequested: boolean }>;
+  /** Some vaults answer "this user has yet to approve" rather than a list; the answer's `pending` shows it. */
+  listOrPending?(connection: ConnectionOf<T>, user: string, endpoint: string): Promise<{ credentials: VaultCredential[] } | { pending: { reason: string; approveUrl?: string } }>;
+  /** Test Settings: the listing with these settings, uncached, reporting the failing step. */
+  test(connection: ConnectionOf<T>, user: string, endpoint: string): Promise<VaultTestResult>;
   /** Drops cached clients and sessions after the connection's settings changed. */
   reset(name: string): Promise<void>;
 }

@@ -1,6 +1,14 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { loadConfig, vaultAdaptersConfig } from '@openecm/config';
-import { OpenEcmError, type ErrorCode, type PasswordSafeSettings, type VaultCredential, type VaultRef } from '@openecm/contracts';
+import {
+  OpenEcmError,
+  type ErrorCode,
+  type PasswordSafeSettings,
+  type TestStep,
+  type VaultCredential,
+  type VaultRef,
+  type VaultTestResult,
+} from '@openecm/contracts';
 import type { ConnectionOf } from '../connections/connections.service';
 
 type VaultConnection = ConnectionOf<'password-safe'>;
@@ -58,23 +66,35 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
   constructor(private readonly sessions: VaultSessionCache) {}
 
   async list(connection: VaultConnection, user: string, endpoint: string): Promise<VaultCredential[]> {
-    const settings = connection.settings;
-    return this.withSession(connection, user, async (client, session) => {
-      const target = endpoint.toLowerCase();
-      const systems = (await client.listManagedSystems(session)).filter((s) => matchesEndpoint(s, target));
-      const out = new Map<string, VaultCredential>();
-      for (const system of systems) {
-        const [local, linked] = await Promise.all([
-          client.listManagedAccounts(session, { systemId: system.ManagedSystemID }),
-          client.listManagedAccounts(session, { systemId: system.ManagedSystemID, type: 'domainlinked' }),
-        ]);
-        for (const account of [...local, ...linked]) {
-          const credential = toCredential(connection.name, settings, system, account);
-          out.set(JSON.stringify(credential.ref), credential);
-        }
-      }
-      return [...out.values()];
-    });
+    return this.withSession(connection, user, (client, session) => listFor(client, session, connection, endpoint));
+  }
+
+  /**
+   * Test Settings: the listing with the settings as given, signed in afresh (nothing read from or written to
+   * the cache), answering the failing step and the vault's own message instead of throwing.
+   */
+  async test(connection: VaultConnection, user: string, endpoint: string): Promise<VaultTestResult> {
+    const client = this.newClient(connection);
+    let step: TestStep = 'authentication';
+    try {
+      const settings = connection.settings;
+      const session =
+        settings.auth.mode === 'api-key'
+          ? await client.signInWithApiKey({ apiKey: settings.auth.apiKey, runAs: user })
+          : await client.signInWithOAuth({ clientId: settings.auth.clientId, clientSecret: settings.auth.clientSecret });
+      step = 'search';
+      const credentials = await listFor(client, session, connection, endpoint);
+      await client.signOut(session).catch(() => undefined);
+      return {
+        result: 'ok',
+        credentials: credentials.map(({ name, username, domain, scope }) => ({ name, username, domain, scope })),
+      };
+    } catch (error) {
+      const broker = toBrokerError(error);
+      return { result: 'failed', step: testStep(error, step), code: broker.code, message: broker.message };
+    } finally {
+      await client.close();
+    }
   }
 
   async checkout(
@@ -157,7 +177,14 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
   private client(connection: VaultConnection): PasswordSafeClient {
     let client = this.clients.get(connection.name);
     if (!client) {
-      client = new PasswordSafeClient({
+      client = this.newClient(connection);
+      this.clients.set(connection.name, client);
+    }
+    return client;
+  }
+
+  private newClient(connection: VaultConnection): PasswordSafeClient {
+    return new PasswordSafeClient({
         baseUrl: connection.settings.baseUrl,
         caBundle: connection.settings.caBundle,
         timeoutMs: this.config.VAULT_HTTP_TIMEOUT_MS,
@@ -167,10 +194,38 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
           debug: (obj, msg) => this.logger.debug({ vault: connection.name, ...obj, msg }),
         },
       });
-      this.clients.set(connection.name, client);
-    }
-    return client;
   }
+}
+
+async function listFor(
+  client: PasswordSafeClient,
+  session: PasswordSafeSession,
+  connection: VaultConnection,
+  endpoint: string,
+): Promise<VaultCredential[]> {
+  const target = endpoint.toLowerCase();
+  const systems = (await client.listManagedSystems(session)).filter((s) => matchesEndpoint(s, target));
+  const out = new Map<string, VaultCredential>();
+  for (const system of systems) {
+    const [local, linked] = await Promise.all([
+      client.listManagedAccounts(session, { systemId: system.ManagedSystemID }),
+      client.listManagedAccounts(session, { systemId: system.ManagedSystemID, type: 'domainlinked' }),
+    ]);
+    for (const account of [...local, ...linked]) {
+      const credential = toCredential(connection.name, connection.settings, system, account);
+      out.set(JSON.stringify(credential.ref), credential);
+    }
+  }
+  return [...out.values()];
+}
+
+/** Which step of a listing failed, for Test Settings: the transport tells TLS and connect apart. */
+function testStep(error: unknown, reached: TestStep): TestStep {
+  if (error instanceof PasswordSafeError) {
+    if (error.kind === 'tls') return 'tls';
+    if (error.kind === 'unavailable' && error.transportCode) return 'connect';
+  }
+  return reached;
 }
 
 function matchesEndpoint(system: ManagedSystem, endpoint: string): boolean {
