@@ -23,10 +23,15 @@ export interface SystemOptions {
   otlpEndpoint?: string;
   gatewayPort?: number;
   simPort?: number;
+  secretServerPort?: number;
   logLevel?: string;
   /** Extra environment for every app (e.g. a short reconcile interval). */
   env?: Record<string, string>;
   bootstrap?: { clientId: string; clientSecret: string };
+  /** More than one instance of an app (they share the work through their NATS queue group). */
+  instances?: Partial<Record<AppName, number>>;
+  /** Also start the Secret Server simulator. */
+  secretServer?: boolean;
   /** Echo every line the processes print (the demo does; tests keep them for inspection). */
   echo?: (process: string, line: string) => void;
 }
@@ -35,6 +40,9 @@ export interface RunningSystem {
   gatewayUrl: string;
   simUrl: string;
   simControlUrl: string;
+  /** The Secret Server simulator's base URL and control URL, when started. */
+  secretServerUrl?: string;
+  secretServerControlUrl?: string;
   processes: LaunchedProcess[];
   bootstrap: { clientId: string; clientSecret: string };
   secrets: string[];
@@ -100,6 +108,7 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
   const vaultKeys = `v1:${key()}`;
   const gatewayPort = options.gatewayPort ?? (await freePort());
   const simPort = options.simPort ?? (await freePort());
+  const ssPort = options.secretServerPort ?? (await freePort());
   const common: Record<string, string> = {
     OPENECM_NAMESPACE: options.namespace,
     NATS_URL: options.natsUrl,
@@ -122,23 +131,38 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
       options.echo,
     );
     processes.push(sim);
-    for (const app of APPS) {
-      const port = app === 'appliance-gateway' ? gatewayPort : await freePort();
-      const env: Record<string, string> = { ...common, HTTP_PORT: String(port) };
-      if (app === 'token-cache') env['TOKEN_CACHE_KEYS'] = tokenKeys;
-      if (app === 'vault-adapters') env['VAULT_SETTINGS_KEYS'] = vaultKeys;
-      if (app === 'appliance-gateway') {
-        Object.assign(env, {
-          GATEWAY_PORT: String(port),
-          GATEWAY_HOST: '127.0.0.1',
-          OPENECM_BOOTSTRAP_CLIENT_ID: bootstrap.clientId,
-          OPENECM_BOOTSTRAP_CLIENT_SECRET: bootstrap.clientSecret,
-        });
-      }
-      processes.push(launch(app, `apps/${app}/src/main.ts`, env, `http://127.0.0.1:${port}`, options.echo));
+    const sims = [sim];
+    if (options.secretServer) {
+      const ss = launch(
+        'secret-server-sim',
+        'tools/secret-server-sim/src/main.ts',
+        { ...common, SS_SIM_PORT: String(ssPort), SS_SIM_HOST: '127.0.0.1' },
+        `http://127.0.0.1:${ssPort}`,
+        options.echo,
+      );
+      processes.push(ss);
+      sims.push(ss);
     }
-    await waitReady(sim, '/_sim/stats', 60_000);
-    await Promise.all(processes.slice(1).map((p) => waitReady(p, '/health/ready', 60_000)));
+    for (const app of APPS) {
+      for (let instance = 0; instance < (options.instances?.[app] ?? 1); instance++) {
+        const port = app === 'appliance-gateway' && instance === 0 ? gatewayPort : await freePort();
+        const env: Record<string, string> = { ...common, HTTP_PORT: String(port) };
+        if (app === 'token-cache') env['TOKEN_CACHE_KEYS'] = tokenKeys;
+        if (app === 'vault-adapters') env['VAULT_SETTINGS_KEYS'] = vaultKeys;
+        if (app === 'appliance-gateway') {
+          Object.assign(env, {
+            GATEWAY_PORT: String(port),
+            GATEWAY_HOST: '127.0.0.1',
+            OPENECM_BOOTSTRAP_CLIENT_ID: bootstrap.clientId,
+            OPENECM_BOOTSTRAP_CLIENT_SECRET: bootstrap.clientSecret,
+          });
+        }
+        const name = instance === 0 ? app : `${app}#${instance + 1}`;
+        processes.push(launch(name, `apps/${app}/src/main.ts`, env, `http://127.0.0.1:${port}`, options.echo));
+      }
+    }
+    await Promise.all(sims.map((s) => waitReady(s, '/_sim/stats', 60_000)));
+    await Promise.all(processes.filter((p) => !sims.includes(p)).map((p) => waitReady(p, '/health/ready', 60_000)));
   } catch (error) {
     await stop();
     throw error;
@@ -147,6 +171,9 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
     gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
     simUrl: `http://127.0.0.1:${simPort}/BeyondTrust/api/public/v3/`,
     simControlUrl: `http://127.0.0.1:${simPort}/_sim`,
+    ...(options.secretServer
+      ? { secretServerUrl: `http://127.0.0.1:${ssPort}/SecretServer`, secretServerControlUrl: `http://127.0.0.1:${ssPort}/_sim` }
+      : {}),
     processes,
     bootstrap,
     secrets: [bootstrap.clientSecret, tokenKeys.slice(3), vaultKeys.slice(3)],
