@@ -9,7 +9,7 @@ import {
   type ReplyOf,
   type Subject,
 } from '@openecm/contracts';
-import { SpanKind, inSpan } from '@openecm/telemetry';
+import { SpanKind, inSpan, natsHandleDuration, natsHandled } from '@openecm/telemetry';
 import type { ReplyEnvelope } from './envelope';
 import { contextFromHeaders } from './headers';
 import { qualifiedSubject } from './namespace';
@@ -34,17 +34,24 @@ export function Handles<S extends Subject>(subject: S) {
         `${subject} process`,
         { kind: SpanKind.SERVER, parent, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject } },
         async (span) => {
+          const timer = natsHandleDuration.startTimer({ subject });
           try {
             const request = parseOrThrow(definition.request, data, subject) as ParsedRequestOf<S>;
-            return { ok: true, data: await original.call(this, request) };
+            const result = await original.call(this, request);
+            natsHandled.inc({ subject, outcome: 'ok' });
+            return { ok: true, data: result };
           } catch (error) {
             if (error instanceof OpenEcmError) {
               span.setStatus({ code: SpanStatusCode.ERROR, message: error.code });
+              natsHandled.inc({ subject, outcome: error.code });
               return { ok: false, error: error.toBody() };
             }
             span.setStatus({ code: SpanStatusCode.ERROR, message: 'INTERNAL' });
+            natsHandled.inc({ subject, outcome: 'INTERNAL' });
             logger.error({ subject, err: describeUnexpected(error) }, `unexpected failure handling ${subject}`);
             return { ok: false, error: { code: 'INTERNAL', message: 'internal error' } };
+          } finally {
+            timer();
           }
         },
       );

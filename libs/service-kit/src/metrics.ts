@@ -1,9 +1,7 @@
 import { Controller, Get, Header, Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-
-export const metricsRegistry = new Registry();
-collectDefaultMetrics({ register: metricsRegistry });
+import { metricsRegistry } from '@openecm/telemetry';
+import { Histogram } from 'prom-client';
 
 const httpDuration = new Histogram({
   name: 'openecm_http_request_duration_seconds',

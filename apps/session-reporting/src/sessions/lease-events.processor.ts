@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { EVENTS, LEASE_EVENTS_STREAM, OpenEcmError, type EventSubject } from '@openecm/contracts';
 import { NatsConnectionProvider, consumeDurably, ensureStream, eventSubjectOf, type DurableConsumer } from '@openecm/messaging';
-import { metricsRegistry } from '@openecm/service-kit';
+import { metricsRegistry } from '@openecm/telemetry';
 import { Counter } from 'prom-client';
 import { toSessionEvent, type SessionEventRecord } from './lease-event.mapping';
 import { SessionEventsService } from './session-events.service';

@@ -1,0 +1,20 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The one registry every app serves on /metrics. */
+export const metricsRegistry = new Registry();
+collectDefaultMetrics({ register: metricsRegistry });
+
+export const natsHandled = new Counter({
+  name: 'openecm_nats_requests_total',
+  help: 'NATS requests handled by this instance, by subject and outcome (ok or the error code)',
+  labelNames: ['subject', 'outcome'],
+  registers: [metricsRegistry],
+});
+
+export const natsHandleDuration = new Histogram({
+  name: 'openecm_nats_request_duration_seconds',
+  help: 'Time to handle a NATS request, by subject',
+  labelNames: ['subject'],
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+  registers: [metricsRegistry],
+});
