@@ -77,6 +77,8 @@ export class OtlpCollector {
   }
 
   async stop(): Promise<void> {
+    // exporters keep their connections alive; close them too, or the server never finishes closing
+    this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }

@@ -57,8 +57,11 @@ export class LeaseService {
       if (err.code === 'UPSTREAM_TIMEOUT') await this.producer.schedule(lease.id, new Date()).catch(() => undefined);
       throw err;
     }
-    await this.events.publish('policy.lease.opened.v1', { ...eventBase(lease), releaseAt: lease.release_at.toISOString() });
-    await this.producer.schedule(lease.id, lease.release_at);
+    // both before the answer: the audit fact, and the release that must follow even if nobody calls it
+    await Promise.all([
+      this.events.publish('policy.lease.opened.v1', { ...eventBase(lease), releaseAt: lease.release_at.toISOString() }),
+      this.producer.schedule(lease.id, lease.release_at),
+    ]);
     return {
       leaseId: lease.id,
       username: checkout.username,
