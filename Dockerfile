@@ -1,6 +1,8 @@
-# One image for every OpenECM app and the Password Safe simulator; the APP build argument picks the entry.
+# One image for every OpenECM app and vault simulator; the APP build argument picks the entry: a folder of
+# apps/ runs apps/$APP/src/main.ts, a name ending in -sim runs tools/$APP/src/main.ts.
 #   docker build --build-arg APP=policy-approval -t openecm/policy-approval .
 #   docker build --build-arg APP=password-safe-sim -t openecm/password-safe-sim .
+#   docker build --build-arg APP=secret-server-sim -t openecm/secret-server-sim .
 # docker-compose.yml builds one per service. All layers except the last ENV are shared between them.
 #
 # The TypeScript is compiled on load by @swc-node/register (with the tsconfig.json paths), exactly as
@@ -31,9 +33,9 @@ COPY tools ./tools
 # Declared after the sources so every app shares the layers above.
 ARG APP
 RUN if [ -z "$APP" ]; then \
-      echo "build with --build-arg APP=<a folder of apps/, or password-safe-sim>" >&2; exit 1; \
+      echo "build with --build-arg APP=<a folder of apps/, or of tools/ ending in -sim>" >&2; exit 1; \
     fi; \
-    if [ "$APP" = password-safe-sim ]; then entry=tools/password-safe-sim/src/main.ts; else entry="apps/$APP/src/main.ts"; fi; \
+    case "$APP" in *-sim) entry="tools/$APP/src/main.ts" ;; *) entry="apps/$APP/src/main.ts" ;; esac; \
     if [ ! -f "$entry" ]; then echo "APP=$APP: there is no $entry" >&2; exit 1; fi
 ENV APP=${APP}
 
@@ -43,4 +45,4 @@ STOPSIGNAL SIGTERM
 # `exec` makes node the direct child of the init process (compose `init: true`), so SIGTERM reaches it and
 # Nest's shutdown hooks drain NATS, Redis and Postgres. APP can be overridden at run time: the image holds
 # every entry.
-CMD ["/bin/sh", "-c", "if [ \"$APP\" = password-safe-sim ]; then entry=tools/password-safe-sim/src/main.ts; else entry=\"apps/$APP/src/main.ts\"; fi; exec node -r @swc-node/register \"$entry\""]
+CMD ["/bin/sh", "-c", "case \"$APP\" in *-sim) entry=\"tools/$APP/src/main.ts\" ;; *) entry=\"apps/$APP/src/main.ts\" ;; esac; exec node -r @swc-node/register \"$entry\""]

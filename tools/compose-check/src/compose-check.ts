@@ -3,9 +3,10 @@
  * would otherwise find out at `docker compose up` — an app with no service, a variable no app reads, a
  * missing key, a health check probing the wrong port, a URL naming a service that is not there.
  *
- * Facts about the apps are read from the repository, not restated here: which config concerns each app
- * reads (its source and the libraries it imports), which variable sets its listen port (its main.ts),
- * which variables are keyrings, and what the simulator's environment schema declares.
+ * Facts about the apps are read from the repository, not restated here: which apps (apps/*) and vault
+ * simulators (tools/*-sim serving on a port) there are, which config concerns each app reads (its source
+ * and the libraries it imports), which variable sets its listen port (its main.ts), which variables are
+ * keyrings, and what each simulator's environment schema declares.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -22,13 +23,14 @@ export type Env = Record<string, string>;
 type Mapping = Record<string, unknown>;
 type Concern = ConfigDefinition<z.ZodObject>;
 
-/** One of our own services: an app under apps/ or the simulator, all built from the one Dockerfile. */
+/** One of our own services: an app under apps/ or a simulator under tools/, all built from the one Dockerfile. */
 export interface OwnService {
   name: string;
+  kind: 'app' | 'simulator';
   /** Entry file, relative to the repository root. */
   entry: string;
   readyPath: string;
-  /** May publish host ports (the public edge, the demo simulator). */
+  /** May publish host ports (the public edge, the demo simulators). */
   publishes: boolean;
   /** Variables the service reads, each with the concern (or schema) declaring it. */
   declared: Map<string, string>;
@@ -49,7 +51,8 @@ export interface RepoFacts {
 }
 
 export const SCHEMA_RELATIVE_PATH = '../shared/data/compose-spec.json';
-export const SIMULATOR = 'password-safe-sim';
+/** A folder of tools/ with this suffix whose main.ts listens on a port is a simulator service. */
+export const SIMULATOR_SUFFIX = '-sim';
 /** The appliance API is the system's one public edge; the other apps talk over NATS only. */
 const PUBLIC_APPS = new Set(['appliance-gateway']);
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]', '0.0.0.0']);
@@ -161,7 +164,7 @@ export function loadRepoFacts(root: string): RepoFacts {
     const keyrings = [...source.matchAll(/Keyring\.parse\(loadConfig\(\w+\)\.([A-Z][A-Z0-9_]*)\)/g)].map((m) => m[1] as string);
     services.push(appService(name, entry, used.map(([, c]) => c), portVariable, new Set(keyrings)));
   }
-  services.push(simulatorService(root));
+  for (const name of simulatorNames(root)) services.push(simulatorService(root, name));
 
   return { root, services, configVariables, validateSchema: compileComposeSchema(root) };
 }
@@ -184,6 +187,7 @@ function appService(
   const portConcern = used.find((c) => portVariable !== undefined && portVariable in c.schema.shape);
   return {
     name,
+    kind: 'app',
     entry,
     readyPath: '/health/ready',
     publishes: PUBLIC_APPS.has(name),
@@ -224,30 +228,62 @@ function appService(
   };
 }
 
-/** The simulator's variables come from its own zod schema in main.ts, which is not exported (main starts it). */
-function simulatorService(root: string): OwnService {
-  const entry = `tools/${SIMULATOR}/src/main.ts`;
+/**
+ * The simulators: folders `tools/*-sim` whose main.ts starts a server (`.listen(...)`), as the Dockerfile maps
+ * an APP ending in -sim to tools/$APP/src/main.ts. A -sim that only drives the system as a client (the
+ * appliance simulator) listens on nothing and is no service.
+ */
+export function simulatorNames(root: string): string[] {
+  const toolsDir = join(root, 'tools');
+  return readdirSync(toolsDir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && e.name.endsWith(SIMULATOR_SUFFIX))
+    .map((e) => e.name)
+    .filter((name) => {
+      const entry = join(toolsDir, name, 'src', 'main.ts');
+      return existsSync(entry) && /\.listen\(/.test(readFileSync(entry, 'utf8'));
+    })
+    .sort();
+}
+
+/**
+ * A simulator's variables come from its own zod schema in main.ts, which is not exported (main starts it);
+ * its port and host variables from the `.listen(env.X_PORT, env.X_HOST)` call.
+ */
+function simulatorService(root: string, name: string): OwnService {
+  const entry = `tools/${name}/src/main.ts`;
   const main = readFileSync(join(root, entry), 'utf8');
   const body = /const envSchema = z\.object\(\{([\s\S]*?)\n\}\);/.exec(main)?.[1];
   if (!body) throw new Error(`cannot find \`const envSchema = z.object({...})\` in ${entry}`);
-  const declared = new Map([...body.matchAll(/^\s+([A-Z][A-Z0-9_]*):/gm)].map((m) => [m[1] as string, SIMULATOR]));
-  const defaultPort = Number(/PS_SIM_PORT:.*\.default\((\d+)\)/.exec(body)?.[1]);
+  const listen = /\.listen\(\s*env\.([A-Z][A-Z0-9_]*)\s*,\s*env\.([A-Z][A-Z0-9_]*)\s*\)/.exec(main);
+  if (!listen) throw new Error(`cannot find \`.listen(env.SOME_PORT, env.SOME_HOST)\` in ${entry}`);
+  const [, portVariable, hostVariable] = listen as unknown as [string, string, string];
+  const declared = new Map([...body.matchAll(/^\s+([A-Z][A-Z0-9_]*):/gm)].map((m) => [m[1] as string, name]));
+  for (const variable of [portVariable, hostVariable]) {
+    if (!declared.has(variable)) throw new Error(`${entry} listens on env.${variable}, which its envSchema does not declare`);
+  }
+  const defaultOf = (variable: string): string | undefined =>
+    new RegExp(`^\\s+${variable}:.*\\.default\\((?:(\\d+)|'([^']*)')\\)`, 'm').exec(body)?.slice(1).find((v) => v !== undefined);
+  const defaultPort = defaultOf(portVariable);
+  const defaultHost = defaultOf(hostVariable) ?? '127.0.0.1';
   return {
-    name: SIMULATOR,
+    name,
+    kind: 'simulator',
     entry,
     readyPath: '/_sim/stats',
     publishes: true,
     declared,
     required: [],
     validate(env) {
-      const host = env['PS_SIM_HOST'] ?? '127.0.0.1';
+      const host = env[hostVariable] ?? defaultHost;
       return ['0.0.0.0', '::'].includes(host)
         ? []
-        : [`PS_SIM_HOST is ${host}: in a container only 0.0.0.0 (or ::) is reachable from other containers and the published port`];
+        : [`${hostVariable} is ${host}: in a container only 0.0.0.0 (or ::) is reachable from other containers and the published port`];
     },
     listenPort(env) {
-      const port = Number(env['PS_SIM_PORT'] ?? defaultPort);
-      return Number.isInteger(port) && port > 0 ? port : `PS_SIM_PORT is ${env['PS_SIM_PORT'] ?? 'unset with no default found'}`;
+      const port = Number(env[portVariable] ?? defaultPort);
+      return Number.isInteger(port) && port > 0 && port <= 65535
+        ? port
+        : `${portVariable} is ${env[portVariable] ?? 'unset with no default found'}: set a fixed port so the healthcheck can reach it`;
     },
   };
 }
@@ -458,7 +494,7 @@ export function checkCompose(raw: unknown, facts: RepoFacts, env: Env = {}): str
   for (const own of facts.services) {
     const service = asMapping(services[own.name]);
     if (!service) {
-      problems.push(`${own.name}: no service (${own.entry} exists); every app and the simulator runs in compose`);
+      problems.push(`${own.name}: no service (${own.entry} exists); every app and every simulator runs in compose`);
       continue;
     }
     problems.push(...checkOwnService(own, service, services, facts, images).map((p) => `${own.name}: ${p}`));
@@ -503,13 +539,19 @@ function checkOwnService(
 
   // Environment: only what the service reads, everything it requires, and values it will accept.
   const env = environmentOf(service);
+  const simulator = own.kind === 'simulator';
   for (const variable of Object.keys(env)) {
     if (variable.startsWith('OTEL_') || own.declared.has(variable)) continue;
     const concern = facts.configVariables.get(variable);
+    if (concern && !simulator) {
+      problems.push(`sets ${variable}, declared by the ${concern} concern, which ${own.name} never reads`);
+      continue;
+    }
+    // A variable copied from another simulator's service is the likely mistake; name the one that reads it.
+    const reader = facts.services.find((s) => s !== own && s.kind === 'simulator' && s.declared.has(variable));
     problems.push(
-      concern && own.name !== SIMULATOR
-        ? `sets ${variable}, declared by the ${concern} concern, which ${own.name} never reads`
-        : `sets ${variable}, which ${own.name === SIMULATOR ? 'the simulator\'s environment schema' : 'libs/config'} does not declare`,
+      `sets ${variable}, which ${simulator ? 'the simulator\'s environment schema' : 'libs/config'} does not declare` +
+        (reader ? ` (${reader.name} reads it)` : ''),
     );
   }
   for (const variable of own.required) {
@@ -545,7 +587,7 @@ function checkOwnService(
   // Health check: probes the right port and path with what the slim image has.
   const port = own.listenPort(env);
   if (typeof port === 'string') problems.push(port);
-  else if (own.name !== SIMULATOR && port === 0) problems.push('listens on a random port (0): set its port variable so the healthcheck can reach it');
+  else if (!simulator && port === 0) problems.push('listens on a random port (0): set its port variable so the healthcheck can reach it');
   const healthcheck = asMapping(service['healthcheck']);
   if (!hasHealthcheck(service)) {
     problems.push(`has no healthcheck on ${own.readyPath}`);
@@ -562,7 +604,7 @@ function checkOwnService(
     }
   }
 
-  // Ports: only the public edge and the demo simulator publish; the rest must scale.
+  // Ports: only the public edge and the demo simulators publish; the rest must scale.
   const ports = (Array.isArray(service['ports']) ? service['ports'] : []).map(parsePort);
   if (!own.publishes && ports.length > 0) problems.push('publishes ports, so `--scale` would collide on the host port; only the gateway publishes');
   for (const mapping of ports) {

@@ -1,7 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  SIMULATOR,
   checkCompose,
   compileComposeSchema,
   interpolations,
@@ -9,6 +9,7 @@ import {
   loadRepoFacts,
   parseComposeText,
   parseEnvFile,
+  simulatorNames,
   type RepoFacts,
 } from './compose-check';
 
@@ -21,6 +22,9 @@ type Doc = { services: Record<string, Mapping & { environment: Record<string, st
 const facts: RepoFacts = loadRepoFacts(root);
 const compose = loadComposeFile(join(root, 'docker-compose.yml'));
 const envExample = parseEnvFile(readFileSync(join(root, '.env.example'), 'utf8'));
+const simulators = facts.services.filter((s) => s.kind === 'simulator');
+const PS = 'password-safe-sim';
+const SS = 'secret-server-sim';
 
 describe('docker-compose.yml', () => {
   it('passes every check as cloned, with no .env', () => {
@@ -40,11 +44,14 @@ describe('docker-compose.yml', () => {
   it('reads the facts it checks against from the repository', () => {
     // Guards the scan itself: if it found nothing, the variable checks above would prove nothing.
     const byName = new Map(facts.services.map((s) => [s.name, s]));
-    const apps = facts.services.filter((s) => s.name !== SIMULATOR);
+    const apps = facts.services.filter((s) => s.kind === 'app');
     expect(apps.map((s) => s.name)).toEqual(
       expect.arrayContaining(['appliance-gateway', 'policy-approval', 'session-reporting', 'token-cache', 'vault-adapters']),
     );
-    expect(byName.has(SIMULATOR)).toBe(true);
+    // Every server under tools/*-sim; the appliance simulator is a client and listens on nothing.
+    expect(simulators.map((s) => s.name)).toEqual(expect.arrayContaining([PS, SS]));
+    expect(simulators.map((s) => s.name)).toEqual(simulatorNames(root));
+    expect(simulatorNames(root)).not.toContain('appliance-sim');
     for (const app of apps) {
       expect([...app.declared.keys()]).toEqual(expect.arrayContaining(['NATS_URL', 'LOG_LEVEL', 'OPENECM_NAMESPACE']));
     }
@@ -53,7 +60,14 @@ describe('docker-compose.yml', () => {
     expect(byName.get('appliance-gateway')?.listenPort({})).toBe(8080);
     expect(byName.get('session-reporting')?.listenPort({ HTTP_PORT: '9000' })).toBe(9000);
     expect(byName.get('token-cache')?.declared.has('VAULT_SETTINGS_KEYS')).toBe(false);
-    expect([...(byName.get(SIMULATOR)?.declared.keys() ?? [])]).toEqual(expect.arrayContaining(['PS_SIM_PORT', 'PS_SIM_HOST']));
+    expect([...(byName.get(PS)?.declared.keys() ?? [])]).toEqual(expect.arrayContaining(['PS_SIM_PORT', 'PS_SIM_HOST']));
+    expect([...(byName.get(SS)?.declared.keys() ?? [])]).toEqual(
+      expect.arrayContaining(['SS_SIM_PORT', 'SS_SIM_HOST', 'SS_SIM_SEED', 'SS_SIM_EMPTY', 'SS_SIM_TOKEN_TTL_SECONDS', 'LOG_LEVEL']),
+    );
+    expect(byName.get(PS)?.listenPort({})).toBe(8090);
+    expect(byName.get(SS)?.listenPort({})).toBe(8091);
+    expect(byName.get(SS)?.listenPort({ SS_SIM_PORT: '9091' })).toBe(9091);
+    expect(byName.get(SS)?.validate({})).toEqual([expect.stringMatching(/SS_SIM_HOST is 127\.0\.0\.1/)]);
   });
 });
 
@@ -61,10 +75,40 @@ describe('Dockerfile and .dockerignore', () => {
   const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
   const ignored = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
 
+  // The Dockerfile's instructions, continuation lines joined and comments left out.
+  const instructions = dockerfile
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .filter((line) => line.trim() && !line.trimStart().startsWith('#'));
+  const runWithApp = (script: string, app: string) =>
+    spawnSync('/bin/sh', ['-c', script], { cwd: root, env: { PATH: process.env['PATH'] ?? '', APP: app }, encoding: 'utf8' });
+
   it('builds the entry of every service it is asked for', () => {
     expect(dockerfile).toContain('apps/$APP/src/main.ts');
-    expect(dockerfile).toContain(`tools/${SIMULATOR}/src/main.ts`);
+    expect(dockerfile).toContain('tools/$APP/src/main.ts');
     for (const service of facts.services) expect(existsSync(join(root, service.entry))).toBe(true);
+  });
+
+  it('maps APP to the entry of each service, apps/ or tools/*-sim, at build and at run time', () => {
+    // The build step that checks the entry exists, run in the checkout as the build runs it in /app.
+    const check = instructions.find((line) => line.startsWith('RUN ') && line.includes('$APP'))?.slice(4);
+    // The command the container runs, with node replaced by a print of the entry.
+    const cmd = instructions.find((line) => line.startsWith('CMD '))?.slice(4);
+    expect(check).toBeDefined();
+    expect(cmd).toBeDefined();
+    const [shell, flag, script] = JSON.parse(cmd as string) as string[];
+    expect([shell, flag]).toEqual(['/bin/sh', '-c']);
+    const printEntry = (script as string).replace('exec node -r @swc-node/register', 'printf %s');
+    expect(printEntry).not.toEqual(script);
+    for (const service of facts.services) {
+      expect(runWithApp(check as string, service.name)).toMatchObject({ status: 0 });
+      expect(runWithApp(printEntry, service.name).stdout).toBe(service.entry);
+    }
+    expect(runWithApp(check as string, 'no-such-sim')).toMatchObject({
+      status: 1,
+      stderr: expect.stringContaining('there is no tools/no-such-sim/src/main.ts'),
+    });
+    expect(runWithApp(check as string, '').status).toBe(1);
   });
 
   it('keeps the loader, runs as a non-root user and stops on SIGTERM', () => {
@@ -78,7 +122,7 @@ describe('Dockerfile and .dockerignore', () => {
 
   it('leaves out what must not reach the image, and nothing the apps load', () => {
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'tmp', '.git', '.nx', 'dist', 'coverage', '.env']));
-    const needed = ['tsconfig.json', 'tsconfig.base.json', 'package-lock.json', 'libs', 'apps', 'tools', `tools/${SIMULATOR}/seed`];
+    const needed = ['tsconfig.json', 'tsconfig.base.json', 'package-lock.json', 'libs', 'apps', 'tools', ...simulators.map((s) => `tools/${s.name}/seed`)];
     for (const path of needed) expect(ignored).not.toContain(path);
   });
 });
@@ -95,10 +139,13 @@ describe('the check on a broken file', () => {
     ['a misspelt service key', (d) => void (d.services['token-cache']!['healtcheck'] = {}), /schema: \/services\/token-cache must NOT have additional properties 'healtcheck'/],
     ['a wrong value type', (d) => void (d.services['redis']!['restart'] = ['always']), /schema: \/services\/redis\/restart must be string/],
     ['an app without a service', (d) => void delete d.services['session-reporting'], /session-reporting: no service/],
-    ['the simulator without a service', (d) => void delete d.services[SIMULATOR], /password-safe-sim: no service/],
+    ['the simulator without a service', (d) => void delete d.services[PS], /password-safe-sim: no service/],
+    ['the Secret Server simulator without a service', (d) => void delete d.services[SS], /secret-server-sim: no service \(tools\/secret-server-sim\/src\/main\.ts exists\)/],
     ['a container_name', (d) => void (d.services['policy-approval']!['container_name'] = 'policy'), /policy-approval: has a container_name/],
     ['a published port on a scalable app', (d) => void (d.services['token-cache']!['ports'] = ['9000:9000']), /token-cache: publishes ports/],
-    ['two services on one host port', (d) => void (d.services[SIMULATOR]!['ports'] = ['127.0.0.1:8080:8090']), /host port 8080\/tcp is also published/],
+    ['two services on one host port', (d) => void (d.services[PS]!['ports'] = ['127.0.0.1:8080:8090']), /host port 8080\/tcp is also published/],
+    ['both simulators on one host port', (d) => void (d.services[SS]!['ports'] = ['127.0.0.1:8090:8091']), /secret-server-sim: host port 8090\/tcp is also published by password-safe-sim/],
+    ['a simulator publishing a port it does not listen on', (d) => void (d.services[SS]!['ports'] = ['127.0.0.1:8091:8090']), /secret-server-sim: publishes container port 8090, but the service listens on 8091/],
     ['the gateway publishing a port it does not listen on', (d) => void (d.services['appliance-gateway']!['ports'] = ['8080:3000']), /publishes container port 3000, but the service listens on 8080/],
     ['a misspelt variable', (d) => {
       const env = d.services['vault-adapters']!.environment;
@@ -129,8 +176,24 @@ describe('the check on a broken file', () => {
     ['no trace viewer at all', (d) => void delete d.services['jaeger'], /OTEL_EXPORTER_OTLP_ENDPOINT points at jaeger, which is not a service/],
     ['localhost inside a container', (d) => void (d.services['token-cache']!.environment['NATS_URL'] = 'nats://127.0.0.1:4222'), /token-cache: NATS_URL points at 127.0.0.1, which inside a container is the container itself/],
     ['a wrong database user', (d) => void (d.services['policy-approval']!.environment['DATABASE_URL'] = 'postgres://postgres:openecm-demo-only@postgres:5432/openecm'), /DATABASE_URL logs in as postgres, but the postgres service creates openecm/],
-    ['the simulator on loopback', (d) => void (d.services[SIMULATOR]!.environment['PS_SIM_HOST'] = '127.0.0.1'), /password-safe-sim: PS_SIM_HOST is 127.0.0.1/],
-    ['a variable the simulator does not read', (d) => void (d.services[SIMULATOR]!.environment['PS_SIM_SEED_FILE'] = '/seed.json'), /password-safe-sim: sets PS_SIM_SEED_FILE, which the simulator's environment schema does not declare/],
+    ['the simulator on loopback', (d) => void (d.services[PS]!.environment['PS_SIM_HOST'] = '127.0.0.1'), /password-safe-sim: PS_SIM_HOST is 127.0.0.1/],
+    ['a variable the simulator does not read', (d) => void (d.services[PS]!.environment['PS_SIM_SEED_FILE'] = '/seed.json'), /password-safe-sim: sets PS_SIM_SEED_FILE, which the simulator's environment schema does not declare/],
+    ['the Secret Server simulator on its default host', (d) => void delete d.services[SS]!.environment['SS_SIM_HOST'], /secret-server-sim: SS_SIM_HOST is 127.0.0.1/],
+    ['a variable copied from the other simulator', (d) => {
+      const env = d.services[SS]!.environment;
+      env['PS_SIM_PORT'] = env['SS_SIM_PORT'] as string;
+      delete env['SS_SIM_PORT'];
+    }, /secret-server-sim: sets PS_SIM_PORT, which the simulator's environment schema does not declare \(password-safe-sim reads it\)/],
+    ['a Secret Server healthcheck on the wrong port', (d) => {
+      (d.services[SS]!['healthcheck'] as Mapping)['test'] = ['CMD', 'node', '-e', "fetch('http://127.0.0.1:8090/_sim/stats')"];
+    }, /secret-server-sim: healthcheck probes port 8090, but the service listens on 8091/],
+    ['a Secret Server port moved without its healthcheck', (d) => void (d.services[SS]!.environment['SS_SIM_PORT'] = '9091'), /secret-server-sim: healthcheck probes port 8091, but the service listens on 9091/],
+    ['a Secret Server healthcheck on the SOAP endpoint', (d) => {
+      (d.services[SS]!['healthcheck'] as Mapping)['test'] = ['CMD', 'node', '-e', "fetch('http://127.0.0.1:8091/SecretServer/webservices/SSWebService.asmx')"];
+    }, /secret-server-sim: healthcheck probes \/SecretServer\/webservices\/SSWebService\.asmx, not \/_sim\/stats/],
+    ['a Secret Server simulator on port 0', (d) => void (d.services[SS]!.environment['SS_SIM_PORT'] = '0'), /secret-server-sim: SS_SIM_PORT is 0/],
+    ['the wrong APP build argument for a simulator', (d) => void ((d.services[SS]!['build'] as { args: Mapping }).args['APP'] = PS), /secret-server-sim: build.args.APP is password-safe-sim, not secret-server-sim/],
+    ['a simulator image that may be pulled', (d) => void delete d.services[SS]!['pull_policy'], /secret-server-sim: needs pull_policy: build/],
     ['the wrong APP build argument', (d) => void ((d.services['token-cache']!['build'] as { args: Mapping }).args['APP'] = 'token_cache'), /token-cache: build.args.APP is token_cache, not token-cache/],
     ['an image outside the shared pattern', (d) => void (d.services['token-cache']!['image'] = 'ghcr.io/acme/token-cache:latest'), /images do not share one name pattern/],
     ['an image that may be pulled', (d) => void delete d.services['vault-adapters']!['pull_policy'], /vault-adapters: needs pull_policy: build/],
