@@ -10,6 +10,7 @@ import { CredentialsService } from './credentials/credentials.service';
 import { VAULT_ADAPTERS } from './credentials/vault-adapter';
 import { VaultInitial1764000000000 } from './migrations/1764000000000-vault-initial';
 import { PasswordSafeAdapter } from './password-safe/password-safe.adapter';
+import { SecretServerAdapter } from './secret-server/secret-server.adapter';
 import { VaultSessionCache } from './sessions/vault-session-cache';
 
 @Module({
@@ -30,7 +31,12 @@ import { VaultSessionCache } from './sessions/vault-session-cache';
     CredentialsService,
     VaultSessionCache,
     PasswordSafeAdapter,
-    { provide: VAULT_ADAPTERS, useFactory: (ps: PasswordSafeAdapter) => [ps], inject: [PasswordSafeAdapter] },
+    SecretServerAdapter,
+    {
+      provide: VAULT_ADAPTERS,
+      useFactory: (ps: PasswordSafeAdapter, ss: SecretServerAdapter) => [ps, ss],
+      inject: [PasswordSafeAdapter, SecretServerAdapter],
+    },
   ],
 })
 export class AppModule {}

@@ -1,0 +1,384 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSecretServerSim, type SecretServerSim, type SecretServerSimOptions } from '../../../../tools/secret-server-sim/src/sim';
+import { cacheTtlSeconds } from './secret-server.adapter';
+import { SecretServerError, sanitizeVaultText, type SecretServerErrorKind } from './secret-server.errors';
+import { secretServerUrls } from './secret-server.http';
+import { SecretServerRestClient } from './secret-server.rest-client';
+import { SecretServerSoapClient } from './secret-server.soap-client';
+import { XmlError, escapeXmlText, parseXml } from './secret-server.xml';
+
+const API = { username: 'openecm-api', password: 'openecm-api-demo-pass', domain: '', organization: '' };
+const sims: SecretServerSim[] = [];
+const clients: Array<{ close(): Promise<void> }> = [];
+
+async function startSim(options: SecretServerSimOptions = {}): Promise<{ sim: SecretServerSim; baseUrl: string; soapUrl: string }> {
+  const sim = createSecretServerSim(options);
+  sims.push(sim);
+  const baseUrl = await sim.listen(0);
+  return { sim, baseUrl, soapUrl: `${baseUrl}/webservices/SSWebService.asmx` };
+}
+
+function soapFor(soapUrl: string, extra: Partial<ConstructorParameters<typeof SecretServerSoapClient>[0]> = {}): SecretServerSoapClient {
+  const client = new SecretServerSoapClient({ soapUrl, timeoutMs: 5_000, retry: { attempts: 3, baseDelayMs: 1 }, ...extra });
+  clients.push(client);
+  return client;
+}
+
+function restFor(baseUrl: string, extra: Partial<ConstructorParameters<typeof SecretServerRestClient>[0]> = {}): SecretServerRestClient {
+  const client = new SecretServerRestClient({ baseUrl, timeoutMs: 5_000, retry: { attempts: 3, baseDelayMs: 1 }, ...extra });
+  clients.push(client);
+  return client;
+}
+
+async function expectKind(work: Promise<unknown>, kind: SecretServerErrorKind): Promise<SecretServerError> {
+  const error = await work.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(SecretServerError);
+  expect(error).toMatchObject({ kind });
+  return error as SecretServerError;
+}
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await Promise.all(sims.map((s) => s.close()));
+});
+
+describe('XML', () => {
+  it('reads namespaces by URI whatever the prefixes, entities, character references and CDATA', () => {
+    const root = parseXml(
+      '<?xml version="1.0"?><!-- c --><e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body>' +
+        '<R xmlns="urn:x"><a>&lt;&amp;&gt;&quot;&apos;&#65;&#x42;</a><b><![CDATA[<raw & text>]]></b><c x:nil="true" xmlns:x="http://www.w3.org/2001/XMLSchema-instance"/></R>' +
+        '</e:Body></e:Envelope>',
+    );
+    expect(root).toMatchObject({ local: 'Envelope', ns: 'http://schemas.xmlsoap.org/soap/envelope/' });
+    const r = root.children[0]?.children[0];
+    expect(r).toMatchObject({ local: 'R', ns: 'urn:x' });
+    expect(r?.children.map((c) => [c.local, c.ns, c.text])).toEqual([
+      ['a', 'urn:x', `<&>"'AB`],
+      ['b', 'urn:x', '<raw & text>'],
+      ['c', 'urn:x', ''],
+    ]);
+  });
+
+  it.each([
+    ['a document type declaration', '<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>'],
+    ['an unknown entity', '<x>&nope;</x>'],
+    ['a bare ampersand', '<x>a & b</x>'],
+    ['mismatched tags', '<x><y></x></y>'],
+    ['an undeclared prefix', '<p:x/>'],
+    ['content after the root', '<x/><y/>'],
+    ['a reference to NUL', '<x>&#0;</x>'],
+    ['unterminated input', '<x><y>'],
+  ])('refuses %s without echoing the document', (_what, xml) => {
+    const error = (() => {
+      try {
+        parseXml(xml);
+        return undefined;
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(XmlError);
+    expect((error as Error).message).not.toContain('nope');
+  });
+
+  it('escapes every markup character and keeps CR; refuses characters XML cannot carry, naming only the field', () => {
+    expect(escapeXmlText(`a<b>&"c'\r\n`, 'f')).toBe('a&lt;b&gt;&amp;&quot;c&apos;&#13;\n');
+    expect(parseXml(`<x>${escapeXmlText('p\r\nw<&>', 'f')}</x>`).text).toBe('p\r\nw<&>');
+    expect(() => escapeXmlText('secret\u0001value', 'password')).toThrow('password holds a character XML cannot carry');
+    expect(() => escapeXmlText('secret\u0001value', 'password')).not.toThrow(/secret/);
+  });
+});
+
+describe('URLs, messages and TTLs', () => {
+  it.each([
+    ['https://ss.example/SecretServer/webservices/SSWebservice.asmx', 'https://ss.example/SecretServer/webservices/SSWebservice.asmx', 'https://ss.example/SecretServer'],
+    ['https://ss.example/SecretServer/webservices/SSWebService.asmx/', 'https://ss.example/SecretServer/webservices/SSWebService.asmx', 'https://ss.example/SecretServer'],
+    ['https://ss.example/SecretServer', 'https://ss.example/SecretServer/webservices/SSWebService.asmx', 'https://ss.example/SecretServer'],
+    ['https://ss.example/SecretServer/', 'https://ss.example/SecretServer/webservices/SSWebService.asmx', 'https://ss.example/SecretServer'],
+    ['https://ss.example', 'https://ss.example/webservices/SSWebService.asmx', 'https://ss.example'],
+    ['https://ss.example:8443/ss/WebServices/sswebservice.ASMX?wsdl', 'https://ss.example:8443/ss/WebServices/sswebservice.ASMX', 'https://ss.example:8443/ss'],
+  ])('%s', (input, soapUrl, baseUrl) => {
+    expect(secretServerUrls(input)).toEqual({ soapUrl, baseUrl });
+  });
+
+  it('sanitises vault text: sent secrets and URL queries removed, control characters folded, length bounded', () => {
+    expect(sanitizeVaultText('bad pw hunter2hunter2 for token abc.def', ['hunter2hunter2', 'abc.def'])).toBe('bad pw [redacted] for token [redacted]');
+    expect(sanitizeVaultText('approve at https://ss/ApplicationAccess.aspx?request=abc123 now')).toBe('approve at https://ss/ApplicationAccess.aspx now');
+    expect(sanitizeVaultText('a\r\n\tb\u0000c')).toBe('a b c');
+    expect(sanitizeVaultText('x'.repeat(1000))).toHaveLength(303);
+  });
+
+  it('caches a token for its lifetime minus a margin of at most a minute', () => {
+    expect(cacheTtlSeconds(1200)).toBe(1140);
+    expect(cacheTtlSeconds(300)).toBe(270);
+    expect(cacheTtlSeconds(10)).toBe(9);
+    expect(cacheTtlSeconds(1)).toBe(1);
+  });
+});
+
+describe('SOAP client against the simulator', () => {
+  let sim: SecretServerSim;
+  let soap: SecretServerSoapClient;
+  let soapUrl: string;
+
+  beforeAll(async () => {
+    ({ sim, soapUrl } = await startSim());
+    soap = soapFor(soapUrl);
+  });
+
+  beforeEach(() => sim.state.reset());
+
+  it('authenticates the API account; a wrong password is an authentication error that never echoes it', async () => {
+    const token = await soap.authenticate(API);
+    expect(token.length).toBeGreaterThan(20);
+    const error = await expectKind(soap.authenticate({ ...API, password: 'wrong-password-123' }), 'authentication');
+    expect(error.message).toContain('Login failed');
+    expect(error.message).not.toContain('wrong-password-123');
+    expect(error.vaultMessage).toBe('Login failed.');
+  });
+
+  it('GetTokenIsValid reports the remaining life; WhoAmI the user', async () => {
+    const token = await soap.authenticate(API);
+    const valid = await soap.getTokenIsValid(token);
+    expect(valid.maxOfflineSeconds).toBeGreaterThan(1100);
+    expect(valid.maxOfflineSeconds).toBeLessThanOrEqual(1200);
+    expect(await soap.whoAmI(token)).toMatchObject({ userName: 'openecm-api' });
+    await expectKind(soap.getTokenIsValid('not-a-token'), 'token-expired');
+  });
+
+  it('classifies every ImpersonateUser answer; the AuthorizeURL travels apart from the message', async () => {
+    const api = await soap.authenticate(API);
+    const alice = await soap.impersonateUser(api, { username: 'alice', domain: 'CORP', organization: '' });
+    expect(await soap.whoAmI(alice)).toMatchObject({ userName: 'alice', domainName: 'CORP' });
+    // the FQDN works as the domain argument too
+    await expect(soap.impersonateUser(api, { username: 'alice', domain: 'corp.example', organization: '' })).resolves.toEqual(expect.any(String));
+
+    const pending = await expectKind(soap.impersonateUser(api, { username: 'bob', domain: 'CORP', organization: '' }), 'impersonation-pending');
+    expect(pending.approveUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/SecretServer\/ApplicationAccess\.aspx\?request=demo-bob-request$/);
+    expect(pending.message).not.toContain('demo-bob-request');
+    expect(pending.message).not.toContain(api);
+
+    await expectKind(soap.impersonateUser(api, { username: 'carol', domain: 'CORP', organization: '' }), 'impersonation-denied');
+    await expectKind(soap.impersonateUser(api, { username: 'grace', domain: 'CORP', organization: '' }), 'impersonation-revoked');
+    const missing = await expectKind(soap.impersonateUser(api, { username: 'nobody', domain: 'CORP', organization: '' }), 'user-not-found');
+    expect(missing.approveUrl).toBeUndefined();
+    // DOMAIN\user in the user name is looked up literally, as Secret Server does
+    await expectKind(soap.impersonateUser(api, { username: 'CORP\\alice', domain: '', organization: '' }), 'user-not-found');
+    await expectKind(soap.impersonateUser('expired-or-bogus', { username: 'alice', domain: 'CORP', organization: '' }), 'token-expired');
+
+    const noPermission = await soap.authenticate({ ...API, username: 'svc-noimpersonate', password: 'svc-noimpersonate-demo-pass' });
+    await expectKind(soap.impersonateUser(noPermission, { username: 'alice', domain: 'CORP', organization: '' }), 'no-impersonate-permission');
+  });
+
+  it('a user whose name reads like a trust state is still classified by the message, not the name', async () => {
+    const seed = {
+      domains: [{ id: 1, name: 'CORP' }],
+      users: [
+        { id: 1, username: 'api', password: 'api-pass-1', webServicesImpersonate: true },
+        { id: 2, username: 'revoked-pending', domain: 'CORP', password: 'x-pass-1' },
+      ],
+      trust: [{ apiUser: 'api', user: 'CORP\\revoked-pending', state: 'denied' as const }],
+    };
+    const { soapUrl: url } = await startSim({ seed });
+    const client = soapFor(url);
+    const api = await client.authenticate({ username: 'api', password: 'api-pass-1', domain: '', organization: '' });
+    await expectKind(client.impersonateUser(api, { username: 'revoked-pending', domain: 'CORP', organization: '' }), 'impersonation-denied');
+  });
+
+  it('searches by field value, reads a secret, answers restrictions with their kinds and codeResponses', async () => {
+    const api = await soap.authenticate(API);
+    const alice = await soap.impersonateUser(api, { username: 'alice', domain: 'CORP', organization: '' });
+    const hits = await soap.searchSecretsByFieldValue(alice, 'Machine', 'srv-app01');
+    expect(hits.map((h) => [h.secretId, h.isRestricted]).sort()).toEqual([
+      [101, false],
+      [105, true],
+      [106, true],
+    ]);
+    const secret = await soap.getSecret(alice, 101, { loadSettingsAndPermissions: true });
+    expect(secret).toMatchObject({ id: 101, name: 'srv-app01 Administrator', checkOutEnabled: false });
+    expect(secret.items.find((i) => i.fieldName === 'Password')).toMatchObject({ isPassword: true, value: sim.state.passwordOf(101) });
+
+    const comment = await expectKind(soap.getSecret(alice, 106), 'comment-required');
+    expect(comment.responseCode).toBe('COMMENT');
+    const withComment = await soap.getSecret(alice, 106, { codeResponses: [{ errorCode: 'COMMENT', comment: 'ticket <42> & more' }] });
+    expect(withComment.items.find((i) => i.isPassword)?.value).toBe(sim.state.passwordOf(106));
+    const log = (await fetch(new URL('/_sim/secrets/106', soapUrl)).then((r) => r.json())) as { accessLog: Array<{ comment?: string }> };
+    expect(log.accessLog.at(-1)?.comment).toBe('ticket <42> & more');
+
+    await expectKind(soap.getSecret(alice, 999), 'access-denied');
+    await expectKind(soap.searchSecretsByFieldValue('bogus-token', 'Machine', 'srv-app01'), 'token-expired');
+  });
+
+  it('GetSecret checks a CheckOutEnabled secret out; another user is refused with checked-out; CheckIn releases, twice is fine', async () => {
+    const api = await soap.authenticate(API);
+    const alice = await soap.impersonateUser(api, { username: 'alice', domain: 'CORP', organization: '' });
+    const dave = await soap.impersonateUser(api, { username: 'dave', domain: '', organization: '' });
+    const out = await soap.getSecret(alice, 105, { loadSettingsAndPermissions: true });
+    expect(out).toMatchObject({ isCheckedOut: true, checkOutEnabled: true });
+    await expectKind(soap.getSecret(dave, 105), 'checked-out');
+    await expectKind(soap.checkIn(dave, 105), 'checked-out');
+    await soap.checkIn(alice, 105);
+    await soap.checkIn(alice, 105);
+    await soap.checkIn(alice, 101);
+    expect(sim.state.stats().checkedOutSecrets).toBe(0);
+  });
+
+  it('retries a 503 and a dropped connection, then succeeds; gives up as unavailable / connect', async () => {
+    sim.state.addFault({ count: 1, status: 503, operation: 'Authenticate' });
+    sim.state.addFault({ count: 1, drop: true, operation: 'Authenticate' });
+    await expect(soap.authenticate(API)).resolves.toEqual(expect.any(String));
+    sim.state.addFault({ count: 3, status: 502, operation: 'Authenticate' });
+    await expectKind(soap.authenticate(API), 'unavailable');
+    await expectKind(soapFor('http://127.0.0.1:9/SecretServer/webservices/SSWebService.asmx').authenticate(API), 'connect');
+  });
+
+  it('does not retry a 4xx, a SOAP client fault or an HTML page, and says what it got', async () => {
+    sim.state.addFault({ count: 2, status: 500, operation: 'Authenticate', contentType: 'text/xml', body: '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><soap:Fault><faultcode>soap:Client</faultcode><faultstring>Server was unable to read request.</faultstring></soap:Fault></soap:Body></soap:Envelope>' });
+    const fault = await expectKind(soap.authenticate(API), 'unexpected');
+    expect(fault.message).toContain('SOAP fault: Server was unable to read request.');
+    expect(sim.state.stats().faultsPending).toBe(1);
+    sim.state.clearFaults();
+    sim.state.addFault({ count: 1, status: 200, operation: 'Authenticate', contentType: 'text/html', body: '<html>login</html>' });
+    expect((await expectKind(soap.authenticate(API), 'unexpected')).message).toContain('HTML page');
+    const wrongPath = soapFor(soapUrl.replace('SSWebService.asmx', 'Nope.asmx'));
+    expect((await expectKind(wrongPath.authenticate(API), 'unexpected')).message).toContain('HTTP 404');
+  });
+
+  it('never lets a password or token reach an error message, even when the vault echoes it', async () => {
+    const secret = 'Echoed-Secret-Pass!9';
+    sim.state.addFault({
+      count: 1,
+      status: 200,
+      operation: 'Authenticate',
+      contentType: 'text/xml',
+      body: `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><AuthenticateResponse xmlns="urn:thesecretserver.com"><AuthenticateResult><Errors><string>Login failed for password ${secret}</string></Errors></AuthenticateResult></AuthenticateResponse></soap:Body></soap:Envelope>`,
+    });
+    const error = await expectKind(soap.authenticate({ ...API, password: secret }), 'authentication');
+    expect(error.message).not.toContain(secret);
+    expect(error.message).toContain('[redacted]');
+  });
+});
+
+describe('REST client against the simulator', () => {
+  let sim: SecretServerSim;
+  let rest: SecretServerRestClient;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    ({ sim, baseUrl } = await startSim());
+    rest = restFor(baseUrl);
+  });
+
+  beforeEach(() => sim.state.reset());
+
+  it('gets a token with the domain in its own field; a bad login is an authentication error without the password', async () => {
+    const token = await rest.token({ username: 'openecm-api', password: API.password });
+    expect(token.expiresIn).toBe(1200);
+    await expect(rest.token({ username: 'alice', password: 'alice-demo-pass', domain: 'CORP' })).resolves.toMatchObject({ accessToken: expect.any(String) });
+    const error = await expectKind(rest.token({ username: 'CORP\\alice', password: 'alice-demo-pass' }), 'authentication');
+    expect(error.message).toContain('Login failed.');
+    expect(error.message).not.toContain('alice-demo-pass');
+  });
+
+  it('searches with exact match and extended fields, paging through every match', async () => {
+    const { accessToken } = await rest.token({ username: 'openecm-api', password: API.password });
+    const hits = await rest.searchSecrets(accessToken, { searchField: 'Machine', searchText: 'SRV-APP01', extendedFields: ['Machine', 'Username', 'Domain'] });
+    expect(hits.map((h) => h.id).sort()).toEqual([101, 105, 106]);
+    expect(hits.find((h) => h.id === 101)?.extendedFields).toEqual([
+      { name: 'Machine', value: 'srv-app01' },
+      { name: 'Username', value: 'Administrator' },
+    ]);
+    expect(JSON.stringify(hits)).not.toContain('Demo-');
+    // a prefix does not match an exact search
+    expect(await rest.searchSecrets(accessToken, { searchField: 'Machine', searchText: 'srv-app' })).toEqual([]);
+
+    const many = {
+      users: [{ id: 1, username: 'api', password: 'api-pass-1' }],
+      secrets: Array.from({ length: 450 }, (_, i) => ({
+        id: i + 1,
+        name: `s${i}`,
+        template: 'Windows Account',
+        fields: { machine: 'bulk', username: `u${i}` },
+        permissions: { users: ['api'] },
+      })),
+    };
+    const { baseUrl: bulkUrl } = await startSim({ seed: many });
+    const bulk = restFor(bulkUrl);
+    const t = await bulk.token({ username: 'api', password: 'api-pass-1' });
+    expect(await bulk.searchSecrets(t.accessToken, { searchField: 'Machine', searchText: 'bulk' })).toHaveLength(450);
+  });
+
+  it('reads a secret (check-out on read), needs a comment for a restricted one, reads a key file, checks in', async () => {
+    const { accessToken } = await rest.token({ username: 'openecm-api', password: API.password });
+    await expectKind(rest.getSecret(accessToken, 105, { noAutoCheckout: true }), 'checkout-required');
+    expect(sim.state.stats().checkedOutSecrets).toBe(0);
+    const out = await rest.getSecret(accessToken, 105);
+    expect(out).toMatchObject({ checkedOut: true, checkOutEnabled: true });
+    await rest.checkIn(accessToken, 105);
+    await rest.checkIn(accessToken, 105);
+    expect(sim.state.stats().checkedOutSecrets).toBe(0);
+
+    await expectKind(rest.getSecret(accessToken, 106), 'comment-required');
+    const commented = await rest.getSecret(accessToken, 106, { comment: 'lease reason' });
+    expect(commented.items.find((i) => i.isPassword)?.itemValue).toBe(sim.state.passwordOf(106));
+
+    const key = await rest.getField(accessToken, 102, 'private-key');
+    expect(key).toContain('BEGIN OPENSSH PRIVATE KEY');
+    await expectKind(rest.getSecret(accessToken, 999), 'access-denied');
+  });
+
+  it('answers token-expired for a rejected token, and unexpected for an HTML page', async () => {
+    await expectKind(rest.searchSecrets('bogus', { searchField: 'Machine', searchText: 'x' }), 'token-expired');
+    sim.state.addFault({ count: 1, status: 200, path: 'oauth2/token', contentType: 'text/html', body: '<html>login</html>' });
+    expect((await expectKind(rest.token({ username: 'openecm-api', password: API.password }), 'unexpected')).message).toContain('HTML page');
+  });
+});
+
+const openssl = (() => {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+(openssl ? describe : describe.skip)('TLS', () => {
+  let dir: string;
+  let pems: { ca: string; key: string; cert: string };
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ss-client-tls-'));
+    const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+    run(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=OpenECM Test CA',
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+    run(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
+    writeFileSync(join(dir, 'server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
+    run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext']);
+    const read = (name: string) => readFileSync(join(dir, name), 'utf8');
+    pems = { ca: read('ca.crt'), key: read('server.key'), cert: read('server.crt') };
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('trusts a private CA given as caBundle, over SOAP and REST', async () => {
+    const { soapUrl, baseUrl } = await startSim({ tls: { key: pems.key, cert: pems.cert } });
+    expect(baseUrl).toMatch(/^https:/);
+    await expect(soapFor(soapUrl, { caBundle: pems.ca }).authenticate(API)).resolves.toEqual(expect.any(String));
+    await expect(restFor(baseUrl, { caBundle: pems.ca }).token(API)).resolves.toMatchObject({ accessToken: expect.any(String) });
+  });
+
+  it("fails with 'tls' at once, without retrying, when the CA is unknown", async () => {
+    const { sim, soapUrl } = await startSim({ tls: { key: pems.key, cert: pems.cert } });
+    const error = await expectKind(soapFor(soapUrl).authenticate(API), 'tls');
+    expect(error.attempts).toBe(1);
+    expect(sim.state.stats().authenticate.total).toBe(0);
+  });
+});
