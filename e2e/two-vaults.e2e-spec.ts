@@ -163,6 +163,32 @@ describe('two vaults at once', () => {
     for (const count of served) expect(count).toBeGreaterThan(0);
   });
 
+  it('tests Secret Server settings as entered: the list, pending with the approve URL, or the failing step', async () => {
+    const settings = (extra: Record<string, unknown> = {}) => ({
+      type: 'secret-server',
+      settings: {
+        endpointUrl: `${system.secretServerUrl}/webservices/SSWebService.asmx`,
+        apiUser: 'openecm-api',
+        apiPassword: SS_API_PASSWORD,
+        defaultDomainForLocalUsers: 'CORP',
+        ...extra,
+      },
+    });
+    const ok = await api.call<{ result: string; credentials: Array<{ name: string }> }>('POST', '/api/v1/admin/vaults/test', { ...settings(), user: 'alice', endpoint: 'lnx-web01' });
+    expect(ok.body).toMatchObject({ result: 'ok', credentials: [expect.objectContaining({ name: 'lnx-web01 root' })] });
+    const empty = await api.call('POST', '/api/v1/admin/vaults/test', { ...settings(), user: 'alice', endpoint: 'no-such-host' });
+    expect(empty.body).toEqual({ result: 'ok', credentials: [] });
+    const pending = await api.call('POST', '/api/v1/admin/vaults/test', { ...settings(), user: 'CORP\\frank', endpoint: 'srv-app01' });
+    expect(pending.body).toMatchObject({ result: 'pending', approveUrl: expect.stringContaining('http') });
+    const badPassword = await api.call('POST', '/api/v1/admin/vaults/test', { ...settings({ apiPassword: 'not-the-password' }), user: 'alice', endpoint: 'srv-app01' });
+    expect(badPassword.body).toMatchObject({ result: 'failed', step: 'authentication' });
+    expect(JSON.stringify(badPassword.body)).not.toContain('not-the-password');
+    const unreachable = await api.call('POST', '/api/v1/admin/vaults/test', { ...settings({ endpointUrl: 'http://127.0.0.1:9/SecretServer' }), user: 'alice', endpoint: 'srv-app01' });
+    expect(unreachable.body).toMatchObject({ result: 'failed', step: 'connect' });
+    const saved = await api.call('POST', '/api/v1/admin/vaults/secret-server/test', { user: 'alice', endpoint: 'srv-app01' });
+    expect(saved.body).toMatchObject({ result: 'ok' });
+  });
+
   it('keeps no token or password in clear text in Redis', async () => {
     const redis = new Redis(redisUrl);
     try {
