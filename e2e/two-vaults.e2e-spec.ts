@@ -87,6 +87,32 @@ describe('two vaults at once', () => {
     expect(listed.pending).toEqual([]);
   });
 
+  it('authenticates once at the vault for 50 concurrent lists of one cold user across two instances', async () => {
+    await api.call('DELETE', '/api/v1/admin/token-cache');
+    const before = await ssControl<{ authenticate: { total: number }; impersonate: { byUser: Record<string, number> } }>('/stats');
+    const lists = await Promise.all(Array.from({ length: 50 }, () => list('alice')));
+    for (const l of lists) {
+      expect(l.pending).toEqual([]);
+      expect(l.credentials.some((c) => c.vault === 'secret-server')).toBe(true);
+    }
+    const after = await ssControl<{ authenticate: { total: number }; impersonate: { byUser: Record<string, number> } }>('/stats');
+    expect(after.authenticate.total - before.authenticate.total).toBe(1);
+    const impersonations = (u: typeof before) => Object.entries(u.impersonate.byUser).filter(([k]) => /alice/i.test(k)).reduce((n, [, v]) => n + v, 0);
+    expect(impersonations(after) - impersonations(before)).toBe(1);
+    // the lists were shared by both instances (their queue group), yet the vault saw one sign-in
+    const served = await Promise.all(
+      system.processes
+        .filter((p) => p.name.startsWith('vault-adapters'))
+        .map(async (p) => {
+          const text = await (await fetch(`${p.httpUrl}/metrics`)).text();
+          const line = text.split('\n').find((l) => l.startsWith('openecm_nats_requests_total{subject="vault.credentials.list.v1",outcome="ok"}'));
+          return Number(line?.split(' ')[1] ?? 0);
+        }),
+    );
+    expect(served).toHaveLength(2);
+    for (const count of served) expect(count).toBeGreaterThan(0);
+  });
+
   it('injects a Secret Server credential as that user and checks it in on release', async () => {
     const cred = (await list('alice')).credentials.find((c) => c.name === 'srv-app01 Administrator')!;
     const injected = await api.inject(cred.id, 'alice', 'srv-app01', 'ss-session');
@@ -135,32 +161,6 @@ describe('two vaults at once', () => {
       await ssControl('/faults', { method: 'DELETE' });
       await connectSecretServer(20);
     }
-  });
-
-  it('authenticates once at the vault for 50 concurrent lists of one cold user across two instances', async () => {
-    await api.call('DELETE', '/api/v1/admin/token-cache');
-    const before = await ssControl<{ authenticate: { total: number }; impersonate: { byUser: Record<string, number> } }>('/stats');
-    const lists = await Promise.all(Array.from({ length: 50 }, () => list('alice')));
-    for (const l of lists) {
-      expect(l.pending).toEqual([]);
-      expect(l.credentials.some((c) => c.vault === 'secret-server')).toBe(true);
-    }
-    const after = await ssControl<{ authenticate: { total: number }; impersonate: { byUser: Record<string, number> } }>('/stats');
-    expect(after.authenticate.total - before.authenticate.total).toBe(1);
-    const impersonations = (u: typeof before) => Object.entries(u.impersonate.byUser).filter(([k]) => /alice/i.test(k)).reduce((n, [, v]) => n + v, 0);
-    expect(impersonations(after) - impersonations(before)).toBe(1);
-    // the lists were shared by both instances (their queue group), yet the vault saw one sign-in
-    const served = await Promise.all(
-      system.processes
-        .filter((p) => p.name.startsWith('vault-adapters'))
-        .map(async (p) => {
-          const text = await (await fetch(`${p.httpUrl}/metrics`)).text();
-          const line = text.split('\n').find((l) => l.startsWith('openecm_nats_requests_total{subject="vault.credentials.list.v1",outcome="ok"}'));
-          return Number(line?.split(' ')[1] ?? 0);
-        }),
-    );
-    expect(served).toHaveLength(2);
-    for (const count of served) expect(count).toBeGreaterThan(0);
   });
 
   it('tests Secret Server settings as entered: the list, pending with the approve URL, or the failing step', async () => {

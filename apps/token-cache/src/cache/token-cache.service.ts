@@ -61,7 +61,15 @@ export class TokenCacheService {
       const value = await this.get(vault, user, options.slideTtlSeconds);
       if (value !== null && value !== options.stale) return { value, fill: false };
       const claimed = await this.redis.client.set(`${key}${FILLING}`, '1', 'PX', CLAIM_TTL_MS, 'NX');
-      if (claimed === 'OK') return { value: null, fill: true };
+      if (claimed === 'OK') {
+        // a filler may have put the value and dropped its marker between our read and our claim
+        const late = await this.get(vault, user, options.slideTtlSeconds);
+        if (late !== null && late !== options.stale) {
+          await this.redis.client.del(`${key}${FILLING}`);
+          return { value: late, fill: false };
+        }
+        return { value: null, fill: true };
+      }
       // waited as long as the caller allows: it fills itself rather than fail
       if (Date.now() >= deadline) return { value: null, fill: true };
       await new Promise((resolve) => setTimeout(resolve, CLAIM_POLL_MS));

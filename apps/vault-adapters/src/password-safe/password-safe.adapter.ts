@@ -48,6 +48,9 @@ export function toBrokerError(error: unknown): OpenEcmError {
   return new OpenEcmError('VAULT_ERROR', 'Password Safe: unexpected failure');
 }
 
+/** Password Safe sessions die after an idle time, so each use extends the cached entry. */
+const IDLE_SESSION = { sliding: true };
+
 /** In OAuth mode the broker signs in as the application, so all users share its session. */
 const APPLICATION_IDENTITY = '*application*';
 
@@ -162,10 +165,10 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
     };
     try {
       return await withSessionRetry(
-        async () => JSON.parse(await this.sessions.get(connection.name, identity, signIn)) as PasswordSafeSession,
+        async () => JSON.parse(await this.sessions.get(connection.name, identity, signIn, IDLE_SESSION)) as PasswordSafeSession,
         async (stale) => {
           this.logger.debug({ vault: connection.name }, 'vault session expired; signing in again');
-          return JSON.parse(await this.sessions.renew(connection.name, identity, JSON.stringify(stale), signIn)) as PasswordSafeSession;
+          return JSON.parse(await this.sessions.renew(connection.name, identity, JSON.stringify(stale), signIn, IDLE_SESSION)) as PasswordSafeSession;
         },
         (session) => call(client, session),
       );

@@ -6,6 +6,10 @@ import { Bus } from '@openecm/messaging';
 export type SignInResult = string | { value: string; ttlSeconds: number };
 export type SignIn = () => Promise<SignInResult>;
 
+export interface SessionOptions {
+  sliding?: boolean;
+}
+
 /** How long a caller waits for another instance's sign-in before it signs in itself. */
 const CLAIM_WAIT_MS = 15_000;
 
@@ -21,13 +25,17 @@ export class VaultSessionCache {
 
   constructor(private readonly bus: Bus) {}
 
-  get(vault: string, identity: string, signIn: SignIn): Promise<string> {
-    return this.once(`${vault}\u0000${identity.toLowerCase()}`, () => this.obtain(vault, identity, signIn));
+  /**
+   * The cached session, or a new one. `sliding` is for sessions that die after an idle time (Password
+   * Safe): each use extends them. Tokens with a fixed lifetime (Secret Server) keep the TTL they were stored with.
+   */
+  get(vault: string, identity: string, signIn: SignIn, options: SessionOptions = {}): Promise<string> {
+    return this.once(`${vault}\u0000${identity.toLowerCase()}`, () => this.obtain(vault, identity, signIn, options));
   }
 
   /** After the vault rejected `stale`: one caller signs in anew, everyone gets the new session. */
-  renew(vault: string, identity: string, stale: string, signIn: SignIn): Promise<string> {
-    return this.once(`${vault}\u0000${identity.toLowerCase()}\u0000renew`, () => this.obtain(vault, identity, signIn, stale));
+  renew(vault: string, identity: string, stale: string, signIn: SignIn, options: SessionOptions = {}): Promise<string> {
+    return this.once(`${vault}\u0000${identity.toLowerCase()}\u0000renew`, () => this.obtain(vault, identity, signIn, { ...options, stale }));
   }
 
   async forget(vault?: string, user?: string): Promise<number> {
@@ -35,10 +43,16 @@ export class VaultSessionCache {
     return reply.deleted;
   }
 
-  private async obtain(vault: string, identity: string, signIn: SignIn, stale?: string): Promise<string> {
+  private async obtain(vault: string, identity: string, signIn: SignIn, options: SessionOptions & { stale?: string }): Promise<string> {
     const claim = await this.bus.request(
       'token.cache.claim.v1',
-      { vault, user: identity, slideTtlSeconds: this.defaultTtlSeconds, waitMs: CLAIM_WAIT_MS, ...(stale ? { stale } : {}) },
+      {
+        vault,
+        user: identity,
+        waitMs: CLAIM_WAIT_MS,
+        ...(options.sliding ? { slideTtlSeconds: this.defaultTtlSeconds } : {}),
+        ...(options.stale ? { stale: options.stale } : {}),
+      },
       { timeoutMs: CLAIM_WAIT_MS + 5_000 },
     );
     if (claim.value !== null) return claim.value;
