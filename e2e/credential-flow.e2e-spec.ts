@@ -188,14 +188,14 @@ describe('the credential flow end to end', () => {
     expect((await passwordOf(3001)).password).not.toBe(before.password);
   });
 
-  it('follows one injection in one trace across every service, the vault call, Redis, Postgres and BullMQ', async () => {
+  it('follows one injection in one trace across all five services, the vault call, Redis, Postgres, BullMQ and the JetStream consumer', async () => {
     const cred = (await listFor('alice', 'srv-app01')).find((c) => c.name === 'srv-app01\\Administrator')!;
     const injected = await appliance.inject(cred.id, 'alice', 'srv-app01', 'session-trace');
     remember(injected.body.secret.value);
     const complete = () => {
       const trace = collector.trace(injected.traceId);
       const services = new Set(trace.map((s) => s.service));
-      return ['appliance-gateway', 'policy-approval', 'vault-adapters', 'token-cache', 'password-safe-sim'].every((s) => services.has(s)) &&
+      return ['appliance-gateway', 'policy-approval', 'vault-adapters', 'token-cache', 'session-reporting', 'password-safe-sim'].every((s) => services.has(s)) &&
         trace.some((s) => s.name.startsWith('add lease-release')) && trace;
     };
     const spans = await waitFor(complete, { timeoutMs: 15_000, what: 'spans of the injection trace' }).catch(() => {
