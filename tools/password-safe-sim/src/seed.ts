@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { seedChecks, seedFiles } from '@openecm/sim-kit';
 
 export const DEMO_SEED_PATH = join(__dirname, '..', 'seed', 'demo.json');
 
@@ -83,15 +83,11 @@ export const simSeedSchema = z
     managedAccounts: z.array(managedAccountSchema).default([]),
     domainLinkedAccounts: z.array(domainLinkedAccountSchema).default([]),
   })
-  .superRefine((seed, ctx) => {
+  .superRefine(seedChecks((seed, { report, unique }) => {
     const systemIds = new Set(seed.managedSystems.map((s) => s.ManagedSystemID));
-    const report = (message: string): void => {
-      ctx.addIssue({ code: 'custom', message });
-    };
-    if (systemIds.size !== seed.managedSystems.length) report('ManagedSystemID values must be unique');
+    unique(seed.managedSystems.map((s) => s.ManagedSystemID), 'ManagedSystemID values');
     // Requests name an account by AccountID alone, so local and directory accounts share one id space.
-    const accountIds = [...seed.managedAccounts, ...seed.domainLinkedAccounts].map((a) => a.AccountId);
-    if (new Set(accountIds).size !== accountIds.length) report('AccountId values must be unique');
+    unique([...seed.managedAccounts, ...seed.domainLinkedAccounts].map((a) => a.AccountId), 'AccountId values');
     const userNames = seed.users.map((u) => u.userName.toLowerCase());
     if (new Set(userNames).size !== userNames.length) report('user names must be unique (case-insensitive)');
     const workgroupIds = new Set(seed.workgroups.map((w) => w.WorkgroupID));
@@ -108,7 +104,7 @@ export const simSeedSchema = z
         if (!systemIds.has(id)) report(`domain account ${account.AccountId} is linked to unknown system ${id}`);
       }
     }
-  });
+  }));
 
 /** What a seed author writes (defaults may be left out). */
 export type SimSeed = z.input<typeof simSeedSchema>;
@@ -121,23 +117,4 @@ export type SeedUser = ParsedSeed['users'][number];
 
 export const EMPTY_SEED: SimSeed = {};
 
-export function parseSeed(seed: SimSeed): ParsedSeed {
-  const result = simSeedSchema.safeParse(seed);
-  if (!result.success) {
-    throw new Error(`invalid Password Safe simulator seed: ${z.prettifyError(result.error)}`);
-  }
-  return result.data;
-}
-
-export function loadSeedFile(path: string): SimSeed {
-  const raw: unknown = JSON.parse(readFileSync(path, 'utf8'));
-  const parsed = simSeedSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new Error(`invalid Password Safe simulator seed ${path}: ${z.prettifyError(parsed.error)}`);
-  }
-  return parsed.data;
-}
-
-export function loadDemoSeed(): SimSeed {
-  return loadSeedFile(DEMO_SEED_PATH);
-}
+export const { parseSeed, loadSeedFile, loadDemoSeed } = seedFiles<SimSeed, ParsedSeed>(simSeedSchema, 'Password Safe simulator', DEMO_SEED_PATH);

@@ -1,4 +1,5 @@
-import { EMPTY_SEED, createPasswordSafeSim, parsePsAuth, simSeedSchema, type PasswordSafeSim, type SimLogger, type SimSeed } from './sim';
+import { captureLog, postControl, simHarness, waitFor } from '@openecm/sim-kit';
+import { EMPTY_SEED, createPasswordSafeSim, parsePsAuth, simSeedSchema, type SimSeed } from './sim';
 
 const ADMINISTRATOR = 1001;
 const SVC_BACKUP = 1002;
@@ -9,24 +10,9 @@ const PRA_ADMIN = 3001;
 const SRV_APP01 = 1;
 const LNX_WEB01 = 2;
 
-interface Started {
-  sim: PasswordSafeSim;
-  base: string;
-  origin: string;
-}
+const { start, closeAll } = simHarness(createPasswordSafeSim);
 
-const running: PasswordSafeSim[] = [];
-
-async function start(options: Parameters<typeof createPasswordSafeSim>[0] = {}): Promise<Started> {
-  const sim = createPasswordSafeSim(options);
-  running.push(sim);
-  const base = await sim.listen(0);
-  return { sim, base, origin: new URL(base).origin };
-}
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((s) => s.close()));
-});
+afterEach(closeAll);
 
 const cookieOf = (res: Response): string =>
   res.headers
@@ -75,14 +61,6 @@ async function requestId(res: Response): Promise<number> {
   const text = await res.text();
   expect(text).toMatch(/^\d+$/);
   return Number(text);
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 const names = (items: { AccountName: string }[]): string[] => items.map((a) => a.AccountName).sort();
@@ -276,11 +254,7 @@ describe('sessions', () => {
     expect((await get(base, 'ManagedSystems', cookie)).status).toBe(200);
     sim.state.advanceClock(idleTimeoutMs * 0.75);
     expect((await get(base, 'ManagedSystems', cookie)).status).toBe(200);
-    await fetch(`${origin}/_sim/clock`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ advanceMs: idleTimeoutMs + 1 }),
-    });
+    await postControl(origin, 'clock', { advanceMs: idleTimeoutMs + 1 });
     expect((await get(base, 'ManagedSystems', cookie)).status).toBe(401);
   });
 });
@@ -631,11 +605,7 @@ describe('control API and seeds', () => {
   it('injects faults that match method and path, then heals', async () => {
     const { sim, base, origin } = await start();
     const cookie = await keySession(base);
-    const fault = await fetch(`${origin}/_sim/faults`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ status: 503, count: 2, method: 'GET', path: 'managedsystems' }),
-    });
+    const fault = await postControl(origin, 'faults', { status: 503, count: 2, method: 'GET', path: 'managedsystems' });
     expect(fault.status).toBe(201);
     expect((await get(base, 'ManagedAccounts', cookie)).status).toBe(200);
     expect((await get(base, 'ManagedSystems', cookie)).status).toBe(503);
@@ -669,19 +639,15 @@ describe('control API and seeds', () => {
     sim.state.reset();
     expect(sim.state.rotationsOf(ROOT)).toBe(0);
     expect(sim.state.stats().signIns.total).toBe(0);
-    const empty = await fetch(`${origin}/_sim/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"empty":true}' });
+    const empty = await postControl(origin, 'reset', { empty: true });
     expect(empty.status).toBe(200);
     expect((await signInWithKey(base, 'alice')).status).toBe(401);
     const seed: SimSeed = { apiRegistrations: [{ key: 'k' }], users: [{ userId: 1, userName: 'zed' }] };
-    await fetch(`${origin}/_sim/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seed }) });
+    await postControl(origin, 'reset', { seed });
     const zed = await signInWithKey(base, 'zed', 'k');
     expect(zed.status).toBe(200);
     expect(await (await get(base, 'ManagedAccounts', cookieOf(zed))).json()).toEqual([]);
-    const invalid = await fetch(`${origin}/_sim/reset`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ seed: { managedAccounts: [{ AccountId: 1, SystemId: 5, AccountName: 'x', password: 'p' }] } }),
-    });
+    const invalid = await postControl(origin, 'reset', { seed: { managedAccounts: [{ AccountId: 1, SystemId: 5, AccountName: 'x', password: 'p' }] } });
     expect(invalid.status).toBe(400);
   });
 
@@ -711,11 +677,7 @@ describe('control API and seeds', () => {
 
 describe('logging', () => {
   it('never logs passwords, keys, cookies, tokens or request ids', async () => {
-    const lines: string[] = [];
-    const capture = (obj: object, msg: string): void => {
-      lines.push(`${msg} ${JSON.stringify(obj)}`);
-    };
-    const logger: SimLogger = { debug: capture, error: capture };
+    const { lines, logger } = captureLog();
     const { base } = await start({ logger });
     const res = await signInWithKey(base, 'alice', 'demo-api-key-pwd', 'alice-demo-pass');
     const cookie = cookieOf(res);

@@ -1,40 +1,20 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerFactory } from 'fastify';
-import type { AddressInfo } from 'node:net';
-import { createServer as createHttpsServer } from 'node:https';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { createSimServer, errorStatus, normaliseBasePath, registerControlRoutes, registerFaultHook, sendJson, type SimOptions, type Simulator } from '@openecm/sim-kit';
 import { ApiError } from './errors';
 import { EMPTY_SEED, loadDemoSeed, simSeedSchema, type SimSeed } from './seed';
 import { SimState, type SimFault } from './state';
 
 export { EMPTY_SEED, DEMO_SEED_PATH, loadDemoSeed, loadSeedFile, simSeedSchema, type SimSeed } from './seed';
 export { SimState, parsePsAuth, type SimFault, type SimRequestView, type SimStats } from './state';
+export type { SimLogger } from '@openecm/sim-kit';
 
-export const DEFAULT_BASE_PATH = '/BeyondTrust/api/public/v3';
-export const DEFAULT_IDLE_TIMEOUT_MS = 20 * 60 * 1000;
-
-/** Structural subset of a pino logger, so callers can pass pino without the simulator owning one. */
-export interface SimLogger {
-  debug(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-export interface PasswordSafeSimOptions {
-  /** Defaults to the demo seed; pass EMPTY_SEED to start with nothing. */
-  seed?: SimSeed;
+export interface PasswordSafeSimOptions extends SimOptions<SimSeed> {
   idleTimeoutMs?: number;
-  basePath?: string;
-  /** Serve HTTPS with this PEM key and certificate, to test clients against a private CA. */
-  tls?: { key: string; cert: string };
-  logger?: SimLogger;
 }
 
-export interface PasswordSafeSim {
-  app: FastifyInstance;
-  /** Resolves to the API base URL including basePath and a trailing `/`. */
-  listen(port?: number, host?: string): Promise<string>;
-  close(): Promise<void>;
-  state: SimState;
-}
+/** `listen` resolves to the API base URL including basePath and a trailing `/`. */
+export type PasswordSafeSim = Simulator<SimState>;
 
 const faultSchema = z.object({
   status: z.number().int().min(100).max(599).default(503),
@@ -46,17 +26,13 @@ const faultSchema = z.object({
   afterHandler: z.boolean().optional(),
 });
 
-const resetSchema = z.object({ seed: z.unknown().optional(), empty: z.boolean().optional() });
-const clockSchema = z.object({ advanceMs: z.number().int().nonnegative() });
-
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 function send(reply: FastifyReply, status: number, body: number | string | object | undefined): FastifyReply {
-  reply.code(status);
-  if (body === undefined) return reply.send();
+  if (body === undefined) return reply.code(status).send();
   // Numeric vendor codes travel as bare text; plain messages as JSON strings, as the real API does.
-  if (typeof body === 'number') return reply.type('text/plain; charset=utf-8').send(String(body));
-  return reply.type(JSON_TYPE).send(JSON.stringify(body));
+  if (typeof body === 'number') return reply.code(status).type('text/plain; charset=utf-8').send(String(body));
+  return sendJson(reply, status, body);
 }
 
 function firstValues(query: unknown): Record<string, string> {
@@ -84,52 +60,26 @@ function basicAuth(header: string | undefined): { id: string; secret: string } |
   return { id: decodeURIComponent(decoded.slice(0, colon)), secret: decodeURIComponent(decoded.slice(colon + 1)) };
 }
 
-function normaliseBasePath(basePath: string): string {
-  const trimmed = basePath.replace(/\/+$/, '');
-  return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
-}
+export const DEFAULT_BASE_PATH = '/BeyondTrust/api/public/v3';
+export const DEFAULT_IDLE_TIMEOUT_MS = 20 * 60 * 1000;
 
 export function createPasswordSafeSim(options: PasswordSafeSimOptions = {}): PasswordSafeSim {
-  const basePath = normaliseBasePath(options.basePath ?? DEFAULT_BASE_PATH);
+  // Unlike Secret Server's, this base path is never empty: the root is `/`.
+  const basePath = normaliseBasePath(options.basePath ?? DEFAULT_BASE_PATH) || '/';
   const state = new SimState(options.seed ?? loadDemoSeed(), options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
   const logger = options.logger;
-  const tls = options.tls;
-
-  const serverFactory: FastifyServerFactory | undefined = tls
-    ? (handler) => createHttpsServer({ key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' }, handler)
-    : undefined;
-
-  const app: FastifyInstance = Fastify({
-    // Fastify's own request logging would print URLs that carry request ids; the hook below logs route patterns.
-    logger: false,
-    requestIdHeader: false,
-    routerOptions: { caseSensitive: false, ignoreTrailingSlash: true },
-    serverFactory,
+  const server = createSimServer({
+    basePath,
+    tls: options.tls,
+    invalidJson: () => new ApiError(400, 'The request body is not valid JSON'),
+    logger,
+    requestLogMessage: 'password safe simulator request',
   });
-
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    // Real clients send `PUT .../Checkin` with an empty JSON body; ASP.NET accepts that, so must the simulator.
-    if (text.trim() === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(text));
-    } catch {
-      done(new ApiError(400, 'The request body is not valid JSON'), undefined);
-    }
-  });
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    done(null, Object.fromEntries(new URLSearchParams(text)));
-  });
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    done(null, text === '' ? undefined : text);
-  });
+  const app: FastifyInstance = server.app;
 
   app.setErrorHandler((error: unknown, _request, reply) => {
     if (error instanceof ApiError) return send(reply, error.status, error.body);
-    const status = typeof error === 'object' && error !== null && 'statusCode' in error ? Number(error.statusCode) : 500;
+    const status = errorStatus(error);
     if (status >= 400 && status < 500) {
       return send(reply, status, error instanceof Error ? error.message : 'Bad request');
     }
@@ -138,39 +88,21 @@ export function createPasswordSafeSim(options: PasswordSafeSimOptions = {}): Pas
   });
   app.setNotFoundHandler((_request, reply) => send(reply, 404, 'Not found'));
 
-  app.addHook('onResponse', async (request, reply) => {
-    logger?.debug(
-      {
-        method: request.method,
-        route: request.routeOptions.url ?? 'unmatched',
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime),
-      },
-      'password safe simulator request',
-    );
-  });
-
   const session = (request: FastifyRequest) => state.authenticate(request.headers.cookie, request.headers.authorization);
   const requestNotFound = new ApiError(404, 'Request not found');
   const lateFaults = new WeakMap<FastifyRequest, SimFault>();
 
   app.register(
     async (api) => {
-      api.addHook('onRequest', async (request, reply) => {
-        const path = request.url.split('?')[0] ?? '';
-        const relative = path.toLowerCase().startsWith(basePath.toLowerCase()) ? path.slice(basePath.length + 1) : path;
-        const fault = state.takeFault(request.method, relative);
-        if (!fault) return;
-        if (fault.drop) {
-          reply.hijack();
-          request.raw.socket.destroy();
-          return;
-        }
-        if (fault.afterHandler) {
+      registerFaultHook(api, {
+        basePath,
+        closing: server.closing,
+        take: (request, relativePath) => state.takeFault(request.method, relativePath),
+        answer(fault, request, reply) {
+          if (!fault.afterHandler) return send(reply, fault.status, fault.body);
           lateFaults.set(request, fault);
-          return;
-        }
-        return send(reply, fault.status, fault.body);
+          return undefined;
+        },
       });
 
       api.addHook('onSend', async (request, reply, payload) => {
@@ -270,8 +202,6 @@ export function createPasswordSafeSim(options: PasswordSafeSimOptions = {}): Pas
         return send(reply, 200, { accountId, password: state.passwordOf(accountId), rotations: state.rotationsOf(accountId) });
       });
 
-      control.get('/stats', async (_request, reply) => send(reply, 200, { ...state.stats() }));
-
       control.get('/requests', async (_request, reply) => send(reply, 200, { requests: state.activeRequests() }));
 
       control.post('/sessions/expire', async (_request, reply) => send(reply, 200, { expired: state.expireAllSessions() }));
@@ -282,38 +212,7 @@ export function createPasswordSafeSim(options: PasswordSafeSimOptions = {}): Pas
         return send(reply, 200, { approved: true });
       });
 
-      control.post('/faults', async (request, reply) => {
-        const parsed = faultSchema.safeParse(request.body);
-        if (!parsed.success) return send(reply, 400, { error: z.prettifyError(parsed.error) });
-        state.addFault(parsed.data);
-        return send(reply, 201, { pending: state.stats().faultsPending });
-      });
-
-      control.delete('/faults', async (_request, reply) => {
-        state.clearFaults();
-        return send(reply, 204, undefined);
-      });
-
-      control.post('/clock', async (request, reply) => {
-        const parsed = clockSchema.safeParse(request.body);
-        if (!parsed.success) return send(reply, 400, { error: z.prettifyError(parsed.error) });
-        return send(reply, 200, { now: new Date(state.advanceClock(parsed.data.advanceMs)).toISOString() });
-      });
-
-      control.post('/reset', async (request, reply) => {
-        const parsed = resetSchema.safeParse(request.body ?? {});
-        if (!parsed.success) return send(reply, 400, { error: z.prettifyError(parsed.error) });
-        if (parsed.data.empty) {
-          state.reset(EMPTY_SEED);
-        } else if (parsed.data.seed !== undefined) {
-          const seed = simSeedSchema.safeParse(parsed.data.seed);
-          if (!seed.success) return send(reply, 400, { error: z.prettifyError(seed.error) });
-          state.reset(seed.data);
-        } else {
-          state.reset();
-        }
-        return send(reply, 200, { reset: true });
-      });
+      registerControlRoutes(control, { state, faultSchema, seedSchema: simSeedSchema, emptySeed: EMPTY_SEED });
     },
     { prefix: '/_sim' },
   );
@@ -321,15 +220,9 @@ export function createPasswordSafeSim(options: PasswordSafeSimOptions = {}): Pas
   return {
     app,
     state,
-    async listen(port = 0, host = '127.0.0.1') {
-      await app.listen({ port, host });
-      const address = app.server.address() as AddressInfo;
-      const wildcard = host === '0.0.0.0' || host === '::';
-      const shownHost = wildcard ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-      return `${tls ? 'https' : 'http'}://${shownHost}:${address.port}${basePath}/`;
+    async listen(port, host) {
+      return `${await server.listen(port, host)}/`;
     },
-    async close() {
-      await app.close();
-    },
+    close: () => server.close(),
   };
 }

@@ -1,4 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import { SimStateBase, type FaultMatch } from '@openecm/sim-kit';
 import {
   ACCOUNT_NOT_FOUND,
   ApiError,
@@ -68,7 +69,6 @@ interface Counters {
   oauth: number;
   failedSignIns: number;
   tokensIssued: number;
-  faultsServed: number;
   byUser: Record<string, number>;
   byClient: Record<string, number>;
 }
@@ -99,15 +99,10 @@ export interface SimStats {
   faultsPending: number;
 }
 
-export interface SimFault {
+/** `path` is matched below the API base, e.g. `Auth/SignAppin`. */
+export interface SimFault extends Pick<FaultMatch, 'count' | 'method' | 'path' | 'drop'> {
   status: number;
-  count: number;
   body?: number | string | Record<string, unknown>;
-  method?: string;
-  /** Case-insensitive substring of the path below the API base, e.g. `Auth/SignAppin`. */
-  path?: string;
-  /** Destroy the socket instead of answering, to look like a transport failure. */
-  drop?: boolean;
   /** Let the call take effect, then answer with the fault: an answer lost after the server acted. */
   afterHandler?: boolean;
 }
@@ -128,40 +123,23 @@ const sameName = (a: string, b: string): boolean => a.localeCompare(b, undefined
 
 const freshPassword = (): string => `Ps${randomInt(10, 99)}!${randomBytes(18).toString('base64url')}`;
 
-export class SimState {
-  private seed!: ParsedSeed;
+export class SimState extends SimStateBase<SimSeed, ParsedSeed, SimFault> {
   private accounts = new Map<number, AccountRecord>();
   private sessions = new Map<string, Session>();
   private tokens = new Map<string, { clientId: string; expiresAt: number }>();
   private requests = new Map<number, ReleaseRequest>();
-  private faults: SimFault[] = [];
   private nextRequestId = FIRST_REQUEST_ID;
-  private clockOffsetMs = 0;
   private counters = this.zeroCounters();
 
   constructor(
-    private initialSeed: SimSeed,
+    initialSeed: SimSeed,
     readonly idleTimeoutMs: number,
   ) {
-    this.reset(initialSeed);
+    super(initialSeed, parseSeed);
+    this.reset();
   }
 
-
-  /** Simulator time: wall time plus any offset a test added, so expiry can be driven without waiting. */
-  now(): number {
-    return Date.now() + this.clockOffsetMs;
-  }
-
-  advanceClock(ms: number): number {
-    this.clockOffsetMs += ms;
-    this.sweep();
-    return this.now();
-  }
-
-  reset(seed: SimSeed = this.initialSeed): void {
-    const parsed = parseSeed(seed);
-    this.initialSeed = seed;
-    this.seed = parsed;
+  protected override loadSeed(parsed: ParsedSeed): void {
     this.accounts = new Map();
     const start = this.now();
     for (const account of parsed.managedAccounts) {
@@ -173,7 +151,6 @@ export class SimState {
     this.sessions.clear();
     this.tokens.clear();
     this.requests.clear();
-    this.faults = [];
     this.nextRequestId = FIRST_REQUEST_ID;
     this.counters = this.zeroCounters();
   }
@@ -202,8 +179,8 @@ export class SimState {
       tokensIssued: c.tokensIssued,
       activeSessions: this.sessions.size,
       activeRequests: this.activeRequests().length,
-      faultsServed: c.faultsServed,
-      faultsPending: this.faults.reduce((sum, f) => sum + f.count, 0),
+      faultsServed: this.faults.served,
+      faultsPending: this.faults.pending,
     };
   }
 
@@ -239,24 +216,8 @@ export class SimState {
     return true;
   }
 
-  addFault(fault: SimFault): void {
-    this.faults.push({ ...fault });
-  }
-
-  clearFaults(): void {
-    this.faults = [];
-  }
-
   takeFault(method: string, relativePath: string): SimFault | undefined {
-    const path = relativePath.toLowerCase();
-    const fault = this.faults.find(
-      (f) => f.count > 0 && (!f.method || sameName(f.method, method)) && (!f.path || path.includes(f.path.toLowerCase())),
-    );
-    if (!fault) return undefined;
-    fault.count -= 1;
-    this.faults = this.faults.filter((f) => f.count > 0);
-    this.counters.faultsServed += 1;
-    return fault;
+    return this.faults.take({ method, path: relativePath });
   }
 
 
@@ -479,7 +440,7 @@ export class SimState {
 
 
   private zeroCounters(): Counters {
-    return { apiKey: 0, oauth: 0, failedSignIns: 0, tokensIssued: 0, faultsServed: 0, byUser: {}, byClient: {} };
+    return { apiKey: 0, oauth: 0, failedSignIns: 0, tokensIssued: 0, byUser: {}, byClient: {} };
   }
 
   private failSignIn(): never {
@@ -591,7 +552,7 @@ export class SimState {
   }
 
   /** Lazily applies everything time decides: idle sessions, expired tokens, requests that ran out. */
-  private sweep(): void {
+  protected override sweep(): void {
     const now = this.now();
     for (const [id, session] of this.sessions) {
       if (now - session.lastSeenAt > this.idleTimeoutMs) this.sessions.delete(id);

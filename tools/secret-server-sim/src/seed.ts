@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { seedChecks, seedFiles } from '@openecm/sim-kit';
 
 export const DEMO_SEED_PATH = join(__dirname, '..', 'seed', 'demo.json');
 
@@ -135,13 +135,7 @@ export const simSeedSchema = z
     secrets: z.array(secretSchema).default([]),
     trust: z.array(trustSchema).default([]),
   })
-  .superRefine((seed, ctx) => {
-    const report = (message: string): void => {
-      ctx.addIssue({ code: 'custom', message });
-    };
-    const unique = (values: (string | number)[], what: string): void => {
-      if (new Set(values).size !== values.length) report(`${what} must be unique`);
-    };
+  .superRefine(seedChecks((seed, { report, unique }) => {
     unique(seed.templates.map((t) => t.id), 'template ids');
     unique(seed.templates.map((t) => t.name.toLowerCase()), 'template names (case-insensitive)');
     for (const template of seed.templates) {
@@ -203,7 +197,7 @@ export const simSeedSchema = z
       if (!users.has(entry.apiUser.toLowerCase())) report(`trust entry names unknown API user ${entry.apiUser}`);
       if (!users.has(entry.user.toLowerCase())) report(`trust entry names unknown user ${entry.user}`);
     }
-  });
+  }));
 
 /** What a seed author writes (defaults may be left out). */
 export type SimSeed = z.input<typeof simSeedSchema>;
@@ -227,23 +221,4 @@ export function findTemplate(templates: SeedTemplate[], ref: string | number): S
   return typeof ref === 'number' ? templates.find((t) => t.id === ref) : templates.find((t) => t.name.toLowerCase() === ref.toLowerCase());
 }
 
-export function parseSeed(seed: SimSeed): ParsedSeed {
-  const result = simSeedSchema.safeParse(seed);
-  if (!result.success) {
-    throw new Error(`invalid Secret Server simulator seed: ${z.prettifyError(result.error)}`);
-  }
-  return result.data;
-}
-
-export function loadSeedFile(path: string): SimSeed {
-  const raw: unknown = JSON.parse(readFileSync(path, 'utf8'));
-  const parsed = simSeedSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new Error(`invalid Secret Server simulator seed ${path}: ${z.prettifyError(parsed.error)}`);
-  }
-  return parsed.data;
-}
-
-export function loadDemoSeed(): SimSeed {
-  return loadSeedFile(DEMO_SEED_PATH);
-}
+export const { parseSeed, loadSeedFile, loadDemoSeed } = seedFiles<SimSeed, ParsedSeed>(simSeedSchema, 'Secret Server simulator', DEMO_SEED_PATH);

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { EMPTY_SEED, createSecretServerSim, simSeedSchema, type SecretServerSim, type SimLogger, type SimSeed } from './sim';
-import { el, leaf, parseXml, serializeXml, type XmlElement } from './xml';
+import { captureLog, postControl, simHarness, waitFor } from '@openecm/sim-kit';
+import { EMPTY_SEED, createSecretServerSim, simSeedSchema, type SimSeed } from './sim';
+import { el, leaf, parseXml, serializeXml, type XmlElement } from '@openecm/xml';
 
 const API_USER = 'openecm-api';
 const API_PASSWORD = 'openecm-api-demo-pass';
@@ -13,32 +14,9 @@ const COMMENT_SECRET = 106;
 const SOAP_ENV = 'http://schemas.xmlsoap.org/soap/envelope/';
 const SS = 'urn:thesecretserver.com';
 
-interface Started {
-  sim: SecretServerSim;
-  base: string;
-  origin: string;
-}
+const { start, closeAll } = simHarness(createSecretServerSim);
 
-const running: SecretServerSim[] = [];
-
-async function start(options: Parameters<typeof createSecretServerSim>[0] = {}): Promise<Started> {
-  const sim = createSecretServerSim(options);
-  running.push(sim);
-  const base = await sim.listen(0);
-  return { sim, base, origin: new URL(base).origin };
-}
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((s) => s.close()));
-});
-
-async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+afterEach(closeAll);
 
 
 type Param = string | number | boolean | { raw: string };
@@ -663,7 +641,7 @@ describe('check-out and check-in over SOAP', () => {
     sim.state.advanceClock(10 * 60_000);
     const again = await getSecret(base, alice, CHECKOUT_SECRET);
     expect(txt(kid(again.result, 'Secret'), 'CheckOutMinutesRemaining')).toBe('20');
-    await fetch(`${origin}/_sim/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advanceMs: 20 * 60_000 }) });
+    await postControl(origin, 'clock', { advanceMs: 20 * 60_000 });
     expect(await control(origin, `secrets/${CHECKOUT_SECRET}`)).toMatchObject({ checkedOut: false, rotations: 1 });
     const log = (await control(origin, `secrets/${CHECKOUT_SECRET}`))['accessLog'] as { action: string }[];
     expect(log.map((e) => e.action)).toEqual(['checkout', 'view', 'view', 'expired']);
@@ -985,11 +963,7 @@ describe('control API', () => {
   it('injects faults by path, method and SOAP operation, then heals', async () => {
     const { sim, base, origin } = await start();
     const token = await bearer(base);
-    const fault = await fetch(`${origin}/_sim/faults`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ status: 503, count: 2, operation: 'GetSecret' }),
-    });
+    const fault = await postControl(origin, 'faults', { status: 503, count: 2, operation: 'GetSecret' });
     expect(fault.status).toBe(201);
     const soapToken = await authenticate(base);
     expect((await getSecret(base, soapToken, SRV_APP01_ADMIN)).status).toBe(503);
@@ -1046,12 +1020,11 @@ describe('control API', () => {
     const { sim, base, origin } = await start();
     await trustAction(origin, 'CORP\\alice', 'revoke');
     await authenticate(base);
-    const reset = await fetch(`${origin}/_sim/reset`, { method: 'POST' });
+    const reset = await postControl(origin, 'reset');
     expect(reset.status).toBe(200);
     expect(sim.state.stats().authenticate.total).toBe(0);
     expect(errorsOf(await impersonate(base, await authenticate(base), 'alice', 'CORP'))).toEqual([]);
-    const post = (body: unknown): Promise<Response> =>
-      fetch(`${origin}/_sim/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (body: unknown): Promise<Response> => postControl(origin, 'reset', body);
     expect((await post({ empty: true })).status).toBe(200);
     expect(errorsOf(await soap(base, 'Authenticate', { username: API_USER, password: API_PASSWORD, organization: '', domain: '' }))).toEqual(['Login failed.']);
     const seed: SimSeed = { users: [{ id: 1, username: 'zed', password: 'zed-pass' }] };
@@ -1101,30 +1074,9 @@ describe('seeds', () => {
   });
 });
 
-describe('XML codec', () => {
-  it('escapes markup and drops characters XML 1.0 cannot carry', () => {
-    expect(serializeXml(leaf('v', 'a<b>&"c"\r\u0001'))).toBe('<v>a&lt;b&gt;&amp;"c"&#xD;</v>');
-    expect(serializeXml(el('e', [], { a: 'x"\n<' }))).toBe('<e a="x&quot;&#xA;&lt;" />');
-    expect(parseXml(serializeXml(leaf('v', 'p&<>"\'\t\n'))).text).toBe('p&<>"\'\t\n');
-  });
-
-  it('reports the line and position of an error', () => {
-    expect(() => parseXml('<a>\n  <b></a>')).toThrow(/line 2, position/);
-    expect(() => parseXml('<a>&bogus;</a>')).toThrow(/undeclared or invalid entity/);
-    expect(() => parseXml('<a>&#0;</a>')).toThrow(/invalid entity/);
-    expect(() => parseXml('<a x="1" x="2"/>')).toThrow(/Duplicate attribute/);
-    expect(() => parseXml('<a/><b/>')).toThrow(/root level/);
-    expect(() => parseXml(`${'<a>'.repeat(100)}${'</a>'.repeat(100)}`)).toThrow(/nested too deeply/);
-  });
-});
-
 describe('logging', () => {
   it('never logs passwords, API passwords, tokens, refresh tokens or comments', async () => {
-    const lines: string[] = [];
-    const capture = (obj: object, msg: string): void => {
-      lines.push(`${msg} ${JSON.stringify(obj)}`);
-    };
-    const logger: SimLogger = { debug: capture, error: capture };
+    const { lines, logger } = captureLog();
     const { base } = await start({ logger });
     const api = await authenticate(base);
     const alice = await userToken(base, 'alice', 'CORP');

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { el, leaf, type XmlChild, type XmlNode } from '@openecm/xml';
 import { SOAP_SECRET_ERROR_CODES, SimError } from './errors';
 import {
   SoapFault,
@@ -15,7 +16,6 @@ import {
   type SoapRequest,
 } from './soap';
 import { attachmentName, itemId, type SecretView, type SimState } from './state';
-import { el, leaf, type XmlChild, type XmlNode } from './xml';
 
 export const SOAP_PATH = '/webservices/SSWebService.asmx';
 

@@ -1,9 +1,21 @@
-import { XmlParseError, el, escapeXml, parseXml, serializeXml, type XmlChild, type XmlElement, type XmlNode } from './xml';
+import {
+  SOAP_ENVELOPE_NS,
+  XmlParseError,
+  child,
+  children,
+  el,
+  isNil,
+  leaf,
+  parseXml,
+  soapEnvelope,
+  type XmlChild,
+  type XmlElement,
+  type XmlNode,
+} from '@openecm/xml';
 
-export const SOAP_ENVELOPE_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
+export { SOAP_ENVELOPE_NS } from '@openecm/xml';
 export const SOAP12_ENVELOPE_NS = 'http://www.w3.org/2003/05/soap-envelope';
 export const SS_NS = 'urn:thesecretserver.com';
-const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
 
 /** A request the service cannot read: answered with a SOAP Fault and HTTP 500, as ASP.NET web services do. */
 export class SoapFault extends Error {
@@ -39,8 +51,9 @@ export function readSoapRequest(body: string, operation: string): SoapRequest {
   try {
     root = parseXml(body);
   } catch (error) {
+    // the fault goes back to whoever sent the document, so it may name what the document used, as .NET's does
     if (error instanceof XmlParseError) {
-      throw new SoapFault(`Server was unable to read request. ---> There is an error in XML document (${error.line}, ${error.column}). ---> ${error.message}`);
+      throw new SoapFault(`Server was unable to read request. ---> There is an error in XML document (${error.line}, ${error.column}). ---> ${error.detailedMessage}`);
     }
     throw error;
   }
@@ -65,9 +78,6 @@ export function readSoapRequest(body: string, operation: string): SoapRequest {
   }
   return { operation, params };
 }
-
-const isNil = (element: XmlElement): boolean =>
-  element.attributes.some((a) => a.local === 'nil' && a.ns === XSI_NS && (a.value === 'true' || a.value === '1'));
 
 /** A string parameter; absent and xsi:nil both read as undefined, as a null reference would in .NET. */
 export function stringParam(request: SoapRequest, name: string): string | undefined {
@@ -105,12 +115,10 @@ export interface CodeResponse {
 export function codeResponsesParam(request: SoapRequest): CodeResponse[] {
   const list = request.params.get('codeResponses');
   if (!list) return [];
-  return list.children
-    .filter((c) => c.local === 'CodeResponse' && c.ns === SS_NS)
-    .map((entry) => {
-      const field = (name: string): string => entry.children.find((c) => c.local === name && c.ns === SS_NS)?.text ?? '';
-      return { errorCode: field('ErrorCode'), comment: field('Comment'), additionalComment: field('AdditionalComment') };
-    });
+  return children(list, 'CodeResponse', SS_NS).map((entry) => {
+    const field = (name: string): string => child(entry, name, SS_NS)?.text ?? '';
+    return { errorCode: field('ErrorCode'), comment: field('Comment'), additionalComment: field('AdditionalComment') };
+  });
 }
 
 /** `<Errors><string>..</string></Errors>`; empty when the call succeeded. */
@@ -127,19 +135,11 @@ export function nillable(name: string, value: string | number | boolean | undefi
   return { name, text: String(value) };
 }
 
-const XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>';
-const ENVELOPE_ATTRS = `xmlns:soap="${SOAP_ENVELOPE_NS}" xmlns:xsi="${XSI_NS}" xmlns:xsd="http://www.w3.org/2001/XMLSchema"`;
-
 /** `<OpResponse xmlns="urn:thesecretserver.com"><OpResult>…</OpResult></OpResponse>` in an Envelope. */
 export function soapResponse(operation: string, result: XmlChild[]): string {
-  const response = el(`${operation}Response`, [el(`${operation}Result`, result)], { xmlns: SS_NS });
-  return `${XML_DECLARATION}<soap:Envelope ${ENVELOPE_ATTRS}><soap:Body>${serializeXml(response)}</soap:Body></soap:Envelope>`;
+  return soapEnvelope([el(`${operation}Response`, [el(`${operation}Result`, result)], { xmlns: SS_NS })]);
 }
 
 export function soapFaultResponse(fault: SoapFault): string {
-  return (
-    `${XML_DECLARATION}<soap:Envelope ${ENVELOPE_ATTRS}><soap:Body><soap:Fault>` +
-    `<faultcode>${fault.faultCode}</faultcode><faultstring>${escapeXml(fault.message, false)}</faultstring><detail />` +
-    '</soap:Fault></soap:Body></soap:Envelope>'
-  );
+  return soapEnvelope([el('soap:Fault', [leaf('faultcode', fault.faultCode), leaf('faultstring', fault.message), el('detail')])]);
 }

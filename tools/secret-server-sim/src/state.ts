@@ -1,4 +1,5 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { SimStateBase, type FaultMatch } from '@openecm/sim-kit';
 import {
   ACCESS_DENIED,
   APPROVAL_REQUIRED,
@@ -106,21 +107,12 @@ export interface TrustView {
   updatedAt: string;
 }
 
-export interface SimFault {
-  count: number;
+/** `path` is matched below the base path, e.g. `api/v1/secrets` or `oauth2/token`; `operation` e.g. `GetSecret`. */
+export interface SimFault extends FaultMatch {
   /** Answer with this status; when absent and `delayMs` is set, the call goes through after the delay. */
   status?: number;
   body?: string;
   contentType?: string;
-  method?: string;
-  /** Case-insensitive substring of the path below the base path, e.g. `api/v1/secrets` or `oauth2/token`. */
-  path?: string;
-  /** SOAP operation named by SOAPAction, e.g. `GetSecret`. */
-  operation?: string;
-  /** Wait this long before answering (or going through): a slow vault. */
-  delayMs?: number;
-  /** Destroy the socket instead of answering, to look like a transport failure. */
-  drop?: boolean;
 }
 
 interface CallCounter {
@@ -135,7 +127,6 @@ interface Counters {
   restToken: CallCounter;
   soapCalls: Record<string, number>;
   restCalls: number;
-  faultsServed: number;
 }
 
 export interface SimStats {
@@ -186,45 +177,28 @@ const newToken = (): string => randomBytes(32).toString('base64url');
 const freshPassword = (): string => `Ss${randomInt(10, 99)}!${randomBytes(18).toString('base64url')}`;
 const emptyCounter = (): CallCounter => ({ total: 0, failed: 0, byUser: {} });
 
-export class SimState {
-  private seed!: ParsedSeed;
+export class SimState extends SimStateBase<SimSeed, ParsedSeed, SimFault> {
   private users = new Map<string, SimUser>();
   private secrets = new Map<number, SecretRecord>();
   private folders = new Map<number, SeedFolder>();
   private trust = new Map<string, TrustRecord>();
   private tokens = new Map<string, TokenGrant>();
   private refreshTokens = new Map<string, { userKey: string; expiresAt: number }>();
-  private faults: SimFault[] = [];
-  private clockOffsetMs = 0;
   private counters = zeroCounters();
 
   constructor(
-    private initialSeed: SimSeed,
+    initialSeed: SimSeed,
     readonly tokenTtlMs: number,
   ) {
-    this.reset(initialSeed);
-  }
-
-
-  /** Simulator time: wall time plus any offset a test added, so expiry can be driven without waiting. */
-  now(): number {
-    return Date.now() + this.clockOffsetMs;
-  }
-
-  advanceClock(ms: number): number {
-    this.clockOffsetMs += ms;
-    this.sweep();
-    return this.now();
+    super(initialSeed, parseSeed);
+    this.reset();
   }
 
   get version(): string {
     return this.seed.version;
   }
 
-  reset(seed: SimSeed = this.initialSeed): void {
-    const parsed = parseSeed(seed);
-    this.initialSeed = seed;
-    this.seed = parsed;
+  protected override loadSeed(parsed: ParsedSeed): void {
     this.users = new Map(
       parsed.users.map((u) => {
         const domainId = u.domain === null ? -1 : (parsed.domains.find((d) => sameName(d.name, u.domain ?? ''))?.id ?? -1);
@@ -255,7 +229,6 @@ export class SimState {
     }
     this.tokens.clear();
     this.refreshTokens.clear();
-    this.faults = [];
     this.counters = zeroCounters();
   }
 
@@ -271,8 +244,8 @@ export class SimState {
       restCalls: c.restCalls,
       activeTokens: this.tokens.size,
       checkedOutSecrets: [...this.secrets.values()].filter((s) => s.checkout).length,
-      faultsServed: c.faultsServed,
-      faultsPending: this.faults.reduce((sum, f) => sum + f.count, 0),
+      faultsServed: this.faults.served,
+      faultsPending: this.faults.pending,
     };
   }
 
@@ -521,28 +494,8 @@ export class SimState {
     return record.values.get(field.slug) ?? '';
   }
 
-  addFault(fault: SimFault): void {
-    this.faults.push({ ...fault });
-  }
-
-  clearFaults(): void {
-    this.faults = [];
-  }
-
   takeFault(method: string, relativePath: string, operation: string | undefined): SimFault | undefined {
-    const path = lower(relativePath);
-    const fault = this.faults.find(
-      (f) =>
-        f.count > 0 &&
-        (!f.method || sameName(f.method, method)) &&
-        (!f.path || path.includes(lower(f.path))) &&
-        (!f.operation || (operation !== undefined && sameName(f.operation, operation))),
-    );
-    if (!fault) return undefined;
-    fault.count -= 1;
-    this.faults = this.faults.filter((f) => f.count > 0);
-    this.counters.faultsServed += 1;
-    return { ...fault };
+    return this.faults.take({ method, path: relativePath, operation });
   }
 
 
@@ -653,7 +606,7 @@ export class SimState {
   }
 
   /** Lazily applies everything time decides: expired tokens and check-outs that ran out. */
-  private sweep(): void {
+  protected override sweep(): void {
     const now = this.now();
     for (const [token, grant] of this.tokens) {
       if (grant.expiresAt <= now) this.tokens.delete(token);
@@ -675,7 +628,6 @@ function zeroCounters(): Counters {
     restToken: emptyCounter(),
     soapCalls: {},
     restCalls: 0,
-    faultsServed: 0,
   };
 }
 

@@ -1,7 +1,14 @@
-import { rootCertificates } from 'node:tls';
-import { setTimeout as delay } from 'node:timers/promises';
-import { Agent, request } from 'undici';
 import { z } from 'zod';
+import {
+  VaultHttp,
+  VaultTransportError,
+  isRetryableStatus,
+  type VaultHttpAnswer,
+  type VaultHttpLogger,
+  type VaultRetryOptions,
+  type VaultTransportFailure,
+  type VaultTransportOptions,
+} from '../http/vault-http';
 import { PasswordSafeError, redactRequestIds, type PasswordSafeErrorKind } from './password-safe.errors';
 
 export { PasswordSafeError, redactRequestIds, type PasswordSafeErrorKind } from './password-safe.errors';
@@ -17,29 +24,12 @@ export interface PasswordSafeSession {
   authorization?: string;
 }
 
-/** Structural subset of a pino logger. */
-export interface PasswordSafeLogger {
-  warn(obj: object, msg: string): void;
-  debug(obj: object, msg: string): void;
-}
+export type PasswordSafeLogger = VaultHttpLogger;
+export type PasswordSafeRetryOptions = VaultRetryOptions;
 
-export interface PasswordSafeRetryOptions {
-  /** Total tries including the first. */
-  attempts?: number;
-  baseDelayMs?: number;
-  maxDelayMs?: number;
-}
-
-export interface PasswordSafeClientOptions {
+export interface PasswordSafeClientOptions extends VaultTransportOptions {
   /** e.g. `https://ps.example/BeyondTrust/api/public/v3/` */
   baseUrl: string;
-  /** PEM bundle trusted in addition to the system roots, for a private CA. */
-  caBundle?: string;
-  /** Certificate verification can only be turned off by setting this to false explicitly. */
-  rejectUnauthorized?: boolean;
-  timeoutMs?: number;
-  retry?: PasswordSafeRetryOptions;
-  logger?: PasswordSafeLogger;
 }
 
 export interface ManagedAccountQuery {
@@ -104,25 +94,16 @@ const tokenSchema = z.looseObject({ access_token: z.string().min(1) });
 export type ManagedSystem = z.infer<typeof managedSystemSchema>;
 export type ManagedAccount = z.infer<typeof managedAccountSchema>;
 
-const DEFAULTS = { timeoutMs: 30_000, attempts: 5, baseDelayMs: 500, maxDelayMs: 30_000 };
+const DEFAULT_ATTEMPTS = 5;
 const PAGE_SIZE = 1000;
 /** Bounds paging so a misbehaving server cannot keep the client looping. */
 const MAX_PAGES = 100;
 
-const TLS_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'CERT_SIGNATURE_FAILURE',
-  'HOSTNAME_MISMATCH',
-  'EPROTO',
-]);
+const TRANSPORT_KINDS: Record<VaultTransportFailure, PasswordSafeErrorKind> = {
+  tls: 'tls',
+  unreachable: 'unavailable',
+  'too-large': 'unexpected',
+};
 
 type Phase = 'sign-in' | 'call';
 
@@ -138,20 +119,11 @@ interface Exchange {
   classify?: (status: number) => PasswordSafeErrorKind | undefined;
 }
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  attempts: number;
-}
+type Answer = VaultHttpAnswer;
 
 export class PasswordSafeClient {
   private readonly baseUrl: URL;
-  private readonly agent: Agent;
-  private readonly timeoutMs: number;
-  private readonly attempts: number;
-  private readonly baseDelayMs: number;
-  private readonly maxDelayMs: number;
+  private readonly http: VaultHttp;
   private readonly logger: PasswordSafeLogger | undefined;
 
   constructor(options: PasswordSafeClientOptions) {
@@ -160,27 +132,16 @@ export class PasswordSafeClient {
       throw new Error('Password Safe base URL must be http(s)');
     }
     this.baseUrl = base;
-    this.timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
-    this.attempts = Math.max(1, options.retry?.attempts ?? DEFAULTS.attempts);
-    this.baseDelayMs = options.retry?.baseDelayMs ?? DEFAULTS.baseDelayMs;
-    this.maxDelayMs = options.retry?.maxDelayMs ?? DEFAULTS.maxDelayMs;
     this.logger = options.logger;
-    this.agent = new Agent({
-      headersTimeout: this.timeoutMs,
-      bodyTimeout: this.timeoutMs,
-      connect: {
-        timeout: this.timeoutMs,
-        minVersion: 'TLSv1.2',
-        rejectUnauthorized: options.rejectUnauthorized !== false,
-        // A private CA is added to the public roots rather than replacing them, so a later move to a public
-        // certificate keeps working without a configuration change.
-        ...(options.caBundle ? { ca: [...rootCertificates, options.caBundle] } : {}),
-      },
+    this.http = new VaultHttp({
+      ...options,
+      vault: 'Password Safe',
+      retry: { ...options.retry, attempts: options.retry?.attempts ?? DEFAULT_ATTEMPTS },
     });
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    await this.http.close();
   }
 
 
@@ -392,54 +353,25 @@ export class PasswordSafeClient {
   }
 
   /**
-   * Sends one call with retries on transport errors, 5xx and 408 only, and turns any other non-2xx answer
-   * into a PasswordSafeError.
+   * Sends one call through the shared transport (retries on transport errors, 5xx and 408 only) and turns
+   * a failed transport or any non-2xx answer into a PasswordSafeError.
    */
   private async exchange(call: Exchange): Promise<Answer> {
-    const url = new URL(call.path, this.baseUrl).toString();
-    for (let attempt = 1; ; attempt += 1) {
-      const startedAt = Date.now();
-      let answer: Answer;
-      try {
-        const res = await request(url, {
-          method: call.method,
-          headers: call.headers ?? {},
-          ...(call.body === undefined ? {} : { body: call.body }),
-          dispatcher: this.agent,
-          signal: AbortSignal.timeout(this.timeoutMs),
-        });
-        answer = { status: res.statusCode, headers: res.headers, text: await res.body.text(), attempts: attempt };
-      } catch (error) {
-        const code = errorCode(error);
-        if (isTlsFailure(error)) {
-          throw new PasswordSafeError('tls', `TLS failure during ${call.op} (${code ?? 'unknown'})`, { transportCode: code, attempts: attempt });
-        }
-        if (attempt >= this.attempts) {
-          throw new PasswordSafeError(
-            'unavailable',
-            `Password Safe unreachable during ${call.op} after ${attempt} attempts (${code ?? 'transport error'})`,
-            { transportCode: code, attempts: attempt },
-          );
-        }
-        await this.backoff(call.op, attempt, { code: code ?? 'transport error' });
-        continue;
-      }
-      this.logger?.debug({ op: call.op, status: answer.status, attempt, ms: Date.now() - startedAt }, 'password safe call');
-      if (retryableStatus(answer.status) && attempt < this.attempts) {
-        await this.backoff(call.op, attempt, { status: answer.status });
-        continue;
-      }
-      if (answer.status >= 200 && answer.status < 300) return answer;
-      throw toError(call, answer);
+    let answer: Answer;
+    try {
+      answer = await this.http.send({
+        op: call.op,
+        method: call.method,
+        url: new URL(call.path, this.baseUrl).toString(),
+        headers: call.headers,
+        body: call.body,
+      });
+    } catch (error) {
+      if (!(error instanceof VaultTransportError)) throw error;
+      throw new PasswordSafeError(TRANSPORT_KINDS[error.failure], error.message, error.details);
     }
-  }
-
-  private async backoff(op: string, attempt: number, reason: { status?: number; code?: string }): Promise<void> {
-    const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
-    // Half fixed, half random, so many brokers retrying together do not hit the vault in lockstep.
-    const waitMs = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
-    this.logger?.warn({ op, attempt, ...reason, retryInMs: waitMs }, 'password safe call failed, retrying');
-    await delay(waitMs);
+    if (answer.status >= 200 && answer.status < 300) return answer;
+    throw toError(call, answer);
   }
 }
 
@@ -494,10 +426,6 @@ function parseBody<T>(op: string, answer: Answer, schema: z.ZodType<T>): T {
   return parsed.data;
 }
 
-function retryableStatus(status: number): boolean {
-  return status === 408 || status >= 500;
-}
-
 function vendorCode(text: string): number | undefined {
   const match = /^\s*"?(\d{4})"?\s*$/.exec(text);
   return match?.[1] ? Number(match[1]) : undefined;
@@ -526,7 +454,7 @@ function toError(call: Exchange, answer: Answer): PasswordSafeError {
 }
 
 function kindOf(status: number, code: number | undefined, phase: Phase): PasswordSafeErrorKind {
-  if (retryableStatus(status)) return 'unavailable';
+  if (isRetryableStatus(status)) return 'unavailable';
   switch (status) {
     case 400:
       return 'bad-request';
@@ -546,30 +474,4 @@ function kindOf(status: number, code: number | undefined, phase: Phase): Passwor
     default:
       return 'unexpected';
   }
-}
-
-function errorChain(error: unknown): unknown[] {
-  const chain: unknown[] = [];
-  let current: unknown = error;
-  while (current !== undefined && current !== null && chain.length < 8) {
-    chain.push(current);
-    current = typeof current === 'object' && 'cause' in current ? current.cause : undefined;
-  }
-  return chain;
-}
-
-function errorCode(error: unknown): string | undefined {
-  for (const link of errorChain(error)) {
-    if (typeof link === 'object' && link !== null && 'code' in link && typeof link.code === 'string') return link.code;
-    if (link instanceof Error && (link.name === 'TimeoutError' || link.name === 'AbortError')) return 'ETIMEDOUT';
-  }
-  return undefined;
-}
-
-function isTlsFailure(error: unknown): boolean {
-  return errorChain(error).some((link) => {
-    if (typeof link !== 'object' || link === null || !('code' in link) || typeof link.code !== 'string') return false;
-    const code = link.code;
-    return TLS_CODES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || code.includes('CERT');
-  });
 }

@@ -1,14 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createSecretServerSim, type SecretServerSim, type SecretServerSimOptions } from '../../../../tools/secret-server-sim/src/sim';
 import { cacheTtlSeconds } from './secret-server.adapter';
 import { SecretServerError, sanitizeVaultText, type SecretServerErrorKind } from './secret-server.errors';
 import { secretServerUrls } from './secret-server.http';
 import { SecretServerRestClient } from './secret-server.rest-client';
 import { SecretServerSoapClient } from './secret-server.soap-client';
-import { XmlError, escapeXmlText, parseXml } from './secret-server.xml';
 
 const API = { username: 'openecm-api', password: 'openecm-api-demo-pass', domain: '', organization: '' };
 const sims: SecretServerSim[] = [];
@@ -46,53 +41,6 @@ async function expectKind(work: Promise<unknown>, kind: SecretServerErrorKind): 
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
   await Promise.all(sims.map((s) => s.close()));
-});
-
-describe('XML', () => {
-  it('reads namespaces by URI whatever the prefixes, entities, character references and CDATA', () => {
-    const root = parseXml(
-      '<?xml version="1.0"?><!-- c --><e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body>' +
-        '<R xmlns="urn:x"><a>&lt;&amp;&gt;&quot;&apos;&#65;&#x42;</a><b><![CDATA[<raw & text>]]></b><c x:nil="true" xmlns:x="http://www.w3.org/2001/XMLSchema-instance"/></R>' +
-        '</e:Body></e:Envelope>',
-    );
-    expect(root).toMatchObject({ local: 'Envelope', ns: 'http://schemas.xmlsoap.org/soap/envelope/' });
-    const r = root.children[0]?.children[0];
-    expect(r).toMatchObject({ local: 'R', ns: 'urn:x' });
-    expect(r?.children.map((c) => [c.local, c.ns, c.text])).toEqual([
-      ['a', 'urn:x', `<&>"'AB`],
-      ['b', 'urn:x', '<raw & text>'],
-      ['c', 'urn:x', ''],
-    ]);
-  });
-
-  it.each([
-    ['a document type declaration', '<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>'],
-    ['an unknown entity', '<x>&nope;</x>'],
-    ['a bare ampersand', '<x>a & b</x>'],
-    ['mismatched tags', '<x><y></x></y>'],
-    ['an undeclared prefix', '<p:x/>'],
-    ['content after the root', '<x/><y/>'],
-    ['a reference to NUL', '<x>&#0;</x>'],
-    ['unterminated input', '<x><y>'],
-  ])('refuses %s without echoing the document', (_what, xml) => {
-    const error = (() => {
-      try {
-        parseXml(xml);
-        return undefined;
-      } catch (e) {
-        return e;
-      }
-    })();
-    expect(error).toBeInstanceOf(XmlError);
-    expect((error as Error).message).not.toContain('nope');
-  });
-
-  it('escapes every markup character and keeps CR; refuses characters XML cannot carry, naming only the field', () => {
-    expect(escapeXmlText(`a<b>&"c'\r\n`, 'f')).toBe('a&lt;b&gt;&amp;&quot;c&apos;&#13;\n');
-    expect(parseXml(`<x>${escapeXmlText('p\r\nw<&>', 'f')}</x>`).text).toBe('p\r\nw<&>');
-    expect(() => escapeXmlText('secret\u0001value', 'password')).toThrow('password holds a character XML cannot carry');
-    expect(() => escapeXmlText('secret\u0001value', 'password')).not.toThrow(/secret/);
-  });
 });
 
 describe('URLs, messages and TTLs', () => {
@@ -229,13 +177,18 @@ describe('SOAP client against the simulator', () => {
     expect(sim.state.stats().checkedOutSecrets).toBe(0);
   });
 
-  it('retries a 503 and a dropped connection, then succeeds; gives up as unavailable / connect', async () => {
-    sim.state.addFault({ count: 1, status: 503, operation: 'Authenticate' });
-    sim.state.addFault({ count: 1, drop: true, operation: 'Authenticate' });
-    await expect(soap.authenticate(API)).resolves.toEqual(expect.any(String));
+  // Retrying itself (which statuses, dropped connections, backoff) is the shared transport's: http/vault-http.spec.ts.
+  it('gives up on a retryable status as unavailable, on a closed port as connect, and on a TLS failure as tls at once', async () => {
     sim.state.addFault({ count: 3, status: 502, operation: 'Authenticate' });
-    await expectKind(soap.authenticate(API), 'unavailable');
-    await expectKind(soapFor('http://127.0.0.1:9/SecretServer/webservices/SSWebService.asmx').authenticate(API), 'connect');
+    const unavailable = await expectKind(soap.authenticate(API), 'unavailable');
+    expect(unavailable).toMatchObject({ status: 502, attempts: 3, message: 'Secret Server answered 502 to SOAP Authenticate after 3 attempts' });
+    const connect = await expectKind(soapFor('http://127.0.0.1:9/SecretServer/webservices/SSWebService.asmx').authenticate(API), 'connect');
+    expect(connect).toMatchObject({ transportCode: 'ECONNREFUSED', attempts: 3 });
+    expect(connect.message).toBe('Secret Server unreachable during SOAP Authenticate after 3 attempts (ECONNREFUSED)');
+    const before = sim.state.stats().authenticate.total;
+    const tls = await expectKind(soapFor(soapUrl.replace('http:', 'https:')).authenticate(API), 'tls');
+    expect(tls.attempts).toBe(1);
+    expect(sim.state.stats().authenticate.total).toBe(before);
   });
 
   it('does not retry a 4xx, a SOAP client fault or an HTML page, and says what it got', async () => {
@@ -337,48 +290,5 @@ describe('REST client against the simulator', () => {
     await expectKind(rest.searchSecrets('bogus', { searchField: 'Machine', searchText: 'x' }), 'token-expired');
     sim.state.addFault({ count: 1, status: 200, path: 'oauth2/token', contentType: 'text/html', body: '<html>login</html>' });
     expect((await expectKind(rest.token({ username: 'openecm-api', password: API.password }), 'unexpected')).message).toContain('HTML page');
-  });
-});
-
-const openssl = (() => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-(openssl ? describe : describe.skip)('TLS', () => {
-  let dir: string;
-  let pems: { ca: string; key: string; cert: string };
-
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'ss-client-tls-'));
-    const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-    run(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=OpenECM Test CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-    run(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
-    writeFileSync(join(dir, 'server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
-    run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext']);
-    const read = (name: string) => readFileSync(join(dir, name), 'utf8');
-    pems = { ca: read('ca.crt'), key: read('server.key'), cert: read('server.crt') };
-  });
-
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  it('trusts a private CA given as caBundle, over SOAP and REST', async () => {
-    const { soapUrl, baseUrl } = await startSim({ tls: { key: pems.key, cert: pems.cert } });
-    expect(baseUrl).toMatch(/^https:/);
-    await expect(soapFor(soapUrl, { caBundle: pems.ca }).authenticate(API)).resolves.toEqual(expect.any(String));
-    await expect(restFor(baseUrl, { caBundle: pems.ca }).token(API)).resolves.toMatchObject({ accessToken: expect.any(String) });
-  });
-
-  it("fails with 'tls' at once, without retrying, when the CA is unknown", async () => {
-    const { sim, soapUrl } = await startSim({ tls: { key: pems.key, cert: pems.cert } });
-    const error = await expectKind(soapFor(soapUrl).authenticate(API), 'tls');
-    expect(error.attempts).toBe(1);
-    expect(sim.state.stats().authenticate.total).toBe(0);
   });
 });

@@ -1,9 +1,23 @@
 import { SecretServerError, sanitizeVaultText, type SecretServerErrorKind } from './secret-server.errors';
 import { SecretServerHttp, type HttpAnswer, type SecretServerHttpOptions } from './secret-server.http';
-import { XmlError, XmlValueError, child, childText, children, escapeXmlText, parseXml, type XmlElement } from './secret-server.xml';
+import {
+  SOAP_ENVELOPE_NS,
+  XmlParseError,
+  XmlValueError,
+  child,
+  childText,
+  children,
+  el,
+  leaf,
+  parseXml,
+  soapEnvelope,
+  type XmlElement,
+  type XmlNode,
+} from '@openecm/xml';
 
 export const SS_NS = 'urn:thesecretserver.com';
-const SOAP_ENV_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
+// SOAP answers are a few levels deep, but a search result may list many secrets.
+const MAX_ELEMENTS = 200_000;
 
 /** How Secret Server names a user: the domain and organization travel in arguments of their own. */
 export interface SoapUser {
@@ -59,7 +73,7 @@ export interface SecretServerSoapClientOptions extends SecretServerHttpOptions {
   soapUrl: string;
 }
 
-type Param = { name: string; value: string | number | boolean; secret?: boolean } | { name: string; xml: string };
+type Param = { name: string; value: string | number | boolean; secret?: boolean } | { name: string; children: XmlNode[] };
 
 /**
  * Secret Server's SOAP 1.1 web service (`urn:thesecretserver.com`), only the operations the adapter needs.
@@ -149,21 +163,14 @@ export class SecretServerSoapClient {
     secretId: number,
     options: { loadSettingsAndPermissions?: boolean; codeResponses?: CodeResponse[] } = {},
   ): Promise<SoapSecret> {
-    const codes = (options.codeResponses ?? [])
-      .map(
-        (c) =>
-          '<CodeResponse>' +
-          `<ErrorCode>${escapeXmlText(c.errorCode, 'ErrorCode')}</ErrorCode>` +
-          `<Comment>${escapeXmlText(c.comment, 'Comment')}</Comment>` +
-          `<AdditionalComment>${escapeXmlText(c.additionalComment ?? '', 'AdditionalComment')}</AdditionalComment>` +
-          '</CodeResponse>',
-      )
-      .join('');
+    const codes = (options.codeResponses ?? []).map((c) =>
+      el('CodeResponse', [leaf('ErrorCode', c.errorCode), leaf('Comment', c.comment), leaf('AdditionalComment', c.additionalComment ?? '')]),
+    );
     const result = await this.call('GetSecret', [
       { name: 'token', value: token, secret: true },
       { name: 'secretId', value: positiveId(secretId) },
       { name: 'loadSettingsAndPermissions', value: options.loadSettingsAndPermissions ?? false },
-      { name: 'codeResponses', xml: codes },
+      { name: 'codeResponses', children: codes },
     ]);
     const secret = child(result, 'Secret');
     if (!secret || int(childText(secret, 'Id')) === undefined) {
@@ -251,18 +258,10 @@ export class SecretServerSoapClient {
   }
 }
 
+/** Strict, so a value XML cannot carry is refused (naming its element) rather than sent altered. */
 function envelope(operation: string, params: Param[]): string {
-  const inner = params
-    .map((p) => {
-      if ('xml' in p) return `<${p.name}>${p.xml}</${p.name}>`;
-      return `<${p.name}>${escapeXmlText(String(p.value), p.name)}</${p.name}>`;
-    })
-    .join('');
-  return (
-    '<?xml version="1.0" encoding="utf-8"?>' +
-    `<soap:Envelope xmlns:soap="${SOAP_ENV_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">` +
-    `<soap:Body><${operation} xmlns="${SS_NS}">${inner}</${operation}></soap:Body></soap:Envelope>`
-  );
+  const inner = params.map((p) => ('children' in p ? el(p.name, p.children) : leaf(p.name, p.value)));
+  return soapEnvelope([el(operation, inner, { xmlns: SS_NS })], { strict: true });
 }
 
 function readResult(operation: string, answer: HttpAnswer, secrets: string[]): XmlElement {
@@ -279,14 +278,15 @@ function readResult(operation: string, answer: HttpAnswer, secrets: string[]): X
   }
   let root: XmlElement;
   try {
-    root = parseXml(answer.text);
+    root = parseXml(answer.text, { maxElements: MAX_ELEMENTS });
   } catch (error) {
-    if (error instanceof XmlError) throw new SecretServerError('unexpected', `Secret Server answered ${op} with unreadable XML (${error.message})`, details);
+    // only the message: the detailed one repeats what the vault sent
+    if (error instanceof XmlParseError) throw new SecretServerError('unexpected', `Secret Server answered ${op} with unreadable XML (${error.message})`, details);
     throw error;
   }
-  const body = root.local === 'Envelope' && root.ns === SOAP_ENV_NS ? child(root, 'Body', SOAP_ENV_NS) : undefined;
+  const body = root.local === 'Envelope' && root.ns === SOAP_ENVELOPE_NS ? child(root, 'Body', SOAP_ENVELOPE_NS) : undefined;
   if (!body) throw new SecretServerError('unexpected', `Secret Server answered ${op} without a SOAP 1.1 envelope`, details);
-  const fault = child(body, 'Fault', SOAP_ENV_NS);
+  const fault = child(body, 'Fault', SOAP_ENVELOPE_NS);
   if (fault) {
     const text = sanitizeVaultText(childText(fault, 'faultstring') ?? 'no fault text', secrets);
     throw new SecretServerError('unexpected', `Secret Server rejected ${op} with a SOAP fault: ${text}`, { ...details, vaultMessage: text });

@@ -1,0 +1,4 @@
+export * from './parse';
+export * from './query';
+export * from './soap';
+export * from './write';
