@@ -7,6 +7,8 @@ export interface CollectedSpan {
   parentSpanId: string | undefined;
   name: string;
   kind: number;
+  startNs: bigint;
+  endNs: bigint;
   attributes: Record<string, unknown>;
 }
 
@@ -20,6 +22,8 @@ interface OtlpJson {
         parentSpanId?: string;
         name: string;
         kind: number;
+        startTimeUnixNano?: string | number;
+        endTimeUnixNano?: string | number;
         attributes?: Array<{ key: string; value: Record<string, unknown> }>;
       }>;
     }>;
@@ -65,6 +69,8 @@ export class OtlpCollector {
             parentSpanId: s.parentSpanId || undefined,
             name: s.name,
             kind: s.kind,
+            startNs: BigInt(s.startTimeUnixNano ?? 0),
+            endNs: BigInt(s.endTimeUnixNano ?? 0),
             attributes: Object.fromEntries((s.attributes ?? []).map((a) => [a.key, valueOf(a.value)])),
           });
         }
