@@ -18,8 +18,27 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import type { Span } from '@opentelemetry/api';
 
 let sdk: NodeSDK | undefined;
+
+/** Password Safe request ids in a path are bearer capabilities: no span may carry them. */
+const CAPABILITY = /\/(Credentials|Requests(?:\/Release)?)\/\d+/gi;
+
+export function redactUrl(url: string): string {
+  return url.replace(CAPABILITY, '/$1/{id}');
+}
+
+/** Overwrites the URL attributes an HTTP span was started with, when they hold a capability. */
+function scrubUrl(span: Span, pathOrUrl: string | undefined, origin = ''): void {
+  if (!pathOrUrl || !CAPABILITY.test(pathOrUrl)) return;
+  CAPABILITY.lastIndex = 0;
+  const path = redactUrl(pathOrUrl);
+  span.setAttribute('url.path', path.split('?')[0] ?? path);
+  span.setAttribute('http.target', path);
+  if (origin) span.setAttribute('url.full', `${origin}${path}`);
+  if (origin) span.setAttribute('http.url', `${origin}${path}`);
+}
 
 export function startTelemetry(serviceName: string): void {
   if (sdk) return;
@@ -37,10 +56,14 @@ export function startTelemetry(serviceName: string): void {
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (req) => /^\/(health|metrics)/.test(req.url ?? ''),
+        requestHook: (span, req) => {
+          if ('url' in req && typeof req.url === 'string') scrubUrl(span, req.url);
+          else if ('path' in req && typeof req.path === 'string') scrubUrl(span, req.path);
+        },
       }),
       new ExpressInstrumentation(),
       new NestInstrumentation(),
-      new UndiciInstrumentation(),
+      new UndiciInstrumentation({ requestHook: (span, req) => scrubUrl(span, req.path, req.origin) }),
       new IORedisInstrumentation({ requireParentSpan: true }),
       new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false }),
       new PinoInstrumentation(),
