@@ -1,5 +1,5 @@
 /**
- * `npm run demo`: starts the Password Safe simulator and every OpenECM app on this machine (NATS, Redis and
+ * `npm run demo`: starts both vault simulators and every OpenECM app on this machine (NATS, Redis and
  * PostgreSQL on their default local ports), seeds a demo, and runs the appliance simulator through list,
  * inject, release and rotation. Keeps running until Ctrl-C unless started with `--exit`.
  * Set OTEL_EXPORTER_OTLP_ENDPOINT (e.g. http://127.0.0.1:4318 for a local Jaeger) to see the traces.
@@ -14,7 +14,7 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 
 async function run(): Promise<void> {
   const bootstrap = { clientId: 'demo-appliance', clientSecret: env['OPENECM_DEMO_CLIENT_SECRET'] ?? 'demo-appliance-secret-change-me' };
-  out('starting the Password Safe simulator and the five OpenECM apps ...');
+  out('starting the Password Safe and Secret Server simulators and the five OpenECM apps ...');
   const system = await launchSystem({
     namespace: env['OPENECM_NAMESPACE'] ?? 'demo',
     databaseUrl: env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/openecm_demo',
@@ -23,6 +23,8 @@ async function run(): Promise<void> {
     otlpEndpoint: env['OTEL_EXPORTER_OTLP_ENDPOINT'],
     gatewayPort: Number(env['GATEWAY_PORT'] ?? 8080),
     simPort: Number(env['PS_SIM_PORT'] ?? 8090),
+    secretServer: true,
+    secretServerPort: Number(env['SS_SIM_PORT'] ?? 8091),
     logLevel: env['LOG_LEVEL'] ?? 'info',
     bootstrap,
     echo: verbose ? (name, line) => out(`[${name}] ${line}`) : undefined,
@@ -35,10 +37,17 @@ async function run(): Promise<void> {
   process.once('SIGINT', () => void shutdown());
   process.once('SIGTERM', () => void shutdown());
 
-  out(`gateway ${system.gatewayUrl}, Password Safe simulator ${system.simUrl}`);
+  out(`gateway ${system.gatewayUrl}, Password Safe simulator ${system.simUrl}, Secret Server simulator ${system.secretServerUrl}`);
   out(`API account: ${bootstrap.clientId} (its secret is in OPENECM_DEMO_CLIENT_SECRET or the README)`);
   const client = new ApplianceClient(system.gatewayUrl, bootstrap.clientId, bootstrap.clientSecret);
-  await seedDemo(client, { vaultName: 'password-safe', passwordSafeUrl: system.simUrl, apiKey: 'demo-api-key', users: ['alice'], print: out });
+  await seedDemo(client, {
+    vaultName: 'password-safe',
+    passwordSafeUrl: system.simUrl,
+    apiKey: 'demo-api-key',
+    secretServerUrl: `${system.secretServerUrl}/webservices/SSWebService.asmx`,
+    users: ['alice'],
+    print: out,
+  });
   const result = await runApplianceFlow(client, {
     user: 'alice',
     endpoint: 'srv-app01',

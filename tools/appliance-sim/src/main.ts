@@ -22,13 +22,20 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
       seed: { type: 'boolean', default: false },
       'password-safe-url': { type: 'string', default: env['PASSWORD_SAFE_URL'] ?? 'http://127.0.0.1:8090/BeyondTrust/api/public/v3/' },
       'sim-control-url': { type: 'string', default: env['PASSWORD_SAFE_SIM_CONTROL_URL'] },
+      'secret-server-url': { type: 'string', default: env['SECRET_SERVER_URL'] },
       'sim-account-id': { type: 'string', default: '1001' },
     },
   });
   if (!values['client-secret']) throw new Error('--client-secret (or OPENECM_CLIENT_SECRET) is required');
   const client = new ApplianceClient(values.gateway, values['client-id'], values['client-secret']);
   if (values.seed) {
-    await seedDemo(client, { vaultName: 'password-safe', passwordSafeUrl: values['password-safe-url'], apiKey: 'demo-api-key', users: [values.user] });
+    await seedDemo(client, {
+      vaultName: 'password-safe',
+      passwordSafeUrl: values['password-safe-url'],
+      apiKey: 'demo-api-key',
+      ...(values['secret-server-url'] ? { secretServerUrl: values['secret-server-url'] } : {}),
+      users: [values.user],
+    });
   }
   await runApplianceFlow(client, {
     user: values.user,
