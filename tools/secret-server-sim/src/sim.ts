@@ -61,8 +61,6 @@ export function createSecretServerSim(options: SecretServerSimOptions = {}): Sec
   const server = createSimServer({
     basePath,
     tls: options.tls,
-    // Delay faults hold calls on purpose; closing must not wait for them.
-    forceCloseConnections: true,
     invalidJson: () => new RestError(400, { message: 'The request is invalid.' }),
     keepEmptyText: true,
     logger,

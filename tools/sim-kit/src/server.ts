@@ -32,7 +32,10 @@ export interface SimServerOptions {
   basePath: string;
   /** Serve HTTPS with this PEM key and certificate, to test clients against a private CA. */
   tls?: { key: string; cert: string } | undefined;
-  /** Cut open connections on close rather than let them finish: for calls a delay fault holds on purpose. */
+  /**
+   * Cut open connections on close (the default) rather than let them finish: a delay fault holds calls on
+   * purpose, and clients' kept-alive connections would otherwise keep a test process alive.
+   */
   forceCloseConnections?: boolean;
   /** The vendor-shaped error that answers a JSON body which does not parse. */
   invalidJson(): Error;
@@ -95,7 +98,7 @@ export function createSimServer(options: SimServerOptions): SimServer {
     // Fastify's own request logging would print URLs, which carry request ids and tokens; the hook below logs route patterns.
     logger: false,
     requestIdHeader: false,
-    ...(options.forceCloseConnections ? { forceCloseConnections: true } : {}),
+    forceCloseConnections: options.forceCloseConnections ?? true,
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true },
     serverFactory,
   });
