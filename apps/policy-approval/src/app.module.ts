@@ -10,6 +10,7 @@ import { LeaseRepository } from './leases/lease.repository';
 import { LeaseService } from './leases/lease.service';
 import { PolicyInitial1764000000000 } from './migrations/1764000000000-policy-initial';
 import { OffersNatsController } from './offers/offers.nats-controller';
+import { OffersPruner } from './offers/offers.pruner';
 import { OffersService } from './offers/offers.service';
 import { ReleaseProcessor } from './release-queue/release.processor';
 import { ReleaseProducer } from './release-queue/release.producer';
@@ -31,6 +32,7 @@ import { ReleaseReconciler } from './release-queue/release.reconciler';
   providers: [
     AccessService,
     OffersService,
+    OffersPruner,
     LeaseRepository,
     LeaseService,
     LeaseEvents,

@@ -202,6 +202,16 @@ describe('policy-approval on real NATS, Postgres, Redis and BullMQ', () => {
     expect(rows.rows).toEqual([{ state: 'failed', error_code: 'VAULT_CONFLICT' }]);
   });
 
+  it('forgets credential ids that were not listed again and never injected, and keeps those behind a lease', async () => {
+    const stale = (await list('CORP\\Alice', 'srv-old01', [credential(50)])).credentials[0]?.id as string;
+    const used = (await list('CORP\\Alice', 'srv-app01')).credentials[0]?.id as string;
+    await pg.query(`UPDATE policy.credential_offer SET listed_at = now() - interval '30 days' WHERE id = ANY($1)`, [[stale, used]]);
+    const { OffersPruner } = await import('../src/offers/offers.pruner');
+    expect(await policy.get(OffersPruner).prune()).toBe(1);
+    await expect(bus.request('policy.lease.open.v1', { credentialId: stale, user: 'CORP\\Alice', endpoint: 'srv-old01', sessionId: 's' })).rejects.toMatchObject({ code: 'CREDENTIAL_NOT_FOUND' });
+    expect((await pg.query('SELECT 1 FROM policy.credential_offer WHERE id = $1', [used])).rowCount).toBe(1);
+  });
+
   it('answers 404 for an unknown lease', async () => {
     await expect(bus.request('policy.lease.release.v1', { leaseId: '00000000-0000-4000-8000-000000000001' })).rejects.toMatchObject({ code: 'LEASE_NOT_FOUND' });
   });

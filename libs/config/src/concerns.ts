@@ -95,5 +95,7 @@ export const policyConfig = defineConfig(
     RELEASE_JOB_ATTEMPTS: z.coerce.number().int().min(1).default(8),
     RELEASE_JOB_BACKOFF_MS: z.coerce.number().int().min(1).default(2_000),
     RUN_RELEASE_WORKER: bool(true),
+    /** Credential ids not listed again for this long, and never injected, are forgotten. */
+    OFFER_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
   }),
 );

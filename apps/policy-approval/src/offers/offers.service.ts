@@ -57,6 +57,20 @@ export class OffersService {
     }));
   }
 
+  /**
+   * Forgets credential ids not listed again for `maxAgeDays` and never injected: the appliance lists before
+   * it injects, so an old id is only ever a replay. Ids behind a lease stay, for the lease's audit trail.
+   */
+  async prune(maxAgeDays: number): Promise<number> {
+    const [, count] = (await this.db.query(
+      `DELETE FROM policy.credential_offer o
+        WHERE o.listed_at < now() - make_interval(days => $1)
+          AND NOT EXISTS (SELECT 1 FROM policy.lease l WHERE l.offer_id = o.id)`,
+      [maxAgeDays],
+    )) as [unknown, number];
+    return count;
+  }
+
   /** The offer behind a credential id, if this user was offered it on this endpoint. */
   async resolve(credentialId: string, user: string, endpoint: string): Promise<Offer> {
     const rows: Array<{
