@@ -9,7 +9,7 @@ import {
   type ReplyOf,
   type Subject,
 } from '@openecm/contracts';
-import { SpanKind, inSpan, natsHandleDuration, natsHandled } from '@openecm/telemetry';
+import { SpanKind, describeUnexpected, inSpan, natsHandleDuration, natsHandled } from '@openecm/telemetry';
 import type { ReplyEnvelope } from './envelope';
 import { contextFromHeaders } from './headers';
 import { qualifiedSubject } from './namespace';
@@ -62,10 +62,4 @@ export function Handles<S extends Subject>(subject: S) {
     Ctx()(target, key, 1);
     MessagePattern(qualifiedSubject(subject))(target, key, descriptor);
   };
-}
-
-/** Name and stack only: an unexpected error's message may echo input we must not log. */
-function describeUnexpected(error: unknown): { name: string; stack?: string } {
-  if (error instanceof Error) return { name: error.name, stack: error.stack?.split('\n').slice(1, 6).join('\n') };
-  return { name: typeof error };
 }

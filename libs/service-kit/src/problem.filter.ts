@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import { ERROR_CODES, OpenEcmError, type ErrorCode } from '@openecm/contracts';
+import { describeUnexpected } from '@openecm/telemetry';
 import type { Request, Response } from 'express';
 
 const TITLES: Partial<Record<number, string>> = {
@@ -71,7 +72,7 @@ export class ProblemFilter implements ExceptionFilter {
     const req = http.getRequest<Request>();
     const problem = toProblem(error, req.path);
     if (problem.status >= 500 && !(error instanceof OpenEcmError)) {
-      this.logger.error({ err: error instanceof Error ? { name: error.name, stack: error.stack } : typeof error, path: req.path }, 'unexpected error');
+      this.logger.error({ err: describeUnexpected(error), path: req.path }, 'unexpected error');
     }
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   }

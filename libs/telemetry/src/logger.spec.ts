@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { Writable } from 'node:stream';
-import { PinoNestLogger, createLogger } from './logger';
+import { PinoNestLogger, createLogger, describeUnexpected } from './logger';
 
 function capture(): { lines: Array<Record<string, unknown>>; logger: pino.Logger } {
   const lines: Array<Record<string, unknown>> = [];
@@ -33,5 +33,15 @@ describe('PinoNestLogger', () => {
 
   it('creates JSON loggers that carry the service name', () => {
     expect(createLogger('token-cache', 'silent').bindings()).toMatchObject({ service: 'token-cache' });
+  });
+});
+
+describe('describeUnexpected', () => {
+  it('keeps the name and the frames but never the message, which may echo a secret', () => {
+    const described = describeUnexpected(new TypeError('cannot parse password=hunter2'));
+    expect(described.name).toBe('TypeError');
+    expect(described.stack).toContain('logger.spec.ts');
+    expect(JSON.stringify(described)).not.toContain('hunter2');
+    expect(describeUnexpected('hunter2')).toEqual({ name: 'string' });
   });
 });

@@ -67,3 +67,12 @@ export class PinoNestLogger implements LoggerService {
     }
   }
 }
+
+/**
+ * What may be logged of an unexpected error: its name and the frames of its stack, never its message (the
+ * first stack line repeats it), since a message may echo input such as a secret.
+ */
+export function describeUnexpected(error: unknown): { name: string; stack?: string } {
+  if (error instanceof Error) return { name: error.name, stack: error.stack?.split('\n').slice(1, 6).join('\n') };
+  return { name: typeof error };
+}

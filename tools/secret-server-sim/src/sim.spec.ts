@@ -1124,7 +1124,7 @@ describe('main', () => {
     child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      await waitFor(() => output.join('').includes('secret server simulator listening') || child.exitCode !== null, 25_000);
+      await waitFor(() => output.join('').includes('secret server simulator listening') || child.exitCode !== null, { timeoutMs: 25_000 });
       const line = output.join('').split('\n').find((l) => l.includes('listening')) ?? '';
       const logged = JSON.parse(line) as { url: string; soap: string };
       expect(logged.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/SecretServer$/);

@@ -53,11 +53,5 @@ export function postControl(origin: string, path: string, body?: unknown): Promi
   });
 }
 
-/** Polls until `condition` holds, for effects a simulator applies after answering (sweeps, logs). */
-export async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** Polls for effects a simulator applies after answering (sweeps, logs): the workspace's one helper. */
+export { waitFor } from '@openecm/testing';

@@ -10,6 +10,11 @@ import { RedisConnection } from '@openecm/service-kit';
  * copied to another user's key does not open. A tampered or unreadable entry is a miss.
  */
 const FILLING = ':filling';
+
+/** Keys name users by a hash, so Redis never holds who uses which vault. */
+function userDigest(user: string): string {
+  return createHash('sha256').update(user.toLowerCase()).digest('base64url');
+}
 /** A sign-in that takes longer than this is presumed dead; another caller may then fill. */
 const CLAIM_TTL_MS = 30_000;
 const CLAIM_POLL_MS = 20;
@@ -26,8 +31,7 @@ export class TokenCacheService {
   }
 
   private key(vault: string, user: string): string {
-    const digest = createHash('sha256').update(user.toLowerCase()).digest('base64url');
-    return `${this.prefix}${vault}:${digest}`;
+    return `${this.prefix}${vault}:${userDigest(user)}`;
   }
 
   async get(vault: string, user: string, slideTtlSeconds?: number): Promise<string | null> {
@@ -83,8 +87,7 @@ export class TokenCacheService {
   /** Clears all entries, one vault's, or one user's (in one vault or in all). */
   async delete(vault?: string, user?: string): Promise<number> {
     if (vault && user) return this.redis.client.del(this.key(vault, user));
-    const userPart = user ? this.key('x', user).split(':').pop() : '*';
-    const pattern = `${this.prefix}${vault ?? '*'}:${userPart}`;
+    const pattern = `${this.prefix}${vault ?? '*'}:${user ? userDigest(user) : '*'}`;
     let deleted = 0;
     let cursor = '0';
     do {
