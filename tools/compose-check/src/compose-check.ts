@@ -50,7 +50,8 @@ export interface RepoFacts {
   validateSchema: ValidateFunction;
 }
 
-export const SCHEMA_RELATIVE_PATH = '../shared/data/compose-spec.json';
+/** The Compose Specification schema, kept in the repository (see its README for source and licence). */
+export const SCHEMA_RELATIVE_PATH = 'tools/compose-check/schema/compose-spec.json';
 /** A folder of tools/ with this suffix whose main.ts listens on a port is a simulator service. */
 export const SIMULATOR_SUFFIX = '-sim';
 /** The appliance API is the system's one public edge; the other apps talk over NATS only. */
@@ -90,7 +91,7 @@ export function compileComposeSchema(root: string): ValidateFunction {
   if (!existsSync(path)) {
     throw new Error(
       `The Compose Specification schema is missing: expected ${path} (${SCHEMA_RELATIVE_PATH} from the repository ` +
-        'root; CI checks ../shared out beside the repository). Without it docker-compose.yml cannot be validated.',
+        'root). Without it docker-compose.yml cannot be validated.',
     );
   }
   const ajv = new Ajv({ allErrors: true, strict: false });

@@ -219,6 +219,6 @@ describe('the check on a broken file', () => {
   });
 
   it('fails loudly when the Compose Specification schema is missing', () => {
-    expect(() => compileComposeSchema('/nonexistent/repo')).toThrow(/Compose Specification schema is missing: expected \/nonexistent\/shared\/data\/compose-spec\.json/);
+    expect(() => compileComposeSchema('/nonexistent/repo')).toThrow(/Compose Specification schema is missing: expected \/nonexistent\/repo\/tools\/compose-check\/schema\/compose-spec\.json/);
   });
 });
