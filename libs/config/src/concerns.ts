@@ -49,6 +49,12 @@ export const logConfig = defineConfig(
   }),
 );
 
+/** How long an app may take, after SIGTERM, to finish the requests and jobs it holds before it exits anyway. */
+export const lifecycleConfig = defineConfig(
+  'lifecycle',
+  z.object({ SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(25_000) }),
+);
+
 /** The operational HTTP port each app opens for /health and /metrics (the gateway uses GATEWAY_PORT). */
 export const opsHttpConfig = defineConfig('ops-http', z.object({ HTTP_PORT: port(0) }));
 

@@ -1,4 +1,5 @@
 export * from './bus';
+export * from './draining-server';
 export * from './envelope';
 export * from './handles.decorator';
 export * from './headers';

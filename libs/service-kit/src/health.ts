@@ -7,6 +7,8 @@ export type HealthCheck = () => Promise<boolean>;
 @Injectable()
 export class HealthRegistry {
   private readonly checks = new Map<string, HealthCheck>();
+  /** Set once the app is shutting down: it stays alive to finish its work but takes no new traffic. */
+  draining = false;
 
   register(name: string, check: HealthCheck): void {
     this.checks.set(name, check);
@@ -37,10 +39,12 @@ export class HealthController {
   }
 
   @Get('ready')
-  async ready(@Res({ passthrough: true }) res: Response): Promise<{ status: 'up' | 'down'; checks: Record<string, string> }> {
+  async ready(
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<{ status: 'up' | 'down' | 'draining'; checks: Record<string, string> }> {
     const checks = await this.registry.run();
     const up = Object.values(checks).every((s) => s === 'up');
-    res.status(up ? 200 : 503);
-    return { status: up ? 'up' : 'down', checks };
+    res.status(up && !this.registry.draining ? 200 : 503);
+    return { status: this.registry.draining ? 'draining' : up ? 'up' : 'down', checks };
   }
 }
