@@ -47,6 +47,8 @@ export interface RepoFacts {
   services: OwnService[];
   /** Every variable libs/config declares, with its concern's name. */
   configVariables: Map<string, string>;
+  /** The variables libs/config marks sensitive: secrets, or URLs that may carry a password. */
+  sensitiveVariables: Set<string>;
   validateSchema: ValidateFunction;
 }
 
@@ -139,8 +141,10 @@ export function loadRepoFacts(root: string): RepoFacts {
     (Object.entries(openecmConfig) as Array<[string, unknown]>).filter((entry): entry is [string, Concern] => isConcern(entry[1])),
   );
   const configVariables = new Map<string, string>();
+  const sensitiveVariables = new Set<string>();
   for (const concern of concerns.values()) {
     for (const key of Object.keys(concern.schema.shape)) configVariables.set(key, concern.name);
+    for (const key of concern.sensitive) sensitiveVariables.add(key);
   }
 
   // `@openecm/x` -> its source folder, from the same tsconfig paths the loader uses. libs/config is left
@@ -167,7 +171,7 @@ export function loadRepoFacts(root: string): RepoFacts {
   }
   for (const name of simulatorNames(root)) services.push(simulatorService(root, name));
 
-  return { root, services, configVariables, validateSchema: compileComposeSchema(root) };
+  return { root, services, configVariables, sensitiveVariables, validateSchema: compileComposeSchema(root) };
 }
 
 function appService(
@@ -507,6 +511,35 @@ export function checkCompose(raw: unknown, facts: RepoFacts, env: Env = {}): str
   return problems;
 }
 
+/**
+ * What is wrong with the environment a service is given, whatever sets it (compose, Kubernetes): a variable
+ * the service never reads (naming the concern or simulator that does), a required one missing, or a value
+ * the service's own schemas reject at boot.
+ */
+export function environmentProblems(own: OwnService, env: Env, facts: RepoFacts): string[] {
+  const problems: string[] = [];
+  const simulator = own.kind === 'simulator';
+  for (const variable of Object.keys(env)) {
+    if (variable.startsWith('OTEL_') || own.declared.has(variable)) continue;
+    const concern = facts.configVariables.get(variable);
+    if (concern && !simulator) {
+      problems.push(`sets ${variable}, declared by the ${concern} concern, which ${own.name} never reads`);
+      continue;
+    }
+    // A variable copied from another simulator's service is the likely mistake; name the one that reads it.
+    const reader = facts.services.find((s) => s !== own && s.kind === 'simulator' && s.declared.has(variable));
+    problems.push(
+      `sets ${variable}, which ${simulator ? 'the simulator\'s environment schema' : 'libs/config'} does not declare` +
+        (reader ? ` (${reader.name} reads it)` : ''),
+    );
+  }
+  for (const variable of own.required) {
+    if (!env[variable]) problems.push(`does not set ${variable}, required by the ${own.declared.get(variable)} concern`);
+  }
+  problems.push(...own.validate(env));
+  return problems;
+}
+
 function checkOwnService(
   own: OwnService,
   service: Mapping,
@@ -541,24 +574,7 @@ function checkOwnService(
   // Environment: only what the service reads, everything it requires, and values it will accept.
   const env = environmentOf(service);
   const simulator = own.kind === 'simulator';
-  for (const variable of Object.keys(env)) {
-    if (variable.startsWith('OTEL_') || own.declared.has(variable)) continue;
-    const concern = facts.configVariables.get(variable);
-    if (concern && !simulator) {
-      problems.push(`sets ${variable}, declared by the ${concern} concern, which ${own.name} never reads`);
-      continue;
-    }
-    // A variable copied from another simulator's service is the likely mistake; name the one that reads it.
-    const reader = facts.services.find((s) => s !== own && s.kind === 'simulator' && s.declared.has(variable));
-    problems.push(
-      `sets ${variable}, which ${simulator ? 'the simulator\'s environment schema' : 'libs/config'} does not declare` +
-        (reader ? ` (${reader.name} reads it)` : ''),
-    );
-  }
-  for (const variable of own.required) {
-    if (!env[variable]) problems.push(`does not set ${variable}, required by the ${own.declared.get(variable)} concern`);
-  }
-  problems.push(...own.validate(env));
+  problems.push(...environmentProblems(own, env, facts));
 
   // URLs to other services: resolvable, waited for, and with matching credentials.
   const dependencies = dependsOn(service);

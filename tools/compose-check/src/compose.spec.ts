@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import {
   checkCompose,
   compileComposeSchema,
@@ -80,12 +81,29 @@ describe('Dockerfile and .dockerignore', () => {
     .replace(/\\\n/g, ' ')
     .split('\n')
     .filter((line) => line.trim() && !line.trimStart().startsWith('#'));
+  // The image holds the compiled tree in the checkout's layout: apps/x/src/main.ts runs as dist/apps/x/src/main.js.
+  const compiled = (entry: string) => `dist/${entry.replace(/\.ts$/, '.js')}`;
+  const image = mkdtempSync(join(tmpdir(), 'openecm-image-'));
+  for (const service of facts.services) {
+    mkdirSync(dirname(join(image, compiled(service.entry))), { recursive: true });
+    writeFileSync(join(image, compiled(service.entry)), '');
+  }
+  afterAll(() => rmSync(image, { recursive: true, force: true }));
   const runWithApp = (script: string, app: string) =>
-    spawnSync('/bin/sh', ['-c', script], { cwd: root, env: { PATH: process.env['PATH'] ?? '', APP: app }, encoding: 'utf8' });
+    spawnSync('/bin/sh', ['-c', script], { cwd: image, env: { PATH: process.env['PATH'] ?? '', APP: app }, encoding: 'utf8' });
+  // The stages, each from its FROM line to the next.
+  const stages = new Map(
+    dockerfile
+      .split(/^(?=FROM )/m)
+      .filter((part) => part.startsWith('FROM '))
+      .map((part) => [/ AS (\S+)/.exec(part)?.[1] ?? '', part] as const),
+  );
 
-  it('builds the entry of every service it is asked for', () => {
-    expect(dockerfile).toContain('apps/$APP/src/main.ts');
-    expect(dockerfile).toContain('tools/$APP/src/main.ts');
+  it('compiles the TypeScript in a build stage and runs the entry of every service it is asked for', () => {
+    expect(stages.get('build')).toMatch(/^RUN npm ci --include=dev/m);
+    expect(stages.get('build')).toMatch(/^RUN npm run build$/m);
+    expect(dockerfile).toContain('dist/apps/$APP/src/main.js');
+    expect(dockerfile).toContain('dist/tools/$APP/src/main.js');
     for (const service of facts.services) expect(existsSync(join(root, service.entry))).toBe(true);
   });
 
@@ -98,31 +116,36 @@ describe('Dockerfile and .dockerignore', () => {
     expect(cmd).toBeDefined();
     const [shell, flag, script] = JSON.parse(cmd as string) as string[];
     expect([shell, flag]).toEqual(['/bin/sh', '-c']);
-    const printEntry = (script as string).replace('exec node -r @swc-node/register', 'printf %s');
+    const printEntry = (script as string).replace('exec node --enable-source-maps', 'printf %s');
     expect(printEntry).not.toEqual(script);
     for (const service of facts.services) {
       expect(runWithApp(check as string, service.name)).toMatchObject({ status: 0 });
-      expect(runWithApp(printEntry, service.name).stdout).toBe(service.entry);
+      expect(runWithApp(printEntry, service.name).stdout).toBe(compiled(service.entry));
     }
     expect(runWithApp(check as string, 'no-such-sim')).toMatchObject({
       status: 1,
-      stderr: expect.stringContaining('there is no tools/no-such-sim/src/main.ts'),
+      stderr: expect.stringContaining('there is no dist/tools/no-such-sim/src/main.js'),
     });
     expect(runWithApp(check as string, '').status).toBe(1);
   });
 
-  it('keeps the loader, runs as a non-root user and stops on SIGTERM', () => {
-    expect(dockerfile).toMatch(/npm ci --include=dev/);
-    expect(dockerfile).toMatch(/FROM \$\{NODE_IMAGE\} AS runtime/);
+  it('runs compiled JavaScript with production dependencies only, as a non-root user, and stops on SIGTERM', () => {
     expect(dockerfile).toMatch(/ARG NODE_IMAGE=node:20-bookworm-slim/);
-    expect(dockerfile).toMatch(/^USER node$/m);
-    expect(dockerfile).toMatch(/^STOPSIGNAL SIGTERM$/m);
-    expect(dockerfile).toMatch(/exec node -r @swc-node\/register/);
+    expect(stages.get('prod-deps')).toMatch(/^RUN npm ci --omit=dev/m);
+    const runtime = stages.get('runtime') ?? '';
+    expect(dockerfile.trimEnd().endsWith(runtime.trimEnd())).toBe(true);
+    expect(runtime).toMatch(/^COPY --from=prod-deps \/app\/node_modules \.\/node_modules$/m);
+    expect(runtime).toMatch(/^COPY --from=build \/src\/dist \.\/dist$/m);
+    // No sources, no loader, no compiler in the image that runs.
+    expect(runtime).not.toMatch(/^COPY (libs|apps|tools|tsconfig)/m);
+    expect(runtime).not.toMatch(/swc|ts-node|typescript/);
+    expect(runtime).toMatch(/^USER node$/m);
+    expect(runtime).toMatch(/^STOPSIGNAL SIGTERM$/m);
   });
 
   it('leaves out what must not reach the image, and nothing the apps load', () => {
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'tmp', '.git', '.nx', 'dist', 'coverage', '.env']));
-    const needed = ['tsconfig.json', 'tsconfig.base.json', 'package-lock.json', 'libs', 'apps', 'tools', ...simulators.map((s) => `tools/${s.name}/seed`)];
+    const needed = ['.swcrc', 'tsconfig.json', 'tsconfig.base.json', 'package-lock.json', 'libs', 'apps', 'tools', ...simulators.map((s) => `tools/${s.name}/seed`)];
     for (const path of needed) expect(ignored).not.toContain(path);
   });
 });

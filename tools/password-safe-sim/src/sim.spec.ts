@@ -1,4 +1,4 @@
-import { captureLog, postControl, simHarness, waitFor } from '@openecm/sim-kit';
+import { captureLog, postControl, simHarness, waitFor } from '@openecm/sim-kit/testing';
 import { EMPTY_SEED, createPasswordSafeSim, parsePsAuth, simSeedSchema, type SimSeed } from './sim';
 
 const ADMINISTRATOR = 1001;

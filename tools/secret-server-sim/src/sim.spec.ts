@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { captureLog, postControl, simHarness, waitFor } from '@openecm/sim-kit';
+import { captureLog, postControl, simHarness, waitFor } from '@openecm/sim-kit/testing';
 import { EMPTY_SEED, createSecretServerSim, simSeedSchema, type SimSeed } from './sim';
 import { el, leaf, parseXml, serializeXml, type XmlElement } from '@openecm/xml';
 

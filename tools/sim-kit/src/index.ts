@@ -15,4 +15,4 @@ export {
   type Simulator,
 } from './server';
 export { LOG_LEVELS, runSimulator, type SimulatorMain, type StartSimulator } from './run';
-export { captureLog, postControl, simHarness, waitFor, type ListeningSim, type SimHarness, type StartedSim } from './testing';
+// Test helpers are imported from '@openecm/sim-kit/testing': they need dev dependencies a simulator does not.
