@@ -58,7 +58,8 @@ export const SCHEMA_RELATIVE_PATH = 'tools/compose-check/schema/compose-spec.jso
 export const SIMULATOR_SUFFIX = '-sim';
 /** The appliance API is the system's one public edge; the other apps talk over NATS only. */
 const PUBLIC_APPS = new Set(['appliance-gateway']);
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]', '0.0.0.0']);
+/** Host names that, inside a container or pod, name the container itself. */
+export const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]', '0.0.0.0']);
 const OTLP_ENDPOINTS = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'];
 
 // ---------------------------------------------------------------------------------------------- loading
@@ -366,7 +367,7 @@ export function interpolations(raw: unknown): InterpolationUse[] {
 
 // ----------------------------------------------------------------------------------------------- checks
 
-function asMapping(value: unknown): Mapping | undefined {
+export function asMapping(value: unknown): Mapping | undefined {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Mapping) : undefined;
 }
 
@@ -428,7 +429,8 @@ function hasHealthcheck(service: Mapping | undefined): boolean {
   return test !== undefined && !(Array.isArray(test) && test[0] === 'NONE') && test !== 'NONE';
 }
 
-function urlOf(value: string): URL | undefined {
+/** The value as a URL when it is one (`scheme://...`), else undefined. */
+export function urlOf(value: string): URL | undefined {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return undefined;
   try {
     return new URL(value);
@@ -632,7 +634,8 @@ function checkOwnService(
   return problems;
 }
 
-function checkPostgresCredentials(variable: string, url: URL, postgres: Mapping): string[] {
+/** A database URL against the user and password a postgres container (its `environment`) creates. */
+export function checkPostgresCredentials(variable: string, url: URL, postgres: Mapping): string[] {
   const env = environmentOf(postgres);
   if ((env['POSTGRES_HOST_AUTH_METHOD'] ?? '') === 'trust') return [];
   const problems: string[] = [];
