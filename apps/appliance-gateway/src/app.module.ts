@@ -9,12 +9,15 @@ import { GroupsHttpController } from './admin/groups.http-controller';
 import { TokenCacheHttpController } from './admin/token-cache.http-controller';
 import { VaultsHttpController } from './admin/vaults.http-controller';
 import { CredentialsHttpController } from './credentials/credentials.http-controller';
+import { LeaseListHttpController } from './leases/lease-list.http-controller';
 import { LeasesHttpController } from './leases/leases.http-controller';
 import { GatewayApiAccounts1767225600000 } from './migrations/1767225600000-gateway-api-accounts';
 import { AccessTokenEntity } from './oauth/access-token.entity';
 import { ApiAuthGuard } from './oauth/api-auth.guard';
 import { OAuthHttpController } from './oauth/oauth.http-controller';
 import { TokenService } from './oauth/token.service';
+import { DiagnosticsService } from './ops/diagnostics.service';
+import { OpsHttpController } from './ops/ops.http-controller';
 import { GATEWAY_SCHEMA } from './schema';
 
 @Module({
@@ -34,11 +37,13 @@ import { GATEWAY_SCHEMA } from './schema';
     OAuthHttpController,
     CredentialsHttpController,
     LeasesHttpController,
+    LeaseListHttpController,
     VaultsHttpController,
     TokenCacheHttpController,
     GroupsHttpController,
     ApiAccountsHttpController,
+    OpsHttpController,
   ],
-  providers: [ApiAccountsService, TokenService, ApiAuthGuard],
+  providers: [ApiAccountsService, TokenService, ApiAuthGuard, DiagnosticsService],
 })
 export class AppModule {}

@@ -87,6 +87,19 @@ describe('token-cache over NATS and Redis', () => {
     expect(await waiting).toEqual({ value: null, fill: true });
   });
 
+  it('proves its keyring on a canary and counts stored sessions the configured keys no longer open', async () => {
+    await bus.request('token.cache.delete.v1', {});
+    await bus.request('token.cache.put.v1', { vault: 'ps', user: 'k1', value: 'session-1', ttlSeconds: 60 });
+    await bus.request('token.cache.put.v1', { vault: 'ps', user: 'k2', value: 'session-2', ttlSeconds: 60 });
+    const healthy = await bus.request('token.keyring.check.v1', {});
+    expect(healthy).toEqual({ keyId: 'k1', canary: true, sampled: 2, unreadable: 0 });
+    const [first] = await keys();
+    // sealed under a key this instance does not hold, as after a key change that dropped the old key
+    await redis.set(first as string, 'k0.AAAA.BBBB.CCCC.DDDD');
+    expect(await bus.request('token.keyring.check.v1', {})).toEqual({ keyId: 'k1', canary: true, sampled: 2, unreadable: 1 });
+    expect((await keys()).some((k) => k.includes('_canary'))).toBe(false);
+  });
+
   it('rejects a malformed request with the field named and stores nothing', async () => {
     await bus.request('token.cache.delete.v1', {});
     const error = await bus

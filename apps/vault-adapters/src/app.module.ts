@@ -8,6 +8,7 @@ import { CheckoutRepository } from './credentials/checkout.repository';
 import { CredentialsNatsController } from './credentials/credentials.nats-controller';
 import { CredentialsService } from './credentials/credentials.service';
 import { VAULT_ADAPTERS } from './credentials/vault-adapter';
+import { DiagnosticsNatsController } from './diagnostics/diagnostics.nats-controller';
 import { VaultInitial1764000000000 } from './migrations/1764000000000-vault-initial';
 import { PasswordSafeAdapter } from './password-safe/password-safe.adapter';
 import { SecretServerAdapter } from './secret-server/secret-server.adapter';
@@ -24,7 +25,7 @@ import { VaultSessionCache } from './sessions/vault-session-cache';
       applicationName: 'vault-adapters',
     }),
   ],
-  controllers: [ConnectionsNatsController, CredentialsNatsController],
+  controllers: [ConnectionsNatsController, CredentialsNatsController, DiagnosticsNatsController],
   providers: [
     ConnectionsService,
     CheckoutRepository,

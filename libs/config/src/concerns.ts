@@ -1,3 +1,4 @@
+import { LogLevel } from '@openecm/contracts';
 import { z } from 'zod';
 import { defineConfig } from './env';
 
@@ -45,7 +46,7 @@ export const postgresConfig = defineConfig(
 export const logConfig = defineConfig(
   'log',
   z.object({
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_LEVEL: LogLevel.default('info'),
   }),
 );
 

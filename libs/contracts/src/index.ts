@@ -4,3 +4,4 @@ export * from './model';
 export * from './vault-settings';
 export * from './subjects';
 export * from './events';
+export * from './ops';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   Endpoint,
+  LeaseState,
   LeaseView,
   OfferedCredential,
   PendingVault,
@@ -68,6 +69,16 @@ export const SUBJECTS = {
     request: z.strictObject({ leaseId: z.string().uuid() }),
     reply: LeaseView,
   },
+  /** Newest first; `nextCursor` fetches the page after this one (null on the last page). */
+  'policy.lease.list.v1': {
+    request: z.strictObject({
+      state: LeaseState.optional(),
+      user: UserName.optional(),
+      limit: z.number().int().min(1).max(200).default(50),
+      cursor: z.string().min(1).max(512).optional(),
+    }),
+    reply: z.strictObject({ leases: z.array(LeaseView), nextCursor: z.string().nullable() }),
+  },
   'policy.defaults.ensure.v1': {
     request: z.strictObject({}),
     reply: z.strictObject({ group: z.string(), policy: z.string(), created: z.boolean() }),
@@ -115,6 +126,33 @@ export const SUBJECTS = {
       endpoint: Endpoint,
     }),
     reply: VaultTestResult,
+  },
+  /**
+   * The vault's clock as its HTTP `Date` header tells it, against the clock of the vault-adapters instance
+   * that asked; `failure` says why the vault gave no answer to read it from.
+   */
+  'vault.clock.check.v1': {
+    request: z.strictObject({ name: VaultName }),
+    reply: z.strictObject({
+      vault: VaultName,
+      vaultTime: z.string().nullable(),
+      localTime: z.string(),
+      skewSeconds: z.number().nullable(),
+      failure: z.string().nullable(),
+    }),
+  },
+  /**
+   * The token-cache keyring at work: a canary sealed, stored, read back and opened, and a sample of the stored
+   * sessions tried with the configured keys (one that no longer opens is a miss: that user signs in again).
+   */
+  'token.keyring.check.v1': {
+    request: z.strictObject({}),
+    reply: z.strictObject({
+      keyId: z.string(),
+      canary: z.boolean(),
+      sampled: z.number().int().nonnegative(),
+      unreadable: z.number().int().nonnegative(),
+    }),
   },
   'token.cache.get.v1': {
     request: z.strictObject({ vault: VaultName, user: z.string().min(1), slideTtlSeconds: z.number().int().positive().optional() }),

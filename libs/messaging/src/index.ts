@@ -1,3 +1,4 @@
+export * from './broadcast';
 export * from './bus';
 export * from './draining-server';
 export * from './envelope';

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { loadConfig, postgresConfig } from '@openecm/config';
 import { Client } from 'pg';
-import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
+import { DataSource, MigrationExecutor, type EntitySchema, type MixedList } from 'typeorm';
 
 export interface ServiceDataSourceOptions {
   /** The schema the owning service keeps its tables (and its migrations table) in. */
@@ -73,4 +73,15 @@ export async function openServiceDataSource(options: ServiceDataSourceOptions): 
     await runner.release();
   }
   return dataSource;
+}
+
+/**
+ * How the service's migrations stand against its schema: `pending` are in this code but not applied (the
+ * schema is behind), `unknown` are applied but not in this code (this instance is older than the schema).
+ */
+export async function migrationStatus(dataSource: DataSource): Promise<{ schema: string; pending: string[]; unknown: string[] }> {
+  const known = dataSource.migrations.map((m) => m.name ?? m.constructor.name);
+  const applied = (await new MigrationExecutor(dataSource).getExecutedMigrations()).map((m) => m.name);
+  const schema = (dataSource.options as { schema?: string }).schema ?? 'public';
+  return { schema, pending: known.filter((n) => !applied.includes(n)), unknown: applied.filter((n) => !known.includes(n)) };
 }

@@ -6,6 +6,7 @@ import { PinoNestLogger, createLogger } from '@openecm/telemetry';
 import type { Logger } from 'pino';
 import { stopTelemetry } from '@openecm/telemetry/register';
 import { HealthRegistry } from './health';
+import { OpsResponder } from './ops-responder';
 import { ProblemFilter } from './problem.filter';
 
 export interface ServiceOptions {
@@ -32,6 +33,7 @@ export async function startService(options: ServiceOptions): Promise<{ app: INes
   app.connectMicroservice(natsServerOptions(options.name), { inheritAppConfig: true });
   await options.configure?.(app);
   await app.startAllMicroservices();
+  await app.get(OpsResponder, { strict: false }).start({ service: options.name, logger });
   await app.listen(options.port, options.host ?? '0.0.0.0');
   const address = app.getHttpServer().address() as { port: number };
   logger.info({ port: address.port }, `${options.name} started`);

@@ -4,3 +4,4 @@ export * from './metrics';
 export * from './ops.module';
 export * from './problem.filter';
 export * from './redis';
+export * from './ops-responder';

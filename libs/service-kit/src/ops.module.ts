@@ -1,16 +1,20 @@
 import { Global, Module, type MiddlewareConsumer, type NestModule, type OnModuleInit } from '@nestjs/common';
-import { NatsConnectionProvider } from '@openecm/messaging';
 import { ModuleRef } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { HealthController, HealthRegistry } from './health';
 import { HttpMetricsMiddleware, MetricsController } from './metrics';
+import { OpsResponder, optionalProvider } from './ops-responder';
+import { Broadcaster, NatsConnectionProvider } from '@openecm/messaging';
 
-/** /health/live, /health/ready and /metrics for every app; readiness covers NATS and, when present, Postgres. */
+/**
+ * /health/live, /health/ready and /metrics for every app; readiness covers NATS and, when present, Postgres.
+ * Also the ops broadcasts every instance answers (ping, log level) and the broadcaster that sends them.
+ */
 @Global()
 @Module({
   controllers: [HealthController, MetricsController],
-  providers: [HealthRegistry],
-  exports: [HealthRegistry],
+  providers: [HealthRegistry, OpsResponder, Broadcaster],
+  exports: [HealthRegistry, OpsResponder, Broadcaster],
 })
 export class OpsModule implements NestModule, OnModuleInit {
   constructor(
@@ -25,15 +29,7 @@ export class OpsModule implements NestModule, OnModuleInit {
   onModuleInit(): void {
     const nats = this.moduleRef.get(NatsConnectionProvider, { strict: false });
     this.registry.register('nats', () => nats.isHealthy());
-    const dataSource = this.optional(DataSource);
+    const dataSource = optionalProvider(this.moduleRef, DataSource);
     if (dataSource) this.registry.register('postgres', async () => (await dataSource.query('SELECT 1')).length === 1);
-  }
-
-  private optional<T>(token: new (...args: never[]) => T): T | undefined {
-    try {
-      return this.moduleRef.get(token, { strict: false });
-    } catch {
-      return undefined;
-    }
   }
 }

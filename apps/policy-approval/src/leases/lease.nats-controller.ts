@@ -17,6 +17,11 @@ export class LeaseNatsController {
     return this.leases.release(req.leaseId);
   }
 
+  @Handles('policy.lease.list.v1')
+  list(req: ParsedRequestOf<'policy.lease.list.v1'>): Promise<ReplyOf<'policy.lease.list.v1'>> {
+    return this.leases.list(req);
+  }
+
   @Handles('policy.lease.get.v1')
   get(req: ParsedRequestOf<'policy.lease.get.v1'>): Promise<ReplyOf<'policy.lease.get.v1'>> {
     return this.leases.get(req.leaseId);

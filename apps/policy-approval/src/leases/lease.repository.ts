@@ -79,6 +79,24 @@ export class LeaseRepository {
     return rows[0];
   }
 
+  /**
+   * Newest first, optionally of one state and one user (any case), after the position a cursor names. The
+   * cursor is the last row's `opened_at` as Postgres writes it (microseconds kept) and its id.
+   */
+  async page(filter: { state?: LeaseState; user?: string; limit: number; after?: { openedAt: string; id: string } }): Promise<{ rows: LeaseRow[]; last?: { openedAt: string; id: string } }> {
+    const rows: Array<LeaseRow & { opened_at_text: string }> = await this.db.query(
+      `SELECT *, opened_at::text AS opened_at_text FROM policy.lease
+        WHERE ($1::text IS NULL OR state = $1)
+          AND ($2::text IS NULL OR lower(user_name) = lower($2))
+          AND ($3::timestamptz IS NULL OR (opened_at, id) < ($3::timestamptz, $4::uuid))
+        ORDER BY opened_at DESC, id DESC
+        LIMIT $5`,
+      [filter.state ?? null, filter.user ?? null, filter.after?.openedAt ?? null, filter.after?.id ?? null, filter.limit],
+    );
+    const last = rows[rows.length - 1];
+    return { rows, ...(last ? { last: { openedAt: last.opened_at_text, id: last.id } } : {}) };
+  }
+
   /** The vault locator of a lease's credential, for check-in. */
   async refOf(id: string): Promise<VaultRef | undefined> {
     const rows: Array<{ ref: VaultRef }> = await this.db.query(

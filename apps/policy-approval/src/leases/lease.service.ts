@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { OpenEcmError, type LeaseView, type ReplyOf } from '@openecm/contracts';
+import { OpenEcmError, type LeaseView, type ParsedRequestOf, type ReplyOf } from '@openecm/contracts';
 import { Bus } from '@openecm/messaging';
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { AccessService } from '../access/access.service';
 import { LeaseEvents } from '../events/lease-events';
 import { OffersService } from '../offers/offers.service';
@@ -88,10 +89,36 @@ export class LeaseService {
     };
   }
 
+  async list(req: ParsedRequestOf<'policy.lease.list.v1'>): Promise<ReplyOf<'policy.lease.list.v1'>> {
+    const { rows, last } = await this.leases.page({
+      limit: req.limit,
+      ...(req.state ? { state: req.state } : {}),
+      ...(req.user ? { user: req.user } : {}),
+      ...(req.cursor ? { after: decodeCursor(req.cursor) } : {}),
+    });
+    return { leases: rows.map(toView), nextCursor: rows.length === req.limit && last ? encodeCursor(last) : null };
+  }
+
   async get(leaseId: string): Promise<LeaseView> {
     const lease = await this.leases.find(leaseId);
     if (!lease) throw new OpenEcmError('LEASE_NOT_FOUND', 'no such lease');
     return toView(lease);
+  }
+}
+
+/** A page position only this service reads: opaque to callers, checked when it comes back. */
+const Cursor = z.tuple([z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}$/), z.string().uuid()]);
+
+function encodeCursor(position: { openedAt: string; id: string }): string {
+  return Buffer.from(JSON.stringify([position.openedAt, position.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { openedAt: string; id: string } {
+  try {
+    const [openedAt, id] = Cursor.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    return { openedAt, id };
+  } catch {
+    throw new OpenEcmError('VALIDATION_FAILED', 'invalid cursor: use the nextCursor of a previous page', [{ field: 'cursor', message: 'not a cursor this service issued' }]);
   }
 }
 

@@ -28,6 +28,11 @@ export class TokenCacheNatsController {
     return { released: await this.cache.abandon(req.vault, req.user) };
   }
 
+  @Handles('token.keyring.check.v1')
+  checkKeyring(_req: ParsedRequestOf<'token.keyring.check.v1'>): Promise<ReplyOf<'token.keyring.check.v1'>> {
+    return this.cache.checkKeyring();
+  }
+
   @Handles('token.cache.delete.v1')
   async delete(req: ParsedRequestOf<'token.cache.delete.v1'>): Promise<ReplyOf<'token.cache.delete.v1'>> {
     return { deleted: await this.cache.delete(req.vault, req.user) };

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { loadConfig, namespaceConfig, tokenCacheConfig } from '@openecm/config';
 import { Keyring } from '@openecm/crypto';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { RedisConnection } from '@openecm/service-kit';
 
 /**
@@ -10,6 +10,8 @@ import { RedisConnection } from '@openecm/service-kit';
  * copied to another user's key does not open. A tampered or unreadable entry is a miss.
  */
 const FILLING = ':filling';
+/** Keys of the keyring canary; no vault is named so (vault names start with a letter or digit). */
+const CANARY = '_canary:';
 
 /** Keys name users by a hash, so Redis never holds who uses which vault. */
 function userDigest(user: string): string {
@@ -82,6 +84,30 @@ export class TokenCacheService {
 
   async abandon(vault: string, user: string): Promise<boolean> {
     return (await this.redis.client.del(`${this.key(vault, user)}${FILLING}`)) > 0;
+  }
+
+  /**
+   * Diagnostics: a canary sealed with the active key, stored, read back and opened, then up to `sample` stored
+   * sessions tried with the configured keys. One that no longer opens is a miss: that user signs in again.
+   */
+  async checkKeyring(sample = 100): Promise<{ keyId: string; canary: boolean; sampled: number; unreadable: number }> {
+    const canaryKey = `${this.prefix}${CANARY}${randomUUID()}`;
+    const value = randomUUID();
+    await this.redis.client.set(canaryKey, this.keyring.seal(value, canaryKey), 'PX', 10_000);
+    const stored = await this.redis.client.get(canaryKey);
+    await this.redis.client.del(canaryKey);
+    const canary = stored !== null && this.keyring.open(stored, canaryKey) === value;
+    const entries: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.client.scan(cursor, 'MATCH', `${this.prefix}*`, 'COUNT', 500);
+      cursor = next;
+      entries.push(...keys.filter((k) => !k.endsWith(FILLING) && !k.startsWith(`${this.prefix}${CANARY}`)));
+    } while (cursor !== '0' && entries.length < sample);
+    entries.splice(sample);
+    const values = entries.length > 0 ? await this.redis.client.mget(...entries) : [];
+    const unreadable = values.filter((v, i) => v !== null && this.keyring.open(v, entries[i] as string) === undefined).length;
+    return { keyId: this.keyring.activeKeyId, canary, sampled: values.filter((v) => v !== null).length, unreadable };
   }
 
   /** Clears all entries, one vault's, or one user's (in one vault or in all). */
