@@ -30,6 +30,12 @@ module.exports = {
       displayName: 'integration',
       testMatch: ['<rootDir>/{apps,libs,tools}/**/test/**/*.int-spec.ts'],
     },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/e2e/**/*.e2e-spec.ts'] },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/e2e/**/*.e2e-spec.ts'],
+      // every gateway answer the suite receives is checked against docs/openapi.json
+      setupFilesAfterEnv: ['<rootDir>/libs/testing/src/e2e-answers-setup.ts'],
+    },
   ],
 };

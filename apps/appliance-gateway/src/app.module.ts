@@ -16,6 +16,7 @@ import { AccessTokenEntity } from './oauth/access-token.entity';
 import { ApiAuthGuard } from './oauth/api-auth.guard';
 import { OAuthHttpController } from './oauth/oauth.http-controller';
 import { TokenService } from './oauth/token.service';
+import { ApiDocsHttpController } from './openapi/api-docs.http-controller';
 import { DiagnosticsService } from './ops/diagnostics.service';
 import { OpsHttpController } from './ops/ops.http-controller';
 import { GATEWAY_SCHEMA } from './schema';
@@ -42,6 +43,7 @@ import { GATEWAY_SCHEMA } from './schema';
     TokenCacheHttpController,
     GroupsHttpController,
     ApiAccountsHttpController,
+    ApiDocsHttpController,
     OpsHttpController,
   ],
   providers: [ApiAccountsService, TokenService, ApiAuthGuard, DiagnosticsService],

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
-import { ERROR_CODES, OpenEcmError, type ErrorCode } from '@openecm/contracts';
+import { ERROR_CODES, OpenEcmError, problemType, type ErrorCode, type ProblemDetails } from '@openecm/contracts';
 import { describeUnexpected } from '@openecm/telemetry';
 import type { Request, Response } from 'express';
 
@@ -25,21 +25,14 @@ const HTTP_CODES: Record<number, ErrorCode> = {
   404: 'NOT_FOUND',
 };
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
-  errors?: Array<{ field: string; message: string }>;
-  instance?: string;
-}
+/** The body of every error answer; its schema is in the contracts, beside the HTTP API it describes. */
+export type Problem = ProblemDetails;
 
 export function toProblem(error: unknown, instance?: string): Problem {
   if (error instanceof OpenEcmError) {
     const status = ERROR_CODES[error.code];
     return {
-      type: `https://openecm.dev/problems/${error.code.toLowerCase().replace(/_/g, '-')}`,
+      type: problemType(error.code),
       title: TITLES[status] ?? 'Error',
       status,
       detail: error.message,

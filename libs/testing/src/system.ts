@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { watchGateway } from './gateway-answers';
 import { freePort } from './ports';
 
 export const APPS = ['token-cache', 'vault-adapters', 'policy-approval', 'session-reporting', 'appliance-gateway'] as const;
@@ -107,6 +108,7 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
   const tokenKeys = `k1:${key()}`;
   const vaultKeys = `v1:${key()}`;
   const gatewayPort = options.gatewayPort ?? (await freePort());
+  watchGateway(`http://127.0.0.1:${gatewayPort}`);
   const simPort = options.simPort ?? (await freePort());
   const ssPort = options.secretServerPort ?? (await freePort());
   const common: Record<string, string> = {

@@ -1,24 +1,8 @@
 import { Body, Controller, Delete, Get, Header, Param, Post } from '@nestjs/common';
-import { ApiPermission, parseOrThrow } from '@openecm/contracts';
-import { z } from 'zod';
+import { ApiAccountPath, ApiAccountRequest, parseOrThrow } from '@openecm/contracts';
 import { Authorize } from '../oauth/api-auth.guard';
 import { TokenService } from '../oauth/token.service';
 import { ApiAccountsService, type ApiAccountView } from './api-accounts.service';
-
-const ClientId = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{2,127}$/, '3 to 128 letters, digits, dots, dashes, underscores or @');
-
-const CreateAccountBody = z.strictObject({
-  clientId: ClientId,
-  permissions: z
-    .array(ApiPermission)
-    .min(1)
-    .refine((p) => new Set(p).size === p.length, 'each permission once'),
-});
-
-// Deletion takes any stored id, including a bootstrap id outside the creation pattern.
-const AccountPath = z.strictObject({ clientId: z.string().min(1).max(128) });
 
 @Controller('api/v1/admin/api-accounts')
 @Authorize('admin')
@@ -33,7 +17,7 @@ export class ApiAccountsHttpController {
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
   async create(@Body() body: unknown): Promise<ApiAccountView & { clientSecret: string }> {
-    const request = parseOrThrow(CreateAccountBody, body, 'request body');
+    const request = parseOrThrow(ApiAccountRequest, body, 'request body');
     const { account, clientSecret } = await this.accounts.create(request.clientId, request.permissions);
     return { ...account, clientSecret };
   }
@@ -45,7 +29,7 @@ export class ApiAccountsHttpController {
 
   @Delete(':clientId')
   async remove(@Param('clientId') clientId: string): Promise<{ clientId: string; deleted: true }> {
-    const path = parseOrThrow(AccountPath, { clientId }, 'path');
+    const path = parseOrThrow(ApiAccountPath, { clientId }, 'path');
     const accountId = await this.accounts.delete(path.clientId);
     this.tokens.forgetAccount(accountId);
     return { clientId: path.clientId, deleted: true };

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { gatewayConfig, loadConfig } from '@openecm/config';
-import { ApiPermission, OpenEcmError } from '@openecm/contracts';
+import { ApiPermission, OpenEcmError, type ApiAccount } from '@openecm/contracts';
 import { hashSecret, randomToken, verifySecret } from '@openecm/crypto';
 import { DataSource, type Repository } from 'typeorm';
 import type { ClientCredentials } from '../oauth/client-credentials';
@@ -9,11 +9,7 @@ import { ApiAccountEntity } from './api-account.entity';
 
 const ALL_PERMISSIONS: readonly ApiPermission[] = ApiPermission.options;
 
-export interface ApiAccountView {
-  clientId: string;
-  permissions: ApiPermission[];
-  createdAt: string;
-}
+export type ApiAccountView = ApiAccount;
 
 interface AccountRow {
   id: string;

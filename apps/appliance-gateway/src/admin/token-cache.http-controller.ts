@@ -1,9 +1,7 @@
 import { Controller, Delete, Query } from '@nestjs/common';
-import { SUBJECTS, parseOrThrow, type ReplyOf } from '@openecm/contracts';
+import { TokenCacheQuery, parseOrThrow, type ReplyOf } from '@openecm/contracts';
 import { Bus } from '@openecm/messaging';
 import { Authorize } from '../oauth/api-auth.guard';
-
-const ClearQuery = SUBJECTS['token.cache.delete.v1'].request;
 
 /** "Clear Token Cache": all vault sessions, one vault's, or one user's; the next call signs in anew. */
 @Controller('api/v1/admin/token-cache')
@@ -13,6 +11,6 @@ export class TokenCacheHttpController {
 
   @Delete()
   clear(@Query() query: Record<string, unknown>): Promise<ReplyOf<'token.cache.delete.v1'>> {
-    return this.bus.request('token.cache.delete.v1', parseOrThrow(ClearQuery, { ...query }, 'query'));
+    return this.bus.request('token.cache.delete.v1', parseOrThrow(TokenCacheQuery, { ...query }, 'query'));
   }
 }

@@ -1,21 +1,17 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
 import {
-  Endpoint,
-  UserName,
+  SavedVaultTest,
+  UnsavedVaultTest,
   VaultConnectionInput,
-  VaultName,
+  VaultPath,
   parseOrThrow,
   type VaultConnectionView,
+  type VaultList,
   type VaultTestResult,
 } from '@openecm/contracts';
 import { Bus } from '@openecm/messaging';
 import type { Response } from 'express';
-import { z } from 'zod';
 import { Authorize } from '../oauth/api-auth.guard';
-
-const VaultPath = z.strictObject({ name: VaultName });
-const TestUnsaved = z.strictObject({ type: z.string(), settings: z.unknown(), user: UserName, endpoint: Endpoint });
-const TestSaved = z.strictObject({ user: UserName, endpoint: Endpoint });
 
 @Controller('api/v1/admin/vaults')
 @Authorize('admin')
@@ -49,8 +45,7 @@ export class VaultsHttpController {
   @Post('test')
   @HttpCode(200)
   async testUnsaved(@Body() body: unknown): Promise<VaultTestResult> {
-    const { type, settings, user, endpoint } = parseOrThrow(TestUnsaved, body, 'request body');
-    const connection = parseOrThrow(VaultConnectionInput, { type, settings }, 'request body');
+    const { user, endpoint, ...connection } = parseOrThrow(UnsavedVaultTest, body, 'request body');
     return this.bus.request('vault.connection.test.v1', { target: { connection }, user, endpoint }, { timeoutMs: 130_000 });
   }
 
@@ -58,12 +53,12 @@ export class VaultsHttpController {
   @HttpCode(200)
   async testSaved(@Param('name') name: string, @Body() body: unknown): Promise<VaultTestResult> {
     const path = parseOrThrow(VaultPath, { name }, 'path');
-    const { user, endpoint } = parseOrThrow(TestSaved, body, 'request body');
+    const { user, endpoint } = parseOrThrow(SavedVaultTest, body, 'request body');
     return this.bus.request('vault.connection.test.v1', { target: { name: path.name }, user, endpoint }, { timeoutMs: 130_000 });
   }
 
   @Get()
-  async list(): Promise<{ vaults: VaultConnectionView[] }> {
+  async list(): Promise<VaultList> {
     const { connections } = await this.bus.request('vault.connection.list.v1', {});
     return { vaults: connections };
   }

@@ -1,18 +1,7 @@
 import { Body, Controller, Get, Header, Post, Query } from '@nestjs/common';
-import { OfferedCredential, PendingVault, SUBJECTS, parseOrThrow, type ReplyOf } from '@openecm/contracts';
+import { CredentialsQuery, InjectionRequest, parseOrThrow, type CredentialList, type ReplyOf } from '@openecm/contracts';
 import { Bus } from '@openecm/messaging';
-import type { z } from 'zod';
 import { Authorize } from '../oauth/api-auth.guard';
-
-/** The query of a list is exactly what the access check takes: user, endpoint and an optional protocol. */
-const CredentialsQuery = SUBJECTS['policy.access.check.v1'].request;
-/** An injection request is exactly what opening a lease takes. */
-const InjectionBody = SUBJECTS['policy.lease.open.v1'].request;
-
-export interface CredentialsAnswer {
-  credentials: OfferedCredential[];
-  pending: z.infer<typeof PendingVault>[];
-}
 
 @Controller('api/v1')
 @Authorize('credentials')
@@ -24,7 +13,7 @@ export class CredentialsHttpController {
    * vault traffic; the offers step swaps vault locators for ids bound to this user and endpoint.
    */
   @Get('credentials')
-  async list(@Query() query: unknown): Promise<CredentialsAnswer> {
+  async list(@Query() query: unknown): Promise<CredentialList> {
     const request = parseOrThrow(CredentialsQuery, query, 'query');
     await this.bus.request('policy.access.check.v1', request);
     const listed = await this.bus.request('vault.credentials.list.v1', request);
@@ -41,7 +30,7 @@ export class CredentialsHttpController {
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
   async inject(@Body() body: unknown): Promise<ReplyOf<'policy.lease.open.v1'>> {
-    const request = parseOrThrow(InjectionBody, body, 'request body');
+    const request = parseOrThrow(InjectionRequest, body, 'request body');
     return this.bus.request('policy.lease.open.v1', request);
   }
 }

@@ -1,9 +1,7 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { SUBJECTS, parseOrThrow, type ReplyOf } from '@openecm/contracts';
+import { LeasePath, parseOrThrow, type ReplyOf } from '@openecm/contracts';
 import { Bus } from '@openecm/messaging';
 import { Authorize } from '../oauth/api-auth.guard';
-
-const LeasePath = SUBJECTS['policy.lease.get.v1'].request;
 
 @Controller('api/v1/leases')
 @Authorize('credentials')

@@ -6,7 +6,7 @@ import { parseBearerToken } from './client-credentials';
 import { decideAccess } from './permission';
 import { TokenService } from './token.service';
 
-const REQUIRED_PERMISSION = 'openecm:required-permission';
+export const REQUIRED_PERMISSION = 'openecm:required-permission';
 
 /** Checks the Bearer token and the permission that `@Authorize` put on the route. */
 @Injectable()

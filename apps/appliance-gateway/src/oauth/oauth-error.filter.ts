@@ -1,7 +1,8 @@
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { OAuthErrorName } from '@openecm/contracts';
 import { ProblemFilter, toProblem } from '@openecm/service-kit';
 import type { Request, Response } from 'express';
-import { OAuthError, type OAuthErrorName } from './oauth-error';
+import { OAuthError } from './oauth-error';
 
 /**
  * The token endpoint's errors: the usual problem+json, plus the RFC 6749 `error` name that OAuth client

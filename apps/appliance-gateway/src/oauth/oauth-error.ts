@@ -1,8 +1,6 @@
-import { OpenEcmError, type ErrorCode, type FieldIssue } from '@openecm/contracts';
+import { OpenEcmError, type ErrorCode, type FieldIssue, type OAuthErrorName } from '@openecm/contracts';
 
-/** RFC 6749 5.2 error names; the problem+json `code` stays the broker's own. */
-export type OAuthErrorName = 'invalid_request' | 'invalid_client' | 'unsupported_grant_type';
-
+/** Carries the RFC 6749 5.2 error name beside the broker's own problem+json `code`. */
 export class OAuthError extends OpenEcmError {
   constructor(
     code: ErrorCode,

@@ -1,15 +1,10 @@
 import { Body, Controller, Header, Headers, HttpCode, Post, UseFilters } from '@nestjs/common';
+import type { TokenResponse } from '@openecm/contracts';
 import { ApiAccountsService } from '../accounts/api-accounts.service';
 import { OAuthError } from './oauth-error';
 import { OAuthErrorFilter } from './oauth-error.filter';
 import { clientCredentialsOf, parseTokenRequest } from './token-request';
 import { TokenService } from './token.service';
-
-export interface TokenResponse {
-  access_token: string;
-  token_type: 'Bearer';
-  expires_in: number;
-}
 
 /** OAuth 2.0 client credentials grant (RFC 6749 4.4), the way the appliance signs in. */
 @Controller('oauth2')

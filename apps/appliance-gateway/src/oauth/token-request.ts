@@ -1,16 +1,6 @@
-import { parseOrThrow } from '@openecm/contracts';
-import { z } from 'zod';
+import { TokenRequest, parseOrThrow } from '@openecm/contracts';
 import { parseBasicAuthorization, type ClientCredentials } from './client-credentials';
 import { OAuthError } from './oauth-error';
-
-/** The token request, form-encoded or JSON; `scope` is accepted because OAuth clients send it, and ignored. */
-export const TokenRequest = z.strictObject({
-  grant_type: z.literal('client_credentials'),
-  client_id: z.string().min(1).max(256).optional(),
-  client_secret: z.string().min(1).max(1024).optional(),
-  scope: z.string().max(1024).optional(),
-});
-export type TokenRequest = z.infer<typeof TokenRequest>;
 
 export function parseTokenRequest(body: unknown): TokenRequest {
   const grant = typeof body === 'object' && body !== null ? (body as { grant_type?: unknown }).grant_type : undefined;

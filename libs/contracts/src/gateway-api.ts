@@ -1,0 +1,515 @@
+import { z } from 'zod';
+import { ERROR_CODES, type ErrorCode } from './errors';
+import { ApiPermission, Endpoint, LeaseView, OfferedCredential, PendingVault, UserName, VaultName } from './model';
+import { DiagnosticsQuery, DiagnosticsReport, InstanceList, LeaseListQuery, LogLevelAnswer, LogLevelRequest } from './ops';
+import { SUBJECTS, VaultTestResult } from './subjects';
+import { VaultConnectionInput, VaultConnectionView } from './vault-settings';
+
+/**
+ * The appliance gateway's public HTTP API: every route with the schemas its controller validates with and the
+ * answers it gives. The gateway's controllers parse with these schemas and its OpenAPI document is generated
+ * from this table, so the two cannot drift apart; a route that Nest serves but this table lacks fails a test.
+ */
+
+// ---- errors ----
+
+/** `type` of a problem answer: one URI per error code. */
+export function problemType(code: ErrorCode): string {
+  return `https://openecm.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`;
+}
+
+/** RFC 6749 5.2 error names, added to the token endpoint's problems for OAuth client libraries. */
+export const OAuthErrorName = z.enum(['invalid_request', 'invalid_client', 'unsupported_grant_type']);
+export type OAuthErrorName = z.infer<typeof OAuthErrorName>;
+
+/** Every error answer: RFC 9457 problem details (`application/problem+json`) with the broker's stable `code`. */
+export const ProblemDetails = z.strictObject({
+  type: z.string().url(),
+  title: z.string(),
+  status: z.number().int().min(400).max(599),
+  detail: z.string(),
+  code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
+  /** One entry per rejected field; an unknown field is named with the message "unknown field". */
+  errors: z.array(z.strictObject({ field: z.string(), message: z.string() })).optional(),
+  /** The request path. */
+  instance: z.string().optional(),
+  error: OAuthErrorName.optional(),
+});
+export type ProblemDetails = z.infer<typeof ProblemDetails>;
+
+/** What each code means to a caller; the document shows it beside the code. */
+export const ERROR_MEANINGS: Record<ErrorCode, string> = {
+  VALIDATION_FAILED: 'The request is malformed: `errors` names each bad or unknown field.',
+  UNAUTHENTICATED: 'No valid access token (or, at the token endpoint, no valid client credentials).',
+  PERMISSION_MISSING: "The API account lacks the route's permission.",
+  ACCESS_DENIED: "The user is in no requester group, or no group's access policy allows access now.",
+  CREDENTIAL_NOT_OFFERED: 'The credential id was not listed for this user on this endpoint.',
+  APPROVAL_REQUIRED: 'The access policy requires an approver.',
+  VAULT_FORBIDDEN: 'The vault refuses this user the credential (delegated trust denied or revoked, no permission).',
+  VAULT_APPROVAL_PENDING: 'The vault waits for an approval (a request or delegated trust) before it answers.',
+  NOT_FOUND: 'No such object.',
+  CREDENTIAL_NOT_FOUND: 'No credential has this id.',
+  LEASE_NOT_FOUND: 'No lease has this id.',
+  VAULT_NOT_FOUND: 'No vault connection has this name.',
+  VAULT_ACCOUNT_NOT_FOUND: 'The vault no longer has the account behind the credential.',
+  GROUP_NOT_FOUND: 'No requester group has this name.',
+  CREDENTIAL_IN_USE: 'The vault has the credential checked out by someone else.',
+  VAULT_CONFLICT: 'The vault reports a conflicting change.',
+  LEASE_NOT_ACTIVE: 'The lease was never released (it failed before a credential was checked out).',
+  VAULT_AUTH_FAILED: 'The vault rejected the connection\'s own credentials.',
+  VAULT_ERROR: 'The vault answered with an error.',
+  VAULT_TLS_ERROR: "The vault's TLS certificate is not trusted.",
+  VAULT_UNAVAILABLE: 'The vault cannot be reached.',
+  SERVICE_UNAVAILABLE: 'A service behind the gateway cannot be reached.',
+  UPSTREAM_TIMEOUT: 'A service or vault behind the gateway did not answer in time.',
+  INTERNAL: 'An unexpected failure; it is logged without its details.',
+};
+
+// ---- requests and answers ----
+
+export const TokenRequest = z.strictObject({
+  grant_type: z.literal('client_credentials'),
+  client_id: z.string().min(1).max(256).optional(),
+  client_secret: z.string().min(1).max(1024).optional(),
+  /** Accepted because OAuth clients send it, and ignored: a token carries every permission of its account. */
+  scope: z.string().max(1024).optional(),
+});
+export type TokenRequest = z.infer<typeof TokenRequest>;
+
+export const TokenResponse = z.strictObject({
+  access_token: z.string(),
+  token_type: z.literal('Bearer'),
+  expires_in: z.number().int().positive(),
+});
+export type TokenResponse = z.infer<typeof TokenResponse>;
+
+/** The query of a list is exactly what the access check takes: user, endpoint and an optional protocol. */
+export const CredentialsQuery = SUBJECTS['policy.access.check.v1'].request;
+export const CredentialList = z.strictObject({ credentials: z.array(OfferedCredential), pending: z.array(PendingVault) });
+export type CredentialList = z.infer<typeof CredentialList>;
+
+/** An injection request is exactly what opening a lease takes. */
+export const InjectionRequest = SUBJECTS['policy.lease.open.v1'].request;
+export const Injection = SUBJECTS['policy.lease.open.v1'].reply;
+export const LeasePath = SUBJECTS['policy.lease.get.v1'].request;
+export const LeaseRelease = SUBJECTS['policy.lease.release.v1'].reply;
+
+export const VaultPath = z.strictObject({ name: VaultName });
+export const VaultList = z.strictObject({ vaults: z.array(VaultConnectionView) });
+export type VaultList = z.infer<typeof VaultList>;
+const TestTarget = { user: UserName, endpoint: Endpoint };
+/** Test Settings with the settings as entered: a connection (saved or not) plus the user and endpoint to list for. */
+export const UnsavedVaultTest = z.discriminatedUnion('type', [
+  VaultConnectionInput.options[0].extend(TestTarget),
+  VaultConnectionInput.options[1].extend(TestTarget),
+]);
+export const SavedVaultTest = z.strictObject(TestTarget);
+
+export const GroupPath = SUBJECTS['policy.group-member.add.v1'].request.pick({ group: true });
+export const GroupMemberRequest = SUBJECTS['policy.group-member.add.v1'].request.pick({ user: true });
+/** A `DOMAIN\user` name travels URL-encoded in the path. */
+export const GroupMemberPath = SUBJECTS['policy.group-member.remove.v1'].request;
+
+export const ApiAccountClientId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{2,127}$/, '3 to 128 letters, digits, dots, dashes, underscores or @');
+export const ApiAccountRequest = z.strictObject({
+  clientId: ApiAccountClientId,
+  permissions: z
+    .array(ApiPermission)
+    .min(1)
+    .refine((p) => new Set(p).size === p.length, 'each permission once'),
+});
+// Deletion takes any stored id, including a bootstrap id outside the creation pattern.
+export const ApiAccountPath = z.strictObject({ clientId: z.string().min(1).max(128) });
+export const ApiAccount = z.strictObject({ clientId: z.string(), permissions: z.array(ApiPermission), createdAt: z.string() });
+export type ApiAccount = z.infer<typeof ApiAccount>;
+/** The generated secret is in this answer only; the broker keeps a hash of it. */
+export const CreatedApiAccount = ApiAccount.extend({ clientSecret: z.string() });
+export const ApiAccountList = z.strictObject({ accounts: z.array(ApiAccount) });
+export const ApiAccountDeleted = z.strictObject({ clientId: z.string(), deleted: z.literal(true) });
+
+export const TokenCacheQuery = SUBJECTS['token.cache.delete.v1'].request;
+
+const CheckState = z.enum(['up', 'down']);
+export const Liveness = z.strictObject({ status: z.literal('up') });
+export const Readiness = z.strictObject({ status: CheckState, checks: z.record(z.string(), CheckState) });
+
+/** The reference page's files: Swagger UI's bundle and styles, and the script that starts it on this document. */
+export const API_DOCS_ASSETS = ['swagger-ui-bundle.js', 'swagger-ui.css', 'index.css', 'start.js'] as const;
+export const ApiDocsAssetPath = z.strictObject({ file: z.enum(API_DOCS_ASSETS) });
+
+// ---- the routes ----
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'delete';
+
+/**
+ * Who may call a route: API accounts holding a permission (with a Bearer access token), API accounts
+ * signing in with their client credentials (the token endpoint), or anyone.
+ */
+export type RouteAccess = { permission: ApiPermission } | 'client-credentials' | 'anyone';
+
+export interface RouteAnswer {
+  description: string;
+  /** The body; none for an empty answer. */
+  schema?: z.ZodType;
+  /** `application/json` unless named. */
+  contentTypes?: readonly string[];
+  /** An answer carrying a secret: `Cache-Control: no-store`, never kept by a cache on the way. */
+  noStore?: boolean;
+}
+
+export interface GatewayRoute {
+  method: HttpMethod;
+  /** The OpenAPI path template: `{name}` for a path parameter. */
+  path: string;
+  tag: GatewayTag;
+  summary: string;
+  description?: string;
+  access: RouteAccess;
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  /** `application/json` unless named. */
+  bodyTypes?: readonly string[];
+  /** The successful answers by status. */
+  answers: Partial<Record<number, RouteAnswer>>;
+  /**
+   * The error codes this route can answer besides those every route can (VALIDATION_FAILED for an unreadable
+   * body, INTERNAL) and the access errors its access implies.
+   */
+  errors: readonly ErrorCode[];
+}
+
+export const GATEWAY_TAGS = {
+  'OAuth 2.0': 'Signing in: the client credentials grant.',
+  Credentials: 'What an appliance does at a login screen: list, inject, release, watch.',
+  Vaults: 'Vault connections, Test Settings and the token cache.',
+  'Requester groups': 'Who may request credentials.',
+  'API accounts': 'The accounts appliances and operators sign in with.',
+  Operations: 'Liveness, readiness, metrics and this description.',
+} as const;
+export type GatewayTag = keyof typeof GATEWAY_TAGS;
+
+/** Errors of every route that asks a service over NATS. */
+const BUS_ERRORS = ['SERVICE_UNAVAILABLE', 'UPSTREAM_TIMEOUT'] as const satisfies readonly ErrorCode[];
+/** Errors a vault's answer turns into. */
+const VAULT_ERRORS = [
+  'VAULT_AUTH_FAILED',
+  'VAULT_ERROR',
+  'VAULT_TLS_ERROR',
+  'VAULT_UNAVAILABLE',
+  'VAULT_FORBIDDEN',
+  'VAULT_APPROVAL_PENDING',
+] as const satisfies readonly ErrorCode[];
+
+const CREDENTIALS = { permission: 'credentials' } as const;
+const ADMIN = { permission: 'admin' } as const;
+
+export const GATEWAY_ROUTES = {
+  issueToken: {
+    method: 'post',
+    path: '/oauth2/token',
+    tag: 'OAuth 2.0',
+    summary: 'Get an access token',
+    description:
+      'The OAuth 2.0 client credentials grant (RFC 6749 4.4): the client id and secret in HTTP Basic or in the body, never both. ' +
+      'The token carries every permission of its API account; an account holds at most 30 live tokens, the oldest go first.',
+    access: 'client-credentials',
+    body: TokenRequest,
+    bodyTypes: ['application/x-www-form-urlencoded', 'application/json'],
+    answers: { 200: { description: 'An access token for `Authorization: Bearer`.', schema: TokenResponse, noStore: true } },
+    errors: [],
+  },
+  listCredentials: {
+    method: 'get',
+    path: '/api/v1/credentials',
+    tag: 'Credentials',
+    summary: 'List the credentials a user may use on an endpoint',
+    description:
+      'Names and opaque ids only, never a secret, merged from every connected vault. A vault that fails or is slower than its ' +
+      'timeout is named in `pending` while the others answer; when every vault fails, the error of the first is answered.',
+    access: CREDENTIALS,
+    query: CredentialsQuery,
+    answers: { 200: { description: 'The credentials, and the vaults that did not answer.', schema: CredentialList } },
+    errors: ['ACCESS_DENIED', 'APPROVAL_REQUIRED', ...VAULT_ERRORS, ...BUS_ERRORS],
+  },
+  injectCredential: {
+    method: 'post',
+    path: '/api/v1/injections',
+    tag: 'Credentials',
+    summary: 'Check out a listed credential for injection',
+    description:
+      'Opens a lease on a credential listed for this user and endpoint and answers its secret, the one answer that carries one. ' +
+      'The lease is released by the appliance or at `releaseAt`, whichever comes first.',
+    access: CREDENTIALS,
+    body: InjectionRequest,
+    answers: { 201: { description: 'The lease and the secret to inject.', schema: Injection, noStore: true } },
+    errors: [
+      'CREDENTIAL_NOT_FOUND',
+      'CREDENTIAL_NOT_OFFERED',
+      'ACCESS_DENIED',
+      'APPROVAL_REQUIRED',
+      'CREDENTIAL_IN_USE',
+      'VAULT_NOT_FOUND',
+      'VAULT_ACCOUNT_NOT_FOUND',
+      ...VAULT_ERRORS,
+      ...BUS_ERRORS,
+    ],
+  },
+  releaseLease: {
+    method: 'post',
+    path: '/api/v1/leases/{leaseId}/release',
+    tag: 'Credentials',
+    summary: 'Release a lease',
+    description: 'Checks the credential back in at the vault, which rotates it when the connection says so. Idempotent: releasing twice answers the first release.',
+    access: CREDENTIALS,
+    params: LeasePath,
+    answers: { 200: { description: 'The release, and whether a rotation follows.', schema: LeaseRelease } },
+    errors: ['LEASE_NOT_FOUND', 'LEASE_NOT_ACTIVE', ...BUS_ERRORS],
+  },
+  getLease: {
+    method: 'get',
+    path: '/api/v1/leases/{leaseId}',
+    tag: 'Credentials',
+    summary: 'Show a lease',
+    description: 'Its state goes active → released → rotated (or checked-in without rotation, or failed).',
+    access: CREDENTIALS,
+    params: LeasePath,
+    answers: { 200: { description: 'The lease.', schema: LeaseView } },
+    errors: ['LEASE_NOT_FOUND', ...BUS_ERRORS],
+  },
+  listLeases: {
+    method: 'get',
+    path: '/api/v1/leases',
+    tag: 'Credentials',
+    summary: "List every user's leases",
+    description: 'Newest first, an operator\'s view; `cursor` takes the previous page\'s `nextCursor`.',
+    access: ADMIN,
+    query: LeaseListQuery,
+    answers: { 200: { description: 'One page of leases.', schema: SUBJECTS['policy.lease.list.v1'].reply } },
+    errors: [...BUS_ERRORS],
+  },
+  putVault: {
+    method: 'put',
+    path: '/api/v1/admin/vaults/{name}',
+    tag: 'Vaults',
+    summary: 'Create or replace a vault connection',
+    description:
+      'Answers the connection with every secret setting masked. Also ensures the requesters group and its access policy, ' +
+      'so a call that failed half way is completed by repeating it.',
+    access: ADMIN,
+    params: VaultPath,
+    body: VaultConnectionInput,
+    answers: {
+      200: { description: 'The connection was replaced.', schema: VaultConnectionView },
+      201: { description: 'The connection was created.', schema: VaultConnectionView },
+    },
+    errors: [...BUS_ERRORS],
+  },
+  listVaults: {
+    method: 'get',
+    path: '/api/v1/admin/vaults',
+    tag: 'Vaults',
+    summary: 'List the vault connections',
+    access: ADMIN,
+    answers: { 200: { description: 'Every connection, secrets masked.', schema: VaultList } },
+    errors: [...BUS_ERRORS],
+  },
+  testVaultSettings: {
+    method: 'post',
+    path: '/api/v1/admin/vaults/test',
+    tag: 'Vaults',
+    summary: 'Test Settings as entered',
+    description:
+      'Lists for the user and endpoint with settings as entered, saved or not: the list (names only), `pending` with the ' +
+      "approve URL, or the failing step with the vault's own message. An empty list is a valid answer.",
+    access: ADMIN,
+    body: UnsavedVaultTest,
+    answers: { 200: { description: 'What the vault answered, or where it failed.', schema: VaultTestResult } },
+    errors: [...BUS_ERRORS],
+  },
+  testSavedVault: {
+    method: 'post',
+    path: '/api/v1/admin/vaults/{name}/test',
+    tag: 'Vaults',
+    summary: 'Test Settings of a saved connection',
+    access: ADMIN,
+    params: VaultPath,
+    body: SavedVaultTest,
+    answers: { 200: { description: 'What the vault answered, or where it failed.', schema: VaultTestResult } },
+    errors: ['VAULT_NOT_FOUND', ...BUS_ERRORS],
+  },
+  clearTokenCache: {
+    method: 'delete',
+    path: '/api/v1/admin/token-cache',
+    tag: 'Vaults',
+    summary: 'Clear Token Cache',
+    description: "Drops the cached vault sessions: all, one vault's or one user's; the next call signs in anew.",
+    access: ADMIN,
+    query: TokenCacheQuery,
+    answers: { 200: { description: 'How many sessions were dropped.', schema: SUBJECTS['token.cache.delete.v1'].reply } },
+    errors: [...BUS_ERRORS],
+  },
+  addGroupMember: {
+    method: 'post',
+    path: '/api/v1/admin/groups/{group}/members',
+    tag: 'Requester groups',
+    summary: 'Add a member to a requester group',
+    access: ADMIN,
+    params: GroupPath,
+    body: GroupMemberRequest,
+    answers: {
+      200: { description: 'The user was a member already.', schema: SUBJECTS['policy.group-member.add.v1'].reply },
+      201: { description: 'The user was added.', schema: SUBJECTS['policy.group-member.add.v1'].reply },
+    },
+    errors: ['GROUP_NOT_FOUND', ...BUS_ERRORS],
+  },
+  removeGroupMember: {
+    method: 'delete',
+    path: '/api/v1/admin/groups/{group}/members/{user}',
+    tag: 'Requester groups',
+    summary: 'Remove a member from a requester group',
+    access: ADMIN,
+    params: GroupMemberPath,
+    answers: { 200: { description: 'Whether the user was a member.', schema: SUBJECTS['policy.group-member.remove.v1'].reply } },
+    errors: ['GROUP_NOT_FOUND', ...BUS_ERRORS],
+  },
+  createApiAccount: {
+    method: 'post',
+    path: '/api/v1/admin/api-accounts',
+    tag: 'API accounts',
+    summary: 'Create an API account',
+    description: 'The generated client secret is in this answer only; the broker keeps a hash of it. Permissions do not imply each other.',
+    access: ADMIN,
+    body: ApiAccountRequest,
+    answers: { 201: { description: 'The account and its secret.', schema: CreatedApiAccount, noStore: true } },
+    errors: [],
+  },
+  listApiAccounts: {
+    method: 'get',
+    path: '/api/v1/admin/api-accounts',
+    tag: 'API accounts',
+    summary: 'List the API accounts',
+    access: ADMIN,
+    answers: { 200: { description: 'Every account, without secrets.', schema: ApiAccountList } },
+    errors: [],
+  },
+  deleteApiAccount: {
+    method: 'delete',
+    path: '/api/v1/admin/api-accounts/{clientId}',
+    tag: 'API accounts',
+    summary: 'Delete an API account',
+    description: 'Its tokens stop working (within 5 s on other gateway instances). The last account with `admin` cannot be deleted.',
+    access: ADMIN,
+    params: ApiAccountPath,
+    answers: { 200: { description: 'The account is gone.', schema: ApiAccountDeleted } },
+    errors: ['NOT_FOUND'],
+  },
+  setLogLevel: {
+    method: 'put',
+    path: '/api/v1/admin/log-level',
+    tag: 'Operations',
+    summary: 'Switch the log level at run time',
+    description:
+      "Every running instance of every service (or of one) switches now and returns to its configured LOG_LEVEL after " +
+      '`revertAfterSeconds`. Answers the instances that applied it.',
+    access: ADMIN,
+    body: LogLevelRequest,
+    answers: { 200: { description: 'The level and the instances that applied it.', schema: LogLevelAnswer } },
+    errors: ['SERVICE_UNAVAILABLE'],
+  },
+  listInstances: {
+    method: 'get',
+    path: '/api/v1/admin/instances',
+    tag: 'Operations',
+    summary: 'List the running instances',
+    description: 'Every instance of every service that answered: version, uptime, readiness, migrations and log level.',
+    access: ADMIN,
+    answers: { 200: { description: 'The instances that answered.', schema: InstanceList } },
+    errors: [],
+  },
+  runDiagnostics: {
+    method: 'get',
+    path: '/api/v1/admin/diagnostics',
+    tag: 'Operations',
+    summary: 'Walk the troubleshooting checks',
+    description:
+      'Infrastructure, services, migrations, keys, API accounts, clock skew against each vault and, with a user and an ' +
+      "endpoint, each vault's Test Settings; each check names what failed and what to do.",
+    access: ADMIN,
+    query: DiagnosticsQuery,
+    answers: { 200: { description: 'Every check, and the worst status.', schema: DiagnosticsReport } },
+    errors: [],
+  },
+  getLiveness: {
+    method: 'get',
+    path: '/health/live',
+    tag: 'Operations',
+    summary: 'Liveness',
+    access: 'anyone',
+    answers: { 200: { description: 'The process answers.', schema: Liveness } },
+    errors: [],
+  },
+  getReadiness: {
+    method: 'get',
+    path: '/health/ready',
+    tag: 'Operations',
+    summary: 'Readiness',
+    description: 'Ready when NATS, PostgreSQL and Redis are reachable.',
+    access: 'anyone',
+    answers: {
+      200: { description: 'Every check is up.', schema: Readiness },
+      503: { description: 'A check is down.', schema: Readiness },
+    },
+    errors: [],
+  },
+  getMetrics: {
+    method: 'get',
+    path: '/metrics',
+    tag: 'Operations',
+    summary: 'Prometheus metrics',
+    access: 'anyone',
+    answers: { 200: { description: 'The Prometheus text format.', schema: z.string(), contentTypes: ['text/plain'] } },
+    errors: [],
+  },
+  getOpenApiDocument: {
+    method: 'get',
+    path: '/api/openapi.json',
+    tag: 'Operations',
+    summary: 'This description',
+    description: 'The OpenAPI 3.1 document of this API, generated from the schemas the gateway validates with.',
+    access: 'anyone',
+    answers: { 200: { description: 'The OpenAPI document.', schema: z.record(z.string(), z.unknown()) } },
+    errors: [],
+  },
+  getApiReference: {
+    method: 'get',
+    path: '/api/docs',
+    tag: 'Operations',
+    summary: 'The API reference page',
+    description: 'This description rendered by Swagger UI, served by the gateway itself: it works offline.',
+    access: 'anyone',
+    answers: { 200: { description: 'The page.', schema: z.string(), contentTypes: ['text/html'] } },
+    errors: [],
+  },
+  getApiReferenceAsset: {
+    method: 'get',
+    path: '/api/docs/assets/{file}',
+    tag: 'Operations',
+    summary: "The reference page's scripts and styles",
+    access: 'anyone',
+    params: ApiDocsAssetPath,
+    answers: { 200: { description: 'The file.', schema: z.string(), contentTypes: ['text/javascript', 'text/css'] } },
+    errors: ['NOT_FOUND'],
+  },
+} satisfies Record<string, GatewayRoute>;
+
+export type GatewayRouteId = keyof typeof GATEWAY_ROUTES;
+
+/** Every error code a route can answer: its own, those its access implies, and INTERNAL. */
+export function routeErrors(route: GatewayRoute): ErrorCode[] {
+  const access: ErrorCode[] =
+    route.access === 'anyone' ? [] : route.access === 'client-credentials' ? ['UNAUTHENTICATED'] : ['UNAUTHENTICATED', 'PERMISSION_MISSING'];
+  return [...new Set<ErrorCode>(['VALIDATION_FAILED', ...access, ...route.errors, 'INTERNAL'])];
+}
