@@ -1,26 +1,27 @@
 import { z } from 'zod';
 
-/** A remote-access user name as the appliance sends it: `user`, `DOMAIN\user` or `user@domain`. */
 export const UserName = z
   .string()
   .trim()
   .min(1)
   .max(256)
-  .refine((v) => !/\p{Cc}/u.test(v), "must not contain control characters");
+  .refine((v) => !/\p{Cc}/u.test(v), "must not contain control characters")
+  .meta({ description: 'The remote-access user as the appliance sends it: `user`, `DOMAIN\\user` or `user@domain`.', examples: ['CORP\\alice'] });
 
-/** Host name, DNS name or IP address of the endpoint the session is on. */
 export const Endpoint = z
   .string()
   .trim()
   .min(1)
   .max(253)
-  .regex(/^[A-Za-z0-9.:_-]+$/, 'host name, DNS name or IP address');
+  .regex(/^[A-Za-z0-9.:_-]+$/, 'host name, DNS name or IP address')
+  .meta({ description: 'Host name, DNS name or IP address of the endpoint the session is on.', examples: ['srv-app01'] });
 
-export const Protocol = z.enum(['rdp', 'ssh']);
+export const Protocol = z.enum(['rdp', 'ssh']).meta({ description: 'The protocol of the session.' });
 export const CredentialScope = z.enum(['machine', 'domain']);
 export const VaultName = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes');
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes')
+  .meta({ description: 'The name of a vault connection.', examples: ['password-safe'] });
 export const VaultType = z.enum(['password-safe', 'secret-server']);
 
 /** Where a credential lives in its vault; opaque to everyone but the vault's adapter. */
