@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Endpoint, LeaseState, UserName } from './model';
+import type { TestStep } from './subjects';
 
 /** The five services; an instance answers the ops broadcasts under one of these names. */
 export const SERVICE_NAMES = ['appliance-gateway', 'policy-approval', 'vault-adapters', 'token-cache', 'session-reporting'] as const;
@@ -64,6 +65,20 @@ export type BroadcastSubject = keyof typeof BROADCASTS;
 export type BroadcastRequestOf<B extends BroadcastSubject> = z.input<(typeof BROADCASTS)[B]['request']>;
 export type ParsedBroadcastRequestOf<B extends BroadcastSubject> = z.output<(typeof BROADCASTS)[B]['request']>;
 export type BroadcastReplyOf<B extends BroadcastSubject> = z.output<(typeof BROADCASTS)[B]['reply']>;
+
+/** What to do when Test Settings fails at a step; the doctor and `openecm vault test` say it. */
+export const TEST_STEP_REMEDIES: Record<TestStep, string> = {
+  configuration: 'the saved settings do not fit this vault type: enter them again (PUT /api/v1/admin/vaults/{name})',
+  tls: "the vault's certificate is not trusted: add the certificate of the CA that issued it (PEM) as the connection's caBundle",
+  connect:
+    'vault-adapters cannot reach the vault: check the URL and port, DNS, the firewalls and proxies on the way, and that the vault is running',
+  authentication:
+    'the vault refused the API account: check the API user and password (Secret Server) or the API key or OAuth client (Password Safe), and the addresses the vault accepts the account from',
+  impersonation:
+    'the vault would not act as this user: check the user mapping (a DOMAIN\\user tested, but the appliance may send no domain or another one for local or RADIUS users: see the default domain for local users) and that the user approved delegated trust',
+  search:
+    "the vault refused or failed the search: check the permissions of the API account (or the user) on the folders and secrets, and the connection's Domain and Machine fields",
+};
 
 export const CheckStatus = z.enum(['ok', 'warn', 'fail', 'info']);
 export type CheckStatus = z.infer<typeof CheckStatus>;

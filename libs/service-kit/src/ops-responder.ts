@@ -1,12 +1,11 @@
 import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import { productVersion } from '@openecm/config';
 import { LogLevel, type BroadcastReplyOf, type ParsedBroadcastRequestOf } from '@openecm/contracts';
 import { NatsConnectionProvider, answerBroadcast } from '@openecm/messaging';
 import { migrationStatus } from '@openecm/persistence';
 import { LogLevelSwitch } from '@openecm/telemetry';
-import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Subscription } from 'nats';
 import { DataSource } from 'typeorm';
@@ -99,17 +98,5 @@ export function optionalProvider<T>(moduleRef: ModuleRef, token: new (...args: n
     return moduleRef.get(token, { strict: false });
   } catch {
     return undefined;
-  }
-}
-
-/** The product's version: the root package.json's, found upwards from here (source checkout and dist alike). */
-export function productVersion(from: string): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) {
-      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'openecm' && pkg.version) return pkg.version;
-    }
-    if (dirname(dir) === dir) return 'unknown';
   }
 }

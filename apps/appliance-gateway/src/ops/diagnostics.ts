@@ -1,11 +1,11 @@
 import {
   SERVICE_NAMES,
+  TEST_STEP_REMEDIES,
   worstStatus,
   type DiagnosticCheck,
   type DiagnosticsReport,
   type InstanceStatus,
   type ReplyOf,
-  type TestStep,
   type VaultConnectionView,
   type VaultTestResult,
 } from '@openecm/contracts';
@@ -35,19 +35,6 @@ export interface DiagnosticsInput {
   tests: Record<string, Outcome<VaultTestResult>>;
   clocks: Record<string, Outcome<ReplyOf<'vault.clock.check.v1'>>>;
 }
-
-export const STEP_REMEDIES: Record<TestStep, string> = {
-  configuration: 'the saved settings do not fit this vault type: enter them again (PUT /api/v1/admin/vaults/{name})',
-  tls: "the vault's certificate is not trusted: add the certificate of the CA that issued it (PEM) as the connection's caBundle",
-  connect:
-    'vault-adapters cannot reach the vault: check the URL and port, DNS, the firewalls and proxies on the way, and that the vault is running',
-  authentication:
-    'the vault refused the API account: check the API user and password (Secret Server) or the API key or OAuth client (Password Safe), and the addresses the vault accepts the account from',
-  impersonation:
-    'the vault would not act as this user: check the user mapping (a DOMAIN\\user tested, but the appliance may send no domain or another one for local or RADIUS users: see the default domain for local users) and that the user approved delegated trust',
-  search:
-    "the vault refused or failed the search: check the permissions of the API account (or the user) on the folders and secrets, and the connection's Domain and Machine fields",
-};
 
 function check(id: string, title: string, status: DiagnosticCheck['status'], detail: string, extra: { step?: string; remedy?: string } = {}): DiagnosticCheck {
   return { id, title, status, detail, ...(extra.step ? { step: extra.step } : {}), ...(extra.remedy ? { remedy: extra.remedy } : {}) };
@@ -213,7 +200,7 @@ function vaultTestCheck(name: string, input: DiagnosticsInput): DiagnosticCheck 
         remedy: result.approveUrl ? `the user approves the API account at ${result.approveUrl}` : 'the user approves the API account in the vault',
       });
     case 'failed':
-      return check(id, title, 'fail', `${result.step} failed for ${who}: ${result.code}: ${result.message}`, { step: result.step, remedy: STEP_REMEDIES[result.step] });
+      return check(id, title, 'fail', `${result.step} failed for ${who}: ${result.code}: ${result.message}`, { step: result.step, remedy: TEST_STEP_REMEDIES[result.step] });
   }
 }
 
