@@ -8,6 +8,14 @@ export interface DoctorReport extends DiagnosticsReport {
   gateway: string;
 }
 
+/** A step the CLI itself could not take: what the gateway said (or why it said nothing), and what to do. */
+function failedStep(id: string, title: string, error: unknown, remedy?: string): DiagnosticCheck {
+  const detail = error instanceof ApiError ? error.message : `${title.toLowerCase()} failed`;
+  return { id, title, status: 'fail', detail, ...(remedy ? { remedy } : {}) };
+}
+
+const status = (error: unknown) => (error instanceof ApiError ? error.status : undefined);
+
 /**
  * The gateway reachable, the account able to sign in and allowed to ask, then the gateway's own walk. A step
  * the CLI cannot take ends the walk there, naming that step.
@@ -33,13 +41,7 @@ export async function runDoctor(client: GatewayClient, target: { user?: string; 
           },
     );
   } catch (error) {
-    checks.push({
-      id: 'gateway',
-      title: 'Gateway',
-      status: 'fail',
-      detail: error instanceof ApiError ? error.message : 'the gateway could not be asked',
-      remedy: 'start appliance-gateway, or point the CLI at it (--url, OPENECM_URL or url in the config file)',
-    });
+    checks.push(failedStep('gateway', 'Gateway', error, 'start appliance-gateway, or point the CLI at it (--url, OPENECM_URL or url in the config file)'));
     return done();
   }
 
@@ -47,16 +49,11 @@ export async function runDoctor(client: GatewayClient, target: { user?: string; 
     await client.signIn();
     checks.push({ id: 'sign-in', title: 'Sign-in', status: 'ok', detail: `signed in as ${client.clientId}` });
   } catch (error) {
-    const refused = error instanceof ApiError && error.status === 401;
-    checks.push({
-      id: 'sign-in',
-      title: 'Sign-in',
-      status: 'fail',
-      detail: error instanceof ApiError ? error.message : 'the sign-in failed',
-      remedy: refused
+    const remedy =
+      status(error) === 401
         ? 'check the client id and secret (OPENECM_CLIENT_ID, OPENECM_CLIENT_SECRET or the config file); the account may have been deleted'
-        : 'configure an API account with the admin permission',
-    });
+        : 'configure an API account with the admin permission';
+    checks.push(failedStep('sign-in', 'Sign-in', error, remedy));
     return done();
   }
 
@@ -65,14 +62,8 @@ export async function runDoctor(client: GatewayClient, target: { user?: string; 
     const report = await client.call<DiagnosticsReport>('GET', `/api/v1/admin/diagnostics${query ? `?${query}` : ''}`, undefined, DIAGNOSTICS_TIMEOUT_MS);
     checks.push(...report.checks);
   } catch (error) {
-    const forbidden = error instanceof ApiError && error.status === 403;
-    checks.push({
-      id: 'diagnostics',
-      title: 'Diagnostics',
-      status: 'fail',
-      detail: error instanceof ApiError ? error.message : 'the diagnostics could not be run',
-      ...(forbidden ? { remedy: `give ${client.clientId} the admin permission, or sign in with an account that has it` } : {}),
-    });
+    const remedy = status(error) === 403 ? `give ${client.clientId} the admin permission, or sign in with an account that has it` : undefined;
+    checks.push(failedStep('diagnostics', 'Diagnostics', error, remedy));
   }
   return done();
 }
