@@ -133,6 +133,10 @@ describe('diagnostics', () => {
     input.vaults = { ok: true, value: [view('ps'), { ...view('old'), status: 'unreadable' } as ReturnType<typeof view>] };
     expect(byId(input, 'keys:vault-adapters')).toMatchObject({ status: 'fail', detail: expect.stringContaining('old'), remedy: expect.stringContaining('VAULT_SETTINGS_KEYS') });
     expect(evaluate(input).checks.some((c) => c.id === 'vault:old')).toBe(false);
+    const failing = healthy();
+    failing.vaults = { ok: false, error: { code: 'INTERNAL', message: 'the settings of vault "old" cannot be decrypted with the configured keys' } };
+    expect(byId(failing, 'keys:vault-adapters')).toMatchObject({ status: 'fail', detail: expect.stringContaining('cannot be decrypted'), remedy: expect.stringContaining('VAULT_SETTINGS_KEYS') });
+    expect(evaluate(failing).checks.some((c) => c.id.startsWith('vault:'))).toBe(false);
     input.keyring = { ok: true, value: { keyId: 'k2', canary: true, sampled: 4, unreadable: 1 } };
     expect(byId(input, 'keys:token-cache')).toMatchObject({ status: 'warn', detail: '1 of 4 stored vault sessions do not open with the configured keys' });
     input.keyring = { ok: true, value: { keyId: 'k2', canary: false, sampled: 0, unreadable: 0 } };
