@@ -1,6 +1,6 @@
 import type { DiagnosticCheck } from '@openecm/contracts';
 import { describeError, formatDuration, parseDuration, renderChecks, summary, table } from './format';
-import { ApiError } from './gateway-client';
+import { ApiError, transportCode } from './gateway-client';
 
 describe('format', () => {
   it('pads columns to their widest cell and shows missing values as -', () => {
@@ -51,5 +51,14 @@ describe('format', () => {
     const error = new ApiError('invalid request body: level (Invalid option)', 400, 'VALIDATION_FAILED', [{ field: 'level', message: 'Invalid option' }]);
     expect(describeError(error)).toBe('error: invalid request body: level (Invalid option) (VALIDATION_FAILED, HTTP 400)\n  level: Invalid option\n');
     expect(describeError(new ApiError('cannot reach the gateway at http://x (ECONNREFUSED)', 0, 'ECONNREFUSED'))).toBe('error: cannot reach the gateway at http://x (ECONNREFUSED)\n');
+  });
+});
+
+describe('transportCode', () => {
+  it('finds the code along the cause chain, a timeout by its name, and else the innermost message', () => {
+    expect(transportCode(Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } }))).toBe('ECONNREFUSED');
+    expect(transportCode(new DOMException('The operation timed out.', 'TimeoutError'))).toBe('ETIMEDOUT');
+    expect(transportCode(Object.assign(new TypeError('fetch failed'), { cause: new Error('bad port') }))).toBe('bad port');
+    expect(transportCode('nothing to go on')).toBe('network error');
   });
 });

@@ -117,16 +117,19 @@ function problemError(status: number, body: unknown, fallback: string): ApiError
   return new ApiError(problem.detail ?? problem.title ?? `${fallback} (HTTP ${status})`, status, problem.code ?? `HTTP_${status}`, problem.errors ?? []);
 }
 
-/** The Node/undici code behind a failed fetch (ECONNREFUSED, ENOTFOUND...), ETIMEDOUT for a timeout. */
+/**
+ * The Node/undici code behind a failed fetch (ECONNREFUSED, ENOTFOUND...), ETIMEDOUT for a timeout, else the
+ * innermost cause's message (fetch's own, e.g. "bad port"; it never carries the request's headers).
+ */
 export function transportCode(error: unknown): string {
   let current: unknown = error;
-  for (let depth = 0; depth < 6 && current; depth++) {
-    if (typeof current === 'object' && current !== null) {
-      const { code, name } = current as { code?: unknown; name?: unknown };
-      if (name === 'TimeoutError') return 'ETIMEDOUT';
-      if (typeof code === 'string') return code;
-      current = (current as { cause?: unknown }).cause;
-    } else break;
+  let innermost = 'network error';
+  for (let depth = 0; depth < 6 && typeof current === 'object' && current !== null; depth++) {
+    const { code, name, message, cause } = current as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown };
+    if (name === 'TimeoutError') return 'ETIMEDOUT';
+    if (typeof code === 'string') return code;
+    if (typeof message === 'string' && message) innermost = message.slice(0, 120);
+    current = cause;
   }
-  return 'network error';
+  return innermost;
 }
