@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '../..');
-const out = join(root, 'dist');
+// `--out-dir DIR` builds elsewhere (the tests do, so a build never pulls files from under a running app).
+const outFlag = process.argv.indexOf('--out-dir');
+const out = outFlag > 0 ? resolve(process.argv[outFlag + 1] ?? 'dist') : join(root, 'dist');
 const swcrc = JSON.parse(readFileSync(join(root, '.swcrc'), 'utf8'));
 const { compilerOptions } = JSON.parse(readFileSync(join(root, 'tsconfig.base.json'), 'utf8'));
 
@@ -59,4 +61,4 @@ for (const top of ['apps', 'tools']) {
 // The compiled tree is CommonJS whatever the root package.json says.
 writeFileSync(join(out, 'package.json'), `${JSON.stringify({ type: 'commonjs' }, null, 2)}\n`);
 const count = readdirSync(out, { recursive: true }).filter((f) => String(f).endsWith('.js')).length;
-console.log(`built ${count} files from ${sources.length} projects into dist/`);
+console.log(`built ${count} files from ${sources.length} projects into ${out}`);

@@ -70,3 +70,23 @@ export function describeConfig<S extends z.ZodObject>(
 export function environment(): Env {
   return process.env;
 }
+
+/** True for a value made by defineConfig (the tools find every concern among a module's exports with it). */
+export function isConfigDefinition(value: unknown): value is ConfigDefinition<z.ZodObject> {
+  const v = value as Partial<ConfigDefinition<z.ZodObject>> | null;
+  return typeof v?.name === 'string' && Array.isArray(v.sensitive) && typeof v.schema?.shape === 'object';
+}
+
+/** What is wrong with `env` for each of these concerns, as a service would report it at boot; empty when nothing. */
+export function configErrors(concerns: ReadonlyArray<ConfigDefinition<z.ZodObject>>, env: Env): ConfigError[] {
+  const errors: ConfigError[] = [];
+  for (const concern of concerns) {
+    try {
+      loadConfig(concern, env);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      errors.push(error);
+    }
+  }
+  return errors;
+}

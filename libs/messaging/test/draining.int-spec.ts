@@ -2,8 +2,7 @@ import { Controller, Module } from '@nestjs/common';
 import type { ParsedRequestOf, ReplyOf } from '@openecm/contracts';
 import { Test } from '@nestjs/testing';
 import { loadConfig, natsConfig } from '@openecm/config';
-import { testBus } from '@openecm/testing';
-import { DrainingNatsServer, Handles, MessagingModule } from '../src';
+import { Bus, DrainingNatsServer, Handles, MessagingModule } from '../src';
 
 /** A handler that holds each request until the test lets it go, and says which instance answered. */
 const held: Array<{ by: string; release: () => void }> = [];
@@ -42,7 +41,7 @@ describe('an instance shutting down over real NATS', () => {
   it('answers the requests it holds, and the other instance takes every new one', async () => {
     const first = await startInstance('first');
     const second = await startInstance('second');
-    const bus = testBus();
+    const bus = new Bus();
     try {
       // Both instances are in the queue group: send until the first one holds a request.
       const inFlight: Array<Promise<ReplyOf<'token.cache.get.v1'>>> = [];

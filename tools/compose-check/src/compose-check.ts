@@ -11,7 +11,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import * as openecmConfig from '@openecm/config';
-import { ConfigError, loadConfig, type ConfigDefinition } from '@openecm/config';
+import { configErrors, isConfigDefinition, loadConfig, type ConfigDefinition } from '@openecm/config';
 import { Keyring } from '@openecm/crypto';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
@@ -104,11 +104,6 @@ export function compileComposeSchema(root: string): ValidateFunction {
   return ajv.compile(JSON.parse(readFileSync(path, 'utf8')) as object);
 }
 
-function isConcern(value: unknown): value is Concern {
-  const v = value as Partial<Concern> | null;
-  return typeof v?.name === 'string' && Array.isArray(v.sensitive) && typeof v.schema?.shape === 'object';
-}
-
 function sourceFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true, recursive: true })
@@ -139,7 +134,7 @@ function reachableSource(appDir: string, aliases: Map<string, string>): string {
 
 export function loadRepoFacts(root: string): RepoFacts {
   const concerns = new Map<string, Concern>(
-    (Object.entries(openecmConfig) as Array<[string, unknown]>).filter((entry): entry is [string, Concern] => isConcern(entry[1])),
+    (Object.entries(openecmConfig) as Array<[string, unknown]>).filter((entry): entry is [string, Concern] => isConfigDefinition(entry[1])),
   );
   const configVariables = new Map<string, string>();
   const sensitiveVariables = new Set<string>();
@@ -200,16 +195,8 @@ function appService(
     declared,
     required,
     validate(env) {
-      const problems: string[] = [];
-      for (const concern of used) {
-        try {
-          loadConfig(concern, env);
-        } catch (error) {
-          // ConfigError names variables and rules, never a value, so a secret does not reach the output.
-          if (!(error instanceof ConfigError)) throw error;
-          problems.push(error.message);
-        }
-      }
+      // ConfigError names variables and rules, never a value, so a secret does not reach the output.
+      const problems = configErrors(used, env).map((error) => error.message);
       for (const variable of keyrings) {
         const spec = env[variable];
         if (!spec) continue;
