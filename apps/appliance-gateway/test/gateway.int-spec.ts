@@ -140,6 +140,7 @@ class FakeVaultController {
     const connection: VaultConnectionView = {
       name: req.name,
       type: req.connection.type,
+      status: 'ok',
       settings: maskSettings(req.connection),
       createdAt: before?.createdAt ?? now,
       updatedAt: now,

@@ -9,6 +9,7 @@ import {
   testBus,
   testKey,
 } from '@openecm/testing';
+import { Keyring } from '@openecm/crypto';
 import { Client } from 'pg';
 import { randomUUID } from 'node:crypto';
 import { createPasswordSafeSim, type PasswordSafeSim } from '../../../tools/password-safe-sim/src/sim';
@@ -174,5 +175,32 @@ describe('vault-adapters with Password Safe (simulator over HTTP, real NATS, Red
     expect(error).toMatchObject({ code: 'VAULT_UNAVAILABLE' });
     expect(error?.message).not.toContain('demo-api-key');
     await connect('ps', { mode: 'api-key', apiKey: 'demo-api-key' });
+  });
+
+  it('reports a connection sealed with a key no longer configured, and the other vaults still answer', async () => {
+    await connect('ps-oauth', { mode: 'oauth', clientId: 'demo-client', clientSecret: 'demo-secret' });
+    // As if VAULT_SETTINGS_KEYS had been replaced without keeping the key this connection was sealed with.
+    const stale = Keyring.parse(`gone:${testKey()}`).seal(
+      JSON.stringify({ type: 'password-safe', settings: { baseUrl, auth: { mode: 'oauth', clientId: 'demo-client', clientSecret: 'demo-secret' } } }),
+      'vault-connection:ps-oauth',
+    );
+    await pg.query('UPDATE vault.connection SET settings_sealed = $1 WHERE name = $2', [stale, 'ps-oauth']);
+
+    const listed = await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'srv-app01' });
+    expect(new Set(listed.credentials.map((c) => c.vault))).toEqual(new Set(['ps']));
+    expect(listed.pending).toEqual([{ vault: 'ps-oauth', reason: expect.stringMatching(/^VAULT_SETTINGS_UNREADABLE: .*VAULT_SETTINGS_KEYS/) }]);
+
+    const { connections } = await bus.request('vault.connection.list.v1', {});
+    expect(connections.find((c) => c.name === 'ps-oauth')).toMatchObject({ status: 'unreadable', settings: {} });
+    expect(connections.find((c) => c.name === 'ps')).toMatchObject({ status: 'ok' });
+    await expect(bus.request('vault.connection.test.v1', { target: { name: 'ps-oauth' }, user: 'alice', endpoint: 'srv-app01' })).rejects.toMatchObject({
+      code: 'VAULT_SETTINGS_UNREADABLE',
+    });
+
+    // Entering the settings again seals them with the current key.
+    await connect('ps-oauth', { mode: 'oauth', clientId: 'demo-client', clientSecret: 'demo-secret' });
+    const again = await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'srv-app01' });
+    expect(again.pending).toEqual([]);
+    expect(new Set(again.credentials.map((c) => c.vault))).toEqual(new Set(['ps', 'ps-oauth']));
   });
 });

@@ -59,6 +59,7 @@ export const ERROR_MEANINGS: Record<ErrorCode, string> = {
   VAULT_AUTH_FAILED: 'The vault rejected the connection\'s own credentials.',
   VAULT_ERROR: 'The vault answered with an error.',
   VAULT_TLS_ERROR: "The vault's TLS certificate is not trusted.",
+  VAULT_SETTINGS_UNREADABLE: "The vault connection's settings cannot be opened with the configured keys (VAULT_SETTINGS_KEYS changed): restore the key or enter the settings again.",
   VAULT_UNAVAILABLE: 'The vault cannot be reached.',
   SERVICE_UNAVAILABLE: 'A service behind the gateway cannot be reached.',
   UPSTREAM_TIMEOUT: 'A service or vault behind the gateway did not answer in time.',
@@ -199,6 +200,7 @@ const VAULT_ERRORS = [
   'VAULT_ERROR',
   'VAULT_TLS_ERROR',
   'VAULT_UNAVAILABLE',
+  'VAULT_SETTINGS_UNREADABLE',
   'VAULT_FORBIDDEN',
   'VAULT_APPROVAL_PENDING',
 ] as const satisfies readonly ErrorCode[];

@@ -67,6 +67,11 @@ export type VaultConnectionInput = z.infer<typeof VaultConnectionInput>;
 export const VaultConnectionView = z.strictObject({
   name: VaultName,
   type: z.enum(['password-safe', 'secret-server']),
+  /**
+   * `unreadable`: the settings were sealed with a key that is no longer configured; they are not shown
+   * (settings is empty) and the vault is left out of every list until they are entered again.
+   */
+  status: z.enum(['ok', 'unreadable']),
   settings: z.record(z.string(), z.unknown()),
   createdAt: z.string(),
   updatedAt: z.string(),

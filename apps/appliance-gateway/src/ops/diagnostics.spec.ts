@@ -17,7 +17,7 @@ function instance(service: string, extra: Partial<InstanceStatus> = {}): Instanc
   };
 }
 
-const view = (name: string) => ({ name, type: 'password-safe' as const, settings: {}, createdAt: '', updatedAt: '' });
+const view = (name: string) => ({ name, type: 'password-safe' as const, status: 'ok' as 'ok' | 'unreadable', settings: {}, createdAt: '', updatedAt: '' });
 
 function healthy(): DiagnosticsInput {
   return {

@@ -21,6 +21,13 @@ interface Row {
   updated_at: Date;
 }
 
+export function unreadableError(name: string): OpenEcmError {
+  return new OpenEcmError(
+    'VAULT_SETTINGS_UNREADABLE',
+    `the settings of vault "${name}" cannot be opened with the configured VAULT_SETTINGS_KEYS: restore the key they were sealed with, or enter them again (PUT /api/v1/admin/vaults/${name})`,
+  );
+}
+
 /** Vault connections and their settings; secrets sealed at rest, masked whenever shown. */
 @Injectable()
 export class ConnectionsService {
@@ -46,14 +53,26 @@ export class ConnectionsService {
     return { connection: this.view(row, input), created: row.created };
   }
 
+  /** Every connection, secrets masked; one whose settings cannot be opened is shown as `unreadable`. */
   async list(): Promise<VaultConnectionView[]> {
     const rows: Row[] = await this.db.query(`SELECT * FROM vault.connection ORDER BY name`);
-    return rows.map((row) => this.view(row, this.open(row)));
+    return rows.map((row) => {
+      const input = this.tryOpen(row);
+      return input ? this.view(row, input) : this.unreadableView(row);
+    });
   }
 
-  async all(): Promise<VaultConnection[]> {
+  /** The connections a list asks, and the names of those whose settings cannot be opened (never asked). */
+  async all(): Promise<{ connections: VaultConnection[]; unreadable: string[] }> {
     const rows: Row[] = await this.db.query(`SELECT * FROM vault.connection ORDER BY name`);
-    return rows.map((row) => ({ name: row.name, ...this.open(row) }));
+    const connections: VaultConnection[] = [];
+    const unreadable: string[] = [];
+    for (const row of rows) {
+      const input = this.tryOpen(row);
+      if (input) connections.push({ name: row.name, ...input });
+      else unreadable.push(row.name);
+    }
+    return { connections, unreadable };
   }
 
   async get(name: string): Promise<VaultConnection> {
@@ -64,17 +83,35 @@ export class ConnectionsService {
   }
 
   private open(row: Row): VaultConnectionInput {
+    const input = this.tryOpen(row);
+    if (!input) throw unreadableError(row.name);
+    return input;
+  }
+
+  /** Undefined when the settings were sealed with a key the keyring no longer holds (or were changed). */
+  private tryOpen(row: Row): VaultConnectionInput | undefined {
     const plain = this.keyring.open(row.settings_sealed, `vault-connection:${row.name}`);
-    if (plain === undefined) {
-      throw new OpenEcmError('INTERNAL', `the settings of vault "${row.name}" cannot be decrypted with the configured keys`);
-    }
-    return VaultConnectionInput.parse(JSON.parse(plain));
+    if (plain === undefined) return undefined;
+    const parsed = VaultConnectionInput.safeParse(JSON.parse(plain));
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  private unreadableView(row: Row): VaultConnectionView {
+    return {
+      name: row.name,
+      type: row.type === 'secret-server' ? 'secret-server' : 'password-safe',
+      status: 'unreadable',
+      settings: {},
+      createdAt: row.created_at.toISOString(),
+      updatedAt: row.updated_at.toISOString(),
+    };
   }
 
   private view(row: Row, input: VaultConnectionInput): VaultConnectionView {
     return {
       name: row.name,
       type: input.type,
+      status: 'ok',
       settings: maskSettings(input),
       createdAt: row.created_at.toISOString(),
       updatedAt: row.updated_at.toISOString(),

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { loadConfig, vaultAdaptersConfig } from '@openecm/config';
 import { OpenEcmError, type ParsedRequestOf, type ReplyOf } from '@openecm/contracts';
-import { ConnectionsService, type VaultConnection } from '../connections/connections.service';
+import { ConnectionsService, unreadableError, type VaultConnection } from '../connections/connections.service';
 import { CheckoutRepository } from './checkout.repository';
 import { VAULT_ADAPTERS, type VaultAdapter } from './vault-adapter';
 
@@ -23,12 +23,13 @@ export class CredentialsService implements OnModuleInit {
   }
 
   async list(req: ParsedRequestOf<'vault.credentials.list.v1'>): Promise<ReplyOf<'vault.credentials.list.v1'>> {
-    const connections = await this.connections.all();
+    const { connections, unreadable } = await this.connections.all();
     const results = await Promise.allSettled(
       connections.map((c) => withTimeout(this.listOne(c, req.user, req.endpoint), this.timeoutOf(c), c.name)),
     );
     const reply: ReplyOf<'vault.credentials.list.v1'> = { credentials: [], pending: [] };
-    const failures: OpenEcmError[] = [];
+    const failures: OpenEcmError[] = unreadable.map((vault) => unreadableError(vault));
+    for (const vault of unreadable) reply.pending.push({ vault, reason: `VAULT_SETTINGS_UNREADABLE: ${unreadableError(vault).message}` });
     results.forEach((result, i) => {
       const vault = (connections[i] as VaultConnection).name;
       if (result.status === 'rejected') {
@@ -42,7 +43,8 @@ export class CredentialsService implements OnModuleInit {
       }
     });
     // every vault failed: an error tells the appliance more than an empty list would
-    if (connections.length > 0 && failures.length === connections.length) throw failures[0] as OpenEcmError;
+    const asked = connections.length + unreadable.length;
+    if (asked > 0 && failures.length === asked) throw failures[0] as OpenEcmError;
     return reply;
   }
 
