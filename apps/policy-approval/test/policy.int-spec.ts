@@ -198,8 +198,16 @@ describe('policy-approval on real NATS, Postgres, Redis and BullMQ', () => {
   it('answers the vault error on a failed check-out and keeps the failed lease', async () => {
     const id = (await list('CORP\\Alice', 'srv-app04', [credential(999)])).credentials[0]?.id as string;
     await expect(bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app04', sessionId: 's4' })).rejects.toMatchObject({ code: 'VAULT_CONFLICT' });
-    const rows = await pg.query(`SELECT state, error_code FROM policy.lease WHERE endpoint = 'srv-app04'`);
-    expect(rows.rows).toEqual([{ state: 'failed', error_code: 'VAULT_CONFLICT' }]);
+    const rows = await pg.query(`SELECT id, state, error_code FROM policy.lease WHERE endpoint = 'srv-app04'`);
+    expect(rows.rows).toEqual([{ id: expect.any(String), state: 'failed', error_code: 'VAULT_CONFLICT' }]);
+    // The vault may hold a request for it all the same: the release path checks it in, then it is done.
+    const leaseId = rows.rows[0].id as string;
+    await waitFor(() => vault.checkins.some((c) => c.leaseId === leaseId), { what: 'the check-in of the failed check-out' });
+    await waitFor(async () => (await pg.query('SELECT checkin_due FROM policy.lease WHERE id = $1', [leaseId])).rows[0].checkin_due === false, {
+      what: 'the failed lease to be settled',
+    });
+    expect(vault.checkins.filter((c) => c.leaseId === leaseId)).toEqual([expect.objectContaining({ leaseId, rotate: true })]);
+    expect(await leaseState(leaseId)).toMatchObject({ state: 'failed', error: { code: 'VAULT_CONFLICT' } });
   });
 
   it('forgets credential ids that were not listed again and never injected, and keeps those behind a lease', async () => {

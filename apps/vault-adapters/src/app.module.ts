@@ -10,6 +10,7 @@ import { CredentialsService } from './credentials/credentials.service';
 import { VAULT_ADAPTERS } from './credentials/vault-adapter';
 import { DiagnosticsNatsController } from './diagnostics/diagnostics.nats-controller';
 import { VaultInitial1764000000000 } from './migrations/1764000000000-vault-initial';
+import { VaultCheckoutIntent1767398400000 } from './migrations/1767398400000-vault-checkout-intent';
 import { PasswordSafeAdapter } from './password-safe/password-safe.adapter';
 import { SecretServerAdapter } from './secret-server/secret-server.adapter';
 import { VaultSessionCache } from './sessions/vault-session-cache';
@@ -21,7 +22,7 @@ import { VaultSessionCache } from './sessions/vault-session-cache';
     PersistenceModule.forService({
       schema: 'vault',
       entities: [],
-      migrations: [VaultInitial1764000000000],
+      migrations: [VaultInitial1764000000000, VaultCheckoutIntent1767398400000],
       applicationName: 'vault-adapters',
     }),
   ],

@@ -113,6 +113,28 @@ describe('vault-adapters with Password Safe (simulator over HTTP, real NATS, Red
     expect(sim.state.rotationsOf(1001)).toBe(1);
   });
 
+  it('checks in a check-out whose answer was lost (the request id never recorded), asked for rotation once', async () => {
+    const list = await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'srv-app01' });
+    const admin = list.credentials.find((c) => c.username === 'Administrator');
+    const leaseId = randomUUID();
+    await bus.request('vault.credentials.checkout.v1', { leaseId, vault: 'ps', ref: admin!.ref, user: 'alice', durationMinutes: 90, reason: 'test' });
+    // As a crash between the vault's answer and the record leaves it: the intent, no request id.
+    await pg.query(`UPDATE vault.checkout SET state = 'pending', request_sealed = NULL WHERE lease_id = $1`, [leaseId]);
+    const open = sim.state.activeRequests().length;
+    expect(open).toBeGreaterThan(0);
+    const rotations = sim.state.rotationsOf(1001);
+    // Asking for the rotation again at check-in would meet this refusal and fail the check-in.
+    sim.state.addFault({ status: 400, count: 1, method: 'PUT', path: 'RotateOnCheckin', body: 'The request has ended' });
+
+    const checkin = await bus.request('vault.credentials.checkin.v1', { leaseId, rotate: true, reason: 'session ended' });
+    expect(checkin).toEqual({ checkedIn: true, rotationRequested: true });
+    expect(sim.state.activeRequests()).toHaveLength(open - 1);
+    expect(sim.state.rotationsOf(1001)).toBe(rotations + 1);
+    // The rotation went with the request: no separate RotateOnCheckin call took the fault.
+    expect(sim.state.stats().faultsPending).toBe(1);
+    sim.state.clearFaults();
+  });
+
   it('signs in again once when the vault session expired, and carries on', async () => {
     await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'srv-app01' });
     const before = sim.state.stats().signInsByUser;

@@ -455,7 +455,7 @@ describe('SecretServerAdapter, SOAP mode (simulator over HTTP, token-cache over 
   describe('check-out and check-in', () => {
     beforeAll(() => sim.state.reset());
 
-    const checkoutOf = (user: string, secretId: number): Checkout => ({ leaseId: randomUUID(), connection: 'ss-co', user, ref: { secretId }, vaultRequest: String(secretId), state: 'out' });
+    const checkoutOf = (user: string, secretId: number): Checkout & { vaultRequest: string } => ({ leaseId: randomUUID(), connection: 'ss-co', user, ref: { secretId }, vaultRequest: String(secretId), state: 'out', durationMinutes: null });
 
     it('reads a CheckOutEnabled secret as the user (checking it out), refuses another user, checks it in (the vault rotates)', async () => {
       const conn = connection('ss-co');
@@ -611,7 +611,7 @@ describe('SecretServerAdapter, REST mode (the API account\'s own view)', () => {
     const out = await adapter.checkout(conn, { leaseId: randomUUID(), user: 'alice', ref: { secretId: 105, username: 'svc-deploy' }, durationMinutes: 30, reason: 'r' }, async () => undefined);
     expect(out).toEqual({ username: 'svc-deploy', domain: null, secret: { type: 'password', value: sim.state.passwordOf(105) } });
     expect(await control('/secrets/105')).toMatchObject({ checkedOut: true, checkedOutBy: 'openecm-api' });
-    const co: Checkout = { leaseId: randomUUID(), connection: 'ss-rest-co', user: 'alice', ref: { secretId: 105 }, vaultRequest: '105', state: 'out' };
+    const co: Checkout & { vaultRequest: string } = { leaseId: randomUUID(), connection: 'ss-rest-co', user: 'alice', ref: { secretId: 105 }, vaultRequest: '105', state: 'out', durationMinutes: null };
     await expect(adapter.checkin(conn, co, { rotate: false, reason: '' })).resolves.toEqual({ rotationRequested: false });
     expect(await control('/secrets/105')).toMatchObject({ checkedOut: false, rotations: 1 });
     await expect(adapter.checkin(conn, co, { rotate: false, reason: '' })).resolves.toEqual({ rotationRequested: false });

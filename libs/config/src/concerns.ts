@@ -102,6 +102,12 @@ export const policyConfig = defineConfig(
     RELEASE_JOB_ATTEMPTS: z.coerce.number().int().min(1).default(8),
     RELEASE_JOB_BACKOFF_MS: z.coerce.number().int().min(1).default(2_000),
     RUN_RELEASE_WORKER: bool(true),
+    /**
+     * A release worker's hold on a job, renewed while it works: a killed worker's releases are taken up by
+     * another (or the restarted one) within this plus RELEASE_STALLED_CHECK_MS, not BullMQ's 30 s + 30 s.
+     */
+    RELEASE_JOB_LOCK_MS: z.coerce.number().int().min(1000).default(10_000),
+    RELEASE_STALLED_CHECK_MS: z.coerce.number().int().min(500).default(5_000),
     /** Credential ids not listed again for this long, and never injected, are forgotten. */
     OFFER_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
   }),

@@ -22,6 +22,8 @@ export interface LeaseRow {
   rotated_at: Date | null;
   error_code: string | null;
   error_message: string | null;
+  /** A failed check-out that may have reached the vault: the release path still checks it in. */
+  checkin_due: boolean;
   ref?: VaultRef;
 }
 
@@ -135,10 +137,40 @@ export class LeaseRepository {
     const rows: [LeaseRow[], number] = await this.db.query(
       `UPDATE policy.lease
           SET state = 'failed', rotation = CASE WHEN rotate THEN 'failed' ELSE rotation END,
-              error_code = $3, error_message = $4
+              error_code = $3, error_message = $4, checkin_due = false
         WHERE id = $1 AND state = ANY($2)
         RETURNING *`,
       [id, from, code, message.slice(0, 500)],
+    );
+    return rows[0][0];
+  }
+
+  /**
+   * active -> failed for a check-out that failed, in the same statement that keeps it due for check-in: the
+   * vault may hold a request for it (the broker cannot tell a lost answer from a refusal).
+   */
+  async markCheckoutFailed(id: string, code: string, message: string): Promise<LeaseRow | undefined> {
+    const rows: [LeaseRow[], number] = await this.db.query(
+      `UPDATE policy.lease
+          SET state = 'failed', rotation = CASE WHEN rotate THEN 'scheduled' ELSE rotation END,
+              error_code = $2, error_message = $3, checkin_due = true
+        WHERE id = $1 AND state = 'active'
+        RETURNING *`,
+      [id, code, message.slice(0, 500)],
+    );
+    return rows[0][0];
+  }
+
+  /** A failed check-out's check-in is done: whatever the vault held for it is back (and rotated when asked). */
+  async markFailedCheckedIn(id: string, rotated: boolean): Promise<LeaseRow | undefined> {
+    const rows: [LeaseRow[], number] = await this.db.query(
+      `UPDATE policy.lease
+          SET checkin_due = false,
+              rotation = CASE WHEN NOT rotate THEN rotation WHEN $2::boolean THEN 'done' ELSE 'not-required' END,
+              rotated_at = CASE WHEN $2::boolean THEN now() ELSE rotated_at END
+        WHERE id = $1 AND state = 'failed' AND checkin_due
+        RETURNING *`,
+      [id, rotated],
     );
     return rows[0][0];
   }
@@ -149,13 +181,13 @@ export class LeaseRepository {
   }
 
   /**
-   * Leases that still need a check-in: active ones (at their due time) and released ones (now). Leases
-   * opened in the last `graceSeconds` are left to the injection that is still scheduling them.
+   * Leases that still need a check-in: active ones (at their due time), released ones and failed check-outs
+   * (now). Leases opened in the last `graceSeconds` are left to the injection that is still scheduling them.
    */
   async open(graceSeconds: number): Promise<Array<{ id: string; state: LeaseState; release_at: Date }>> {
     return this.db.query(
       `SELECT id, state, release_at FROM policy.lease
-        WHERE state = 'released' OR (state = 'active' AND opened_at < now() - make_interval(secs => $1))
+        WHERE state = 'released' OR checkin_due OR (state = 'active' AND opened_at < now() - make_interval(secs => $1))
         ORDER BY release_at`,
       [graceSeconds],
     );

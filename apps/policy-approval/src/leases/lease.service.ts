@@ -52,10 +52,11 @@ export class LeaseService {
       });
     } catch (error) {
       const err = error instanceof OpenEcmError ? error : new OpenEcmError('INTERNAL', 'check-out failed');
-      const failed = await this.leases.markFailed(lease.id, ['active'], err.code, err.message);
+      // Whatever the error, the vault may hold a request for this lease (a timeout, a crash of vault-adapters,
+      // a refusal after the request was made): the release path checks it in; with nothing out it is a no-op.
+      const failed = await this.leases.markCheckoutFailed(lease.id, err.code, err.message);
       if (failed) await this.events.publish('policy.lease.failed.v1', { ...eventBase(failed), code: err.code, message: err.message });
-      // a timeout may still have checked out at the vault: let the release path check it in
-      if (err.code === 'UPSTREAM_TIMEOUT') await this.producer.schedule(lease.id, new Date()).catch(() => undefined);
+      await this.producer.schedule(lease.id, new Date()).catch(() => undefined);
       throw err;
     }
     // both before the answer: the audit fact, and the release that must follow even if nobody calls it

@@ -37,6 +37,8 @@ export class ReleaseProcessor implements OnApplicationBootstrap, OnApplicationSh
       prefix: bullPrefix(),
       telemetry: new BullMQOtel({ tracerName: 'policy-approval' }),
       concurrency: 16,
+      lockDuration: this.config.RELEASE_JOB_LOCK_MS,
+      stalledInterval: this.config.RELEASE_STALLED_CHECK_MS,
     });
     this.worker.on('error', (error) => this.logger.warn({ err: error.name }, 'release worker connection error'));
   }
@@ -55,8 +57,19 @@ export class ReleaseProcessor implements OnApplicationBootstrap, OnApplicationSh
       if (released) await this.events.publish('policy.lease.released.v1', { ...eventBase(released), releasedBy: 'expiry' });
       lease = (await this.leases.find(lease.id)) as LeaseRow;
     }
+    if (lease.state === 'failed' && lease.checkin_due) return this.checkInFailedCheckout(lease);
     if (lease.state !== 'released') return;
     await this.checkIn(job, lease);
+  }
+
+  /** A check-out that failed: check in whatever the vault holds for it, rotated as the lease asks. */
+  private async checkInFailedCheckout(lease: LeaseRow): Promise<void> {
+    const result = await this.bus.request('vault.credentials.checkin.v1', {
+      leaseId: lease.id,
+      rotate: lease.rotate,
+      reason: `OpenECM check-out for session ${lease.session_id} failed`,
+    });
+    await this.leases.markFailedCheckedIn(lease.id, lease.rotate && result.checkedIn && result.rotationRequested);
   }
 
   private async checkIn(job: Job<ReleaseJob>, lease: LeaseRow): Promise<void> {

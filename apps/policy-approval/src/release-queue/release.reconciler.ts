@@ -37,7 +37,7 @@ export class ReleaseReconciler implements OnApplicationBootstrap, OnApplicationS
     try {
       const open = await this.leases.open(RECENT_OPEN_GRACE_SECONDS);
       for (const lease of open) {
-        await this.producer.schedule(lease.id, lease.state === 'released' ? new Date() : lease.release_at);
+        await this.producer.schedule(lease.id, lease.state === 'active' ? lease.release_at : new Date());
       }
       return open.length;
     } catch (error) {

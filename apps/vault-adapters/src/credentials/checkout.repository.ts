@@ -9,9 +9,21 @@ export interface Checkout {
   connection: string;
   user: string;
   ref: VaultRef;
-  /** The vault's own handle for the check-out (Password Safe: the request id). */
-  vaultRequest: string;
-  state: 'out' | 'in';
+  /** The vault's own handle for the check-out (Password Safe: the request id); unknown while `pending`. */
+  vaultRequest: string | undefined;
+  /** `pending`: the vault was (or was about to be) asked and its handle is not recorded. */
+  state: 'pending' | 'out' | 'in';
+  durationMinutes: number | null;
+}
+
+interface Row {
+  lease_id: string;
+  connection: string;
+  user_name: string;
+  ref: VaultRef;
+  request_sealed: string | null;
+  state: Checkout['state'];
+  duration_minutes: number | null;
 }
 
 /** What is checked out at which vault for which lease; the vault's handle is sealed, bound to the lease. */
@@ -21,23 +33,42 @@ export class CheckoutRepository {
 
   constructor(private readonly db: DataSource) {}
 
-  async record(c: Omit<Checkout, 'state'>): Promise<void> {
+  /** Written before the vault is called: what is about to be checked out, for which lease. */
+  async intend(c: { leaseId: string; connection: string; user: string; ref: VaultRef; durationMinutes: number }): Promise<void> {
+    await this.db.query(
+      `INSERT INTO vault.checkout (lease_id, connection, user_name, ref, request_sealed, state, duration_minutes)
+       VALUES ($1, $2, $3, $4, NULL, 'pending', $5)
+       ON CONFLICT (lease_id) DO NOTHING`,
+      [c.leaseId, c.connection, c.user, JSON.stringify(c.ref), c.durationMinutes],
+    );
+  }
+
+  /** The vault's handle, as soon as the vault gave it. */
+  async record(c: { leaseId: string; connection: string; user: string; ref: VaultRef; vaultRequest: string }): Promise<void> {
     await this.db.query(
       `INSERT INTO vault.checkout (lease_id, connection, user_name, ref, request_sealed, state)
        VALUES ($1, $2, $3, $4, $5, 'out')
-       ON CONFLICT (lease_id) DO UPDATE SET request_sealed = EXCLUDED.request_sealed`,
+       ON CONFLICT (lease_id) DO UPDATE SET request_sealed = EXCLUDED.request_sealed,
+         state = CASE WHEN vault.checkout.state = 'in' THEN 'in' ELSE 'out' END`,
       [c.leaseId, c.connection, c.user, JSON.stringify(c.ref), this.keyring.seal(c.vaultRequest, `checkout:${c.leaseId}`)],
     );
   }
 
   async find(leaseId: string): Promise<Checkout | undefined> {
-    const rows: Array<{ lease_id: string; connection: string; user_name: string; ref: VaultRef; request_sealed: string; state: 'out' | 'in' }> =
-      await this.db.query(`SELECT * FROM vault.checkout WHERE lease_id = $1`, [leaseId]);
+    const rows: Row[] = await this.db.query(`SELECT * FROM vault.checkout WHERE lease_id = $1`, [leaseId]);
     const row = rows[0];
     if (!row) return undefined;
-    const vaultRequest = this.keyring.open(row.request_sealed, `checkout:${leaseId}`);
-    if (vaultRequest === undefined) return undefined;
-    return { leaseId, connection: row.connection, user: row.user_name, ref: row.ref, vaultRequest, state: row.state };
+    const vaultRequest = row.request_sealed === null ? undefined : this.keyring.open(row.request_sealed, `checkout:${leaseId}`);
+    if (row.request_sealed !== null && vaultRequest === undefined) return undefined;
+    return {
+      leaseId,
+      connection: row.connection,
+      user: row.user_name,
+      ref: row.ref,
+      vaultRequest,
+      state: row.state,
+      durationMinutes: row.duration_minutes,
+    };
   }
 
   async markCheckedIn(leaseId: string): Promise<void> {

@@ -71,6 +71,8 @@ export class CredentialsService implements OnModuleInit {
 
   async checkout(req: ParsedRequestOf<'vault.credentials.checkout.v1'>): Promise<ReplyOf<'vault.credentials.checkout.v1'>> {
     const connection = await this.connections.get(req.vault);
+    // The intent first: whatever happens from here (a crash, a lost answer), the release path finds this row.
+    await this.checkouts.intend({ leaseId: req.leaseId, connection: connection.name, user: req.user, ref: req.ref, durationMinutes: req.durationMinutes });
     return this.adapter(connection).checkout(connection, req, (vaultRequest) =>
       this.checkouts.record({ leaseId: req.leaseId, connection: connection.name, user: req.user, ref: req.ref, vaultRequest }),
     );
@@ -82,7 +84,14 @@ export class CredentialsService implements OnModuleInit {
     if (!checkout) return { checkedIn: false, rotationRequested: false };
     if (checkout.state === 'in') return { checkedIn: true, rotationRequested: req.rotate };
     const connection = await this.connections.get(checkout.connection);
-    const result = await this.adapter(connection).checkin(connection, checkout, { rotate: req.rotate, reason: req.reason });
+    const adapter = this.adapter(connection);
+    // A check-out whose handle was never recorded: ask the vault what it holds for it.
+    const vaultRequest = checkout.vaultRequest ?? (await adapter.reclaim?.(connection, checkout));
+    if (vaultRequest === undefined) {
+      await this.checkouts.markCheckedIn(req.leaseId);
+      return { checkedIn: false, rotationRequested: false };
+    }
+    const result = await adapter.checkin(connection, { ...checkout, vaultRequest }, { rotate: req.rotate, reason: req.reason });
     await this.checkouts.markCheckedIn(req.leaseId);
     return { checkedIn: true, rotationRequested: result.rotationRequested };
   }

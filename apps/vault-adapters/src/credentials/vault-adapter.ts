@@ -11,7 +11,13 @@ export interface VaultAdapter<T extends VaultKind = VaultKind> {
     input: { leaseId: string; user: string; ref: VaultRef; durationMinutes: number; reason: string },
     record: (vaultRequest: string) => Promise<void>,
   ): Promise<{ username: string; domain: string | null; secret: Secret }>;
-  checkin(connection: ConnectionOf<T>, checkout: Checkout, input: { rotate: boolean; reason: string }): Promise<{ rotationRequested: boolean }>;
+  checkin(connection: ConnectionOf<T>, checkout: Checkout & { vaultRequest: string }, input: { rotate: boolean; reason: string }): Promise<{ rotationRequested: boolean }>;
+  /**
+   * The vault's handle of a check-out whose answer never reached the broker (a crash, a lost answer), found
+   * at the vault; undefined when the vault holds nothing for it. A vault whose handle is known before it is
+   * called (recorded first) needs none.
+   */
+  reclaim?(connection: ConnectionOf<T>, checkout: Checkout): Promise<string | undefined>;
   /** Some vaults answer "this user has yet to approve" rather than a list; the answer's `pending` shows it. */
   listOrPending?(connection: ConnectionOf<T>, user: string, endpoint: string): Promise<{ credentials: VaultCredential[] } | { pending: { reason: string; approveUrl?: string } }>;
   /** Test Settings: the listing with these settings, uncached, reporting the failing step. */

@@ -122,11 +122,34 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
     });
   }
 
-  async checkin(connection: VaultConnection, checkout: Checkout, input: { rotate: boolean; reason: string }) {
+  /**
+   * Password Safe answers a new request for the same account with the caller's open one (`ConflictOption:
+   * reuse`), so asking again as the same user names the request a lost answer left behind; when there was
+   * none, the request made here is the one checked in next.
+   */
+  async reclaim(connection: VaultConnection, checkout: Checkout): Promise<string> {
+    const ref = parseRef(checkout.ref);
+    return this.withSession(connection, checkout.user, async (client, session) =>
+      String(
+        await client.createRequest(session, {
+          systemId: ref.systemId,
+          accountId: ref.accountId,
+          durationMinutes: checkout.durationMinutes ?? 1,
+          reason: 'OpenECM: checking in a check-out whose answer was lost',
+          accessType: 'View',
+          rotateOnCheckin: connection.settings.rotateAfterRelease,
+        }),
+      ),
+    );
+  }
+
+  async checkin(connection: VaultConnection, checkout: Checkout & { vaultRequest: string }, input: { rotate: boolean; reason: string }) {
     const requestId = Number(checkout.vaultRequest);
     return this.withSession(connection, checkout.user, async (client, session) => {
       try {
-        if (input.rotate) await client.rotateOnCheckin(session, requestId);
+        // Asked once, with the request, when the connection rotates after release; only a rotation the
+        // request was not made with is asked for here.
+        if (input.rotate && !connection.settings.rotateAfterRelease) await client.rotateOnCheckin(session, requestId);
         await client.checkin(session, requestId, input.reason);
       } catch (error) {
         // the vault already ended the request (its duration ran out): it rotated then, per the request's flag

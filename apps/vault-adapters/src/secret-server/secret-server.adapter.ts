@@ -190,7 +190,7 @@ export class SecretServerAdapter implements VaultAdapter<'secret-server'>, OnApp
    * Checks the secret in as the user who read it. A secret that was never checked out, or whose check-out
    * the vault already ended and gave to someone else, has nothing of ours to check in: both count as done.
    */
-  async checkin(connection: Connection, checkout: Checkout, _input: { rotate: boolean; reason: string }): Promise<{ rotationRequested: boolean }> {
+  async checkin(connection: Connection, checkout: Checkout & { vaultRequest: string }, _input: { rotate: boolean; reason: string }): Promise<{ rotationRequested: boolean }> {
     const secretId = Number(checkout.vaultRequest);
     if (!Number.isSafeInteger(secretId) || secretId <= 0) {
       throw new OpenEcmError('VAULT_ERROR', 'Secret Server: the recorded check-out does not name a secret');
