@@ -15,6 +15,7 @@ import { SpanKind, describeUnexpected, inSpan, natsHandleDuration, natsHandled }
 import type { ReplyEnvelope } from './envelope';
 import { contextFromHeaders } from './headers';
 import { qualifiedSubject } from './namespace';
+import { isDependencyOutage } from './outage';
 
 const logger = new Logger('messaging');
 
@@ -47,6 +48,12 @@ export async function processRequest<T>(
           span.setStatus({ code: SpanStatusCode.ERROR, message: error.code });
           natsHandled.inc({ subject, outcome: error.code });
           return { ok: false, error: error.toBody() };
+        }
+        if (isDependencyOutage(error)) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: 'SERVICE_UNAVAILABLE' });
+          natsHandled.inc({ subject, outcome: 'SERVICE_UNAVAILABLE' });
+          logger.warn({ subject, err: describeUnexpected(error) }, `a dependency is out of reach while handling ${subject}`);
+          return { ok: false, error: { code: 'SERVICE_UNAVAILABLE', message: 'a dependency of the service is unavailable; try again shortly' } };
         }
         span.setStatus({ code: SpanStatusCode.ERROR, message: 'INTERNAL' });
         natsHandled.inc({ subject, outcome: 'INTERNAL' });

@@ -8,3 +8,4 @@ export * from './jetstream';
 export * from './messaging.module';
 export * from './namespace';
 export * from './nats-connection';
+export * from './outage';

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import { ERROR_CODES, OpenEcmError, problemType, type ErrorCode, type ProblemDetails } from '@openecm/contracts';
+import { isDependencyOutage } from '@openecm/messaging';
 import { describeUnexpected } from '@openecm/telemetry';
 import type { Request, Response } from 'express';
 
@@ -50,6 +51,9 @@ export function toProblem(error: unknown, instance?: string): Problem {
   const parserStatus = (error as { status?: number; type?: string }).status;
   if (typeof parserStatus === 'number' && parserStatus >= 400 && parserStatus < 500) {
     return { ...toProblem(new OpenEcmError('VALIDATION_FAILED', 'the request body is not valid JSON'), instance), status: parserStatus, title: TITLES[parserStatus] ?? 'Bad Request' };
+  }
+  if (isDependencyOutage(error)) {
+    return toProblem(new OpenEcmError('SERVICE_UNAVAILABLE', 'a dependency of the service is unavailable; try again shortly'), instance);
   }
   return toProblem(new OpenEcmError('INTERNAL', 'internal error'), instance);
 }
