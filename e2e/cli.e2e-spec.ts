@@ -15,6 +15,7 @@ import {
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { Client } from 'pg';
 import { join, resolve } from 'node:path';
 import { generate as selfSigned } from 'selfsigned';
 import { createSecretServerSim, type SecretServerSim } from '../tools/secret-server-sim/src/sim';
@@ -185,6 +186,28 @@ describe('the openecm CLI against the running system', () => {
     expect(notOk(trusted.report)).toEqual([]);
     expect(trusted.check('vault:ss-tls')?.status).toBe('ok');
     expect(trusted.check('clock:ss-tls')?.status).toBe('ok');
+  });
+
+  it('doctor names a vault whose settings no longer open with the configured keys, and still tests the others', async () => {
+    expect((await connectSecretServer(SS_API_PASSWORD, 'ss-old')).status).toBe(201);
+    const pg = new Client({ connectionString: db.url });
+    await pg.connect();
+    try {
+      // as after VAULT_SETTINGS_KEYS lost the key these settings were sealed with
+      await pg.query(`UPDATE vault.connection SET settings_sealed = 'v0.AAAA.BBBB.CCCC.DDDD' WHERE name = 'ss-old'`);
+    } finally {
+      await pg.end();
+    }
+    const broken = await doctor();
+    expect(broken.run.code).toBe(1);
+    expect(broken.check('keys:vault-adapters')).toMatchObject({ status: 'fail', detail: expect.stringContaining('ss-old'), remedy: expect.stringContaining('VAULT_SETTINGS_KEYS') });
+    expect(broken.check('vault:ss-old')).toBeUndefined();
+    expect(broken.check('vault:secret-server')?.status).toBe('ok');
+    const listed = await openecm(['vault', 'list']);
+    expect(listed.stdout).toMatch(/^ss-old +secret-server +- +unreadable /m);
+
+    expect((await connectSecretServer(SS_API_PASSWORD, 'ss-old')).status).toBe(200);
+    expect(notOk((await doctor()).report)).toEqual([]);
   });
 
   it('switches every instance of every service to debug and back on its own', async () => {

@@ -130,7 +130,7 @@ describe('diagnostics', () => {
 
   it('fails on vault settings that do not open, and warns on stored sessions that do not', () => {
     const input = healthy();
-    input.vaults = { ok: true, value: [view('ps'), { ...view('old'), status: 'unreadable' } as ReturnType<typeof view>] };
+    input.vaults = { ok: true, value: [view('ps'), { ...view('old'), status: 'unreadable' as const }] };
     expect(byId(input, 'keys:vault-adapters')).toMatchObject({ status: 'fail', detail: expect.stringContaining('old'), remedy: expect.stringContaining('VAULT_SETTINGS_KEYS') });
     expect(evaluate(input).checks.some((c) => c.id === 'vault:old')).toBe(false);
     const failing = healthy();
