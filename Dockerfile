@@ -34,6 +34,9 @@ WORKDIR /app
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY --from=build /src/dist ./dist
+# The `openecm` CLI (doctor, vault test, log-level ...) for `docker compose exec <service> openecm doctor`.
+COPY --from=build /src/tools/cli/bin ./tools/cli/bin
+RUN ln -s /app/tools/cli/bin/openecm.js /usr/local/bin/openecm
 
 # Declared after the shared layers so every app reuses them.
 ARG APP
