@@ -1,25 +1,104 @@
 /**
- * `npm run demo`: starts both vault simulators and every OpenECM app on this machine (NATS, Redis and
- * PostgreSQL on their default local ports), seeds a demo, and runs the appliance simulator through list,
- * inject, release and rotation. Keeps running until Ctrl-C unless started with `--exit`.
+ * `npm run demo`: starts both vault simulators and every OpenECM app on this machine, seeds a demo, and runs
+ * the appliance simulator through list, inject, release and rotation. Keeps running until Ctrl-C unless
+ * started with `--exit`.
+ *
+ * NATS, Redis and PostgreSQL: the configured ones (NATS_URL, REDIS_URL, DATABASE_URL, else the default local
+ * ports) when they answer, private ones started here otherwise or with `--private`, their data and the demo's
+ * keys kept in `.openecm/demo` (OPENECM_DEMO_DIR) so a later run opens what an earlier one sealed.
  * Set OTEL_EXPORTER_OTLP_ENDPOINT (e.g. http://127.0.0.1:4318 for a local Jaeger) to see the traces.
  */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { ApplianceClient, runApplianceFlow, seedDemo } from '@openecm/appliance-sim';
-import { launchSystem } from '@openecm/testing';
+import { launchSystem, type RunningSystem } from '@openecm/testing';
+import { DemoInfraError, DemoInfrastructure } from './src/demo-infra';
+import { loadDemoKeys } from './src/demo-keys';
 
 const env = process.env;
-const exitAfterFlow = process.argv.includes('--exit');
-const verbose = process.argv.includes('--verbose');
+const args = process.argv.slice(2);
+const exitAfterFlow = args.includes('--exit');
+const verbose = args.includes('--verbose');
 const out = (line: string) => process.stdout.write(`${line}\n`);
+const demoDir = resolve(env['OPENECM_DEMO_DIR'] || join(__dirname, '..', '..', '.openecm', 'demo'));
+
+const infra = new DemoInfrastructure({ env, forcePrivate: args.includes('--private'), dir: demoDir, say: out });
+let launching: Promise<RunningSystem> | undefined;
+let stopping: Promise<void> | undefined;
+
+/** The apps first, then the servers they use; safe to call while anything is still starting. */
+function stopAll(): Promise<void> {
+  stopping ??= (async () => {
+    const system = await launching?.catch(() => undefined);
+    await system?.stop();
+    await infra.stop();
+  })();
+  return stopping;
+}
+
+function exitAfterStop(code: number): void {
+  stopAll().then(
+    () => process.exit(code),
+    (error: Error) => {
+      process.stderr.write(`stopping failed: ${error.message}\n`);
+      process.exit(1);
+    },
+  );
+}
+
+interface VaultView {
+  name: string;
+  status?: 'ok' | 'unreadable';
+  settings: { baseUrl?: string; endpointUrl?: string };
+  createdAt: string;
+}
+
+/**
+ * The demo's vaults as an earlier run left them. True when each is there, opens with the kept keys and still
+ * points at this run's simulator, so nothing needs connecting again.
+ */
+async function earlierVaults(client: ApplianceClient, wanted: Record<string, string>): Promise<boolean> {
+  const res = await client.call<{ vaults: VaultView[] }>('GET', '/api/v1/admin/vaults');
+  if (res.status !== 200) {
+    out(`0. setup    the vaults of an earlier run could not be listed (${res.status}): connecting them again`);
+    return false;
+  }
+  let kept = true;
+  for (const [name, url] of Object.entries(wanted)) {
+    const vault = res.body.vaults.find((v) => v.name === name);
+    if (!vault) {
+      kept = false;
+      continue;
+    }
+    const opens = (vault.status ?? 'ok') === 'ok';
+    const same = (vault.settings.baseUrl ?? vault.settings.endpointUrl) === url;
+    const state = !opens ? 'its settings do not open with these keys: connecting it again' : same ? 'its settings open with the kept keys' : 'its settings open; the simulator moved: connecting it again';
+    out(`0. setup    vault "${name}" from an earlier run (connected ${vault.createdAt}): ${state}`);
+    kept &&= opens && same;
+  }
+  return kept;
+}
 
 async function run(): Promise<void> {
+  process.once('SIGINT', () => {
+    out('stopping ...');
+    exitAfterStop(0);
+  });
+  process.once('SIGTERM', () => {
+    out('stopping ...');
+    exitAfterStop(0);
+  });
+  mkdirSync(demoDir, { recursive: true });
+  const keys = loadDemoKeys(demoDir);
+  out(`keys: ${keys.created ? 'generated into' : 'reusing'} ${keys.file}`);
+  const urls = await infra.start();
+  if (stopping) return;
+
   const bootstrap = { clientId: 'demo-appliance', clientSecret: env['OPENECM_DEMO_CLIENT_SECRET'] ?? 'demo-appliance-secret-change-me' };
   out('starting the Password Safe and Secret Server simulators and the five OpenECM apps ...');
-  const system = await launchSystem({
+  launching = launchSystem({
     namespace: env['OPENECM_NAMESPACE'] ?? 'demo',
-    databaseUrl: env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/openecm_demo',
-    redisUrl: env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
-    natsUrl: env['NATS_URL'] ?? 'nats://127.0.0.1:4222',
+    ...urls,
     otlpEndpoint: env['OTEL_EXPORTER_OTLP_ENDPOINT'],
     gatewayPort: Number(env['GATEWAY_PORT'] ?? 8080),
     simPort: Number(env['PS_SIM_PORT'] ?? 8090),
@@ -27,27 +106,21 @@ async function run(): Promise<void> {
     secretServerPort: Number(env['SS_SIM_PORT'] ?? 8091),
     logLevel: env['LOG_LEVEL'] ?? 'info',
     bootstrap,
+    keys: keys.keys,
     echo: verbose ? (name, line) => out(`[${name}] ${line}`) : undefined,
   });
-  const shutdown = async () => {
-    out('stopping ...');
-    await system.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void shutdown());
-  process.once('SIGTERM', () => void shutdown());
+  const system = await launching;
+  if (stopping) return;
 
   out(`gateway ${system.gatewayUrl}, Password Safe simulator ${system.simUrl}, Secret Server simulator ${system.secretServerUrl}`);
   out(`API account: ${bootstrap.clientId} (its secret is in OPENECM_DEMO_CLIENT_SECRET or the README)`);
   const client = new ApplianceClient(system.gatewayUrl, bootstrap.clientId, bootstrap.clientSecret);
-  await seedDemo(client, {
-    vaultName: 'password-safe',
-    passwordSafeUrl: system.simUrl,
-    apiKey: 'demo-api-key',
-    secretServerUrl: `${system.secretServerUrl}/webservices/SSWebService.asmx`,
-    users: ['alice'],
-    print: out,
-  });
+  const secretServerUrl = `${system.secretServerUrl}/webservices/SSWebService.asmx`;
+  if (await earlierVaults(client, { 'password-safe': system.simUrl, 'secret-server': secretServerUrl })) {
+    out('0. setup    both vaults and the requesters group kept from the earlier run');
+  } else {
+    await seedDemo(client, { vaultName: 'password-safe', passwordSafeUrl: system.simUrl, apiKey: 'demo-api-key', secretServerUrl, users: ['alice'], print: out });
+  }
   const result = await runApplianceFlow(client, {
     user: 'alice',
     endpoint: 'srv-app01',
@@ -58,13 +131,14 @@ async function run(): Promise<void> {
   });
   out(result.rotated ? 'done: the password was injected, released and rotated.' : 'done, but the lease did not rotate: see the lease state above.');
   if (exitAfterFlow) {
-    await system.stop();
-    process.exit(result.rotated ? 0 : 1);
+    exitAfterStop(result.rotated ? 0 : 1);
+    return;
   }
   out('OpenECM keeps running; press Ctrl-C to stop.');
 }
 
 run().catch((error: Error) => {
-  process.stderr.write(`demo failed: ${error.message}\n`);
-  process.exit(1);
+  const lines = error instanceof DemoInfraError ? error.lines : [`demo failed: ${error.message}`];
+  for (const line of lines) process.stderr.write(`${line}\n`);
+  exitAfterStop(1);
 });

@@ -33,6 +33,8 @@ export interface SystemOptions {
   instances?: Partial<Record<AppName, number>>;
   /** Also start the Secret Server simulator. */
   secretServer?: boolean;
+  /** The keyrings (`keyId:base64[,...]`) token-cache and vault-adapters seal with; new random ones when absent. */
+  keys?: { tokenCacheKeys: string; vaultSettingsKeys: string };
   /** Echo every line the processes print (the demo does; tests keep them for inspection). */
   echo?: (process: string, line: string) => void;
 }
@@ -105,8 +107,8 @@ async function stopProcess(p: LaunchedProcess): Promise<void> {
  */
 export async function launchSystem(options: SystemOptions): Promise<RunningSystem> {
   const bootstrap = options.bootstrap ?? { clientId: 'e2e-appliance', clientSecret: randomBytes(24).toString('base64url') };
-  const tokenKeys = `k1:${key()}`;
-  const vaultKeys = `v1:${key()}`;
+  const tokenKeys = options.keys?.tokenCacheKeys ?? `k1:${key()}`;
+  const vaultKeys = options.keys?.vaultSettingsKeys ?? `v1:${key()}`;
   const gatewayPort = options.gatewayPort ?? (await freePort());
   watchGateway(`http://127.0.0.1:${gatewayPort}`);
   const simPort = options.simPort ?? (await freePort());
@@ -178,7 +180,7 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
       : {}),
     processes,
     bootstrap,
-    secrets: [bootstrap.clientSecret, tokenKeys.slice(3), vaultKeys.slice(3)],
+    secrets: [bootstrap.clientSecret, ...[tokenKeys, vaultKeys].flatMap((ring) => ring.split(',').map((entry) => entry.slice(entry.indexOf(':') + 1)))],
     stop,
   };
 }
