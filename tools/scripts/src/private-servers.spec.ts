@@ -1,11 +1,12 @@
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { freePort } from '@openecm/testing';
 import { DemoInfraError, DemoInfrastructure } from './demo-infra';
-import { findPostgresBin, findProgram, missingPrograms } from './private-servers';
+import { findPostgresBin, findProgram, missingPrograms, startRedis } from './private-servers';
 
-describe('finding the server programs', () => {
+describe('private servers: finding their programs, starting and refusing', () => {
   let root: string;
   const program = (dir: string, name: string, mode = 0o755) => {
     mkdirSync(join(root, dir), { recursive: true });
@@ -70,5 +71,21 @@ describe('finding the server programs', () => {
     const error = (await infra.start().catch((e: unknown) => e)) as DemoInfraError;
     expect(error.lines.map((l) => l.split(':')[0])).toEqual(['NATS', 'Redis', 'PostgreSQL']);
     for (const line of error.lines) expect(line).toMatch(/does not answer \(.+\); start it, or unset [A-Z_]+ \(or pass --private\)/);
+  });
+
+  it('stops a server an earlier demo left running in the folder, and reports a server that dies at start with its log', async () => {
+    const dir = join(root, 'redis');
+    mkdirSync(dir, { recursive: true });
+    const leftover = spawn('sleep', ['60'], { cwd: dir, stdio: 'ignore' });
+    const leftoverExit = new Promise((r) => leftover.once('exit', (_code, signal) => r(signal)));
+    writeFileSync(join(dir, 'redis.pid'), String(leftover.pid));
+    writeFileSync(join(root, 'dies'), '#!/bin/sh\necho "cannot bind: port taken"\nexit 3\n');
+    chmodSync(join(root, 'dies'), 0o755);
+    const say = jest.fn();
+    const error = (await startRedis(join(root, 'dies'), dir, await freePort(), say).catch((e: unknown) => e)) as Error;
+    expect(await leftoverExit).toBe('SIGTERM');
+    expect(say).toHaveBeenCalledWith(`stopping the private Redis (pid ${leftover.pid}) an earlier demo left running in ${dir}`);
+    expect(error.message).toMatch(/dies exited \(code 3\); its log \(.*redis\.log\):\ncannot bind: port taken/);
+    expect(existsSync(join(dir, 'redis.pid'))).toBe(false);
   });
 });

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, delimiter, join } from 'node:path';
 import { waitFor } from '@openecm/testing';
-import { DEMO_DATABASE, PROGRAMS, type ServerKind } from './infra-plan';
+import { DEMO_DATABASE, PROGRAMS, SERVERS, type ServerKind } from './infra-plan';
 import { probe } from './probes';
 
 /** A server the demo started and stops again. */
@@ -110,7 +110,8 @@ function runningIn(pid: number, dir: string): boolean {
 }
 
 async function waitExit(child: ChildProcess, graceMs = 10_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  // No pid: it never started, and no exit will come.
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
@@ -128,7 +129,7 @@ async function startDaemon(kind: ServerKind, program: string, args: string[], di
   const pidFile = join(dir, `${kind}.pid`);
   const leftover = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : NaN;
   if (leftover > 0 && runningIn(leftover, dir)) {
-    say(`stopping the private ${kind} (pid ${leftover}) an earlier demo left running in ${dir}`);
+    say(`stopping the private ${SERVERS[kind].label} (pid ${leftover}) an earlier demo left running in ${dir}`);
     process.kill(leftover, 'SIGTERM');
     await waitFor(() => !alive(leftover), { timeoutMs: 15_000, what: `pid ${leftover} to exit` });
   }
@@ -136,12 +137,9 @@ async function startDaemon(kind: ServerKind, program: string, args: string[], di
   const log = openSync(logFile, 'a');
   const child = spawn(program, args, { cwd: dir, detached: true, stdio: ['ignore', log, log] });
   closeSync(log);
-  const failed = new Promise<Error>((resolve) => {
-    child.once('error', (error) => resolve(error));
-    child.once('exit', (code, signal) => resolve(new Error(`${program} exited (${signal ?? `code ${code}`})`)));
-  });
   let exited: Error | undefined;
-  void failed.then((error) => (exited = error));
+  child.once('error', (error) => (exited ??= error));
+  child.once('exit', (code, signal) => (exited ??= new Error(`${program} exited (${signal ?? `code ${code}`})`)));
   if (child.pid) writeFileSync(pidFile, String(child.pid));
   const stop = async () => {
     await waitExit(child);
