@@ -1,9 +1,9 @@
-import { XmlParseError, parseXml } from './parse';
+import { XmlParseError, parseXml, type XmlParseOptions } from './parse';
 import { childText } from './query';
 
-function parseError(xml: string): XmlParseError {
+function parseError(xml: string, options?: XmlParseOptions): XmlParseError {
   try {
-    parseXml(xml);
+    parseXml(xml, options);
   } catch (error) {
     if (error instanceof XmlParseError) return error;
     throw error;
@@ -103,5 +103,83 @@ describe('parseXml', () => {
     const wide = `<r>${'<a/>'.repeat(10_000)}</r>`;
     expect(() => parseXml(wide)).toThrow(/Too many elements/);
     expect(parseXml(wide, { maxElements: 20_000 }).children).toHaveLength(10_000);
+  });
+
+  it('keeps each namespace declaration to its element: a nested one shadows, and its siblings see the outer one again', () => {
+    const root = parseXml('<r xmlns="urn:d" xmlns:p="urn:1"><a xmlns:p="urn:2" xmlns=""><p:x/><y/></a><p:z/><w/></r>');
+    const [a, z, w] = root.children;
+    expect(a?.children.map((c) => [c.local, c.ns])).toEqual([
+      ['x', 'urn:2'],
+      ['y', undefined],
+    ]);
+    expect([z?.ns, w?.ns]).toEqual(['urn:1', 'urn:d']);
+    expect(() => parseXml('<r><a xmlns:p="urn:1"/><p:b/></r>')).toThrow(/undeclared namespace prefix/);
+  });
+});
+
+/** One start tag with `count` attributes, ` a0=""` and so on, inside a SOAP envelope. */
+function manyAttributes(count: number): string {
+  const attributes = Array.from({ length: count }, (_, i) => ` a${i}=""`).join('');
+  return `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><R${attributes}/></soap:Body></soap:Envelope>`;
+}
+
+/** `levels` nested elements each declaring `perLevel` prefixes, around `leaves` elements that use one of each level's. */
+function deepScopes(levels: number, perLevel: number, leaves: number): string {
+  const open = Array.from({ length: levels }, (_, l) => `<e${Array.from({ length: perLevel }, (_, i) => ` xmlns:l${l}n${i}="urn:${l}:${i}"`).join('')}>`);
+  const leaf = Array.from({ length: levels }, (_, l) => `<l${l}n0:leaf/>`).join('');
+  return `${open.join('')}${leaf.repeat(Math.ceil(leaves / levels))}${'</e>'.repeat(levels)}`;
+}
+
+describe('parseXml against hostile documents', () => {
+  // Figures come from the benchmark (tools/bench/src/xml-parse.ts); these tests show each bound stops the parse where it is
+  // crossed, so the rest of the document is never read, and that what the bounds admit is read correctly.
+
+  it('refuses 478 KB with 50 000 attributes on one element at the first attribute over the bound', () => {
+    const xml = manyAttributes(50_000);
+    expect(xml.length).toBeGreaterThan(478_000);
+    const error = parseError(xml);
+    expect(error.reason).toBe('Too many attributes on an element');
+    // the 65th attribute: its position shows the other 49 936 were never looked at
+    const sixtyFifth = xml.indexOf(' a64=""') + 1;
+    expect(error).toMatchObject({ line: 1, column: sixtyFifth + 1 });
+    expect(error.message).not.toContain('a64');
+  });
+
+  it('bounds the attributes of the whole document, and reads all of them when the bounds allow', () => {
+    const spread = `<r>${'<e a="1" b="2"/>'.repeat(25_000)}</r>`;
+    expect(parseError(spread).reason).toBe('Too many elements');
+    // the 20 001st attribute is the first of the 10 001st element
+    const firstOf10001st = '<r>'.length + '<e a="1" b="2"/>'.length * 10_000 + '<e '.length;
+    expect(parseError(spread, { maxElements: 30_000 })).toMatchObject({ reason: 'Too many attributes', column: firstOf10001st + 1 });
+    const root = parseXml(spread, { maxElements: 30_000, maxAttributes: 50_000 });
+    expect(root.children.reduce((sum, c) => sum + c.attributes.length, 0)).toBe(50_000);
+    expect(parseXml(manyAttributes(50_000), { maxAttributesPerElement: 50_000, maxAttributes: 50_001 }).children[0]?.children[0]?.attributes).toHaveLength(50_000);
+  });
+
+  it('refuses deep namespace scopes at the first declaration over the bound, and resolves them when allowed', () => {
+    const xml = deepScopes(60, 60, 10_000);
+    const error = parseError(xml);
+    expect(error.reason).toBe('Too many namespace declarations');
+    // 256 declarations are 4 levels and 16 of the fifth: the parse stops at the fifth start tag
+    const fifth = xml.indexOf('<e xmlns:l4n0=');
+    expect(error).toMatchObject({ line: 1, column: fifth + 1 });
+    const root = parseXml(xml, { maxNamespaceDeclarations: 3_600, maxAttributes: 3_600, maxElements: 20_000 });
+    let innermost = root;
+    while (innermost.children[0]?.local === 'e') innermost = innermost.children[0];
+    expect(innermost.children.length).toBeGreaterThanOrEqual(10_000);
+    expect(innermost.children.slice(0, 60).map((c) => c.ns)).toEqual(Array.from({ length: 60 }, (_, l) => `urn:${l}:0`));
+  });
+
+  it('bounds names, element text and attribute values', () => {
+    const long = 'n'.repeat(257);
+    expect(parseError(`<${long}/>`).reason).toBe('A name is too long');
+    expect(parseError(`<x ${long}="1"/>`).reason).toBe('A name is too long');
+    expect(parseXml(`<${long}/>`, { maxNameLength: 257 }).name).toBe(long);
+    const half = 'x'.repeat(512 * 1024);
+    // the text of one element counts across its chunks, CDATA included
+    expect(parseError(`<a>${half}<!-- c --><![CDATA[${half}]]>y</a>`).reason).toBe('The text of an element is too long');
+    expect(parseXml(`<a>${half}<b>${half}</b>${half}</a>`, { maxTextLength: 1024 * 1024 }).text).toHaveLength(1024 * 1024);
+    expect(parseError(`<a v="${half}${half}y"/>`).reason).toBe('An attribute value is too long');
+    expect(parseXml(`<a v="${half}"/>`).attributes[0]?.value).toHaveLength(512 * 1024);
   });
 });

@@ -1,8 +1,10 @@
 /**
  * Just enough XML 1.0 for SOAP 1.1: elements, attributes, namespaces, the predefined and numeric character
  * references, CDATA, comments and processing instructions. A document type declaration is refused outright,
- * so no entity can be declared and expanded (XXE, billion laughs), and nesting depth and element count are
- * bounded, so a hostile or broken peer cannot make a document cost much.
+ * so no entity can be declared and expanded (XXE, billion laughs). The reader does work in proportion to its
+ * input (attribute duplicates through a set, namespace prefixes through one stack per prefix rather than a
+ * copied scope per element), and it bounds depth, elements, attributes, names, namespace declarations and
+ * text, so a hostile or broken peer cannot make a document cost much.
  */
 import { isXmlChar } from './chars';
 
@@ -32,6 +34,16 @@ export interface XmlParseOptions {
   maxDepth?: number;
   /** Most elements a document may hold; 10 000 unless given. */
   maxElements?: number;
+  /** Most attributes one start tag may carry, namespace declarations included; 64 unless given. */
+  maxAttributesPerElement?: number;
+  /** Most attributes the whole document may hold, namespace declarations included; 20 000 unless given. */
+  maxAttributes?: number;
+  /** Most namespace declarations in the document, which also bounds how many are in scope at once; 256 unless given. */
+  maxNamespaceDeclarations?: number;
+  /** Longest element or attribute name, prefix included, in characters; 256 unless given. */
+  maxNameLength?: number;
+  /** Longest text of one element (its character data and CDATA) or one attribute value, in characters; 1 MiB unless given. */
+  maxTextLength?: number;
 }
 
 /**
@@ -69,30 +81,44 @@ const PREDEFINED = new Map([
   ['quot', '"'],
   ['apos', "'"],
 ]);
-const DEFAULT_MAX_DEPTH = 64;
-const DEFAULT_MAX_ELEMENTS = 10_000;
-
-type Scope = ReadonlyMap<string, string | undefined>;
+const DEFAULTS: Required<XmlParseOptions> = {
+  maxDepth: 64,
+  maxElements: 10_000,
+  maxAttributesPerElement: 64,
+  maxAttributes: 20_000,
+  maxNamespaceDeclarations: 256,
+  maxNameLength: 256,
+  maxTextLength: 1024 * 1024,
+};
 
 export function parseXml(input: string, options: XmlParseOptions = {}): XmlElement {
-  return new Reader(input, options.maxDepth ?? DEFAULT_MAX_DEPTH, options.maxElements ?? DEFAULT_MAX_ELEMENTS).document();
+  const limits = { ...DEFAULTS };
+  for (const key of Object.keys(DEFAULTS) as Array<keyof XmlParseOptions>) limits[key] = options[key] ?? DEFAULTS[key];
+  return new Reader(input, limits).document();
 }
 
 class Reader {
   private pos = 0;
   private elements = 0;
+  private attributes = 0;
+  private declarations = 0;
+  /**
+   * The namespace in scope for each prefix ('' for the default namespace) is the top of its stack: an
+   * element pushes what it declares and pops it at its end, so a lookup costs the same however many
+   * declarations enclose it.
+   */
+  private readonly bindings = new Map<string, Array<string | undefined>>([['xml', [XML_NS]]]);
 
   constructor(
     private readonly src: string,
-    private readonly maxDepth: number,
-    private readonly maxElements: number,
+    private readonly limits: Required<XmlParseOptions>,
   ) {}
 
   document(): XmlElement {
     if (this.src.charCodeAt(0) === 0xfeff) this.pos = 1;
     this.misc();
     if (this.src[this.pos] !== '<') this.fail('Root element is missing');
-    const root = this.element(new Map([['xml', XML_NS]]), 0);
+    const root = this.element(0);
     this.misc();
     if (this.pos < this.src.length) this.fail('Data at the root level is invalid');
     return root;
@@ -110,13 +136,14 @@ class Reader {
     }
   }
 
-  private element(scope: Scope, depth: number): XmlElement {
+  private element(depth: number): XmlElement {
     const start = this.pos;
-    if (depth >= this.maxDepth) this.fail('Elements are nested too deeply');
-    if (++this.elements > this.maxElements) this.fail('Too many elements');
+    if (depth >= this.limits.maxDepth) this.fail('Elements are nested too deeply');
+    if (++this.elements > this.limits.maxElements) this.fail('Too many elements');
     this.pos += 1; // '<'
     const name = this.name();
     const raw: Array<{ name: string; value: string }> = [];
+    const seen = new Set<string>();
     let selfClosing = false;
     for (;;) {
       const hadSpace = this.skipSpace();
@@ -131,6 +158,8 @@ class Reader {
       }
       if (this.pos >= this.src.length) this.fail('Unterminated start tag');
       if (!hadSpace) this.fail('Unexpected character in a start tag', `Unexpected character in tag <${name}>`);
+      if (raw.length >= this.limits.maxAttributesPerElement) this.fail('Too many attributes on an element');
+      if (++this.attributes > this.limits.maxAttributes) this.fail('Too many attributes');
       const attrName = this.name();
       this.skipSpace();
       this.expect('=');
@@ -139,59 +168,81 @@ class Reader {
       if (quote !== '"' && quote !== "'") this.fail('Attribute values must be quoted');
       const end = this.src.indexOf(quote, this.pos + 1);
       if (end < 0) this.fail('Unterminated attribute value');
+      if (end - this.pos - 1 > this.limits.maxTextLength) this.fail('An attribute value is too long');
       const rawValue = this.src.slice(this.pos + 1, end);
       if (rawValue.includes('<')) this.fail("'<' is not allowed in an attribute value");
-      if (raw.some((a) => a.name === attrName)) this.fail('Duplicate attribute', `Duplicate attribute ${attrName}`);
+      if (seen.has(attrName)) this.fail('Duplicate attribute', `Duplicate attribute ${attrName}`);
+      seen.add(attrName);
       // Literal white space is normalised before references are decoded (XML 1.0 section 3.3.3), so a value
       // written with &#xA; or &#x9; keeps those characters.
       raw.push({ name: attrName, value: this.decode(rawValue.replace(/\r\n|[\t\n\r]/g, ' '), this.pos + 1) });
       this.pos = end + 1;
     }
 
-    const inner = new Map(scope);
-    for (const a of raw) {
-      if (a.name === 'xmlns') inner.set('', a.value === '' ? undefined : a.value);
-      else if (a.name.startsWith('xmlns:')) {
-        const prefix = a.name.slice(6);
-        if (a.value === '') this.failAt(start, 'A namespace prefix cannot be undeclared', `The prefix ${prefix} cannot be undeclared`);
-        inner.set(prefix, a.value);
-      }
-    }
+    const declared = this.declare(raw, start);
     const node: XmlElement = {
       name,
-      ...this.resolve(name, inner, true, start),
+      ...this.resolve(name, true, start),
       attributes: raw
-        .filter((a) => a.name !== 'xmlns' && !a.name.startsWith('xmlns:'))
-        .map((a) => ({ name: a.name, ...this.resolve(a.name, inner, false, start), value: a.value })),
+        .filter((a) => !isDeclaration(a.name))
+        .map((a) => ({ name: a.name, ...this.resolve(a.name, false, start), value: a.value })),
       children: [],
       text: '',
     };
-    if (selfClosing) return node;
+    if (!selfClosing) this.content(node, depth);
+    for (const prefix of declared) this.bindings.get(prefix)?.pop();
+    return node;
+  }
 
+  /** Brings the element's namespace declarations into scope; answers the prefixes to take out at its end. */
+  private declare(raw: ReadonlyArray<{ name: string; value: string }>, at: number): string[] {
+    const declared: string[] = [];
+    for (const a of raw) {
+      if (!isDeclaration(a.name)) continue;
+      if (++this.declarations > this.limits.maxNamespaceDeclarations) this.failAt(at, 'Too many namespace declarations');
+      const prefix = a.name === 'xmlns' ? '' : a.name.slice(6);
+      if (prefix !== '' && a.value === '') this.failAt(at, 'A namespace prefix cannot be undeclared', `The prefix ${prefix} cannot be undeclared`);
+      const stack = this.bindings.get(prefix);
+      const uri = a.value === '' ? undefined : a.value;
+      if (stack) stack.push(uri);
+      else this.bindings.set(prefix, [uri]);
+      declared.push(prefix);
+    }
+    return declared;
+  }
+
+  /** Text, CDATA, comments, processing instructions and child elements, up to and including the end tag. */
+  private content(node: XmlElement, depth: number): void {
     const text: string[] = [];
+    let textLength = 0;
+    const addText = (chunk: string): void => {
+      textLength += chunk.length;
+      if (textLength > this.limits.maxTextLength) this.fail('The text of an element is too long');
+      text.push(chunk);
+    };
     for (;;) {
       const lt = this.src.indexOf('<', this.pos);
-      if (lt < 0) this.fail('An element is not closed', `Element <${name}> is not closed`);
+      if (lt < 0) this.fail('An element is not closed', `Element <${node.name}> is not closed`);
       if (lt > this.pos) {
         const chunk = this.src.slice(this.pos, lt);
         const cdataEnd = chunk.indexOf(']]>');
         if (cdataEnd >= 0) this.failAt(this.pos + cdataEnd, "']]>' is not allowed in text");
-        text.push(this.decode(chunk, this.pos));
+        addText(this.decode(chunk, this.pos));
         this.pos = lt;
       }
       if (this.src.startsWith('</', this.pos)) {
         this.pos += 2;
         const closing = this.name();
-        if (closing !== name) this.fail('The end tag does not match the start tag', `The end tag </${closing}> does not match <${name}>`);
+        if (closing !== node.name) this.fail('The end tag does not match the start tag', `The end tag </${closing}> does not match <${node.name}>`);
         this.skipSpace();
         this.expect('>');
         node.text = text.join('');
-        return node;
+        return;
       }
       if (this.src.startsWith('<![CDATA[', this.pos)) {
         const end = this.src.indexOf(']]>', this.pos + 9);
         if (end < 0) this.fail('Unterminated CDATA section');
-        text.push(this.src.slice(this.pos + 9, end));
+        addText(this.src.slice(this.pos + 9, end));
         this.pos = end + 3;
       } else if (this.src.startsWith('<!--', this.pos)) {
         this.skipPast('<!--', '-->', 'comment');
@@ -200,18 +251,23 @@ class Reader {
       } else if (this.src.startsWith('<!', this.pos)) {
         this.fail('Markup declarations are not allowed');
       } else {
-        node.children.push(this.element(inner, depth + 1));
+        node.children.push(this.element(depth + 1));
       }
     }
   }
 
-  private resolve(qname: string, scope: Scope, isElement: boolean, at: number): { local: string; ns: string | undefined } {
+  private resolve(qname: string, isElement: boolean, at: number): { local: string; ns: string | undefined } {
     const colon = qname.indexOf(':');
-    if (colon < 0) return { local: qname, ns: isElement ? scope.get('') : undefined };
+    if (colon < 0) return { local: qname, ns: isElement ? this.inScope('') : undefined };
     const prefix = qname.slice(0, colon);
-    const ns = scope.get(prefix);
+    const ns = this.inScope(prefix);
     if (ns === undefined) this.failAt(at, 'An undeclared namespace prefix was used', `'${prefix}' is an undeclared prefix`);
     return { local: qname.slice(colon + 1), ns };
+  }
+
+  private inScope(prefix: string): string | undefined {
+    const stack = this.bindings.get(prefix);
+    return stack?.[stack.length - 1];
   }
 
   /** Decodes the references in `raw`, which starts at `offset` of the document. */
@@ -233,6 +289,7 @@ class Reader {
     NAME.lastIndex = this.pos;
     const match = NAME.exec(this.src);
     if (!match) this.fail('A name was expected');
+    if (match[0].length > this.limits.maxNameLength) this.fail('A name is too long');
     this.pos += match[0].length;
     return match[0];
   }
@@ -263,7 +320,16 @@ class Reader {
   }
 
   private failAt(offset: number, reason: string, detail?: string): never {
-    const before = this.src.slice(0, offset);
-    throw new XmlParseError(reason, before.split('\n').length, offset - before.lastIndexOf('\n'), detail);
+    let line = 1;
+    let lineStart = 0;
+    for (let at = this.src.indexOf('\n'); at >= 0 && at < offset; at = this.src.indexOf('\n', at + 1)) {
+      line += 1;
+      lineStart = at + 1;
+    }
+    throw new XmlParseError(reason, line, offset - lineStart + 1, detail);
   }
+}
+
+function isDeclaration(name: string): boolean {
+  return name === 'xmlns' || name.startsWith('xmlns:');
 }
