@@ -91,6 +91,8 @@ export const vaultAdaptersConfig = defineConfig(
     VAULT_RETRY_BASE_DELAY_MS: z.coerce.number().int().min(1).default(500),
     /** Vault sessions are cached this long below the vault's idle timeout. */
     VAULT_SESSION_TTL_SECONDS: z.coerce.number().int().min(10).default(15 * 60),
+    /** The largest answer a vault may give to one call, in bytes: a larger one is cut off and fails that call (VAULT_ERROR). */
+    VAULT_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(4 * 1024 * 1024),
   }),
   ['VAULT_SETTINGS_KEYS'],
 );

@@ -12,6 +12,7 @@ import {
   isTlsFailure,
   retryDelayMs,
   transportErrorCode,
+  DEFAULT_MAX_BODY_BYTES,
   type VaultHttpCall,
   type VaultHttpOptions,
 } from './vault-http';
@@ -176,14 +177,6 @@ describe('retries', () => {
     silent.closeAllConnections();
   });
 
-  it("refuses a body larger than allowed as 'too-large', without retrying", async () => {
-    const server = await serve([{ status: 200, body: 'x'.repeat(100) }]);
-    const error = await failure(transport({ maxBodyBytes: 10 }).send(get(server.url)));
-    expect(error).toMatchObject({ failure: 'too-large', details: { status: 200, attempts: 1 } });
-    expect(error.message).toBe('Test Vault answered GET thing with a body larger than allowed');
-    expect(server.seen).toHaveLength(1);
-  });
-
   it('waits a capped, jittered, exponentially growing time', () => {
     expect(retryDelayMs(1, 100, 1_000, () => 0)).toBe(50);
     expect(retryDelayMs(1, 100, 1_000, () => 1)).toBe(100);
@@ -316,5 +309,69 @@ const openssl = (() => {
     const error = await failure(transport({ caBundle: pems.ca }).send(get(server.url)));
     expect(error).toMatchObject({ failure: 'tls', details: { attempts: 1 } });
     expect(server.seen).toHaveLength(0);
+  });
+});
+
+describe('answer size', () => {
+  it("refuses a body larger than allowed as 'too-large', naming the limit and nothing of the body, without retrying", async () => {
+    const server = await serve([{ status: 200, body: 'secret-body-text '.repeat(10) }]);
+    const error = await failure(transport({ maxBodyBytes: 100 }).send(get(server.url)));
+    expect(error).toMatchObject({ failure: 'too-large', details: { status: 200, attempts: 1 } });
+    expect(error.message).toBe('Test Vault answered GET thing with more than 100 bytes, the limit for one answer');
+    expect(server.seen).toHaveLength(1);
+  });
+
+  it('takes 4 MiB when no limit is given, and not a byte more', async () => {
+    const server = await serve([
+      { status: 200, body: 'x'.repeat(DEFAULT_MAX_BODY_BYTES) },
+      { status: 200, body: 'x'.repeat(DEFAULT_MAX_BODY_BYTES + 1) },
+    ]);
+    expect(DEFAULT_MAX_BODY_BYTES).toBe(4 * 1024 * 1024);
+    await expect(transport().send(get(server.url))).resolves.toMatchObject({ text: expect.stringMatching(/^x{4194304}$/) });
+    await expect(failure(transport().send(get(server.url)))).resolves.toMatchObject({ failure: 'too-large' });
+  });
+
+  it('refuses an answer whose Content-Length is over the limit before reading its body', async () => {
+    // The body never ends: reading it would end in the timeout instead, as unreachable.
+    const announcing = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/xml', 'content-length': String(64 * 1024 * 1024) });
+      res.write('<');
+    });
+    const server = await listen(announcing, 'http', [], []);
+    const error = await failure(transport({ maxBodyBytes: 1024 * 1024, timeoutMs: 3_000, retry: { attempts: 1 } }).send(get(server.url)));
+    expect(error).toMatchObject({ failure: 'too-large', details: { status: 200, attempts: 1 } });
+    announcing.closeAllConnections();
+  });
+
+  it('cuts a streamed answer off once it passes the limit instead of taking it whole', async () => {
+    const total = 256 * 1024 * 1024;
+    let written = 0;
+    let cutAt: number | undefined;
+    let hungUp: () => void = () => undefined;
+    const closed = new Promise<void>((resolve) => {
+      hungUp = resolve;
+    });
+    const streaming = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/xml' });
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      const pump = (): void => {
+        while (written < total && cutAt === undefined) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      res.on('close', () => {
+        cutAt = written;
+        hungUp();
+      });
+      pump();
+    });
+    const server = await listen(streaming, 'http', [], []);
+    const error = await failure(transport({ maxBodyBytes: 1024 * 1024 }).send(get(server.url)));
+    expect(error).toMatchObject({ failure: 'too-large', details: { attempts: 1 } });
+    await closed;
+    // what the sockets' buffers held when the transport hung up, far from the 256 MiB the server had to send
+    expect(cutAt).toBeLessThan(32 * 1024 * 1024);
   });
 });

@@ -24,14 +24,20 @@ export interface VaultTransportOptions {
   timeoutMs?: number;
   retry?: VaultRetryOptions;
   logger?: VaultHttpLogger | undefined;
+  /**
+   * The largest answer body taken, in bytes; 4 MiB unless given. A larger one is cut off as soon as it is
+   * announced or streamed past the limit, never buffered whole, and fails the call as `too-large`.
+   */
+  maxBodyBytes?: number;
 }
 
 export interface VaultHttpOptions extends VaultTransportOptions {
   /** The vendor's name as messages show it, e.g. `Password Safe`; log lines use it in lower case. */
   vault: string;
-  /** An answer larger than this is refused with a `too-large` failure; unbounded when left out. */
-  maxBodyBytes?: number;
 }
+
+/** A whole vault's search stays far below this; the vault-adapters setting VAULT_MAX_RESPONSE_BYTES has the same default. */
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export interface VaultHttpCall {
   /**
@@ -127,7 +133,7 @@ export class VaultHttp {
     this.attempts = Math.max(1, options.retry?.attempts ?? DEFAULTS.attempts);
     this.baseDelayMs = options.retry?.baseDelayMs ?? DEFAULTS.baseDelayMs;
     this.maxDelayMs = options.retry?.maxDelayMs ?? DEFAULTS.maxDelayMs;
-    this.maxBodyBytes = options.maxBodyBytes ?? Number.POSITIVE_INFINITY;
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.logger = options.logger;
     this.agent = new Agent({
       headersTimeout: this.timeoutMs,
@@ -186,18 +192,22 @@ export class VaultHttp {
       dispatcher: this.agent,
       signal: AbortSignal.timeout(this.timeoutMs),
     });
+    // Never retried: the same request gets the same oversized answer.
+    const tooLarge = (): VaultTransportError => {
+      res.body.destroy();
+      return new VaultTransportError('too-large', `${this.vault} answered ${call.op} with more than ${this.maxBodyBytes} bytes, the limit for one answer`, {
+        attempts: attempt,
+        status: res.statusCode,
+      });
+    };
+    const announced = Number(firstHeader(res.headers['content-length']));
+    if (announced > this.maxBodyBytes) throw tooLarge();
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of res.body) {
       const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
       size += buffer.length;
-      if (size > this.maxBodyBytes) {
-        res.body.destroy();
-        throw new VaultTransportError('too-large', `${this.vault} answered ${call.op} with a body larger than allowed`, {
-          attempts: attempt,
-          status: res.statusCode,
-        });
-      }
+      if (size > this.maxBodyBytes) throw tooLarge();
       chunks.push(buffer);
     }
     return {

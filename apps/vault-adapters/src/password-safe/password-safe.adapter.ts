@@ -215,6 +215,7 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
         caBundle: connection.settings.caBundle,
         timeoutMs: this.config.VAULT_HTTP_TIMEOUT_MS,
         retry: { attempts: this.config.VAULT_RETRY_ATTEMPTS, baseDelayMs: this.config.VAULT_RETRY_BASE_DELAY_MS },
+        maxBodyBytes: this.config.VAULT_MAX_RESPONSE_BYTES,
         logger: {
           warn: (obj, msg) => this.logger.warn({ vault: connection.name, ...obj, msg }),
           debug: (obj, msg) => this.logger.debug({ vault: connection.name, ...obj, msg }),

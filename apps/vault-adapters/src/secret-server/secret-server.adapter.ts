@@ -587,6 +587,7 @@ export class SecretServerAdapter implements VaultAdapter<'secret-server'>, OnApp
       caBundle: settings.caBundle,
       timeoutMs: Math.min(this.config.VAULT_HTTP_TIMEOUT_MS, settings.timeoutSeconds * 1000),
       retry: { attempts: this.config.VAULT_RETRY_ATTEMPTS, baseDelayMs: this.config.VAULT_RETRY_BASE_DELAY_MS },
+      maxBodyBytes: this.config.VAULT_MAX_RESPONSE_BYTES,
       logger,
     };
     const fingerprint = clientFingerprint(settings);

@@ -62,6 +62,16 @@ describe('URLs, messages and TTLs', () => {
     expect(sanitizeVaultText('x'.repeat(1000))).toHaveLength(303);
   });
 
+  it('sanitises a hostile vault text by reading only its start, once the secrets are out of all of it', () => {
+    // URLs back to back once made the query scan start over inside each one: quadratic in the text
+    const urls = sanitizeVaultText(`${'http://'.repeat(600_000)}?request=abc`);
+    expect(urls).toBe(`${'http://'.repeat(600_000).slice(0, 300)}...`);
+    // a secret is taken out of the whole text before its start is cut, so no part of one is ever left
+    const padded = sanitizeVaultText(`${' '.repeat(16 * 300 - 10)}hunter2hunter2 after`, ['hunter2hunter2']);
+    expect(padded).toBe('[redacted]');
+    expect(sanitizeVaultText(`${' '.repeat(16 * 300 - 20)}https://ss/x?request=abc123`)).toBe('https://ss/x');
+  });
+
   it('caches a token for its lifetime minus a margin of at most a minute', () => {
     expect(cacheTtlSeconds(1200)).toBe(1140);
     expect(cacheTtlSeconds(300)).toBe(270);

@@ -69,11 +69,15 @@ export function isSecretServerError(error: unknown, ...kinds: SecretServerErrorK
 }
 
 const MAX_MESSAGE = 300;
+/** What is kept of a vault's text once the secrets are out: far more than a message shows, however long the vault's answer. */
+const MAX_SCANNED = 16 * MAX_MESSAGE;
+// Every URL matches, with or without a query, so a scan never starts over inside one (linear in the text).
+const URL_QUERY = /\b(https?:\/\/[^\s"'<>?#]*)([?#][^\s"'<>]*)?/gi;
 
 /**
  * Makes a vault message fit to log and show: every value the call sent that must stay secret is cut out
  * (a vault may echo its input), URLs lose their query (AuthorizeURLs carry request ids), control characters
- * go, and the length is bounded.
+ * go, and the length is bounded. The work is linear in the text, and after the secrets only its start is read.
  */
 export function sanitizeVaultText(text: string, secrets: readonly string[] = []): string {
   let out = text;
@@ -81,7 +85,8 @@ export function sanitizeVaultText(text: string, secrets: readonly string[] = [])
   for (const secret of [...secrets].filter((s) => s.length > 0).sort((a, b) => b.length - a.length)) {
     out = out.split(secret).join('[redacted]');
   }
-  out = out.replace(/\b(https?:\/\/[^\s"'<>?#]*)[?#][^\s"'<>]*/gi, '$1');
+  out = out.slice(0, MAX_SCANNED);
+  out = out.replace(URL_QUERY, (url: string, base: string, query: string | undefined) => (query === undefined ? url : base));
   out = [...out].map((c) => (isControl(c) ? ' ' : c)).join('').replace(/\s+/g, ' ').trim();
   return out.length > MAX_MESSAGE ? `${out.slice(0, MAX_MESSAGE)}...` : out;
 }

@@ -11,15 +11,12 @@ import { SecretServerError, type SecretServerErrorKind } from './secret-server.e
 
 export type SecretServerLogger = VaultHttpLogger;
 
-export interface SecretServerHttpOptions extends VaultTransportOptions {
-  /** An answer larger than this is refused: a search of a whole vault stays far below it. */
-  maxBodyBytes?: number;
-}
+export type SecretServerHttpOptions = VaultTransportOptions;
 
 export type HttpCall = VaultHttpCall;
 export type HttpAnswer = VaultHttpAnswer;
 
-const DEFAULTS = { attempts: 4, maxBodyBytes: 32 * 1024 * 1024 };
+const DEFAULTS = { attempts: 4 };
 
 const TRANSPORT_KINDS: Record<VaultTransportFailure, SecretServerErrorKind> = {
   tls: 'tls',
@@ -40,7 +37,6 @@ export class SecretServerHttp {
       ...options,
       vault: 'Secret Server',
       retry: { ...options.retry, attempts: options.retry?.attempts ?? DEFAULTS.attempts },
-      maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
     });
   }
 

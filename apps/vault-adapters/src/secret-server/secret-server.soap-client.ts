@@ -13,11 +13,13 @@ import {
   soapEnvelope,
   type XmlElement,
   type XmlNode,
+  type XmlParseOptions,
 } from '@openecm/xml';
 
 export const SS_NS = 'urn:thesecretserver.com';
-// SOAP answers are a few levels deep, but a search result may list many secrets.
-const MAX_ELEMENTS = 200_000;
+// SOAP answers are a few levels deep, but a search result may list many secrets, and any element of it may
+// carry an xsi:nil; every other bound of the parser stays at its default.
+const XML_LIMITS: XmlParseOptions = { maxElements: 200_000, maxAttributes: 200_000 };
 
 /** How Secret Server names a user: the domain and organization travel in arguments of their own. */
 export interface SoapUser {
@@ -278,7 +280,7 @@ function readResult(operation: string, answer: HttpAnswer, secrets: string[]): X
   }
   let root: XmlElement;
   try {
-    root = parseXml(answer.text, { maxElements: MAX_ELEMENTS });
+    root = parseXml(answer.text, XML_LIMITS);
   } catch (error) {
     // only the message: the detailed one repeats what the vault sent
     if (error instanceof XmlParseError) throw new SecretServerError('unexpected', `Secret Server answered ${op} with unreadable XML (${error.message})`, details);
