@@ -981,6 +981,45 @@ describe('control API', () => {
     expect((await soap(base, 'VersionGet')).status).toBe(200);
   });
 
+  it('answers hostile envelopes for the operation asked: 50 000 attributes, deep namespace scopes, 5 MiB', async () => {
+    const { base, origin } = await start();
+    const call = async (operation: string): Promise<{ status: number; type: string | null; text: string }> => {
+      const res = await fetch(`${base}/webservices/SSWebService.asmx`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: `"${SS}/${operation}"` },
+        body: envelope(operation, {}),
+      });
+      return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
+    };
+    const unbounded = { maxElements: 1e6, maxAttributes: 1e6, maxAttributesPerElement: 1e6, maxNamespaceDeclarations: 1e6, maxTextLength: 1e8 };
+    const resultOf = (text: string, operation: string): XmlElement | undefined => kid(kid(kid(parseXml(text, unbounded), 'Body'), `${operation}Response`), `${operation}Result`);
+
+    expect((await postControl(origin, 'faults', { hostile: 'attributes', operation: 'SearchSecretsByFieldValue' })).status).toBe(201);
+    expect((await postControl(origin, 'faults', { hostile: 'bogus' })).status).toBe(400);
+    const wide = await call('SearchSecretsByFieldValue');
+    expect(wide).toMatchObject({ status: 200, type: expect.stringMatching(/^text\/xml/) });
+    expect(Math.round(wide.text.length / 1024)).toBe(478);
+    expect(resultOf(wide.text, 'SearchSecretsByFieldValue')?.attributes).toHaveLength(50_000);
+
+    await postControl(origin, 'faults', { hostile: 'namespaces', operation: 'GetSecret' });
+    const deep = await call('GetSecret');
+    let scope = resultOf(deep.text, 'GetSecret');
+    let levels = 0;
+    while (kid(scope, 'Scope')) {
+      scope = kid(scope, 'Scope');
+      levels += 1;
+    }
+    expect(levels).toBe(50);
+    expect(scope?.children).toHaveLength(10_000);
+    expect(scope?.children[49]?.ns).toBe('urn:hostile:49:0');
+
+    await postControl(origin, 'faults', { hostile: 'oversized', operation: 'VersionGet', status: 500 });
+    const large = await call('VersionGet');
+    expect(large.status).toBe(500);
+    expect(large.text.length).toBeGreaterThan(5 * 1024 * 1024);
+    expect((await call('VersionGet')).status).toBe(200);
+  });
+
   it('slows calls down with delayMs, and a client timeout does not hold the simulator', async () => {
     const { sim, base } = await start();
     sim.state.addFault({ count: 1, delayMs: 300, operation: 'VersionGet' });

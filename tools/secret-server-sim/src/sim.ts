@@ -4,6 +4,7 @@ import { createSimServer, errorStatus, normaliseBasePath, registerControlRoutes,
 import { SimError } from './errors';
 import { RestError, registerRestApi, restErrorOf } from './rest-api';
 import { EMPTY_SEED, loadDemoSeed, simSeedSchema, type SimSeed } from './seed';
+import { HOSTILE_ANSWERS, hostileAnswer } from './hostile';
 import { SOAP_PATH, registerSoapApi, soapOperationOf, type SoapOperation } from './soap-api';
 import { SoapFault, soapFaultResponse } from './soap';
 import { SimState, type TrustAction } from './state';
@@ -12,6 +13,7 @@ import { escapeXml } from '@openecm/xml';
 export { EMPTY_SEED, DEMO_SEED_PATH, BUILTIN_TEMPLATES, loadDemoSeed, loadSeedFile, simSeedSchema, type SimSeed } from './seed';
 export { SimState, type SimFault, type SimStats, type TrustView } from './state';
 export { SOAP_OPERATIONS, SOAP_PATH, type SoapOperation } from './soap-api';
+export { HOSTILE_ANSWERS, OVERSIZED_BYTES, hostileAnswer, type HostileAnswer } from './hostile';
 export { SS_NS, SOAP_ENVELOPE_NS } from './soap';
 export type { SimLogger } from '@openecm/sim-kit';
 
@@ -32,6 +34,7 @@ const faultSchema = z.object({
   operation: z.string().min(1).optional(),
   delayMs: z.number().int().min(0).max(600_000).optional(),
   drop: z.boolean().optional(),
+  hostile: z.enum(HOSTILE_ANSWERS).optional(),
 });
 
 const expireSchema = z.object({ includeRefresh: z.boolean().optional() });
@@ -98,7 +101,11 @@ export function createSecretServerSim(options: SecretServerSimOptions = {}): Sec
         basePath,
         closing: server.closing,
         take: (request, relativePath) => state.takeFault(request.method, relativePath, soapOperationOf(request.headers['soapaction'])),
-        answer(fault, _request, reply) {
+        answer(fault, request, reply) {
+          if (fault.hostile) {
+            const operation = soapOperationOf(request.headers['soapaction']);
+            return reply.code(fault.status ?? 200).type('text/xml; charset=utf-8').send(hostileAnswer(fault.hostile, operation));
+          }
           // A fault with only a delay is a slow vault, not a failing one: the call goes through.
           if (fault.status === undefined && fault.delayMs !== undefined) return undefined;
           reply.code(fault.status ?? 503);

@@ -15,6 +15,7 @@ import {
   trustRevoked,
   userNotFound,
 } from './errors';
+import type { HostileAnswer } from './hostile';
 import {
   parseSeed,
   userKey,
@@ -113,6 +114,8 @@ export interface SimFault extends FaultMatch {
   status?: number;
   body?: string;
   contentType?: string;
+  /** Answer this hostile SOAP envelope for the operation asked (HTTP 200 unless `status` says otherwise). */
+  hostile?: HostileAnswer;
 }
 
 interface CallCounter {

@@ -194,6 +194,8 @@ export class VaultHttp {
     });
     // Never retried: the same request gets the same oversized answer.
     const tooLarge = (): VaultTransportError => {
+      // The abort that destroying an unread body reports is this call's own doing, not an unhandled failure.
+      res.body.on('error', () => undefined);
       res.body.destroy();
       return new VaultTransportError('too-large', `${this.vault} answered ${call.op} with more than ${this.maxBodyBytes} bytes, the limit for one answer`, {
         attempts: attempt,

@@ -226,6 +226,31 @@ describe('SOAP client against the simulator', () => {
     expect(error.message).not.toContain(secret);
     expect(error.message).toContain('[redacted]');
   });
+
+  it.each([
+    ['attributes', /^Secret Server answered SOAP SearchSecretsByFieldValue with unreadable XML \(Too many attributes on an element \(line 1, position \d+\)\)$/],
+    ['namespaces', /^Secret Server answered SOAP SearchSecretsByFieldValue with unreadable XML \(Too many namespace declarations \(line 1, position \d+\)\)$/],
+    ['oversized', /^Secret Server answered SOAP SearchSecretsByFieldValue with more than 4194304 bytes, the limit for one answer$/],
+  ] as const)('refuses a hostile answer (%s) as unexpected, once, saying which bound it crossed and nothing it held', async (hostile, message) => {
+    const token = await soap.authenticate(API);
+    const served = sim.state.stats().faultsServed;
+    sim.state.addFault({ count: 2, hostile, operation: 'SearchSecretsByFieldValue' });
+    const error = await expectKind(soap.searchSecretsByFieldValue(token, 'Machine', 'srv-app01'), 'unexpected');
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toMatch(/a64|hostile|xxxx/);
+    expect(sim.state.stats().faultsServed).toBe(served + 1);
+    sim.state.clearFaults();
+    expect(await soap.searchSecretsByFieldValue(token, 'Machine', 'srv-app01')).not.toHaveLength(0);
+  });
+
+  it('takes answers up to the size it is given: past a larger one the parser bounds the text, a smaller one refuses an ordinary answer', async () => {
+    const token = await soap.authenticate(API);
+    sim.state.addFault({ count: 1, hostile: 'oversized', operation: 'SearchSecretsByFieldValue' });
+    const large = soapFor(soapUrl, { maxBodyBytes: 8 * 1024 * 1024 });
+    expect((await expectKind(large.searchSecretsByFieldValue(token, 'Machine', 'srv-app01'), 'unexpected')).message).toContain('The text of an element is too long');
+    const small = soapFor(soapUrl, { maxBodyBytes: 1024 });
+    expect((await expectKind(small.searchSecretsByFieldValue(token, 'Machine', 'srv-app01'), 'unexpected')).message).toMatch(/more than 1024 bytes/);
+  });
 });
 
 describe('REST client against the simulator', () => {
