@@ -1,6 +1,7 @@
 import { Controller, Module, type INestApplication } from '@nestjs/common';
 import { OpenEcmError, type ParsedRequestOf, type ReplyOf, type VaultCredential } from '@openecm/contracts';
-import { Handles, MessagingModule, type Bus } from '@openecm/messaging';
+import { Handles, MessagingModule, qualifiedSubject, type Bus } from '@openecm/messaging';
+import { metricsRegistry } from '@openecm/telemetry';
 import {
   NATS_URL,
   REDIS_URL,
@@ -18,7 +19,9 @@ process.env['REDIS_URL'] = REDIS_URL;
 process.env['NATS_URL'] = NATS_URL;
 process.env['RECONCILE_INTERVAL_MS'] = '200';
 process.env['RELEASE_JOB_BACKOFF_MS'] = '20';
-process.env['RELEASE_JOB_ATTEMPTS'] = '3';
+process.env['RELEASE_JOB_BACKOFF_MAX_MS'] = '100';
+// Retries end by time, as in production (where the window is a day).
+process.env['ROTATION_RETRY_FOR_MS'] = '4000';
 
 /** The vault side, faked on the real NATS: records check-outs and check-ins, fails on demand. */
 const vault = {
@@ -92,6 +95,8 @@ describe('policy-approval on real NATS, Postgres, Redis and BullMQ', () => {
   });
 
   const leaseState = (id: string) => bus.request('policy.lease.get.v1', { leaseId: id });
+  const metricValue = async (name: string, code: string) =>
+    (await metricsRegistry.getSingleMetric(name)?.get())?.values.find((v) => v.labels['code'] === code)?.value ?? 0;
   const list = (user: string, endpoint: string, creds = [credential(1)]) =>
     bus.request('policy.offers.record.v1', { user, endpoint, credentials: creds });
 
@@ -194,6 +199,57 @@ describe('policy-approval on real NATS, Postgres, Redis and BullMQ', () => {
       vault.checkinFailure = undefined;
     }
   });
+
+  it('retries a check-in that fails, showing rotation: retrying with the last error, until the vault is back', async () => {
+    const id = (await list('CORP\\Alice', 'srv-app05', [credential(5)])).credentials[0]?.id as string;
+    const opened = await bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app05', sessionId: 'sess-5' });
+    vault.checkinFailure = new OpenEcmError('VAULT_UNAVAILABLE', 'Password Safe is not answering');
+    try {
+      await bus.request('policy.lease.release.v1', { leaseId: opened.leaseId });
+      const retrying = await waitFor(async () => {
+        const l = await leaseState(opened.leaseId);
+        return l.rotation === 'retrying' && l;
+      }, { what: 'rotation: retrying' });
+      expect(retrying).toMatchObject({ state: 'released', error: { code: 'VAULT_UNAVAILABLE' } });
+      await waitFor(() => vault.checkins.filter((c) => c.leaseId === opened.leaseId).length >= 3, { what: 'several attempts' });
+      expect(await metricValue('openecm_release_checkin_failures_total', 'VAULT_UNAVAILABLE')).toBeGreaterThanOrEqual(2);
+    } finally {
+      vault.checkinFailure = undefined;
+    }
+    const rotated = await waitFor(async () => {
+      const l = await leaseState(opened.leaseId);
+      return l.state === 'rotated' && l;
+    }, { what: 'the rotation once the vault is back' });
+    expect(rotated).toMatchObject({ rotation: 'done', error: null });
+  });
+
+  it('gives up only after ROTATION_RETRY_FOR_MS, announcing the failure', async () => {
+    const id = (await list('CORP\\Alice', 'srv-app06', [credential(6)])).credentials[0]?.id as string;
+    const opened = await bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app06', sessionId: 'sess-6' });
+    const events: Array<{ leaseId: string; code: string }> = [];
+    const failedEvents = nc.subscribe(qualifiedSubject('policy.lease.failed.v1'), {
+      callback: (_error, m) => events.push(JSONCodec<{ leaseId: string; code: string }>().decode(m.data)),
+    });
+    vault.checkinFailure = new OpenEcmError('VAULT_UNAVAILABLE', 'Password Safe is not answering');
+    try {
+      await bus.request('policy.lease.release.v1', { leaseId: opened.leaseId });
+      const released = await leaseState(opened.leaseId);
+      const failed = await waitFor(async () => {
+        const l = await leaseState(opened.leaseId);
+        return l.state === 'failed' && l;
+      }, { what: 'the lease to be given up on', timeoutMs: 15_000 });
+      expect(failed).toMatchObject({ rotation: 'failed', error: { code: 'VAULT_UNAVAILABLE' } });
+      // Not before the window: the attempts went on for ROTATION_RETRY_FOR_MS after the release.
+      expect(Date.now() - Date.parse(released.releasedAt as string)).toBeGreaterThanOrEqual(4000);
+      expect(vault.checkins.filter((c) => c.leaseId === opened.leaseId).length).toBeGreaterThan(3);
+      const event = await waitFor(() => events.find((e) => e.leaseId === opened.leaseId), { what: 'the failed event' });
+      expect(event).toMatchObject({ code: 'VAULT_UNAVAILABLE' });
+      expect(await metricValue('openecm_release_rotation_failed_total', 'VAULT_UNAVAILABLE')).toBeGreaterThanOrEqual(1);
+    } finally {
+      failedEvents.unsubscribe();
+      vault.checkinFailure = undefined;
+    }
+  }, 30_000);
 
   it('answers the vault error on a failed check-out and keeps the failed lease', async () => {
     const id = (await list('CORP\\Alice', 'srv-app04', [credential(999)])).credentials[0]?.id as string;

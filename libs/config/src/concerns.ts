@@ -101,8 +101,16 @@ export const policyConfig = defineConfig(
   'policy-approval',
   z.object({
     RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
-    RELEASE_JOB_ATTEMPTS: z.coerce.number().int().min(1).default(8),
+    /** Check-in attempts of one release, at most; ROTATION_RETRY_FOR_MS usually ends the retries first. */
+    RELEASE_JOB_ATTEMPTS: z.coerce.number().int().min(1).default(100_000),
+    /** The first retry's delay; each next one doubles, up to RELEASE_JOB_BACKOFF_MAX_MS. */
     RELEASE_JOB_BACKOFF_MS: z.coerce.number().int().min(1).default(2_000),
+    RELEASE_JOB_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(10 * 60_000),
+    /**
+     * How long a check-in (and the rotation it asks for) is retried after the release before the lease ends
+     * `failed`: a password that may not have been rotated is never given up on quietly.
+     */
+    ROTATION_RETRY_FOR_MS: z.coerce.number().int().min(1).default(24 * 3600_000),
     RUN_RELEASE_WORKER: bool(true),
     /**
      * A release worker's hold on a job, renewed while it works: a killed worker's releases are taken up by

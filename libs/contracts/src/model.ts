@@ -63,7 +63,7 @@ export type Secret = z.infer<typeof Secret>;
 
 export const LeaseState = z.enum(['active', 'released', 'rotated', 'checked-in', 'failed']);
 export type LeaseState = z.infer<typeof LeaseState>;
-export const RotationStatus = z.enum(['pending', 'scheduled', 'done', 'not-required', 'failed']);
+export const RotationStatus = z.enum(['pending', 'scheduled', 'retrying', 'done', 'not-required', 'failed']);
 
 export const LeaseView = z.strictObject({
   leaseId: z.string().uuid(),

@@ -18,3 +18,17 @@ export const natsHandleDuration = new Histogram({
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
   registers: [metricsRegistry],
 });
+
+export const releaseCheckinFailures = new Counter({
+  name: 'openecm_release_checkin_failures_total',
+  help: 'Check-ins (with their rotation) that failed and will be retried, by error code',
+  labelNames: ['code'],
+  registers: [metricsRegistry],
+});
+
+export const releaseRotationFailed = new Counter({
+  name: 'openecm_release_rotation_failed_total',
+  help: 'Leases given up on: the check-in (and rotation) never succeeded within ROTATION_RETRY_FOR_MS or was refused for good',
+  labelNames: ['code'],
+  registers: [metricsRegistry],
+});

@@ -175,9 +175,14 @@ export class LeaseRepository {
     return rows[0][0];
   }
 
-  /** Records the last error while a check-in is still being retried. */
-  async noteError(id: string, code: string, message: string): Promise<void> {
-    await this.db.query(`UPDATE policy.lease SET error_code = $2, error_message = $3 WHERE id = $1`, [id, code, message.slice(0, 500)]);
+  /** A released lease whose check-in failed and is tried again: the rotation shows `retrying` with the last error. */
+  async noteRetrying(id: string, code: string, message: string): Promise<void> {
+    await this.db.query(
+      `UPDATE policy.lease SET error_code = $2, error_message = $3,
+              rotation = CASE WHEN rotate THEN 'retrying' ELSE rotation END
+        WHERE id = $1 AND state = 'released'`,
+      [id, code, message.slice(0, 500)],
+    );
   }
 
   /**

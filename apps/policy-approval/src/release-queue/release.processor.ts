@@ -4,6 +4,7 @@ import { OpenEcmError } from '@openecm/contracts';
 import { Bus } from '@openecm/messaging';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
+import { releaseCheckinFailures, releaseRotationFailed } from '@openecm/telemetry';
 import { LeaseEvents } from '../events/lease-events';
 import { LeaseRepository, type LeaseRow } from '../leases/lease.repository';
 import { eventBase } from '../leases/lease.service';
@@ -37,6 +38,7 @@ export class ReleaseProcessor implements OnApplicationBootstrap, OnApplicationSh
       prefix: bullPrefix(),
       telemetry: new BullMQOtel({ tracerName: 'policy-approval' }),
       concurrency: 16,
+      settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade, this.config) },
       lockDuration: this.config.RELEASE_JOB_LOCK_MS,
       stalledInterval: this.config.RELEASE_STALLED_CHECK_MS,
     });
@@ -86,12 +88,18 @@ export class ReleaseProcessor implements OnApplicationBootstrap, OnApplicationSh
     } catch (error) {
       const err = error instanceof OpenEcmError ? error : new OpenEcmError('INTERNAL', 'check-in failed');
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      if (FINAL.has(err.code) || lastAttempt) {
+      const releasedFor = Date.now() - (lease.released_at ?? lease.release_at).getTime();
+      if (FINAL.has(err.code) || lastAttempt || releasedFor >= this.config.ROTATION_RETRY_FOR_MS) {
         const failed = await this.leases.markFailed(lease.id, ['released'], err.code, err.message);
-        if (failed) await this.events.publish('policy.lease.failed.v1', { ...eventBase(failed), code: err.code, message: err.message });
+        if (failed) {
+          releaseRotationFailed.inc({ code: err.code });
+          this.logger.error({ leaseId: lease.id, code: err.code }, 'giving up on the check-in of a released lease');
+          await this.events.publish('policy.lease.failed.v1', { ...eventBase(failed), code: err.code, message: err.message });
+        }
         return;
       }
-      await this.leases.noteError(lease.id, err.code, err.message);
+      releaseCheckinFailures.inc({ code: err.code });
+      await this.leases.noteRetrying(lease.id, err.code, err.message);
       throw err;
     }
   }
@@ -99,4 +107,11 @@ export class ReleaseProcessor implements OnApplicationBootstrap, OnApplicationSh
   async onApplicationShutdown(): Promise<void> {
     await this.worker?.close();
   }
+}
+
+/** Doubling from RELEASE_JOB_BACKOFF_MS up to RELEASE_JOB_BACKOFF_MAX_MS, with up to 20% jitter so retries of many leases spread out. */
+export function retryDelay(attemptsMade: number, config: { RELEASE_JOB_BACKOFF_MS: number; RELEASE_JOB_BACKOFF_MAX_MS: number }): number {
+  const exponential = config.RELEASE_JOB_BACKOFF_MS * 2 ** Math.min(Math.max(attemptsMade - 1, 0), 30);
+  const capped = Math.min(exponential, config.RELEASE_JOB_BACKOFF_MAX_MS);
+  return Math.round(capped * (1 - Math.random() * 0.2));
 }

@@ -22,7 +22,8 @@ export class ReleaseProducer implements OnApplicationShutdown {
       telemetry: new BullMQOtel({ tracerName: 'policy-approval' }),
       defaultJobOptions: {
         attempts: this.config.RELEASE_JOB_ATTEMPTS,
-        backoff: { type: 'exponential', delay: this.config.RELEASE_JOB_BACKOFF_MS },
+        // computed by the worker's backoff strategy (exponential, capped, with jitter)
+        backoff: { type: 'capped-exponential' },
         removeOnComplete: true,
         removeOnFail: 1000,
       },
