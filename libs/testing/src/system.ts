@@ -14,6 +14,8 @@ export interface LaunchedProcess {
   child: ChildProcess;
   lines: string[];
   httpUrl: string;
+  /** Starts the process again with the same settings (after a crash a test caused) and waits until it is ready. */
+  restart(): Promise<void>;
 }
 
 export interface SystemOptions {
@@ -57,11 +59,6 @@ function key(): string {
 }
 
 function launch(name: string, entry: string, env: Record<string, string>, httpUrl: string, echo?: SystemOptions['echo']): LaunchedProcess {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', entry], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
   const lines: string[] = [];
   const collect = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) {
@@ -70,9 +67,28 @@ function launch(name: string, entry: string, env: Record<string, string>, httpUr
       echo?.(name, line);
     }
   };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  return { name, child, lines, httpUrl };
+  const start = () => {
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', entry], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    return child;
+  };
+  const launched: LaunchedProcess = {
+    name,
+    child: start(),
+    lines,
+    httpUrl,
+    restart: async () => {
+      await stopProcess(launched);
+      launched.child = start();
+      await waitReady(launched, name.endsWith('-sim') ? '/_sim/stats' : '/health/ready', 60_000);
+    },
+  };
+  return launched;
 }
 
 async function waitReady(p: LaunchedProcess, path: string, timeoutMs: number): Promise<void> {

@@ -24,6 +24,8 @@ const faultSchema = z.object({
   path: z.string().min(1).optional(),
   drop: z.boolean().optional(),
   afterHandler: z.boolean().optional(),
+  delayMs: z.number().int().min(0).max(120_000).optional(),
+  through: z.boolean().optional(),
 });
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -99,6 +101,7 @@ export function createPasswordSafeSim(options: PasswordSafeSimOptions = {}): Pas
         closing: server.closing,
         take: (request, relativePath) => state.takeFault(request.method, relativePath),
         answer(fault, request, reply) {
+          if (fault.through) return undefined;
           if (!fault.afterHandler) return send(reply, fault.status, fault.body);
           lateFaults.set(request, fault);
           return undefined;

@@ -100,11 +100,13 @@ export interface SimStats {
 }
 
 /** `path` is matched below the API base, e.g. `Auth/SignAppin`. */
-export interface SimFault extends Pick<FaultMatch, 'count' | 'method' | 'path' | 'drop'> {
+export interface SimFault extends Pick<FaultMatch, 'count' | 'method' | 'path' | 'drop' | 'delayMs'> {
   status: number;
   body?: number | string | Record<string, unknown>;
   /** Let the call take effect, then answer with the fault: an answer lost after the server acted. */
   afterHandler?: boolean;
+  /** After `delayMs`, the call goes through unchanged: a slow vault, not a failing one. */
+  through?: boolean;
 }
 
 export interface SignInResult {

@@ -1,0 +1,112 @@
+import { ApplianceClient, seedDemo } from '@openecm/appliance-sim';
+import { NATS_URL, REDIS_URL, clearNamespaceKeys, createTestDatabase, deleteNamespaceStreams, launchSystem, waitFor, type RunningSystem } from '@openecm/testing';
+import { Client } from 'pg';
+
+/**
+ * An operator's bad day: services killed with SIGKILL in the middle of the credential flow. Whatever was
+ * checked out at the vault is checked in in the end, and every release is carried out after a restart.
+ */
+describe('no check-out left behind', () => {
+  let system: RunningSystem;
+  let db: { url: string; drop: () => Promise<void> };
+  let admin: ApplianceClient;
+  let pg: Client;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    system = await launchSystem({
+      namespace: process.env['OPENECM_NAMESPACE'] as string,
+      databaseUrl: db.url,
+      redisUrl: REDIS_URL,
+      natsUrl: NATS_URL,
+      env: {
+        NATS_REQUEST_TIMEOUT_MS: '3000',
+        RECONCILE_INTERVAL_MS: '500',
+        RELEASE_JOB_BACKOFF_MS: '100',
+        RELEASE_JOB_BACKOFF_MAX_MS: '1000',
+        RELEASE_JOB_LOCK_MS: '2000',
+        RELEASE_STALLED_CHECK_MS: '1000',
+        VAULT_RETRY_BASE_DELAY_MS: '20',
+      },
+    });
+    admin = new ApplianceClient(system.gatewayUrl, system.bootstrap.clientId, system.bootstrap.clientSecret);
+    await seedDemo(admin, { vaultName: 'password-safe', passwordSafeUrl: system.simUrl, apiKey: 'demo-api-key', users: ['alice', 'bob'], print: () => undefined });
+    pg = new Client({ connectionString: db.url });
+    await pg.connect();
+  }, 120_000);
+
+  afterAll(async () => {
+    await system?.stop();
+    await pg?.end();
+    await db?.drop();
+    await clearNamespaceKeys();
+    await deleteNamespaceStreams();
+  });
+
+  const processNamed = (name: string) => {
+    const found = system.processes.find((p) => p.name === name);
+    if (!found) throw new Error(`no process ${name}`);
+    return found;
+  };
+  const simControl = async <T>(path: string, init?: RequestInit): Promise<T> => (await (await fetch(`${system.simControlUrl}${path}`, init)).json()) as T;
+  const openAtVault = async () => (await simControl<{ requests: unknown[] }>('/requests')).requests.length;
+  /** Every (user, credential) pair the two users may inject on srv-app01. */
+  const offers = async () => {
+    const pairs: Array<{ user: string; id: string }> = [];
+    for (const user of ['alice', 'bob']) {
+      const listed = await admin.listCredentials(user, 'srv-app01');
+      expect(listed.status).toBe(200);
+      for (const c of listed.body.credentials) pairs.push({ user, id: c.id });
+    }
+    return pairs;
+  };
+  /** Leases that still need something done: not yet released, releasing, or a failed check-out not yet checked in. */
+  const unsettled = async () =>
+    Number((await pg.query(`SELECT count(*) FROM policy.lease WHERE state IN ('active', 'released') OR checkin_due`)).rows[0].count);
+
+  it('kill -9 of vault-adapters during 50 concurrent injections leaves nothing checked out', async () => {
+    const pairs = await offers();
+    // Every check-out waits at the vault, so the kill meets them in flight (some already made at the vault).
+    await simControl('/faults', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ method: 'POST', path: 'Requests', delayMs: 1500, through: true, count: 50 }),
+    });
+    const injections = Array.from({ length: 50 }, (_, i) => {
+      const pair = pairs[i % pairs.length] as { user: string; id: string };
+      return admin.inject(pair.id, pair.user, 'srv-app01', `crash-${i}`);
+    });
+    await waitFor(async () => (await simControl<{ faultsServed: number }>('/stats')).faultsServed >= 10, { what: 'check-outs in flight at the vault' });
+    processNamed('vault-adapters').child.kill('SIGKILL');
+    const answers = await Promise.all(injections);
+    await processNamed('vault-adapters').restart();
+    await fetch(`${system.simControlUrl}/faults`, { method: 'DELETE' });
+
+    // The appliance releases what it was given; the broker deals with the rest.
+    const opened = answers.filter((a) => a.status === 201).map((a) => a.body.leaseId as string);
+    for (const leaseId of opened) expect((await admin.release(leaseId)).status).toBe(200);
+    expect(answers.filter((a) => a.status !== 201).length).toBeGreaterThan(0);
+    await waitFor(async () => (await unsettled()) === 0, { timeoutMs: 45_000, what: 'every lease settled' });
+    expect(await openAtVault()).toBe(0);
+  }, 120_000);
+
+  it('kill -9 of policy-approval right after releases: every release is carried out after the restart', async () => {
+    const pairs = await offers();
+    const opened: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const pair = pairs[i % pairs.length] as { user: string; id: string };
+      const injected = await admin.inject(pair.id, pair.user, 'srv-app01', `restart-${i}`);
+      expect([injected.status, injected.body]).toEqual([201, expect.anything()]);
+      opened.push(injected.body.leaseId as string);
+    }
+    const releases = await Promise.all(opened.map((id) => admin.release(id)));
+    expect(releases.every((r) => r.status === 200)).toBe(true);
+    processNamed('policy-approval').child.kill('SIGKILL');
+    await processNamed('policy-approval').restart();
+
+    await waitFor(async () => (await unsettled()) === 0, { timeoutMs: 30_000, what: 'every release carried out after the restart' });
+    const states = await pg.query(`SELECT state, count(*)::int AS n FROM policy.lease WHERE id = ANY($1) GROUP BY state`, [opened]);
+    expect(states.rows).toEqual([{ state: 'rotated', n: 20 }]);
+    expect(await openAtVault()).toBe(0);
+  }, 120_000);
+});
