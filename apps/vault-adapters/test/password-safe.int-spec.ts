@@ -135,6 +135,21 @@ describe('vault-adapters with Password Safe (simulator over HTTP, real NATS, Red
     sim.state.clearFaults();
   });
 
+  it('counts a request the vault ended on its own (its duration ran out) as checked in, rotated by the vault', async () => {
+    const list = await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'srv-app01' });
+    const admin = list.credentials.find((c) => c.username === 'Administrator');
+    const leaseId = randomUUID();
+    await bus.request('vault.credentials.checkout.v1', { leaseId, vault: 'ps', ref: admin!.ref, user: 'alice', durationMinutes: 1, reason: 'test' });
+    const rotations = sim.state.rotationsOf(1001);
+    // Past the request's minute (and within the 60 s session idle timeout the suite runs with).
+    sim.state.advanceClock(61_000);
+    expect(sim.state.activeRequests().some((r) => r.accountId === 1001)).toBe(false);
+    expect(sim.state.rotationsOf(1001)).toBe(rotations + 1);
+    const checkin = await bus.request('vault.credentials.checkin.v1', { leaseId, rotate: true, reason: 'session ended' });
+    expect(checkin).toEqual({ checkedIn: true, rotationRequested: true });
+    expect(sim.state.rotationsOf(1001)).toBe(rotations + 1);
+  });
+
   it('signs in again once when the vault session expired, and carries on', async () => {
     await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'srv-app01' });
     const before = sim.state.stats().signInsByUser;
