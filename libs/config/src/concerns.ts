@@ -1,4 +1,5 @@
 import { LogLevel } from '@openecm/contracts';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { defineConfig } from './env';
 
@@ -20,12 +21,38 @@ export const namespaceConfig = defineConfig(
   }),
 );
 
+const filePath = z.string().min(1).max(4096);
+
+/**
+ * How an app reaches NATS and proves who it is: one way to authenticate (user and password, an NKey seed given
+ * or read from a file, or a .creds file), and TLS whenever a CA, certificate or key is named (files, re-read on
+ * every reconnect so a rotated one is picked up).
+ */
 export const natsConfig = defineConfig(
   'nats',
-  z.object({
-    NATS_URL: z.string().default('nats://127.0.0.1:4222'),
-    NATS_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
-  }),
+  z
+    .object({
+      NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+      NATS_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+      NATS_USER: z.string().min(1).max(256).optional(),
+      NATS_PASSWORD: z.string().min(1).max(1024).optional(),
+      NATS_NKEY_SEED: z.string().regex(/^SU[A-Z2-7]{56}$/, 'a user NKey seed: SU followed by 56 base32 characters').optional(),
+      NATS_NKEY_SEED_FILE: filePath.optional(),
+      NATS_CREDS_FILE: filePath.optional(),
+      NATS_TLS_CA: filePath.optional(),
+      NATS_TLS_CERT: filePath.optional(),
+      NATS_TLS_KEY: filePath.optional(),
+    })
+    .superRefine((v, ctx) => {
+      const problem = (variable: string, message: string) => ctx.addIssue({ code: 'custom', path: [variable], message });
+      if (v.NATS_USER && !v.NATS_PASSWORD) problem('NATS_PASSWORD', 'required with NATS_USER');
+      if (v.NATS_PASSWORD && !v.NATS_USER) problem('NATS_USER', 'required with NATS_PASSWORD');
+      const ways = (['NATS_USER', 'NATS_NKEY_SEED', 'NATS_NKEY_SEED_FILE', 'NATS_CREDS_FILE'] as const).filter((k) => v[k]);
+      if (ways.length > 1) problem(ways[1] as string, `one way to authenticate at a time: ${ways.join(', ')} are all set`);
+      if (v.NATS_TLS_CERT && !v.NATS_TLS_KEY) problem('NATS_TLS_KEY', 'required with NATS_TLS_CERT');
+      if (v.NATS_TLS_KEY && !v.NATS_TLS_CERT) problem('NATS_TLS_CERT', 'required with NATS_TLS_KEY');
+    }),
+  ['NATS_PASSWORD', 'NATS_NKEY_SEED'],
 );
 
 export const redisConfig = defineConfig(
@@ -39,6 +66,8 @@ export const postgresConfig = defineConfig(
   z.object({
     DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/openecm'),
     DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),
+    /** Idle pooled connections are kept this long (pg's 10 s default made the next request reconnect). */
+    DATABASE_POOL_IDLE_TIMEOUT_MS: z.coerce.number().int().min(0).default(300_000),
   }),
   ['DATABASE_URL'],
 );
@@ -56,8 +85,29 @@ export const lifecycleConfig = defineConfig(
   z.object({ SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(25_000) }),
 );
 
-/** The operational HTTP port each app opens for /health and /metrics (the gateway uses GATEWAY_PORT). */
-export const opsHttpConfig = defineConfig('ops-http', z.object({ HTTP_PORT: port(0) }));
+/**
+ * The operational HTTP port each app opens for /health and /metrics (the gateway uses GATEWAY_PORT), and the
+ * address it binds: loopback unless set, so a host runs no open metrics port by mistake; containers set 0.0.0.0
+ * for their probes and scrapers.
+ */
+export const opsHttpConfig = defineConfig(
+  'ops-http',
+  z.object({ HTTP_PORT: port(0), OPS_HOST: z.string().min(1).default('127.0.0.1') }),
+);
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** `address`, `address/prefix` or a named range, as Express's `trust proxy` takes them. */
+function isProxyEntry(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
+const count = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+const seconds = (fallback: number) => z.coerce.number().int().min(1).max(7 * 86_400).default(fallback);
 
 export const gatewayConfig = defineConfig(
   'appliance-gateway',
@@ -67,6 +117,28 @@ export const gatewayConfig = defineConfig(
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
     OPENECM_BOOTSTRAP_CLIENT_ID: z.string().min(3).optional(),
     OPENECM_BOOTSTRAP_CLIENT_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+    /**
+     * The proxies in front of the gateway whose `X-Forwarded-For` names the client's address: comma-separated
+     * addresses, `address/prefix` ranges or `loopback`, `linklocal`, `uniquelocal`. Unset: the header is ignored
+     * and the peer's own address counts, so no client can choose the address it is limited under.
+     */
+    GATEWAY_TRUSTED_PROXIES: z
+      .string()
+      .transform((v) => v.split(',').map((e) => e.trim()).filter((e) => e !== ''))
+      .refine((entries) => entries.every(isProxyEntry), 'addresses, address/prefix ranges, loopback, linklocal or uniquelocal, comma-separated')
+      .default([]),
+    /** Sign-ins (`POST /oauth2/token`) per client id, and per source address, in each window; more answer 429. */
+    TOKEN_RATE_PER_CLIENT: count(60, 100_000),
+    TOKEN_RATE_PER_ADDRESS: count(300, 1_000_000),
+    TOKEN_RATE_WINDOW_SECONDS: seconds(60),
+    /**
+     * Failed sign-ins (unknown client id or wrong secret) of one client id, and from one source address, within
+     * TOKEN_LOCKOUT_WINDOW_SECONDS before it is locked for TOKEN_LOCKOUT_SECONDS, its right secret refused too.
+     */
+    TOKEN_LOCKOUT_FAILURES: count(10, 10_000),
+    TOKEN_LOCKOUT_ADDRESS_FAILURES: count(50, 100_000),
+    TOKEN_LOCKOUT_WINDOW_SECONDS: seconds(15 * 60),
+    TOKEN_LOCKOUT_SECONDS: seconds(15 * 60),
   }),
   ['OPENECM_BOOTSTRAP_CLIENT_SECRET'],
 );

@@ -52,6 +52,8 @@ export function createServiceDataSource(options: ServiceDataSourceOptions): Data
     synchronize: false,
     poolSize: config.DATABASE_POOL_SIZE,
     applicationName: options.applicationName,
+    // Warm connections: no reconnect on the request after a quiet moment; TCP keepalive finds dead peers.
+    extra: { idleTimeoutMillis: config.DATABASE_POOL_IDLE_TIMEOUT_MS, keepAlive: true },
   });
 }
 
