@@ -6,3 +6,4 @@ export * from './subjects';
 export * from './events';
 export * from './gateway-api';
 export * from './ops';
+export * from './sealed';

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const VERSION = 'v1';
 const IV_BYTES = 12;
@@ -43,6 +43,23 @@ export class Keyring {
 
   get activeKeyId(): string {
     return this.activeId;
+  }
+
+  /**
+   * Key material for another use, one per key and under the same ids: each key run through HKDF-SHA256 with
+   * `label`, so what is sealed with the derived keys never opens with these, nor the other way round.
+   */
+  deriveMaterial(label: string): Array<{ id: string; material: Buffer; active: boolean }> {
+    return [...this.keys].map(([id, key]) => ({
+      id,
+      material: Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), label, KEY_BYTES)),
+      active: id === this.activeId,
+    }));
+  }
+
+  /** A keyring of keys derived with `label` (see deriveMaterial); its active key is this one's, derived. */
+  derive(label: string): Keyring {
+    return new Keyring(this.deriveMaterial(label).map(({ id, material }) => ({ id, key: material })), this.activeId);
   }
 
   seal(plaintext: string, associatedData = ''): string {

@@ -1,2 +1,3 @@
 export * from './envelope';
 export * from './secret-hash';
+export * from './sealed-box';
