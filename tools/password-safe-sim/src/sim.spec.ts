@@ -279,6 +279,7 @@ describe('managed systems and accounts', () => {
       MaxReleaseDuration: 10080,
       ChangePasswordAfterAnyReleaseFlag: true,
       RemoteClientType: 'None',
+      Description: null,
     });
   });
 

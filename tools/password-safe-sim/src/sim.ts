@@ -2,12 +2,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { createSimServer, errorStatus, normaliseBasePath, registerControlRoutes, registerFaultHook, sendJson, type SimOptions, type Simulator } from '@openecm/sim-kit';
 import { ApiError } from './errors';
+import { generateOptionsSchema, generateSeed, summariseSeed } from './generate';
 import { EMPTY_SEED, loadDemoSeed, simSeedSchema, type SimSeed } from './seed';
 import { SimState, type SimFault } from './state';
 
 export { EMPTY_SEED, DEMO_SEED_PATH, loadDemoSeed, loadSeedFile, simSeedSchema, type SimSeed } from './seed';
 export { SimState, parsePsAuth, type SimFault, type SimRequestView, type SimStats } from './state';
 export type { SimLogger } from '@openecm/sim-kit';
+export { generateSeed, summariseSeed, type GenerateOptions } from './generate';
 
 export interface PasswordSafeSimOptions extends SimOptions<SimSeed> {
   idleTimeoutMs?: number;
@@ -151,7 +153,17 @@ export function createPasswordSafeSim(options: PasswordSafeSimOptions = {}): Pas
 
       api.get('/ManagedSystems', async (request, reply) => {
         session(request);
-        return send(reply, 200, state.listManagedSystems());
+        return send(reply, 200, state.listManagedSystems(firstValues(request.query)));
+      });
+
+      api.get('/Platforms', async (request, reply) => {
+        session(request);
+        return send(reply, 200, state.listPlatforms());
+      });
+
+      api.get('/Workgroups', async (request, reply) => {
+        session(request);
+        return send(reply, 200, state.listWorkgroups());
       });
 
       api.get('/ManagedAccounts', async (request, reply) => {
@@ -213,6 +225,15 @@ export function createPasswordSafeSim(options: PasswordSafeSimOptions = {}): Pas
         const requestId = idParam(request.params, 'requestId', new ApiError(404, { error: 'no pending request' }));
         if (!state.approve(requestId)) return send(reply, 404, { error: 'no pending request' });
         return send(reply, 200, { approved: true });
+      });
+
+      // a large inventory is generated here rather than posted: 100 000 systems make a seed of tens of megabytes
+      control.post('/generate', async (request, reply) => {
+        const parsed = generateOptionsSchema.safeParse(request.body ?? {});
+        if (!parsed.success) return send(reply, 400, { error: z.prettifyError(parsed.error) });
+        const seed = generateSeed(parsed.data);
+        state.reset(seed);
+        return send(reply, 200, summariseSeed(seed));
       });
 
       registerControlRoutes(control, { state, faultSchema, seedSchema: simSeedSchema, emptySeed: EMPTY_SEED });

@@ -16,6 +16,7 @@ import {
   type SeedDomainLinkedAccount,
   type SeedManagedAccount,
   type SeedManagedSystem,
+  type SeedPlatform,
   type SeedUser,
   type SimSeed,
 } from './seed';
@@ -47,7 +48,12 @@ type AccountRecord = ({ kind: 'local'; seed: SeedManagedAccount } | { kind: 'dom
   password: string;
   rotations: number;
   lastChangeAt: number;
+  /** Lower-cased run-as names (and user groups) that may request the account; 'all' when anyone may. */
+  requesterKeys: Set<string> | 'all';
+  groupKeys: Set<string>;
 };
+
+type VisibleItem = { system: SeedManagedSystem; record: AccountRecord };
 
 interface ReleaseRequest {
   id: number;
@@ -119,6 +125,9 @@ const ACCOUNT_TYPES = ['system', 'recent', 'domainlinked', 'database', 'cloud', 
 const MAX_DURATION_MINUTES = 525600;
 const TOKEN_LIFETIME_SECONDS = 3600;
 const FIRST_REQUEST_ID = 101;
+/** `GET ManagedSystems` answers at most this many systems, with or without `limit`, as the vendor's default limit. */
+const MAX_SYSTEMS_PAGE = 100_000;
+const ORGANIZATION_ID = '0b5a3c5e-2d1f-4f4e-9a57-6f0d2c1e7a10';
 const COOKIE_ATTRIBUTES = new Set(['path', 'domain', 'expires', 'max-age', 'secure', 'httponly', 'samesite', 'partitioned', 'priority']);
 
 const sameName = (a: string, b: string): boolean => a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
@@ -127,6 +136,9 @@ const freshPassword = (): string => `Ps${randomInt(10, 99)}!${randomBytes(18).to
 
 export class SimState extends SimStateBase<SimSeed, ParsedSeed, SimFault> {
   private accounts = new Map<number, AccountRecord>();
+  private systemsById = new Map<number, SeedManagedSystem>();
+  /** What each identity may see, per account type: computed once per seed, as accounts never change visibility. */
+  private visibleCache = new Map<string, VisibleItem[]>();
   private sessions = new Map<string, Session>();
   private tokens = new Map<string, { clientId: string; expiresAt: number }>();
   private requests = new Map<number, ReleaseRequest>();
@@ -143,12 +155,18 @@ export class SimState extends SimStateBase<SimSeed, ParsedSeed, SimFault> {
 
   protected override loadSeed(parsed: ParsedSeed): void {
     this.accounts = new Map();
+    this.systemsById = new Map(parsed.managedSystems.map((s) => [s.ManagedSystemID, s]));
+    this.visibleCache = new Map();
     const start = this.now();
+    const access = (a: SeedManagedAccount | SeedDomainLinkedAccount) => ({
+      requesterKeys: a.requesters === 'all' ? ('all' as const) : new Set(a.requesters.map((n) => n.toLowerCase())),
+      groupKeys: new Set(a.requesterGroups.map((g) => g.toLowerCase())),
+    });
     for (const account of parsed.managedAccounts) {
-      this.accounts.set(account.AccountId, { kind: 'local', seed: account, password: account.password, rotations: 0, lastChangeAt: start });
+      this.accounts.set(account.AccountId, { kind: 'local', seed: account, password: account.password, rotations: 0, lastChangeAt: start, ...access(account) });
     }
     for (const account of parsed.domainLinkedAccounts) {
-      this.accounts.set(account.AccountId, { kind: 'domain', seed: account, password: account.password, rotations: 0, lastChangeAt: start });
+      this.accounts.set(account.AccountId, { kind: 'domain', seed: account, password: account.password, rotations: 0, lastChangeAt: start, ...access(account) });
     }
     this.sessions.clear();
     this.tokens.clear();
@@ -323,8 +341,31 @@ export class SimState extends SimStateBase<SimSeed, ParsedSeed, SimFault> {
   }
 
 
-  listManagedSystems(): Record<string, unknown>[] {
-    return this.seed.managedSystems.map((s) => ({ ...s }));
+  /**
+   * The vendor's paging quirk: without `limit` an array (of at most 100 000, the default limit); with `limit` an
+   * object `{TotalCount, Data}`. `offset` goes only with `limit`. `name` matches the system name exactly.
+   */
+  listManagedSystems(rawQuery: Record<string, string>): Record<string, unknown>[] | { TotalCount: number; Data: Record<string, unknown>[] } {
+    const query = lowerKeys(rawQuery);
+    const limit = optionalInt(query['limit'], 'limit', 1, MAX_SYSTEMS_PAGE);
+    const offset = optionalInt(query['offset'], 'offset', 0, Number.MAX_SAFE_INTEGER);
+    if (offset !== undefined && limit === undefined) badRequestThrow('offset can be used only in conjunction with limit');
+    const type = optionalInt(query['type'], 'type', 0, 4);
+    const name = query['name'];
+    // entity types: asset 1, database 2, directory 3, cloud 4; every simulated system is an asset
+    const all = type !== undefined && type !== 1 ? [] : name ? this.seed.managedSystems.filter((s) => sameName(s.SystemName, name)) : this.seed.managedSystems;
+    const from = offset ?? 0;
+    const page = all.slice(from, from + (limit ?? MAX_SYSTEMS_PAGE)).map((s) => ({ ...s }));
+    return limit === undefined ? page : { TotalCount: all.length, Data: page };
+  }
+
+  listPlatforms(): SeedPlatform[] {
+    return this.seed.platforms.map((p) => ({ ...p }));
+  }
+
+  /** `GET Workgroups`: the vendor names the id `ID` here, not `WorkgroupID`. */
+  listWorkgroups(): { OrganizationID: string; ID: number; Name: string }[] {
+    return this.seed.workgroups.map((w) => ({ OrganizationID: ORGANIZATION_ID, ID: w.WorkgroupID, Name: w.Name }));
   }
 
   /** Returns an object when both systemName and accountName are given, an array otherwise: the vendor's quirk. */
@@ -373,7 +414,7 @@ export class SimState extends SimStateBase<SimSeed, ParsedSeed, SimFault> {
     this.sweep();
     const input = parseRequestBody(body);
     const record = this.accounts.get(input.accountId);
-    const system = this.seed.managedSystems.find((s) => s.ManagedSystemID === input.systemId);
+    const system = this.systemsById.get(input.systemId);
     if (!record || !system || !this.mayUse(session.identity, record) || !accountOnSystem(record, system.ManagedSystemID)) {
       throw noPermission();
     }
@@ -477,33 +518,36 @@ export class SimState extends SimStateBase<SimSeed, ParsedSeed, SimFault> {
 
   private mayUse(identity: Identity, record: AccountRecord): boolean {
     if (!record.seed.apiEnabled) return false;
-    if (identity.mode === 'oauth') return true;
-    const allowed = record.seed.requesters;
+    if (identity.mode === 'oauth' || record.requesterKeys === 'all') return true;
     const user = identity.user;
-    return allowed === 'all' || (user !== undefined && allowed.some((name) => sameName(name, user.userName)));
+    if (user === undefined) return false;
+    return record.requesterKeys.has(user.userName.toLowerCase()) || user.groups.some((g) => record.groupKeys.has(g.toLowerCase()));
   }
 
   /**
    * Domain-linked accounts are listed once per system they are linked to, with that system's ids, so a
    * caller can request them for that system. Other account types exist in the vendor API but not here.
    */
-  private visibleItems(identity: Identity, type: string): { system: SeedManagedSystem; record: AccountRecord }[] {
-    const out: { system: SeedManagedSystem; record: AccountRecord }[] = [];
+  private visibleItems(identity: Identity, type: string): VisibleItem[] {
+    const cacheKey = `${identity.ownerKey}|${type}`;
+    const cached = this.visibleCache.get(cacheKey);
+    if (cached) return cached;
+    const out: VisibleItem[] = [];
     if (type !== 'system' && type !== 'domainlinked') return out;
     for (const record of this.accounts.values()) {
       if (!this.mayUse(identity, record)) continue;
       if (type === 'system' && record.kind === 'local') {
-        const systemId = record.seed.SystemId;
-        const system = this.seed.managedSystems.find((s) => s.ManagedSystemID === systemId);
+        const system = this.systemsById.get(record.seed.SystemId);
         if (system) out.push({ system, record });
       }
       if (type === 'domainlinked' && record.kind === 'domain') {
         for (const id of record.seed.linkedSystemIds) {
-          const system = this.seed.managedSystems.find((s) => s.ManagedSystemID === id);
+          const system = this.systemsById.get(id);
           if (system) out.push({ system, record });
         }
       }
     }
+    this.visibleCache.set(cacheKey, out);
     return out;
   }
 
@@ -539,7 +583,7 @@ export class SimState extends SimStateBase<SimSeed, ParsedSeed, SimFault> {
   private finish(request: ReleaseRequest, status: Exclude<RequestStatus, 'open'>): void {
     request.status = status;
     if (!request.approved || status === 'cancelled') return;
-    const system = this.seed.managedSystems.find((s) => s.ManagedSystemID === request.systemId);
+    const system = this.systemsById.get(request.systemId);
     if (request.rotateOnCheckin || system?.ChangePasswordAfterAnyReleaseFlag) {
       this.rotate(this.accountRecord(request.accountId));
     }

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { createSimServer, errorStatus, normaliseBasePath, registerControlRoutes, registerFaultHook, sendJson, type SimOptions, type Simulator } from '@openecm/sim-kit';
 import { SimError } from './errors';
+import { generateOptionsSchema, generateSeed, summariseSeed } from './generate';
 import { RestError, registerRestApi, restErrorOf } from './rest-api';
 import { EMPTY_SEED, loadDemoSeed, simSeedSchema, type SimSeed } from './seed';
 import { HOSTILE_ANSWERS, hostileAnswer } from './hostile';
@@ -16,6 +17,7 @@ export { SOAP_OPERATIONS, SOAP_PATH, type SoapOperation } from './soap-api';
 export { HOSTILE_ANSWERS, OVERSIZED_BYTES, hostileAnswer, type HostileAnswer } from './hostile';
 export { SS_NS, SOAP_ENVELOPE_NS } from './soap';
 export type { SimLogger } from '@openecm/sim-kit';
+export { EXTRA_TEMPLATES, generateSeed, summariseSeed, type GenerateOptions } from './generate';
 
 export interface SecretServerSimOptions extends SimOptions<SimSeed> {
   tokenTtlMs?: number;
@@ -157,6 +159,15 @@ export function createSecretServerSim(options: SecretServerSimOptions = {}): Sec
         const parsed = expireSchema.safeParse(request.body ?? {});
         if (!parsed.success) return sendJson(reply, 400, { error: z.prettifyError(parsed.error) });
         return sendJson(reply, 200, { expired: state.expireAllTokens(parsed.data.includeRefresh === true) });
+      });
+
+      // a large vault is generated here rather than posted: 100 000 secrets make a seed of tens of megabytes
+      control.post('/generate', async (request, reply) => {
+        const parsed = generateOptionsSchema.safeParse(request.body ?? {});
+        if (!parsed.success) return sendJson(reply, 400, { error: z.prettifyError(parsed.error) });
+        const seed = generateSeed(parsed.data);
+        state.reset(seed);
+        return sendJson(reply, 200, summariseSeed(seed));
       });
 
       registerControlRoutes(control, { state, faultSchema, seedSchema: simSeedSchema, emptySeed: EMPTY_SEED });

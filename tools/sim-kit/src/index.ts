@@ -1,4 +1,5 @@
 export { SimClock } from './clock';
+export { generateArgument, padNumber, pickOne, pickWeighted, seededRandom } from './generate';
 export { FaultInjector, pause, registerFaultHook, type FaultedCall, type FaultHookOptions, type FaultMatch } from './faults';
 export { SimStateBase } from './state';
 export { registerControlRoutes, type ControlledState, type ControlRoutesOptions } from './control';
