@@ -1,4 +1,4 @@
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxyFactory, NatsRecordBuilder, Transport, type ClientProxy } from '@nestjs/microservices';
 import { loadConfig, natsConfig } from '@openecm/config';
 import {
@@ -14,6 +14,8 @@ import { TimeoutError, firstValueFrom, timeout } from 'rxjs';
 import type { ReplyEnvelope } from './envelope';
 import { traceHeaders } from './headers';
 import { qualifiedSubject } from './namespace';
+import { natsConnectionOptions } from './nats-options';
+import { NATS_SERVICE } from './nats-service';
 
 export interface RequestOptions {
   timeoutMs?: number;
@@ -25,10 +27,10 @@ export class Bus implements OnApplicationShutdown {
   private readonly client: ClientProxy;
   private readonly defaultTimeoutMs: number;
 
-  constructor() {
+  constructor(@Optional() @Inject(NATS_SERVICE) service?: string) {
     const config = loadConfig(natsConfig);
     this.defaultTimeoutMs = config.NATS_REQUEST_TIMEOUT_MS;
-    this.client = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers: [config.NATS_URL] } });
+    this.client = ClientProxyFactory.create({ transport: Transport.NATS, options: natsConnectionOptions(service, config) });
   }
 
   async request<S extends Subject>(subject: S, payload: RequestOf<S>, options: RequestOptions = {}): Promise<ReplyOf<S>> {

@@ -8,4 +8,6 @@ export * from './jetstream';
 export * from './messaging.module';
 export * from './namespace';
 export * from './nats-connection';
+export * from './nats-options';
+export * from './nats-service';
 export * from './outage';

@@ -1,14 +1,35 @@
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { loadConfig, natsConfig } from '@openecm/config';
-import { connect, type JetStreamClient, type NatsConnection } from 'nats';
+import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
+import { Events, connect, type ConnectionOptions, type JetStreamClient, type NatsConnection } from 'nats';
+import { natsConnectionOptions } from './nats-options';
+import { NATS_SERVICE } from './nats-service';
 
-/** A raw NATS connection for JetStream and health checks (request/reply goes through Nest's transport). */
+const logger = new Logger('nats');
+
+/** A subject the server refused this connection (operation `publish` or `subscription`): what to permit. */
+async function reportRefusals(nc: NatsConnection): Promise<void> {
+  for await (const status of nc.status()) {
+    if (status.type !== Events.Error || !status.permissionContext) continue;
+    const { operation, subject } = status.permissionContext;
+    logger.error({ operation, subject }, `NATS refused the ${operation} ${subject}: the service's NATS user lacks the permission`);
+  }
+}
+
+/** A raw NATS connection for JetStream, broadcasts and health checks (request/reply goes through Nest's transport). */
 @Injectable()
 export class NatsConnectionProvider implements OnApplicationShutdown {
   private connection?: Promise<NatsConnection>;
+  /** What it connects with: the app's name, inbox, credentials and TLS. */
+  readonly options: ConnectionOptions;
+
+  constructor(@Optional() @Inject(NATS_SERVICE) service?: string) {
+    this.options = { ...natsConnectionOptions(service), maxReconnectAttempts: -1 };
+  }
 
   get(): Promise<NatsConnection> {
-    this.connection ??= connect({ servers: loadConfig(natsConfig).NATS_URL, name: 'openecm', maxReconnectAttempts: -1 });
+    this.connection ??= connect(this.options).then((nc) => {
+      void reportRefusals(nc);
+      return nc;
+    });
     return this.connection;
   }
 
