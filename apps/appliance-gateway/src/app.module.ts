@@ -15,6 +15,8 @@ import { GatewayApiAccounts1767225600000 } from './migrations/1767225600000-gate
 import { AccessTokenEntity } from './oauth/access-token.entity';
 import { ApiAuthGuard } from './oauth/api-auth.guard';
 import { OAuthHttpController } from './oauth/oauth.http-controller';
+import { SignInEvents } from './oauth/sign-in-events';
+import { SignInLimiter } from './oauth/sign-in-limiter';
 import { TokenService } from './oauth/token.service';
 import { ApiDocsHttpController } from './openapi/api-docs.http-controller';
 import { DiagnosticsService } from './ops/diagnostics.service';
@@ -25,7 +27,7 @@ import { GATEWAY_SCHEMA } from './schema';
   imports: [
     MessagingModule,
     OpsModule,
-    // the gateway keeps nothing in Redis yet; readiness still covers it, as the rest of the system depends on it
+    // the sign-in limits every instance shares
     RedisModule,
     PersistenceModule.forService({
       schema: GATEWAY_SCHEMA,
@@ -46,6 +48,6 @@ import { GATEWAY_SCHEMA } from './schema';
     ApiDocsHttpController,
     OpsHttpController,
   ],
-  providers: [ApiAccountsService, TokenService, ApiAuthGuard, DiagnosticsService],
+  providers: [ApiAccountsService, TokenService, ApiAuthGuard, DiagnosticsService, SignInLimiter, SignInEvents],
 })
 export class AppModule {}

@@ -1,17 +1,27 @@
 import type { INestApplication } from '@nestjs/common';
+import { gatewayConfig, loadConfig } from '@openecm/config';
 import { OpenEcmError } from '@openecm/contracts';
 import { json, urlencoded, type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Server } from 'node:http';
+import { answerClientError } from './edge/client-error';
+import { ControlCharactersPipe } from './edge/control-characters.pipe';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
 /**
- * Body parsing of the public edge. Registered before Nest's own parsers, which then stand aside. The
- * parser's own error messages can quote the body back (a JSON syntax error shows the text around it, and
- * a body may hold a secret), so they are replaced by fixed ones here.
+ * The public edge. Body parsing is registered before Nest's own parsers, which then stand aside; the parser's
+ * own error messages can quote the body back (a JSON syntax error shows the text around it, and a body may
+ * hold a secret), so they are replaced by fixed ones here. `X-Forwarded-For` counts only from the proxies
+ * GATEWAY_TRUSTED_PROXIES names. Control characters in the path, query or body are refused before any
+ * controller sees them, and requests Node's parser refuses are answered with problem+json too.
  */
 export function configureGateway(app: INestApplication): void {
   const express: Express = app.getHttpAdapter().getInstance();
   express.disable('x-powered-by');
+  const proxies = loadConfig(gatewayConfig).GATEWAY_TRUSTED_PROXIES;
+  express.set('trust proxy', proxies.length > 0 ? proxies : false);
+  (app.getHttpServer() as Server).on('clientError', answerClientError);
+  app.useGlobalPipes(new ControlCharactersPipe());
   app.use((_req: Request, res: Response, next: NextFunction) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     next();

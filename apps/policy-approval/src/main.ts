@@ -3,7 +3,12 @@ import { loadConfig, opsHttpConfig } from '@openecm/config';
 import { startService } from '@openecm/service-kit';
 import { AppModule } from './app.module';
 
-void startService({ name: 'policy-approval', module: AppModule, port: loadConfig(opsHttpConfig).HTTP_PORT }).catch((error: Error) => {
+void startService({
+  name: 'policy-approval',
+  module: AppModule,
+  port: loadConfig(opsHttpConfig).HTTP_PORT,
+  host: loadConfig(opsHttpConfig).OPS_HOST,
+}).catch((error: Error) => {
   process.stderr.write(`policy-approval failed to start: ${error.name}: ${error.message}\n`);
   process.exit(1);
 });

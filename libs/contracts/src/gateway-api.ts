@@ -56,6 +56,10 @@ export const ERROR_MEANINGS: Record<ErrorCode, string> = {
   CREDENTIAL_IN_USE: 'The vault has the credential checked out by someone else.',
   VAULT_CONFLICT: 'The vault reports a conflicting change.',
   LEASE_NOT_ACTIVE: 'The lease was never released (it failed before a credential was checked out).',
+  RATE_LIMITED:
+    'Too many sign-ins from this address or for this client id, or this client id is locked after repeated wrong secrets: ' +
+    'try again after `Retry-After` seconds.',
+  REQUEST_HEADERS_TOO_LARGE: 'The request line and headers together are larger than the gateway accepts.',
   VAULT_AUTH_FAILED: 'The vault rejected the connection\'s own credentials.',
   VAULT_ERROR: 'The vault answered with an error.',
   VAULT_TLS_ERROR: "The vault's TLS certificate is not trusted.",
@@ -70,7 +74,7 @@ export const ERROR_MEANINGS: Record<ErrorCode, string> = {
 
 export const TokenRequest = z.strictObject({
   grant_type: z.literal('client_credentials'),
-  client_id: z.string().min(1).max(256).optional(),
+  client_id: z.string().min(1).max(256).refine((v) => !/\p{Cc}/u.test(v), 'must not contain control characters').optional(),
   client_secret: z.string().min(1).max(1024).optional(),
   /** Accepted because OAuth clients send it, and ignored: a token carries every permission of its account. */
   scope: z.string().max(1024).optional(),
@@ -216,12 +220,14 @@ export const GATEWAY_ROUTES = {
     summary: 'Get an access token',
     description:
       'The OAuth 2.0 client credentials grant (RFC 6749 4.4): the client id and secret in HTTP Basic or in the body, never both. ' +
-      'The token carries every permission of its API account; an account holds at most 30 live tokens, the oldest go first.',
+      'The token carries every permission of its API account; an account holds at most 30 live tokens, the oldest go first. ' +
+      'Sign-ins are limited per client id and per source address, and a client id is locked for a while after repeated wrong ' +
+      'secrets: both answer 429 with `Retry-After`.',
     access: 'client-credentials',
     body: TokenRequest,
     bodyTypes: ['application/x-www-form-urlencoded', 'application/json'],
     answers: { 200: { description: 'An access token for `Authorization: Bearer`.', schema: TokenResponse, noStore: true } },
-    errors: [],
+    errors: ['RATE_LIMITED'],
   },
   listCredentials: {
     method: 'get',
@@ -509,9 +515,12 @@ export const GATEWAY_ROUTES = {
 
 export type GatewayRouteId = keyof typeof GATEWAY_ROUTES;
 
-/** Every error code a route can answer: its own, those its access implies, and INTERNAL. */
+/**
+ * Every error code a route can answer: its own, those its access implies, and those of every route
+ * (VALIDATION_FAILED, REQUEST_HEADERS_TOO_LARGE for a request head over the limit, INTERNAL).
+ */
 export function routeErrors(route: GatewayRoute): ErrorCode[] {
   const access: ErrorCode[] =
     route.access === 'anyone' ? [] : route.access === 'client-credentials' ? ['UNAUTHENTICATED'] : ['UNAUTHENTICATED', 'PERMISSION_MISSING'];
-  return [...new Set<ErrorCode>(['VALIDATION_FAILED', ...access, ...route.errors, 'INTERNAL'])];
+  return [...new Set<ErrorCode>(['VALIDATION_FAILED', ...access, ...route.errors, 'REQUEST_HEADERS_TOO_LARGE', 'INTERNAL'])];
 }

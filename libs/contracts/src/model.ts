@@ -1,12 +1,34 @@
 import { z } from 'zod';
 
+/**
+ * A user name as every entry point takes it. Only names that Unicode normalisation (NFKC) leaves as they are:
+ * a compatibility character such as the Kelvin sign U+212A reads as `K` to people and to some directories but
+ * not to others, so `\u212Aate` and `Kate` would be one user here and two at a vault (or the other way round).
+ */
 export const UserName = z
   .string()
   .trim()
   .min(1)
   .max(256)
-  .refine((v) => !/\p{Cc}/u.test(v), "must not contain control characters")
-  .meta({ description: 'The remote-access user as the appliance sends it: `user`, `DOMAIN\\user` or `user@domain`.', examples: ['CORP\\alice'] });
+  .refine((v) => !/\p{Cc}/u.test(v), 'must not contain control characters')
+  .refine((v) => !/\p{Cs}/u.test(v), 'must be well-formed Unicode (no lone surrogate)')
+  .refine((v) => v.normalize('NFKC') === v, 'must be in Unicode normal form NFKC (no compatibility character such as the Kelvin sign U+212A for K)')
+  .meta({ description: 'The remote-access user as the appliance sends it: `user`, `DOMAIN\\user` or `user@domain`, in Unicode normal form NFKC.', examples: ['CORP\\alice'] });
+
+/**
+ * What caches and memberships compare user names by: case-insensitive, as directories compare them, and never
+ * merging two names a vault tells apart. Only a character that NFKC leaves alone and whose lower case is one
+ * character is lower-cased; any other (the Kelvin sign, `İ` whose lower case is `i` plus a combining dot) is
+ * kept as it is, so its name stays a key of its own.
+ */
+export function userKey(user: string): string {
+  let key = '';
+  for (const ch of user.trim()) {
+    const lower = ch.toLowerCase();
+    key += ch.normalize('NFKC') === ch && [...lower].length === 1 ? lower : ch;
+  }
+  return key;
+}
 
 export const Endpoint = z
   .string()

@@ -13,6 +13,8 @@ const TITLES: Partial<Record<number, string>> = {
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
@@ -28,6 +30,11 @@ const HTTP_CODES: Record<number, ErrorCode> = {
 
 /** The body of every error answer; its schema is in the contracts, beside the HTTP API it describes. */
 export type Problem = ProblemDetails;
+
+/** The title of an HTTP status as problem answers give it. */
+export function problemTitle(status: number): string {
+  return TITLES[status] ?? 'Error';
+}
 
 export function toProblem(error: unknown, instance?: string): Problem {
   if (error instanceof OpenEcmError) {

@@ -162,8 +162,9 @@ export function loadRepoFacts(root: string): RepoFacts {
     const used = [...concerns].filter(([exportName]) => new RegExp(`\\b${exportName}\\b`).test(source));
     const main = readFileSync(join(root, entry), 'utf8');
     const portVariable = /port:\s*(?:loadConfig\(\w+\)|config)\.([A-Z][A-Z0-9_]*)/.exec(main)?.[1];
+    const hostVariable = /host:\s*(?:loadConfig\(\w+\)|config)\.([A-Z][A-Z0-9_]*)/.exec(main)?.[1];
     const keyrings = [...source.matchAll(/Keyring\.parse\(loadConfig\(\w+\)\.([A-Z][A-Z0-9_]*)\)/g)].map((m) => m[1] as string);
-    services.push(appService(name, entry, used.map(([, c]) => c), portVariable, new Set(keyrings)));
+    services.push(appService(name, entry, used.map(([, c]) => c), { port: portVariable, host: hostVariable }, new Set(keyrings)));
   }
   for (const name of simulatorNames(root)) services.push(simulatorService(root, name));
 
@@ -174,9 +175,11 @@ function appService(
   name: string,
   entry: string,
   used: Concern[],
-  portVariable: string | undefined,
+  listen: { port: string | undefined; host: string | undefined },
   keyrings: Set<string>,
 ): OwnService {
+  const portVariable = listen.port;
+  const hostVariable = listen.host;
   const declared = new Map<string, string>();
   const required: string[] = [];
   for (const concern of used) {
@@ -186,6 +189,7 @@ function appService(
     }
   }
   const portConcern = used.find((c) => portVariable !== undefined && portVariable in c.schema.shape);
+  const hostConcern = used.find((c) => hostVariable !== undefined && hostVariable in c.schema.shape);
   return {
     name,
     kind: 'app',
@@ -204,6 +208,17 @@ function appService(
           Keyring.parse(spec);
         } catch (error) {
           problems.push(`${variable}: ${(error as Error).message}`);
+        }
+      }
+      // An app binding loopback (the ops port's default) answers only itself: no probe, scraper or container reaches it.
+      if (hostVariable && hostConcern) {
+        try {
+          const host = String(loadConfig(hostConcern, env)[hostVariable]);
+          if (!['0.0.0.0', '::'].includes(host)) {
+            problems.push(`${hostVariable} is ${host}: in a container only 0.0.0.0 (or ::) is reachable by probes, scrapers and other containers`);
+          }
+        } catch {
+          // the concern's own error is reported above
         }
       }
       return problems;

@@ -182,6 +182,8 @@ describe('the check on a broken file', () => {
     ['a short bootstrap secret', (d) => void (d.services['appliance-gateway']!.environment['OPENECM_BOOTSTRAP_CLIENT_SECRET'] = 'short'), /OPENECM_BOOTSTRAP_CLIENT_SECRET: at least 16 characters/],
     ['a bad log level', (d) => void (d.services['session-reporting']!.environment['LOG_LEVEL'] = 'verbose'), /invalid log configuration: LOG_LEVEL/],
     ['the ops port left at random', (d) => void delete d.services['session-reporting']!.environment['HTTP_PORT'], /session-reporting: listens on a random port/],
+    ['the ops port left on loopback', (d) => void delete d.services['token-cache']!.environment['OPS_HOST'], /token-cache: OPS_HOST is 127\.0\.0\.1: in a container only 0\.0\.0\.0/],
+    ['the gateway bound to loopback', (d) => void (d.services['appliance-gateway']!.environment['GATEWAY_HOST'] = '127.0.0.1'), /appliance-gateway: GATEWAY_HOST is 127\.0\.0\.1/],
     ['a healthcheck on the wrong port', (d) => void (d.services['policy-approval']!.environment['HTTP_PORT'] = '9100'), /policy-approval: healthcheck probes port 9000, but the service listens on 9100/],
     ['a healthcheck on the wrong path', (d) => {
       d.services['token-cache']!['healthcheck'] = { test: ['CMD', 'node', '-e', "fetch('http://127.0.0.1:9000/health/live')"] };

@@ -192,6 +192,13 @@ describe('the check on broken manifests', () => {
       'Deployment/token-cache: container token-cache: listens on a random port (0)',
     ],
     [
+      'an ops port bound to loopback, which the kubelet cannot probe',
+      (r) => {
+        envOf(tokenCache(r), 'OPS_HOST')['value'] = '127.0.0.1';
+      },
+      'Deployment/token-cache: container token-cache: OPS_HOST is 127.0.0.1: in a container only 0.0.0.0 (or ::) is reachable',
+    ],
+    [
       'no resource requests',
       (r) => {
         delete (tokenCache(r)['resources'] as Mapping)['requests'];

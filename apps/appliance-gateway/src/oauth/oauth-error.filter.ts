@@ -24,6 +24,7 @@ export class OAuthErrorFilter implements ExceptionFilter {
     const name: OAuthErrorName =
       error instanceof OAuthError ? error.oauthError : problem.status === 401 ? 'invalid_client' : 'invalid_request';
     if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="openecm", charset="UTF-8"');
+    if (error instanceof OAuthError && error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
     res
       .status(problem.status)
       .setHeader('Cache-Control', 'no-store')

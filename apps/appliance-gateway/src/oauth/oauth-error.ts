@@ -7,6 +7,8 @@ export class OAuthError extends OpenEcmError {
     message: string,
     readonly oauthError: OAuthErrorName,
     fields?: FieldIssue[],
+    /** For RATE_LIMITED: the seconds the caller must wait, sent as `Retry-After`. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(code, message, fields);
   }

@@ -2,6 +2,8 @@ import { TokenRequest, parseOrThrow } from '@openecm/contracts';
 import { parseBasicAuthorization, type ClientCredentials } from './client-credentials';
 import { OAuthError } from './oauth-error';
 
+const CONTROL = /\p{Cc}/u;
+
 export function parseTokenRequest(body: unknown): TokenRequest {
   const grant = typeof body === 'object' && body !== null ? (body as { grant_type?: unknown }).grant_type : undefined;
   if (typeof grant === 'string' && grant !== 'client_credentials') {
@@ -24,6 +26,12 @@ export function clientCredentialsOf(authorization: string | undefined, request: 
     if (inBody) {
       throw new OAuthError('VALIDATION_FAILED', 'client credentials were sent twice', 'invalid_request', [
         { field: 'client_id, client_secret', message: 'not allowed with HTTP Basic authentication' },
+      ]);
+    }
+    // the id is looked up in Postgres, which refuses a NUL: a 400 naming it, not a failure of the gateway
+    if (basic.candidates.some((c) => CONTROL.test(c.clientId))) {
+      throw new OAuthError('VALIDATION_FAILED', 'invalid client credentials: client_id (must not contain control characters)', 'invalid_request', [
+        { field: 'client_id', message: 'must not contain control characters' },
       ]);
     }
     return basic.candidates;

@@ -71,6 +71,7 @@ const problemOf = (code: ErrorCode): z.ZodType => PROBLEMS.get(code) as z.ZodTyp
 
 const NO_STORE = z.object({ 'Cache-Control': z.literal('no-store').meta({ description: 'The answer carries a secret.' }) });
 const BEARER_CHALLENGE = z.object({ 'WWW-Authenticate': z.string().meta({ description: 'The authentication scheme to use.' }) });
+const RETRY_AFTER = z.object({ 'Retry-After': z.string().regex(/^\d+$/).meta({ description: 'The seconds to wait before trying again.' }) });
 
 function security(route: GatewayRoute): oas31.SecurityRequirementObject[] {
   if (route.access === 'anyone') return [];
@@ -97,7 +98,7 @@ function errorAnswers(route: GatewayRoute): ZodOpenApiResponsesObject {
     responses[String(status) as `${1 | 2 | 3 | 4 | 5}${string}`] = {
       description: codes.map((c) => `\`${c}\`: ${ERROR_MEANINGS[c]}`).join('\n\n'),
       content: { [PROBLEM_MEDIA_TYPE]: { schema: schemas.length === 1 ? schemas[0] : z.union(schemas) } },
-      ...(status === 401 ? { headers: BEARER_CHALLENGE } : {}),
+      ...(status === 401 ? { headers: BEARER_CHALLENGE } : status === 429 ? { headers: RETRY_AFTER } : {}),
     };
   }
   return responses;

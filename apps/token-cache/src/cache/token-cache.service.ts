@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { loadConfig, namespaceConfig, tokenCacheConfig } from '@openecm/config';
 import { Keyring } from '@openecm/crypto';
+import { userKey } from '@openecm/contracts';
 import { createHash, randomUUID } from 'node:crypto';
 import { RedisConnection } from '@openecm/service-kit';
 
@@ -13,9 +14,9 @@ const FILLING = ':filling';
 /** Keys of the keyring canary; no vault is named so (vault names start with a letter or digit). */
 const CANARY = '_canary:';
 
-/** Keys name users by a hash, so Redis never holds who uses which vault. */
+/** Keys name users by a hash, so Redis never holds who uses which vault; `userKey` never merges two vault users. */
 function userDigest(user: string): string {
-  return createHash('sha256').update(user.toLowerCase()).digest('base64url');
+  return createHash('sha256').update(userKey(user)).digest('base64url');
 }
 /** A sign-in that takes longer than this is presumed dead; another caller may then fill. */
 const CLAIM_TTL_MS = 30_000;

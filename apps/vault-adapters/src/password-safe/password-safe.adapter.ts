@@ -18,6 +18,7 @@ import { VaultSessionCache } from '../sessions/vault-session-cache';
 import {
   PasswordSafeClient,
   PasswordSafeError,
+  runAsProblem,
   withSessionRetry,
   type ManagedAccount,
   type ManagedSystem,
@@ -80,6 +81,7 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
     const client = this.newClient(connection);
     let step: TestStep = 'authentication';
     try {
+      assertRunAsUser(connection, user);
       const settings = connection.settings;
       const session =
         settings.auth.mode === 'api-key'
@@ -176,6 +178,7 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
     user: string,
     call: (client: PasswordSafeClient, session: PasswordSafeSession) => Promise<T>,
   ): Promise<T> {
+    assertRunAsUser(connection, user);
     const client = this.client(connection);
     const settings = connection.settings;
     const identity = settings.auth.mode === 'api-key' ? user : APPLICATION_IDENTITY;
@@ -222,6 +225,17 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
         },
       });
   }
+}
+
+/**
+ * In API-key mode Password Safe is signed in to as the user, named in the PS-Auth header: a name that header
+ * cannot carry is the caller's mistake (400 naming `user`), found before the cache or the vault is asked, never
+ * a vault that seems unreachable and is retried.
+ */
+function assertRunAsUser(connection: VaultConnection, user: string): void {
+  if (connection.settings.auth.mode !== 'api-key') return;
+  const problem = runAsProblem(user);
+  if (problem) throw new OpenEcmError('VALIDATION_FAILED', `invalid user for vault ${connection.name}: user (${problem})`, [{ field: 'user', message: problem }]);
 }
 
 async function listFor(

@@ -147,6 +147,8 @@ export class PasswordSafeClient {
 
   async signInWithApiKey(input: { apiKey: string; runAs: string; password?: string }): Promise<PasswordSafeSession> {
     assertHeaderSafe([input.apiKey, input.runAs, input.password ?? '']);
+    const runAs = runAsProblem(input.runAs);
+    if (runAs) throw new PasswordSafeError('bad-request', `the run-as user name ${runAs}`, { attempts: 0 });
     const authorization =
       `PS-Auth key=${input.apiKey}; runas=${input.runAs};` + (input.password === undefined ? '' : ` pwd=[${input.password}];`);
     const answer = await this.exchange({
@@ -406,6 +408,20 @@ function positiveId(name: string, value: number): number {
 }
 
 /** A CR, LF or NUL would let a value inject headers; refusing here keeps undici from echoing it in an error. */
+/**
+ * Why a user name cannot be the `runas` of a PS-Auth header, or undefined when it can. A header carries bytes:
+ * a character beyond Latin-1 has no byte to travel as (fetch refuses it before any connection), a control
+ * character ends or corrupts the header, and `;` would start a parameter of the caller's choosing.
+ */
+export function runAsProblem(user: string): string | undefined {
+  if (/\p{Cc}/u.test(user)) return 'must not contain control characters to be sent to Password Safe';
+  if ([...user].some((ch) => (ch.codePointAt(0) as number) > 0xff)) {
+    return 'must hold Latin-1 characters only to be sent to Password Safe (its API key sign-in names the user in an HTTP header)';
+  }
+  if (user.includes(';')) return 'must not contain ";" to be sent to Password Safe (it separates the sign-in header\'s parameters)';
+  return undefined;
+}
+
 function assertHeaderSafe(values: string[]): void {
   if (values.some((v) => /[\r\n\0]/.test(v))) {
     throw new PasswordSafeError('bad-request', 'credential values must not contain line-break or NUL characters', { attempts: 0 });
