@@ -2,6 +2,9 @@ import { Controller, Module, type INestApplication, type INestMicroservice, type
 import { Test } from '@nestjs/testing';
 import {
   OpenEcmError,
+  SEALED_BOX_ALG,
+  SEAL_CONTEXTS,
+  VaultConnectionInput,
   maskSettings,
   type ParsedRequestOf,
   type ReplyOf,
@@ -9,6 +12,7 @@ import {
   type VaultConnectionView,
   type VaultCredential,
 } from '@openecm/contracts';
+import { SealingKeyPair, sealTo } from '@openecm/crypto';
 import { Handles, natsServerOptions } from '@openecm/messaging';
 import { ProblemFilter } from '@openecm/service-kit';
 import { NATS_URL, REDIS_URL, clearNamespaceKeys, createTestDatabase } from '@openecm/testing';
@@ -41,6 +45,9 @@ const vaultCredential: VaultCredential = {
   rotateAfterRelease: true,
 };
 const offeredId = randomUUID();
+/** What crossed NATS where a secret travels: sealed answers and sealed settings, as an eavesdropper saw them. */
+const sealedAnswers: string[] = [];
+const sealedSettings: string[] = [];
 const leaseId = randomUUID();
 
 @Controller()
@@ -66,7 +73,11 @@ class FakePolicyController {
   @Handles('policy.lease.open.v1')
   async open(req: ParsedRequestOf<'policy.lease.open.v1'>): Promise<ReplyOf<'policy.lease.open.v1'>> {
     seen('policy.lease.open.v1', req);
-    return { leaseId, username: 'Administrator', domain: null, secret: { type: 'password', value: PASSWORD }, releaseAt: '2030-01-01T01:00:00.000Z' };
+    // as vault-adapters does: sealed to the key the gateway sent (a stranger's key, for the session that asks for it)
+    const recipient = req.sessionId === 'sealed-elsewhere' ? (await SealingKeyPair.generate()).publicKey : req.sealTo;
+    const secret = await sealTo(recipient, { type: 'password', value: PASSWORD }, SEAL_CONTEXTS.checkoutSecret(leaseId));
+    sealedAnswers.push(JSON.stringify(secret));
+    return { leaseId, username: 'Administrator', domain: null, secret, releaseAt: '2030-01-01T01:00:00.000Z' };
   }
 
   @Handles('policy.lease.release.v1')
@@ -125,6 +136,12 @@ class FakePolicyController {
 @Controller()
 class FakeVaultController {
   private readonly connections = new Map<string, VaultConnectionView>();
+  private readonly keys = SealingKeyPair.generate('fake-1');
+
+  @Handles('vault.sealing-key.get.v1')
+  async sealingKey(_req: ParsedRequestOf<'vault.sealing-key.get.v1'>): Promise<ReplyOf<'vault.sealing-key.get.v1'>> {
+    return (await this.keys).publicKey;
+  }
 
   @Handles('vault.credentials.list.v1')
   async list(req: ParsedRequestOf<'vault.credentials.list.v1'>): Promise<ReplyOf<'vault.credentials.list.v1'>> {
@@ -134,14 +151,16 @@ class FakeVaultController {
 
   @Handles('vault.connection.upsert.v1')
   async upsert(req: ParsedRequestOf<'vault.connection.upsert.v1'>): Promise<ReplyOf<'vault.connection.upsert.v1'>> {
-    seen('vault.connection.upsert.v1', req);
+    sealedSettings.push(JSON.stringify(req.connection));
+    const input = VaultConnectionInput.parse(await (await this.keys).open(req.connection, SEAL_CONTEXTS.vaultConnection(req.name)));
+    seen('vault.connection.upsert.v1', { name: req.name, connection: input });
     const before = this.connections.get(req.name);
     const now = new Date().toISOString();
     const connection: VaultConnectionView = {
       name: req.name,
-      type: req.connection.type,
+      type: input.type,
       status: 'ok',
-      settings: maskSettings(req.connection),
+      settings: maskSettings(input),
       createdAt: before?.createdAt ?? now,
       updatedAt: now,
     };
@@ -446,7 +465,22 @@ describe('appliance-gateway over real HTTP, NATS and Postgres', () => {
       expect(res.status).toBe(201);
       expect(res.headers.get('cache-control')).toBe('no-store');
       expect(res.body).toEqual({ leaseId, username: 'Administrator', domain: null, secret: { type: 'password', value: PASSWORD }, releaseAt: '2030-01-01T01:00:00.000Z' });
-      expect(calls).toEqual([{ subject: 'policy.lease.open.v1', request }]);
+      expect(calls).toEqual([{ subject: 'policy.lease.open.v1', request: expect.objectContaining({ ...request, sealTo: expect.objectContaining({ alg: SEALED_BOX_ALG }) }) }]);
+      expect(sealedAnswers.at(-1)).not.toContain(PASSWORD);
+    });
+
+    it('makes a key pair per injection, and a secret it cannot open is never answered: the lease is released at once', async () => {
+      const request = { credentialId: offeredId, user: 'CORP\\alice', endpoint: 'srv-app01', sessionId: 'pra-session-2' };
+      await call('POST', '/api/v1/injections', { token: credentialsToken, json: request });
+      await call('POST', '/api/v1/injections', { token: credentialsToken, json: request });
+      const keys = calls.map((c) => (c.request as { sealTo: { publicKey: string } }).sealTo.publicKey);
+      expect(new Set(keys).size).toBe(2);
+      calls.length = 0;
+      const res = await call('POST', '/api/v1/injections', { token: credentialsToken, json: { ...request, sessionId: 'sealed-elsewhere' } });
+      expectProblem(res, 500, 'INTERNAL');
+      expect(res.text).not.toContain(PASSWORD);
+      expect(subjects()).toEqual(['policy.lease.open.v1', 'policy.lease.release.v1']);
+      expect(calls[1]?.request).toMatchObject({ leaseId });
     });
 
     it('rejects an injection with an unknown or bad field by name and opens no lease', async () => {
@@ -494,6 +528,10 @@ describe('appliance-gateway over real HTTP, NATS and Postgres', () => {
       expect(first.text).not.toContain('vault-api-key-123');
       expect(subjects()).toEqual(['vault.connection.upsert.v1', 'policy.defaults.ensure.v1']);
       expect(calls[0]?.request).toEqual({ name: 'ps', connection: { type: 'password-safe', settings } });
+      // it crossed NATS sealed to the vault-adapters key
+      expect(sealedSettings).toHaveLength(1);
+      expect(sealedSettings[0]).not.toContain('vault-api-key-123');
+      expect(JSON.parse(sealedSettings[0] as string)).toMatchObject({ alg: SEALED_BOX_ALG, kid: 'fake-1' });
 
       const second = await call('PUT', '/api/v1/admin/vaults/ps', { token: adminToken, json: { type: 'password-safe', settings: { ...settings, releaseDurationMinutes: 30 } } });
       expect(second.status).toBe(200);

@@ -12,6 +12,8 @@ import { DiagnosticsNatsController } from './diagnostics/diagnostics.nats-contro
 import { VaultInitial1764000000000 } from './migrations/1764000000000-vault-initial';
 import { VaultCheckoutIntent1767398400000 } from './migrations/1767398400000-vault-checkout-intent';
 import { PasswordSafeAdapter } from './password-safe/password-safe.adapter';
+import { SealingKeys } from './sealing/sealing-keys';
+import { SealingNatsController } from './sealing/sealing.nats-controller';
 import { SecretServerAdapter } from './secret-server/secret-server.adapter';
 import { VaultSessionCache } from './sessions/vault-session-cache';
 
@@ -26,8 +28,9 @@ import { VaultSessionCache } from './sessions/vault-session-cache';
       applicationName: 'vault-adapters',
     }),
   ],
-  controllers: [ConnectionsNatsController, CredentialsNatsController, DiagnosticsNatsController],
+  controllers: [ConnectionsNatsController, CredentialsNatsController, DiagnosticsNatsController, SealingNatsController],
   providers: [
+    SealingKeys,
     ConnectionsService,
     CheckoutRepository,
     CredentialsService,

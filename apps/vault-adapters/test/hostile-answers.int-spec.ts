@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Bus } from '@openecm/messaging';
-import { NATS_URL, REDIS_URL, clearNamespaceKeys, createTestDatabase, startTestApp, testBus, testKey, waitFor } from '@openecm/testing';
+import { SEAL_CONTEXTS } from '@openecm/contracts';
+import { NATS_URL, REDIS_URL, clearNamespaceKeys, createTestDatabase, sealedForVaultAdapters, startTestApp, testBus, testKey, waitFor } from '@openecm/testing';
 import { createSecretServerSim, type HostileAnswer, type SecretServerSim } from '../../../tools/secret-server-sim/src/sim';
 
 process.env['REDIS_URL'] = REDIS_URL;
@@ -38,7 +39,7 @@ describe('vault-adapters given a hostile Secret Server answer (simulator over HT
     bus = testBus();
     await bus.request('vault.connection.upsert.v1', {
       name: 'ss',
-      connection: {
+      connection: await sealedForVaultAdapters(bus, {
         type: 'secret-server',
         settings: {
           endpointUrl: `${baseUrl}/webservices/SSWebService.asmx`,
@@ -49,7 +50,7 @@ describe('vault-adapters given a hostile Secret Server answer (simulator over HT
           fallBackToLocalAccount: true,
           releaseDurationMinutes: 30,
         },
-      },
+      }, SEAL_CONTEXTS.vaultConnection('ss')),
     });
     // both users signed in and impersonated, so each list below is one search and its reads
     expect(names(await list('alice'))).toContain('srv-app01 Administrator');

@@ -3,13 +3,16 @@ import type { Bus } from '@openecm/messaging';
 import {
   NATS_URL,
   REDIS_URL,
+  checkoutOpened,
   clearNamespaceKeys,
   createTestDatabase,
+  sealedForVaultAdapters,
   startTestApp,
   testBus,
   testKey,
 } from '@openecm/testing';
-import { Keyring } from '@openecm/crypto';
+import { SEAL_CONTEXTS, type VaultConnectionInput } from '@openecm/contracts';
+import { Keyring, SealingKeyPair, sealTo } from '@openecm/crypto';
 import { Client } from 'pg';
 import { randomUUID } from 'node:crypto';
 import { createPasswordSafeSim, type PasswordSafeSim } from '../../../tools/password-safe-sim/src/sim';
@@ -53,11 +56,16 @@ describe('vault-adapters with Password Safe (simulator over HTTP, real NATS, Red
     await clearNamespaceKeys();
   });
 
-  const connect = (name: string, auth: Record<string, string>, extra: Record<string, unknown> = {}) =>
+  const connect = async (name: string, auth: Record<string, string>, extra: Record<string, unknown> = {}) =>
     bus.request('vault.connection.upsert.v1', {
       name,
-      connection: { type: 'password-safe', settings: { baseUrl, auth: auth as never, releaseDurationMinutes: 90, rotateAfterRelease: true, ...extra } },
+      connection: await sealedForVaultAdapters(
+        bus,
+        { type: 'password-safe', settings: { baseUrl, auth: auth as never, releaseDurationMinutes: 90, rotateAfterRelease: true, ...extra } },
+        SEAL_CONTEXTS.vaultConnection(name),
+      ),
     });
+  const testTarget = async (connection: VaultConnectionInput | Record<string, unknown>) => ({ connection: await sealedForVaultAdapters(bus, connection, SEAL_CONTEXTS.vaultTest()) });
 
   it('saves a connection with its secrets sealed at rest and masked when listed', async () => {
     const first = await connect('ps', { mode: 'api-key', apiKey: 'demo-api-key' });
@@ -98,8 +106,9 @@ describe('vault-adapters with Password Safe (simulator over HTTP, real NATS, Red
     const list = await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'srv-app01' });
     const admin = list.credentials.find((c) => c.username === 'Administrator');
     const leaseId = randomUUID();
-    const out = await bus.request('vault.credentials.checkout.v1', { leaseId, vault: 'ps', ref: admin!.ref, user: 'alice', durationMinutes: 90, reason: 'test' });
-    expect(out).toEqual({ username: 'Administrator', domain: null, secret: { type: 'password', value: sim.state.passwordOf(1001) } });
+    const out = await checkoutOpened(bus, { leaseId, vault: 'ps', ref: admin!.ref, user: 'alice', durationMinutes: 90, reason: 'test' });
+    expect(out).toMatchObject({ username: 'Administrator', domain: null, secret: { type: 'password', value: sim.state.passwordOf(1001) } });
+    expect(JSON.stringify(out.sealed)).not.toContain(sim.state.passwordOf(1001));
     const old = out.secret.value;
     const stored = await pg.query('SELECT request_sealed FROM vault.checkout WHERE lease_id = $1', [leaseId]);
     expect(stored.rows[0].request_sealed).toMatch(/^v1\./);
@@ -113,11 +122,54 @@ describe('vault-adapters with Password Safe (simulator over HTTP, real NATS, Red
     expect(sim.state.rotationsOf(1001)).toBe(1);
   });
 
+  it("seals the checked-out secret to the caller's key, bound to the lease: no other key or lease opens it", async () => {
+    const admin = (await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'srv-app01' })).credentials.find((c) => c.username === 'Administrator');
+    const leaseId = randomUUID();
+    const caller = await SealingKeyPair.generate();
+    const out = await bus.request('vault.credentials.checkout.v1', { leaseId, vault: 'ps', ref: admin!.ref, user: 'alice', durationMinutes: 90, reason: 'test', sealTo: caller.publicKey });
+    const password = sim.state.passwordOf(1001);
+    expect(JSON.stringify(out)).not.toContain(password);
+    await expect(caller.open(out.secret, SEAL_CONTEXTS.checkoutSecret(leaseId))).resolves.toEqual({ type: 'password', value: password });
+    await expect(caller.open(out.secret, SEAL_CONTEXTS.checkoutSecret(randomUUID()))).resolves.toBeUndefined();
+    await expect((await SealingKeyPair.generate()).open(out.secret, SEAL_CONTEXTS.checkoutSecret(leaseId))).resolves.toBeUndefined();
+    await bus.request('vault.credentials.checkin.v1', { leaseId, rotate: false, reason: 'done' });
+  });
+
+  it('opens connection settings sealed to its own key, for that connection only', async () => {
+    const input = { type: 'password-safe', settings: { baseUrl, auth: { mode: 'api-key', apiKey: 'demo-api-key' } } };
+    expect(await bus.request('vault.sealing-key.get.v1', {})).toMatchObject({ kid: 'v1' });
+    const stranger = await SealingKeyPair.generate();
+    const toStranger = await sealTo(stranger.publicKey, input, SEAL_CONTEXTS.vaultConnection('ps-x'));
+    await expect(bus.request('vault.connection.upsert.v1', { name: 'ps-x', connection: toStranger })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      fields: [expect.objectContaining({ field: 'connection' })],
+    });
+    // sealed for the connection "ps": replayed under another name, it does not open
+    const forPs = await sealedForVaultAdapters(bus, input, SEAL_CONTEXTS.vaultConnection('ps'));
+    await expect(bus.request('vault.connection.upsert.v1', { name: 'ps-x', connection: forPs })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect((await pg.query(`SELECT 1 FROM vault.connection WHERE name = 'ps-x'`)).rowCount).toBe(0);
+  });
+
+  it('hands token-cache sessions it cannot read, bound to their user: one planted under another user is never used', async () => {
+    await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'srv-app01' });
+    const alice = (await bus.request('token.cache.get.v1', { vault: 'ps', user: 'alice' })).value as string;
+    expect(alice).toMatch(/^v1\.v1\./);
+    expect(Buffer.from(alice.split('.')[4] as string, 'base64url').toString('latin1')).not.toMatch(/demo-api-key|SessionId/);
+    // a process on the bus puts alice's sealed session under bob's name
+    await bus.request('token.cache.delete.v1', { vault: 'ps', user: 'bob' });
+    await bus.request('token.cache.put.v1', { vault: 'ps', user: 'bob', value: alice, ttlSeconds: 60 });
+    const before = sim.state.stats().signInsByUser['bob'] ?? 0;
+    const bob = await bus.request('vault.credentials.list.v1', { user: 'bob', endpoint: 'srv-app01' });
+    expect(bob.credentials.map((c) => c.username)).not.toContain('svc-backup');
+    expect((sim.state.stats().signInsByUser['bob'] ?? 0) - before).toBe(1);
+    expect((await bus.request('token.cache.get.v1', { vault: 'ps', user: 'bob' })).value).not.toBe(alice);
+  });
+
   it('checks in a check-out whose answer was lost (the request id never recorded), asked for rotation once', async () => {
     const list = await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'srv-app01' });
     const admin = list.credentials.find((c) => c.username === 'Administrator');
     const leaseId = randomUUID();
-    await bus.request('vault.credentials.checkout.v1', { leaseId, vault: 'ps', ref: admin!.ref, user: 'alice', durationMinutes: 90, reason: 'test' });
+    await checkoutOpened(bus, { leaseId, vault: 'ps', ref: admin!.ref, user: 'alice', durationMinutes: 90, reason: 'test' });
     // As a crash between the vault's answer and the record leaves it: the intent, no request id.
     await pg.query(`UPDATE vault.checkout SET state = 'pending', request_sealed = NULL WHERE lease_id = $1`, [leaseId]);
     const open = sim.state.activeRequests().length;
@@ -139,7 +191,7 @@ describe('vault-adapters with Password Safe (simulator over HTTP, real NATS, Red
     const list = await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'srv-app01' });
     const admin = list.credentials.find((c) => c.username === 'Administrator');
     const leaseId = randomUUID();
-    await bus.request('vault.credentials.checkout.v1', { leaseId, vault: 'ps', ref: admin!.ref, user: 'alice', durationMinutes: 1, reason: 'test' });
+    await checkoutOpened(bus, { leaseId, vault: 'ps', ref: admin!.ref, user: 'alice', durationMinutes: 1, reason: 'test' });
     const rotations = sim.state.rotationsOf(1001);
     // Past the request's minute (and within the 60 s session idle timeout the suite runs with).
     sim.state.advanceClock(61_000);
@@ -164,12 +216,12 @@ describe('vault-adapters with Password Safe (simulator over HTTP, real NATS, Red
     const deploy = (await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'lnx-web01' })).credentials.find((c) => c.username === 'deploy');
     expect(deploy).toBeDefined();
     await expect(
-      bus.request('vault.credentials.checkout.v1', { leaseId: randomUUID(), vault: 'ps', ref: deploy!.ref, user: 'alice', durationMinutes: 30, reason: 't' }),
+      checkoutOpened(bus, { leaseId: randomUUID(), vault: 'ps', ref: deploy!.ref, user: 'alice', durationMinutes: 30, reason: 't' }),
     ).rejects.toMatchObject({ code: 'VAULT_APPROVAL_PENDING' });
     await expect(
-      bus.request('vault.credentials.checkout.v1', { leaseId: randomUUID(), vault: 'ps', ref: { systemId: 1, accountId: 424242, account: 'ghost' }, user: 'alice', durationMinutes: 30, reason: 't' }),
+      checkoutOpened(bus, { leaseId: randomUUID(), vault: 'ps', ref: { systemId: 1, accountId: 424242, account: 'ghost' }, user: 'alice', durationMinutes: 30, reason: 't' }),
     ).rejects.toMatchObject({ code: expect.stringMatching(/VAULT_FORBIDDEN|VAULT_ACCOUNT_NOT_FOUND/) });
-    await expect(bus.request('vault.credentials.checkout.v1', { leaseId: randomUUID(), vault: 'nope', ref: {}, user: 'alice', durationMinutes: 1, reason: '' })).rejects.toMatchObject({ code: 'VAULT_NOT_FOUND' });
+    await expect(checkoutOpened(bus, { leaseId: randomUUID(), vault: 'nope', ref: {}, user: 'alice', durationMinutes: 1, reason: '' })).rejects.toMatchObject({ code: 'VAULT_NOT_FOUND' });
   });
 
   it('Test Settings lists with settings as entered, uncached, and names the failing step', async () => {
@@ -178,17 +230,17 @@ describe('vault-adapters with Password Safe (simulator over HTTP, real NATS, Red
       settings: { baseUrl, auth: { mode: 'api-key' as const, apiKey: 'demo-api-key' }, ...extra },
     });
     const signInsBefore = sim.state.stats().signIns.total;
-    const ok = await bus.request('vault.connection.test.v1', { target: { connection: settings({}) }, user: 'alice', endpoint: 'srv-app01' });
+    const ok = await bus.request('vault.connection.test.v1', { target: await testTarget(settings({})), user: 'alice', endpoint: 'srv-app01' });
     expect(ok).toMatchObject({ result: 'ok' });
     expect(ok.result === 'ok' && ok.credentials.map((c) => c.name).sort()).toEqual(['CORP\\pra-admin', 'srv-app01\\Administrator', 'srv-app01\\svc-backup']);
     expect(sim.state.stats().signIns.total).toBe(signInsBefore + 1);
     expect(JSON.stringify(ok)).not.toMatch(/Demo-/);
 
-    const empty = await bus.request('vault.connection.test.v1', { target: { connection: settings({}) }, user: 'alice', endpoint: 'nowhere' });
+    const empty = await bus.request('vault.connection.test.v1', { target: await testTarget(settings({})), user: 'alice', endpoint: 'nowhere' });
     expect(empty).toEqual({ result: 'ok', credentials: [] });
 
     const badKey = await bus.request('vault.connection.test.v1', {
-      target: { connection: { type: 'password-safe', settings: { baseUrl, auth: { mode: 'api-key', apiKey: 'wrong-key' } } } },
+      target: await testTarget({ type: 'password-safe', settings: { baseUrl, auth: { mode: 'api-key', apiKey: 'wrong-key' } } }),
       user: 'alice',
       endpoint: 'srv-app01',
     });
@@ -196,7 +248,7 @@ describe('vault-adapters with Password Safe (simulator over HTTP, real NATS, Red
     expect(JSON.stringify(badKey)).not.toContain('wrong-key');
 
     const down = await bus.request('vault.connection.test.v1', {
-      target: { connection: { type: 'password-safe', settings: { baseUrl: 'http://127.0.0.1:9/BeyondTrust/api/public/v3/', auth: { mode: 'api-key', apiKey: 'k' } } } },
+      target: await testTarget({ type: 'password-safe', settings: { baseUrl: 'http://127.0.0.1:9/BeyondTrust/api/public/v3/', auth: { mode: 'api-key', apiKey: 'k' } } }),
       user: 'alice',
       endpoint: 'srv-app01',
     });

@@ -1,9 +1,9 @@
 import { ConsoleLogger, Logger, type INestApplication, type LoggerService, type Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { OpenEcmError, SecretServerSettings, type VaultCredential } from '@openecm/contracts';
+import { OpenEcmError, SEAL_CONTEXTS, SecretServerSettings, type VaultCredential } from '@openecm/contracts';
 import { natsServerOptions, type Bus } from '@openecm/messaging';
 import { ProblemFilter } from '@openecm/service-kit';
-import { NATS_URL, REDIS_URL, clearNamespaceKeys, createTestDatabase, startTestApp, testBus, testKey } from '@openecm/testing';
+import { NATS_URL, REDIS_URL, checkoutOpened, clearNamespaceKeys, createTestDatabase, sealedForVaultAdapters, startTestApp, testBus, testKey } from '@openecm/testing';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import type { Checkout } from '../src/credentials/checkout.repository';
 import { VAULT_ADAPTERS } from '../src/credentials/vault-adapter';
 import { PasswordSafeAdapter } from '../src/password-safe/password-safe.adapter';
 import { API_IDENTITY, DENIED_REASON, PENDING_REASON, REVOKED_REASON, SecretServerAdapter } from '../src/secret-server/secret-server.adapter';
+import { SealingKeys } from '../src/sealing/sealing-keys';
 import { VaultSessionCache } from '../src/sessions/vault-session-cache';
 
 process.env['REDIS_URL'] = REDIS_URL;
@@ -100,7 +101,7 @@ async function startSim(seed?: SimSeed): Promise<{ sim: SecretServerSim; soapUrl
 function newAdapter(): SecretServerAdapter {
   const b = testBus();
   extraBuses.push(b);
-  const a = new SecretServerAdapter(new VaultSessionCache(b));
+  const a = new SecretServerAdapter(new VaultSessionCache(b, new SealingKeys()));
   extraAdapters.push(a);
   return a;
 }
@@ -151,7 +152,7 @@ beforeAll(async () => {
   vaultApp = await startVaultApp(vault.AppModule);
   ({ app: cacheApp } = await startTestApp('token-cache', cache.AppModule));
   bus = testBus();
-  sessions = new VaultSessionCache(bus);
+  sessions = new VaultSessionCache(bus, new SealingKeys());
   adapter = new SecretServerAdapter(sessions);
   pg = new Client({ connectionString: db.url });
   await pg.connect();
@@ -723,7 +724,8 @@ describe(`through NATS vault.credentials.* with a secret-server connection (${WI
     sim.state.reset();
     await bus.request('token.cache.delete.v1', {});
     await pg.query(`DELETE FROM vault.connection`);
-    const saved = await bus.request('vault.connection.upsert.v1', { name: 'ss', connection: { type: 'secret-server', settings: settings() } });
+    const connection = await sealedForVaultAdapters(bus, { type: 'secret-server', settings: settings() }, SEAL_CONTEXTS.vaultConnection('ss'));
+    const saved = await bus.request('vault.connection.upsert.v1', { name: 'ss', connection });
     expect(saved.connection.settings).toMatchObject({ apiPassword: '********' });
     expect(JSON.stringify(saved)).not.toContain(API_PASSWORD);
     const raw = await pg.query('SELECT settings_sealed FROM vault.connection');
@@ -753,8 +755,8 @@ describe(`through NATS vault.credentials.* with a secret-server connection (${WI
     const list = await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'srv-app01' });
     const deploy = list.credentials.find((c) => c.name.includes('svc-deploy'));
     const leaseId = randomUUID();
-    const out = await bus.request('vault.credentials.checkout.v1', { leaseId, vault: 'ss', ref: deploy!.ref, user: 'alice', durationMinutes: 30, reason: 'test' });
-    expect(out).toEqual({ username: 'svc-deploy', domain: null, secret: { type: 'password', value: sim.state.passwordOf(105) } });
+    const out = await checkoutOpened(bus, { leaseId, vault: 'ss', ref: deploy!.ref, user: 'alice', durationMinutes: 30, reason: 'test' });
+    expect(out).toMatchObject({ username: 'svc-deploy', domain: null, secret: { type: 'password', value: sim.state.passwordOf(105) } });
     expect(await control('/secrets/105')).toMatchObject({ checkedOut: true, checkedOutBy: 'CORP\\alice' });
     const stored = await pg.query('SELECT request_sealed FROM vault.checkout WHERE lease_id = $1', [leaseId]);
     expect(stored.rows[0].request_sealed).toMatch(/^v1\./);
@@ -763,7 +765,7 @@ describe(`through NATS vault.credentials.* with a secret-server connection (${WI
   });
 
   it('Test Settings for unsaved settings and for the saved connection', async () => {
-    const unsaved = await bus.request('vault.connection.test.v1', { target: { connection: { type: 'secret-server', settings: settings() } }, user: 'alice', endpoint: 'lnx-web01' });
+    const unsaved = await bus.request('vault.connection.test.v1', { target: { connection: await sealedForVaultAdapters(bus, { type: 'secret-server', settings: settings() }, SEAL_CONTEXTS.vaultTest()) }, user: 'alice', endpoint: 'lnx-web01' });
     expect(unsaved).toEqual({
       result: 'ok',
       credentials: [
@@ -774,7 +776,7 @@ describe(`through NATS vault.credentials.* with a secret-server connection (${WI
     });
     const saved = await bus.request('vault.connection.test.v1', { target: { name: 'ss' }, user: 'frank', endpoint: 'srv-app01' });
     expect(saved).toMatchObject({ result: 'pending', approveUrl: expect.stringContaining('/ApplicationAccess.aspx?request=') });
-    const bad = await bus.request('vault.connection.test.v1', { target: { connection: { type: 'secret-server', settings: settings({ apiPassword: 'Wrong-Wrong-9' }) } }, user: 'alice', endpoint: 'x' });
+    const bad = await bus.request('vault.connection.test.v1', { target: { connection: await sealedForVaultAdapters(bus, { type: 'secret-server', settings: settings({ apiPassword: 'Wrong-Wrong-9' }) }, SEAL_CONTEXTS.vaultTest()) }, user: 'alice', endpoint: 'x' });
     expect(bad).toEqual({ result: 'failed', step: 'authentication', code: 'VAULT_AUTH_FAILED', message: 'Login failed.' });
   });
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * What a secret looks like on the bus: sealed by its sender to its final receiver, so a service on the way
- * (and anyone reading NATS) passes it on without being able to read it. See docs/adr/0008.
+ * (and anyone reading NATS) passes it on without being able to read it. See docs/adr/0010.
  */
 
 /** RFC 9180 base mode: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-128-GCM. */

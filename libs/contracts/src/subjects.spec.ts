@@ -1,6 +1,6 @@
 import { EVENTS } from './events';
 import { BROADCASTS, worstStatus } from './ops';
-import { SUBJECTS, SUBJECT_GRAMMAR, qualify } from './subjects';
+import { InjectionRequest, SUBJECTS, SUBJECT_GRAMMAR, qualify } from './subjects';
 import { ERROR_CODES, OpenEcmError } from './errors';
 import { parseOrThrow } from './validation';
 
@@ -40,7 +40,7 @@ describe('contracts', () => {
   });
 
   it('names unknown and invalid fields in a validation error', () => {
-    const schema = SUBJECTS['policy.lease.open.v1'].request;
+    const schema = InjectionRequest;
     let caught: unknown;
     try {
       parseOrThrow(schema, { credentialId: 'nope', user: 'alice', endpoint: 'srv', sessionId: 's', extra: 1 }, 'injection');

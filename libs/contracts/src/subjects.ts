@@ -12,7 +12,8 @@ import {
   VaultName,
   VaultRef,
 } from './model';
-import { VaultConnectionInput, VaultConnectionView } from './vault-settings';
+import { KeyringEnvelope, SealedBox, SealingPublicKey } from './sealed';
+import { VaultConnectionView } from './vault-settings';
 
 /** Where a listing failed, in the order a listing runs; what Test Settings reports. */
 export const TestStep = z.enum(['configuration', 'tls', 'connect', 'authentication', 'impersonation', 'search']);
@@ -28,6 +29,26 @@ export const VaultTestResult = z.discriminatedUnion('result', [
 ]);
 export type VaultTestResult = z.infer<typeof VaultTestResult>;
 
+/** What the appliance asks to inject. */
+export const InjectionRequest = z.strictObject({
+  credentialId: z.string().uuid(),
+  user: UserName,
+  endpoint: Endpoint,
+  sessionId: z.string().min(1).max(128),
+});
+/** The injection as the appliance receives it, over HTTPS: the one answer with the secret in it. */
+export const Injection = z.strictObject({
+  leaseId: z.string().uuid(),
+  username: z.string(),
+  domain: z.string().nullable(),
+  secret: Secret,
+  releaseAt: z.string(),
+});
+export type Injection = z.infer<typeof Injection>;
+
+/** The key the checked-out secret is sealed to: one the gateway instance that asked made for this request. */
+const SealTo = SealingPublicKey.meta({ description: 'The public key the secret is sealed to; its private key never leaves the gateway instance that asked.' });
+
 /**
  * Every request/reply subject: `<domain>.<entity>.<verb>.v<N>`, its request and its reply schema.
  * The one place both sides take their types from; a wrong payload is a compile error and, at run time,
@@ -42,20 +63,10 @@ export const SUBJECTS = {
     request: z.strictObject({ user: UserName, endpoint: Endpoint, credentials: z.array(VaultCredential) }),
     reply: z.strictObject({ credentials: z.array(OfferedCredential) }),
   },
+  /** The secret stays sealed to the gateway's `sealTo` key (SEAL_CONTEXTS.checkoutSecret of the lease id). */
   'policy.lease.open.v1': {
-    request: z.strictObject({
-      credentialId: z.string().uuid(),
-      user: UserName,
-      endpoint: Endpoint,
-      sessionId: z.string().min(1).max(128),
-    }),
-    reply: z.strictObject({
-      leaseId: z.string().uuid(),
-      username: z.string(),
-      domain: z.string().nullable(),
-      secret: Secret,
-      releaseAt: z.string(),
-    }),
+    request: InjectionRequest.extend({ sealTo: SealTo }),
+    reply: Injection.extend({ secret: SealedBox }),
   },
   'policy.lease.release.v1': {
     request: z.strictObject({ leaseId: z.string().uuid() }),
@@ -103,15 +114,23 @@ export const SUBJECTS = {
       user: UserName,
       durationMinutes: z.number().int().positive(),
       reason: z.string().max(256),
+      sealTo: SealTo,
     }),
-    reply: z.strictObject({ username: z.string(), domain: z.string().nullable(), secret: Secret }),
+    /** `secret`: a Secret sealed to `sealTo`, bound to the lease (SEAL_CONTEXTS.checkoutSecret). */
+    reply: z.strictObject({ username: z.string(), domain: z.string().nullable(), secret: SealedBox }),
   },
   'vault.credentials.checkin.v1': {
     request: z.strictObject({ leaseId: z.string().uuid(), rotate: z.boolean(), reason: z.string().max(256) }),
     reply: z.strictObject({ checkedIn: z.boolean(), rotationRequested: z.boolean() }),
   },
+  /** The vault-adapters key that connection settings are sealed to (derived from VAULT_SETTINGS_KEYS). */
+  'vault.sealing-key.get.v1': {
+    request: z.strictObject({}),
+    reply: SealingPublicKey,
+  },
+  /** `connection`: a VaultConnectionInput sealed to vault-adapters' key (SEAL_CONTEXTS.vaultConnection of the name). */
   'vault.connection.upsert.v1': {
-    request: z.strictObject({ name: VaultName, connection: VaultConnectionInput }),
+    request: z.strictObject({ name: VaultName, connection: SealedBox }),
     reply: z.strictObject({ connection: VaultConnectionView, created: z.boolean() }),
   },
   'vault.connection.list.v1': {
@@ -120,8 +139,8 @@ export const SUBJECTS = {
   },
   'vault.connection.test.v1': {
     request: z.strictObject({
-      /** Settings as entered (saved or not), or the name of a saved connection. */
-      target: z.union([z.strictObject({ connection: VaultConnectionInput }), z.strictObject({ name: VaultName })]),
+      /** Settings as entered (saved or not), sealed to vault-adapters' key (SEAL_CONTEXTS.vaultTest), or the name of a saved connection. */
+      target: z.union([z.strictObject({ connection: SealedBox }), z.strictObject({ name: VaultName })]),
       user: UserName,
       endpoint: Endpoint,
     }),
@@ -154,9 +173,13 @@ export const SUBJECTS = {
       unreadable: z.number().int().nonnegative(),
     }),
   },
+  /**
+   * Vault sessions are sealed by vault-adapters before they leave it (KeyringEnvelope, bound to the connection
+   * and user): token-cache keeps and answers them as they came, unable to read them.
+   */
   'token.cache.get.v1': {
     request: z.strictObject({ vault: VaultName, user: z.string().min(1), slideTtlSeconds: z.number().int().positive().optional() }),
-    reply: z.strictObject({ value: z.string().nullable() }),
+    reply: z.strictObject({ value: KeyringEnvelope.nullable() }),
   },
   /**
    * Single flight across every vault-adapters instance: answers the cached value, or `fill: true` to
@@ -169,9 +192,9 @@ export const SUBJECTS = {
       slideTtlSeconds: z.number().int().positive().optional(),
       waitMs: z.number().int().min(0).max(60_000).default(15_000),
       /** A value the vault has just rejected: treated as absent, so one caller renews it for all. */
-      stale: z.string().optional(),
+      stale: KeyringEnvelope.optional(),
     }),
-    reply: z.strictObject({ value: z.string().nullable(), fill: z.boolean() }),
+    reply: z.strictObject({ value: KeyringEnvelope.nullable(), fill: z.boolean() }),
   },
   'token.cache.abandon.v1': {
     request: z.strictObject({ vault: VaultName, user: z.string().min(1) }),
@@ -181,7 +204,7 @@ export const SUBJECTS = {
     request: z.strictObject({
       vault: VaultName,
       user: z.string().min(1),
-      value: z.string().min(1),
+      value: KeyringEnvelope,
       ttlSeconds: z.number().int().positive(),
     }),
     reply: z.strictObject({ stored: z.boolean() }),

@@ -5,3 +5,5 @@ export * from './openapi-conformance';
 export * from './otlp-collector';
 export * from './ports';
 export * from './system';
+export * from './sealing';
+export * from './eavesdropper';

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
 import {
+  SEAL_CONTEXTS,
   SavedVaultTest,
   UnsavedVaultTest,
   VaultConnectionInput,
@@ -12,6 +13,7 @@ import {
 import { Bus } from '@openecm/messaging';
 import type { Response } from 'express';
 import { Authorize } from '../oauth/api-auth.guard';
+import { withSealedSettings } from './vault-sealing';
 
 @Controller('api/v1/admin/vaults')
 @Authorize('admin')
@@ -31,7 +33,10 @@ export class VaultsHttpController {
   ): Promise<VaultConnectionView> {
     const path = parseOrThrow(VaultPath, { name }, 'path');
     const connection = parseOrThrow(VaultConnectionInput, body, 'request body');
-    const result = await this.bus.request('vault.connection.upsert.v1', { name: path.name, connection });
+    // sealed to vault-adapters: the secrets in the settings cross NATS readable by it alone
+    const result = await withSealedSettings(this.bus, connection, SEAL_CONTEXTS.vaultConnection(path.name), 'connection', (sealed) =>
+      this.bus.request('vault.connection.upsert.v1', { name: path.name, connection: sealed }),
+    );
     await this.bus.request('policy.defaults.ensure.v1', {});
     res.status(result.created ? 201 : 200);
     return result.connection;
@@ -46,7 +51,9 @@ export class VaultsHttpController {
   @HttpCode(200)
   async testUnsaved(@Body() body: unknown): Promise<VaultTestResult> {
     const { user, endpoint, ...connection } = parseOrThrow(UnsavedVaultTest, body, 'request body');
-    return this.bus.request('vault.connection.test.v1', { target: { connection }, user, endpoint }, { timeoutMs: 130_000 });
+    return withSealedSettings(this.bus, connection, SEAL_CONTEXTS.vaultTest(), 'target.connection', (sealed) =>
+      this.bus.request('vault.connection.test.v1', { target: { connection: sealed }, user, endpoint }, { timeoutMs: 130_000 }),
+    );
   }
 
   @Post(':name/test')

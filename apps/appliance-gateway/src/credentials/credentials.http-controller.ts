@@ -1,7 +1,8 @@
 import { Body, Controller, Get, Header, Post, Query } from '@nestjs/common';
-import { CredentialsQuery, InjectionRequest, parseOrThrow, type CredentialList, type ReplyOf } from '@openecm/contracts';
+import { CredentialsQuery, InjectionRequest, parseOrThrow, type CredentialList, type Injection } from '@openecm/contracts';
 import { Bus } from '@openecm/messaging';
 import { Authorize } from '../oauth/api-auth.guard';
+import { openLeaseSealed } from './sealed-injection';
 
 @Controller('api/v1')
 @Authorize('credentials')
@@ -29,8 +30,8 @@ export class CredentialsHttpController {
   @Post('injections')
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
-  async inject(@Body() body: unknown): Promise<ReplyOf<'policy.lease.open.v1'>> {
+  async inject(@Body() body: unknown): Promise<Injection> {
     const request = parseOrThrow(InjectionRequest, body, 'request body');
-    return this.bus.request('policy.lease.open.v1', request);
+    return openLeaseSealed(this.bus, request, (leaseId) => this.bus.request('policy.lease.release.v1', { leaseId }));
   }
 }

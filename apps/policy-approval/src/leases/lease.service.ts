@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { OpenEcmError, type LeaseView, type ParsedRequestOf, type ReplyOf } from '@openecm/contracts';
+import { OpenEcmError, type LeaseView, type ParsedRequestOf, type ReplyOf, type SealingPublicKey } from '@openecm/contracts';
 import { Bus } from '@openecm/messaging';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -24,7 +24,8 @@ export class LeaseService {
     private readonly producer: ReleaseProducer,
   ) {}
 
-  async open(req: { credentialId: string; user: string; endpoint: string; sessionId: string }): Promise<ReplyOf<'policy.lease.open.v1'>> {
+  /** The secret comes back sealed to the gateway's `sealTo` key and is passed on as it came: this service cannot read it. */
+  async open(req: { credentialId: string; user: string; endpoint: string; sessionId: string; sealTo: SealingPublicKey }): Promise<ReplyOf<'policy.lease.open.v1'>> {
     const offer = await this.offers.resolve(req.credentialId, req.user, req.endpoint);
     await this.access.check(req.user);
     const lease = await this.leases.insert({
@@ -49,6 +50,7 @@ export class LeaseService {
         user: req.user,
         durationMinutes: offer.releaseDurationMinutes,
         reason: `OpenECM session ${req.sessionId}`,
+        sealTo: req.sealTo,
       });
     } catch (error) {
       const err = error instanceof OpenEcmError ? error : new OpenEcmError('INTERNAL', 'check-out failed');

@@ -1,7 +1,9 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { loadConfig, vaultAdaptersConfig } from '@openecm/config';
-import { OpenEcmError, type ParsedRequestOf, type ReplyOf } from '@openecm/contracts';
+import { OpenEcmError, SEAL_CONTEXTS, VaultConnectionInput, parseOrThrow, type ParsedRequestOf, type ReplyOf } from '@openecm/contracts';
+import { sealTo } from '@openecm/crypto';
 import { ConnectionsService, unreadableError, type VaultConnection } from '../connections/connections.service';
+import { SealingKeys } from '../sealing/sealing-keys';
 import { CheckoutRepository } from './checkout.repository';
 import { VAULT_ADAPTERS, type VaultAdapter } from './vault-adapter';
 
@@ -13,6 +15,7 @@ export class CredentialsService implements OnModuleInit {
   constructor(
     private readonly connections: ConnectionsService,
     private readonly checkouts: CheckoutRepository,
+    private readonly keys: SealingKeys,
     @Inject(VAULT_ADAPTERS) private readonly adapters: VaultAdapter[],
   ) {}
 
@@ -48,9 +51,12 @@ export class CredentialsService implements OnModuleInit {
     return reply;
   }
 
-  /** Test Settings for settings as entered (saved or not) or for a saved connection. */
+  /** Test Settings for settings as entered (saved or not; sealed to this service's key) or for a saved connection. */
   async test(req: ParsedRequestOf<'vault.connection.test.v1'>): Promise<ReplyOf<'vault.connection.test.v1'>> {
-    const connection: VaultConnection = 'name' in req.target ? await this.connections.get(req.target.name) : { name: 'test-settings', ...req.target.connection };
+    const connection: VaultConnection =
+      'name' in req.target
+        ? await this.connections.get(req.target.name)
+        : { name: 'test-settings', ...parseOrThrow(VaultConnectionInput, await this.keys.open(req.target.connection, SEAL_CONTEXTS.vaultTest(), 'target.connection'), 'target.connection') };
     return withTimeout(this.adapter(connection).test(connection, req.user, req.endpoint), this.timeoutOf(connection), connection.name).catch(
       (error: unknown) => {
         const err = error instanceof OpenEcmError ? error : new OpenEcmError('VAULT_ERROR', 'unexpected failure');
@@ -73,9 +79,11 @@ export class CredentialsService implements OnModuleInit {
     const connection = await this.connections.get(req.vault);
     // The intent first: whatever happens from here (a crash, a lost answer), the release path finds this row.
     await this.checkouts.intend({ leaseId: req.leaseId, connection: connection.name, user: req.user, ref: req.ref, durationMinutes: req.durationMinutes });
-    return this.adapter(connection).checkout(connection, req, (vaultRequest) =>
+    const out = await this.adapter(connection).checkout(connection, req, (vaultRequest) =>
       this.checkouts.record({ leaseId: req.leaseId, connection: connection.name, user: req.user, ref: req.ref, vaultRequest }),
     );
+    // sealed here, to the key of the gateway instance that asked: nothing on the way can read it
+    return { username: out.username, domain: out.domain, secret: await sealTo(req.sealTo, out.secret, SEAL_CONTEXTS.checkoutSecret(req.leaseId)) };
   }
 
   /** Idempotent: a lease with nothing checked out, or already checked in, answers without calling the vault. */

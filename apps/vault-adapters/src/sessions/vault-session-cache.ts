@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { loadConfig, vaultAdaptersConfig } from '@openecm/config';
 import { Bus } from '@openecm/messaging';
+import { createHash } from 'node:crypto';
+import { SealingKeys } from '../sealing/sealing-keys';
 
 /** What a sign-in yields: the session to cache and, when the vault says so, how long it lives. */
 export type SignInResult = string | { value: string; ttlSeconds: number };
@@ -12,33 +14,54 @@ export interface SessionOptions {
 
 /** How long a caller waits for another instance's sign-in before it signs in itself. */
 const CLAIM_WAIT_MS = 15_000;
+/** Sealed forms remembered for renewals, at most; the oldest is dropped first. */
+const REMEMBERED_SEALS = 10_000;
+
+const digest = (text: string) => createHash('sha256').update(text).digest('base64url');
 
 /**
- * Per (vault connection, identity) vault sessions, kept by token-cache (encrypted in Redis) so every
- * instance reuses them. Single flight twice over: concurrent callers in this instance share one call, and
- * token-cache's claim lets only one caller across all instances sign in while the others wait for it.
+ * Per (vault connection, identity) vault sessions, kept by token-cache so every instance reuses them. They
+ * are sealed here (AES-256-GCM, keys derived from VAULT_SETTINGS_KEYS, bound to the connection and the user)
+ * before they leave, so neither NATS nor token-cache ever holds one it could read or move to another user.
+ * Single flight twice over: concurrent callers in this instance share one call, and token-cache's claim lets
+ * only one caller across all instances sign in while the others wait for it.
  */
 @Injectable()
 export class VaultSessionCache {
   private readonly defaultTtlSeconds = loadConfig(vaultAdaptersConfig).VAULT_SESSION_TTL_SECONDS;
   private readonly inFlight = new Map<string, Promise<string>>();
+  /**
+   * The sealed form each session came in (by a digest of the session, never the session itself), so a
+   * renewal can tell token-cache which stored value the vault rejected.
+   */
+  private readonly sealedForms = new Map<string, { digest: string; sealed: string }>();
 
-  constructor(private readonly bus: Bus) {}
+  constructor(
+    private readonly bus: Bus,
+    private readonly keys: SealingKeys,
+  ) {}
 
   /**
    * The cached session, or a new one. `sliding` is for sessions that die after an idle time (Password
    * Safe): each use extends them. Tokens with a fixed lifetime (Secret Server) keep the TTL they were stored with.
    */
   get(vault: string, identity: string, signIn: SignIn, options: SessionOptions = {}): Promise<string> {
-    return this.once(`${vault}\u0000${identity.toLowerCase()}`, () => this.obtain(vault, identity, signIn, options));
+    return this.once(`${cacheKey(vault, identity)}\u0000get`, () => this.obtain(vault, identity, signIn, options));
   }
 
   /** After the vault rejected `stale`: one caller signs in anew, everyone gets the new session. */
   renew(vault: string, identity: string, stale: string, signIn: SignIn, options: SessionOptions = {}): Promise<string> {
-    return this.once(`${vault}\u0000${identity.toLowerCase()}\u0000renew`, () => this.obtain(vault, identity, signIn, { ...options, stale }));
+    const known = this.sealedForms.get(cacheKey(vault, identity));
+    // a session this instance no longer knows the sealed form of was already replaced: the current one is wanted
+    const staleSealed = known && known.digest === digest(stale) ? known.sealed : undefined;
+    return this.once(`${cacheKey(vault, identity)}\u0000renew`, () => this.obtain(vault, identity, signIn, { ...options, ...(staleSealed ? { stale: staleSealed } : {}) }));
   }
 
   async forget(vault?: string, user?: string): Promise<number> {
+    for (const key of [...this.sealedForms.keys()]) {
+      const [keyVault, keyUser] = key.split('\u0000');
+      if ((vault === undefined || keyVault === vault) && (user === undefined || keyUser === user.toLowerCase())) this.sealedForms.delete(key);
+    }
     const reply = await this.bus.request('token.cache.delete.v1', { ...(vault ? { vault } : {}), ...(user ? { user } : {}) });
     return reply.deleted;
   }
@@ -55,7 +78,11 @@ export class VaultSessionCache {
       },
       { timeoutMs: CLAIM_WAIT_MS + 5_000 },
     );
-    if (claim.value !== null) return claim.value;
+    if (claim.value !== null) {
+      const session = this.keys.sessions.open(claim.value, sessionContext(vault, identity));
+      if (session !== undefined) return this.remember(vault, identity, session, claim.value);
+      // sealed with a key this instance no longer holds, or not for this user: signed in anew, as on a miss
+    }
     let result: SignInResult;
     try {
       result = await signIn();
@@ -65,8 +92,17 @@ export class VaultSessionCache {
     }
     const value = typeof result === 'string' ? result : result.value;
     const ttlSeconds = typeof result === 'string' ? this.defaultTtlSeconds : Math.max(1, result.ttlSeconds);
-    await this.bus.request('token.cache.put.v1', { vault, user: identity, value, ttlSeconds });
-    return value;
+    const sealed = this.keys.sessions.seal(value, sessionContext(vault, identity));
+    await this.bus.request('token.cache.put.v1', { vault, user: identity, value: sealed, ttlSeconds });
+    return this.remember(vault, identity, value, sealed);
+  }
+
+  private remember(vault: string, identity: string, session: string, sealed: string): string {
+    const key = cacheKey(vault, identity);
+    this.sealedForms.delete(key);
+    this.sealedForms.set(key, { digest: digest(session), sealed });
+    if (this.sealedForms.size > REMEMBERED_SEALS) this.sealedForms.delete(this.sealedForms.keys().next().value as string);
+    return session;
   }
 
   private once(key: string, work: () => Promise<string>): Promise<string> {
@@ -77,4 +113,14 @@ export class VaultSessionCache {
     }
     return pending;
   }
+}
+
+/** Identities are matched as token-cache matches them: case-insensitively. */
+function cacheKey(vault: string, identity: string): string {
+  return `${vault}\u0000${identity.toLowerCase()}`;
+}
+
+/** A sealed session opens only for the connection and user it was sealed for (the user by a digest). */
+export function sessionContext(vault: string, identity: string): string {
+  return `vault-session:${vault}:${digest(identity.toLowerCase())}`;
 }
