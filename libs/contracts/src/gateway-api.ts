@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from './errors';
 import { ApiPermission, Endpoint, LeaseView, OfferedCredential, PendingVault, UserName, VaultName } from './model';
 import { DiagnosticsQuery, DiagnosticsReport, InstanceList, LeaseListQuery, LogLevelAnswer, LogLevelRequest } from './ops';
-import { SUBJECTS, VaultTestResult } from './subjects';
+import { Injection, InjectionRequest, SUBJECTS, VaultTestResult } from './subjects';
 import { VaultConnectionInput, VaultConnectionView } from './vault-settings';
 
 /**
@@ -93,9 +93,6 @@ export const CredentialsQuery = SUBJECTS['policy.access.check.v1'].request;
 export const CredentialList = z.strictObject({ credentials: z.array(OfferedCredential), pending: z.array(PendingVault) });
 export type CredentialList = z.infer<typeof CredentialList>;
 
-/** An injection request is exactly what opening a lease takes. */
-export const InjectionRequest = SUBJECTS['policy.lease.open.v1'].request;
-export const Injection = SUBJECTS['policy.lease.open.v1'].reply;
 export const LeasePath = SUBJECTS['policy.lease.get.v1'].request;
 export const LeaseRelease = SUBJECTS['policy.lease.release.v1'].reply;
 

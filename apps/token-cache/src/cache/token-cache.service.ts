@@ -6,9 +6,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { RedisConnection } from '@openecm/service-kit';
 
 /**
- * Per (vault connection, user) vault sessions and tokens, sealed with AES-256-GCM before they reach Redis.
- * Keys hold a hash of the user name, not the name itself; the envelope is bound to its key, so an entry
- * copied to another user's key does not open. A tampered or unreadable entry is a miss.
+ * Per (vault connection, user) vault sessions and tokens. They arrive sealed by vault-adapters with a key this
+ * service does not hold, so it keeps what it cannot read; it seals them once more with its own keys before
+ * they reach Redis, so a copy of Redis alone yields not even those envelopes. Keys hold a hash of the user
+ * name, not the name itself; the envelope is bound to its key, so an entry copied to another user's key does
+ * not open. A tampered or unreadable entry is a miss.
  */
 const FILLING = ':filling';
 /** Keys of the keyring canary; no vault is named so (vault names start with a letter or digit). */
