@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { loadConfig, vaultAdaptersConfig } from '@openecm/config';
+import { userKey } from '@openecm/contracts';
 import { Bus } from '@openecm/messaging';
 import { createHash } from 'node:crypto';
 import { SealingKeys } from '../sealing/sealing-keys';
@@ -60,7 +61,7 @@ export class VaultSessionCache {
   async forget(vault?: string, user?: string): Promise<number> {
     for (const key of [...this.sealedForms.keys()]) {
       const [keyVault, keyUser] = key.split('\u0000');
-      if ((vault === undefined || keyVault === vault) && (user === undefined || keyUser === user.toLowerCase())) this.sealedForms.delete(key);
+      if ((vault === undefined || keyVault === vault) && (user === undefined || keyUser === userKey(user))) this.sealedForms.delete(key);
     }
     const reply = await this.bus.request('token.cache.delete.v1', { ...(vault ? { vault } : {}), ...(user ? { user } : {}) });
     return reply.deleted;
@@ -117,10 +118,10 @@ export class VaultSessionCache {
 
 /** Identities are matched as token-cache matches them: case-insensitively. */
 function cacheKey(vault: string, identity: string): string {
-  return `${vault}\u0000${identity.toLowerCase()}`;
+  return `${vault}\u0000${userKey(identity)}`;
 }
 
 /** A sealed session opens only for the connection and user it was sealed for (the user by a digest). */
 export function sessionContext(vault: string, identity: string): string {
-  return `vault-session:${vault}:${digest(identity.toLowerCase())}`;
+  return `vault-session:${vault}:${digest(userKey(identity))}`;
 }
