@@ -16,6 +16,8 @@ import { SealingKeys } from './sealing/sealing-keys';
 import { SealingNatsController } from './sealing/sealing.nats-controller';
 import { SecretServerAdapter } from './secret-server/secret-server.adapter';
 import { VaultSessionCache } from './sessions/vault-session-cache';
+import { SystemsNatsController } from './systems/systems.nats-controller';
+import { SystemsService } from './systems/systems.service';
 
 @Module({
   imports: [
@@ -28,12 +30,13 @@ import { VaultSessionCache } from './sessions/vault-session-cache';
       applicationName: 'vault-adapters',
     }),
   ],
-  controllers: [ConnectionsNatsController, CredentialsNatsController, DiagnosticsNatsController, SealingNatsController],
+  controllers: [ConnectionsNatsController, CredentialsNatsController, DiagnosticsNatsController, SealingNatsController, SystemsNatsController],
   providers: [
     SealingKeys,
     ConnectionsService,
     CheckoutRepository,
     CredentialsService,
+    SystemsService,
     VaultSessionCache,
     PasswordSafeAdapter,
     SecretServerAdapter,

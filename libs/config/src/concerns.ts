@@ -194,3 +194,17 @@ export const policyConfig = defineConfig(
     OFFER_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
   }),
 );
+
+/**
+ * External jump items. A search's answer is kept per (vault, user, search) in Redis by policy-approval this long;
+ * vault-adapters keeps what a Password Safe search is made of in process: a user's requestable systems as long,
+ * and the managed systems, platforms and workgroups of each connection for JUMP_ITEMS_INVENTORY_SECONDS (then
+ * refreshed in the background). 0 turns the answer cache and the per-user cache off.
+ */
+export const jumpItemsConfig = defineConfig(
+  'jump-items',
+  z.object({
+    JUMP_ITEMS_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+    JUMP_ITEMS_INVENTORY_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  }),
+);

@@ -3,6 +3,7 @@ export * from './validation';
 export * from './model';
 export * from './vault-settings';
 export * from './subjects';
+export * from './jump-items';
 export * from './events';
 export * from './gateway-api';
 export * from './ops';

@@ -111,33 +111,34 @@ export function generateSeed(input: GenerateOptions): SimSeed {
   }));
 
   const secrets = [...(demo.secrets ?? [])];
-  let machine = '';
+  let previous: { machine: string; kind: Kind; folderId: number } | undefined;
   for (let i = 0; i < options.secrets; i++) {
     const id = FIRST_SECRET_ID + i;
-    const kind = pickWeighted(rand, KINDS);
+    const roll = rand();
+    // a second account on the machine before: same template, same team folder
+    const reused = previous && roll < 0.2 ? previous : undefined;
+    const kind = reused?.kind ?? pickWeighted(rand, KINDS);
+    const folderId = reused?.folderId ?? FIRST_TEAM_FOLDER_ID + (i % teams);
     const site = pickOne(rand, SITES);
     const host = `${site}-${pickOne(rand, kind.roles)}-${padNumber(i + 1, 6)}`;
-    const roll = rand();
-    const reuse = kind.place === 'machine' && machine !== '' && roll < 0.2;
     const place =
-      kind.place === 'url'
+      reused?.machine ??
+      (kind.place === 'url'
         ? `https://${host}.corp.example/`
         : kind.place === 'server'
           ? `${host}.corp.example\\SQLPROD`
-          : reuse
-            ? machine
-            : roll < 0.3
-              ? `${host}.${site}.corp.example`
-              : roll < 0.33
-                ? `10.${48 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`
-                : host;
-    if (kind.place === 'machine') machine = place;
-    const username = reuse ? 'svc-backup' : kind.username;
+          : roll < 0.3
+            ? `${host}.${site}.corp.example`
+            : roll < 0.33
+              ? `10.${48 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`
+              : host);
+    previous = kind.place === 'machine' ? { machine: place, kind, folderId } : undefined;
+    const username = reused ? 'svc-backup' : kind.username;
     secrets.push({
       id,
       name: `${place} ${username}`,
       template: kind.template,
-      folderId: FIRST_TEAM_FOLDER_ID + (i % teams),
+      folderId,
       fields: { [kind.place]: place, username, password: `Gen-${id}-${Math.floor(rand() * 1e9).toString(36)}!` },
       ...(rand() < 0.05 ? { checkOutEnabled: true, checkOutIntervalMinutes: 30 } : {}),
     });

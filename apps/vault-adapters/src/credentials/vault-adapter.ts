@@ -1,5 +1,6 @@
 import type { Secret, VaultCredential, VaultRef, VaultTestResult } from '@openecm/contracts';
 import type { ConnectionOf, VaultKind } from '../connections/connections.service';
+import type { SystemsOrPending } from '../systems/systems';
 import type { Checkout } from './checkout.repository';
 
 /** What every vault type implements; the credentials service picks the adapter by the connection's type. */
@@ -20,6 +21,11 @@ export interface VaultAdapter<T extends VaultKind = VaultKind> {
   reclaim?(connection: ConnectionOf<T>, checkout: Checkout): Promise<string | undefined>;
   /** Some vaults answer "this user has yet to approve" rather than a list; the answer's `pending` shows it. */
   listOrPending?(connection: ConnectionOf<T>, user: string, endpoint: string): Promise<{ credentials: VaultCredential[] } | { pending: { reason: string; approveUrl?: string } }>;
+  /**
+   * External jump items: up to `limit` systems (by name) this user may reach through this vault, reached over RDP
+   * or a shell, whose name, host name, DNS name or IP address contains `search` (case-insensitive).
+   */
+  searchSystems?(connection: ConnectionOf<T>, user: string, search: string, limit: number): Promise<SystemsOrPending>;
   /** Test Settings: the listing with these settings, uncached, reporting the failing step. */
   test(connection: ConnectionOf<T>, user: string, endpoint: string): Promise<VaultTestResult>;
   /** Drops cached clients and sessions after the connection's settings changed. */

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { loadConfig, vaultAdaptersConfig } from '@openecm/config';
+import { jumpItemsConfig, loadConfig, vaultAdaptersConfig } from '@openecm/config';
 import {
   OpenEcmError,
   type ErrorCode,
@@ -14,6 +14,8 @@ import type { ConnectionOf } from '../connections/connections.service';
 type VaultConnection = ConnectionOf<'password-safe'>;
 import type { Checkout } from '../credentials/checkout.repository';
 import type { VaultAdapter } from '../credentials/vault-adapter';
+import { PasswordSafeSystems } from '../systems/password-safe-systems';
+import type { SystemsOrPending } from '../systems/systems';
 import { VaultSessionCache } from '../sessions/vault-session-cache';
 import {
   PasswordSafeClient,
@@ -66,6 +68,7 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
   private readonly logger = new Logger('password-safe');
   private readonly clients = new Map<string, PasswordSafeClient>();
   private readonly config = loadConfig(vaultAdaptersConfig);
+  private readonly systems = systemsFrom(loadConfig(jumpItemsConfig));
 
   constructor(private readonly sessions: VaultSessionCache) {}
 
@@ -161,9 +164,19 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
     });
   }
 
+  /**
+   * External jump items: the managed systems this user may request an account on (as the run-as user in API-key
+   * mode), reached over RDP or SSH, whose name, host name, DNS name or IP address contains `search`.
+   */
+  async searchSystems(connection: VaultConnection, user: string, search: string, limit: number): Promise<SystemsOrPending> {
+    const identity = connection.settings.auth.mode === 'api-key' ? user.trim().toLowerCase() : APPLICATION_IDENTITY;
+    return this.withSession(connection, user, (client, session) => this.systems.search(connection.name, connection.settings.baseUrl, identity, client, session, search, limit));
+  }
+
   async reset(name: string): Promise<void> {
     const client = this.clients.get(name);
     this.clients.delete(name);
+    this.systems.forget(name);
     await client?.close();
     await this.sessions.forget(name);
   }
@@ -236,6 +249,10 @@ function assertRunAsUser(connection: VaultConnection, user: string): void {
   if (connection.settings.auth.mode !== 'api-key') return;
   const problem = runAsProblem(user);
   if (problem) throw new OpenEcmError('VALIDATION_FAILED', `invalid user for vault ${connection.name}: user (${problem})`, [{ field: 'user', message: problem }]);
+}
+
+function systemsFrom(config: { JUMP_ITEMS_CACHE_SECONDS: number; JUMP_ITEMS_INVENTORY_SECONDS: number }): PasswordSafeSystems {
+  return new PasswordSafeSystems({ inventoryTtlMs: config.JUMP_ITEMS_INVENTORY_SECONDS * 1000, entitlementTtlMs: config.JUMP_ITEMS_CACHE_SECONDS * 1000 });
 }
 
 async function listFor(

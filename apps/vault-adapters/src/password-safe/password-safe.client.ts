@@ -69,7 +69,18 @@ const managedSystemSchema = z.looseObject({
   MaxReleaseDuration: z.number().nullish(),
   ChangePasswordAfterAnyReleaseFlag: z.boolean().nullish(),
   RemoteClientType: z.string().nullish(),
+  Description: z.string().nullish(),
 });
+
+const systemsPageSchema = z.looseObject({ TotalCount: z.number().int().nonnegative(), Data: z.array(managedSystemSchema) });
+
+const platformSchema = z.looseObject({
+  PlatformID: z.number().int(),
+  Name: z.string(),
+  DefaultSessionType: z.string().nullish(),
+});
+
+const workgroupSchema = z.looseObject({ ID: z.number().int(), Name: z.string() });
 
 const managedAccountSchema = z.looseObject({
   PlatformID: z.number().int().nullish(),
@@ -93,6 +104,8 @@ const tokenSchema = z.looseObject({ access_token: z.string().min(1) });
 
 export type ManagedSystem = z.infer<typeof managedSystemSchema>;
 export type ManagedAccount = z.infer<typeof managedAccountSchema>;
+export type Platform = z.infer<typeof platformSchema>;
+export type Workgroup = z.infer<typeof workgroupSchema>;
 
 const DEFAULT_ATTEMPTS = 5;
 const PAGE_SIZE = 1000;
@@ -204,10 +217,42 @@ export class PasswordSafeClient {
   }
 
 
+  /** Every managed system, a page at a time: unpaged, a large inventory would be one answer of tens of megabytes. */
   async listManagedSystems(session: PasswordSafeSession): Promise<ManagedSystem[]> {
+    const first = await this.managedSystemsPage(session, { limit: PAGE_SIZE, offset: 0 });
+    const all = [...first.Data];
+    for (let page = 1; page < MAX_PAGES && all.length < first.TotalCount; page += 1) {
+      const next = await this.managedSystemsPage(session, { limit: PAGE_SIZE, offset: page * PAGE_SIZE });
+      if (next.Data.length === 0) break;
+      all.push(...next.Data);
+    }
+    return all;
+  }
+
+  /** With `limit` the vendor answers `{TotalCount, Data}` (an array without it); `offset` goes only with `limit`. */
+  async managedSystemsPage(session: PasswordSafeSession, page: { limit: number; offset: number }): Promise<{ TotalCount: number; Data: ManagedSystem[] }> {
     const op = 'GET ManagedSystems';
-    const answer = await this.exchange({ op, method: 'GET', path: 'ManagedSystems', headers: sessionHeaders(session), phase: 'call' });
-    return parseBody(op, answer, z.array(managedSystemSchema));
+    const answer = await this.exchange({
+      op,
+      method: 'GET',
+      path: `ManagedSystems?limit=${positiveId('limit', page.limit)}&offset=${Math.max(0, Math.floor(page.offset))}`,
+      headers: sessionHeaders(session),
+      phase: 'call',
+    });
+    return parseBody(op, answer, systemsPageSchema);
+  }
+
+  /** The platforms, with the session type (RDP, SSH or none) each is reached with. Needs no permission. */
+  async listPlatforms(session: PasswordSafeSession): Promise<Platform[]> {
+    const op = 'GET Platforms';
+    const answer = await this.exchange({ op, method: 'GET', path: 'Platforms', headers: sessionHeaders(session), phase: 'call' });
+    return parseBody(op, answer, z.array(platformSchema));
+  }
+
+  async listWorkgroups(session: PasswordSafeSession): Promise<Workgroup[]> {
+    const op = 'GET Workgroups';
+    const answer = await this.exchange({ op, method: 'GET', path: 'Workgroups', headers: sessionHeaders(session), phase: 'call' });
+    return parseBody(op, answer, z.array(workgroupSchema));
   }
 
   /**

@@ -18,6 +18,8 @@ import { SecretServerError, isSecretServerError, type SecretServerErrorKind } fr
 import { secretServerUrls, type SecretServerLogger } from './secret-server.http';
 import { SecretServerRestClient, type RestSecret, type RestSecretSummary } from './secret-server.rest-client';
 import { SecretServerSoapClient, type SoapSecret, type SoapSecretSummary } from './secret-server.soap-client';
+import { searchRestSystems, searchSoapSystems } from '../systems/secret-server-systems';
+import { mapLimit, type SystemsOrPending } from '../systems/systems';
 import { describeCandidate, userCandidates, type UserCandidate } from './user-mapping';
 
 type Connection = ConnectionOf<'secret-server'>;
@@ -150,6 +152,25 @@ export class SecretServerAdapter implements VaultAdapter<'secret-server'>, OnApp
         this.logger.debug({ vault: connection.name, kind: error instanceof SecretServerError ? error.kind : undefined, msg: 'nothing to list: delegated trust not granted' });
         return { pending };
       }
+      throw toBrokerError(error);
+    }
+  }
+
+  /**
+   * External jump items: machines named by the machine secrets the user sees (impersonated in SOAP mode, the API
+   * account's view in REST mode), reached over RDP or a shell by their template. Pending, denied or revoked
+   * delegated trust answers `pending` as a listing does.
+   */
+  async searchSystems(connection: Connection, user: string, search: string, limit: number): Promise<SystemsOrPending> {
+    const tokens = this.cachedTokens(connection);
+    try {
+      if (connection.settings.apiMode === 'rest') {
+        return await this.withRest(connection, tokens, (rest, token) => searchRestSystems(connection.name, connection.settings, rest, token, search, limit));
+      }
+      return await this.withSoapUser(connection, tokens, user, (soap, token) => searchSoapSystems(connection.name, connection.settings, soap, token, search, limit));
+    } catch (error) {
+      const pending = pendingOf(error);
+      if (pending) return { pending };
       throw toBrokerError(error);
     }
   }
@@ -700,19 +721,4 @@ function clientFingerprint(settings: SecretServerSettings): string {
 
 async function closeClients(clients: Clients): Promise<void> {
   await Promise.all([clients.soap?.close(), clients.rest?.close()]);
-}
-
-/** Runs `work` over `items` with at most `limit` at once, answers in input order. */
-async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await work(items[index] as T);
-    }
-  });
-  await Promise.all(runners);
-  return results;
 }

@@ -68,6 +68,8 @@ export interface RestSearch {
   /** Non-secret field values to carry in each summary, so the list needs no read of the secret. */
   extendedFields?: string[];
   includeRestricted?: boolean;
+  /** At most this many: the search stops there rather than paging on (or failing past its page bound). */
+  limit?: number;
 }
 
 const PAGE_SIZE = 200;
@@ -127,12 +129,13 @@ export class SecretServerRestClient {
       query.set('filter.isExactMatch', String(search.isExactMatch ?? true));
       query.set('filter.includeRestricted', String(search.includeRestricted ?? true));
       for (const field of search.extendedFields ?? []) query.append('filter.extendedFields', field);
-      query.set('take', String(PAGE_SIZE));
+      query.set('take', String(search.limit === undefined ? PAGE_SIZE : Math.min(PAGE_SIZE, search.limit - all.length)));
       query.set('skip', String(page * PAGE_SIZE));
       const answer = await this.api(op, 'GET', `/api/v1/secrets?${query.toString()}`, token, 'search');
       const parsed = pageSchema.safeParse(json(op, answer));
       if (!parsed.success) throw new SecretServerError('search', `Secret Server answered ${op} with an unexpected shape`, { status: answer.status });
       all.push(...parsed.data.records);
+      if (search.limit !== undefined && all.length >= search.limit) return all.slice(0, search.limit);
       const more = parsed.data.hasNext ?? parsed.data.records.length === PAGE_SIZE;
       if (!more || parsed.data.records.length === 0) return all;
     }

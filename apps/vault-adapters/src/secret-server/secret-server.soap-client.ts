@@ -138,20 +138,18 @@ export class SecretServerSoapClient {
       { name: 'showDeleted', value: options.showDeleted ?? false },
       { name: 'showRestricted', value: options.showRestricted ?? true },
     ]);
-    return children(child(result, 'SecretSummaries'), 'SecretSummary').flatMap((s) => {
-      const secretId = int(childText(s, 'SecretId'));
-      if (secretId === undefined) return [];
-      return [
-        {
-          secretId,
-          name: childText(s, 'SecretName') ?? '',
-          typeName: childText(s, 'SecretTypeName') ?? '',
-          typeId: int(childText(s, 'SecretTypeId')) ?? 0,
-          folderId: int(childText(s, 'FolderId')) ?? -1,
-          isRestricted: bool(childText(s, 'IsRestricted')) ?? false,
-        },
-      ];
-    });
+    return summariesOf(result);
+  }
+
+  /** Secrets whose name or searchable fields contain `searchTerm`, as the signed-in (or impersonated) user sees them. */
+  async searchSecrets(token: string, searchTerm: string, options: { includeDeleted?: boolean; includeRestricted?: boolean } = {}): Promise<SoapSecretSummary[]> {
+    const result = await this.call('SearchSecrets', [
+      { name: 'token', value: token, secret: true },
+      { name: 'searchTerm', value: searchTerm },
+      { name: 'includeDeleted', value: options.includeDeleted ?? false },
+      { name: 'includeRestricted', value: options.includeRestricted ?? true },
+    ]);
+    return summariesOf(result);
   }
 
   /**
@@ -261,6 +259,23 @@ export class SecretServerSoapClient {
 }
 
 /** Strict, so a value XML cannot carry is refused (naming its element) rather than sent altered. */
+function summariesOf(result: XmlElement): SoapSecretSummary[] {
+  return children(child(result, 'SecretSummaries'), 'SecretSummary').flatMap((s) => {
+    const secretId = int(childText(s, 'SecretId'));
+    if (secretId === undefined) return [];
+    return [
+      {
+        secretId,
+        name: childText(s, 'SecretName') ?? '',
+        typeName: childText(s, 'SecretTypeName') ?? '',
+        typeId: int(childText(s, 'SecretTypeId')) ?? 0,
+        folderId: int(childText(s, 'FolderId')) ?? -1,
+        isRestricted: bool(childText(s, 'IsRestricted')) ?? false,
+      },
+    ];
+  });
+}
+
 function envelope(operation: string, params: Param[]): string {
   const inner = params.map((p) => ('children' in p ? el(p.name, p.children) : leaf(p.name, p.value)));
   return soapEnvelope([el(operation, inner, { xmlns: SS_NS })], { strict: true });
