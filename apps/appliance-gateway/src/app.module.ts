@@ -25,7 +25,7 @@ import { GATEWAY_SCHEMA } from './schema';
 
 @Module({
   imports: [
-    MessagingModule,
+    MessagingModule.forService('appliance-gateway'),
     OpsModule,
     // the sign-in limits every instance shares
     RedisModule,

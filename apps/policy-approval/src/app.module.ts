@@ -21,7 +21,7 @@ import { ReleaseReconciler } from './release-queue/release.reconciler';
 
 @Module({
   imports: [
-    MessagingModule,
+    MessagingModule.forService('policy-approval'),
     OpsModule,
     RedisModule,
     PersistenceModule.forService({

@@ -11,7 +11,7 @@ import { SessionEntity } from './sessions/session.entity';
 
 @Module({
   imports: [
-    MessagingModule,
+    MessagingModule.forService('session-reporting'),
     OpsModule,
     PersistenceModule.forService({
       schema: 'reporting',

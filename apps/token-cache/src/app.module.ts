@@ -5,7 +5,7 @@ import { TokenCacheNatsController } from './cache/token-cache.nats-controller';
 import { TokenCacheService } from './cache/token-cache.service';
 
 @Module({
-  imports: [MessagingModule, OpsModule, RedisModule],
+  imports: [MessagingModule.forService('token-cache'), OpsModule, RedisModule],
   controllers: [TokenCacheNatsController],
   providers: [TokenCacheService],
 })

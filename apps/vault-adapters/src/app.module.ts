@@ -15,13 +15,12 @@ import { PasswordSafeAdapter } from './password-safe/password-safe.adapter';
 import { SealingKeys } from './sealing/sealing-keys';
 import { SealingNatsController } from './sealing/sealing.nats-controller';
 import { SecretServerAdapter } from './secret-server/secret-server.adapter';
+import { SessionsNatsController } from './sessions/sessions.nats-controller';
 import { VaultSessionCache } from './sessions/vault-session-cache';
-import { SystemsNatsController } from './systems/systems.nats-controller';
-import { SystemsService } from './systems/systems.service';
 
 @Module({
   imports: [
-    MessagingModule,
+    MessagingModule.forService('vault-adapters'),
     OpsModule,
     PersistenceModule.forService({
       schema: 'vault',
@@ -30,13 +29,12 @@ import { SystemsService } from './systems/systems.service';
       applicationName: 'vault-adapters',
     }),
   ],
-  controllers: [ConnectionsNatsController, CredentialsNatsController, DiagnosticsNatsController, SealingNatsController, SystemsNatsController],
+  controllers: [ConnectionsNatsController, CredentialsNatsController, DiagnosticsNatsController, SealingNatsController, SessionsNatsController],
   providers: [
     SealingKeys,
     ConnectionsService,
     CheckoutRepository,
     CredentialsService,
-    SystemsService,
     VaultSessionCache,
     PasswordSafeAdapter,
     SecretServerAdapter,

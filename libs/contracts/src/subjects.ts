@@ -12,7 +12,6 @@ import {
   VaultName,
   VaultRef,
 } from './model';
-import { SystemSearchReply, SystemSearchRequest } from './jump-items';
 import { KeyringEnvelope, SealedBox, SealingPublicKey } from './sealed';
 import { VaultConnectionView } from './vault-settings';
 
@@ -49,6 +48,18 @@ export type Injection = z.infer<typeof Injection>;
 
 /** The key the checked-out secret is sealed to: one the gateway instance that asked made for this request. */
 const SealTo = SealingPublicKey.meta({ description: 'The public key the secret is sealed to; its private key never leaves the gateway instance that asked.' });
+
+/** Which vault sessions to drop: all, one vault's, one user's, or one user's at one vault. */
+const VaultSessionSelector = z.strictObject({ vault: VaultName.optional(), user: z.string().min(1).optional() });
+const VaultSessionsDeleted = z.strictObject({ deleted: z.number().int().nonnegative() });
+
+/** The token-cache keyring at work (token.keyring.check.v1). */
+const KeyringCheck = z.strictObject({
+  keyId: z.string(),
+  canary: z.boolean(),
+  sampled: z.number().int().nonnegative(),
+  unreadable: z.number().int().nonnegative(),
+});
 
 /**
  * Every request/reply subject: `<domain>.<entity>.<verb>.v<N>`, its request and its reply schema.
@@ -124,15 +135,6 @@ export const SUBJECTS = {
     request: z.strictObject({ leaseId: z.string().uuid(), rotate: z.boolean(), reason: z.string().max(256) }),
     reply: z.strictObject({ checkedIn: z.boolean(), rotationRequested: z.boolean() }),
   },
-  /**
-   * External jump items: per connected vault (but those in `skip`), the systems the user may reach whose name,
-   * host name, DNS name or IP contains `search`; each vault as the user (Password Safe run-as, Secret Server
-   * impersonation) where the connection allows.
-   */
-  'vault.systems.search.v1': {
-    request: SystemSearchRequest,
-    reply: SystemSearchReply,
-  },
   /** The vault-adapters key that connection settings are sealed to (derived from VAULT_SETTINGS_KEYS). */
   'vault.sealing-key.get.v1': {
     request: z.strictObject({}),
@@ -171,17 +173,25 @@ export const SUBJECTS = {
     }),
   },
   /**
+   * "Clear Token Cache": vault-adapters forgets the vault sessions selected and has token-cache drop them. Only
+   * vault-adapters talks to token-cache, so the admin API comes through here.
+   */
+  'vault.sessions.clear.v1': {
+    request: VaultSessionSelector,
+    reply: VaultSessionsDeleted,
+  },
+  /** token-cache's keyring check (token.keyring.check.v1), relayed by vault-adapters for the diagnostics. */
+  'vault.session-keyring.check.v1': {
+    request: z.strictObject({}),
+    reply: KeyringCheck,
+  },
+  /**
    * The token-cache keyring at work: a canary sealed, stored, read back and opened, and a sample of the stored
    * sessions tried with the configured keys (one that no longer opens is a miss: that user signs in again).
    */
   'token.keyring.check.v1': {
     request: z.strictObject({}),
-    reply: z.strictObject({
-      keyId: z.string(),
-      canary: z.boolean(),
-      sampled: z.number().int().nonnegative(),
-      unreadable: z.number().int().nonnegative(),
-    }),
+    reply: KeyringCheck,
   },
   /**
    * Vault sessions are sealed by vault-adapters before they leave it (KeyringEnvelope, bound to the connection
@@ -220,8 +230,8 @@ export const SUBJECTS = {
     reply: z.strictObject({ stored: z.boolean() }),
   },
   'token.cache.delete.v1': {
-    request: z.strictObject({ vault: VaultName.optional(), user: z.string().min(1).optional() }),
-    reply: z.strictObject({ deleted: z.number().int().nonnegative() }),
+    request: VaultSessionSelector,
+    reply: VaultSessionsDeleted,
   },
 } as const;
 

@@ -40,7 +40,10 @@ export class DiagnosticsService {
     const running = (service: ServiceName) => instances.ok && instances.value.some((i) => i.service === service);
     const [vaults, keyring] = await Promise.all([
       running('vault-adapters') ? settle(this.bus.request('vault.connection.list.v1', {}, { timeoutMs: QUICK_MS }).then((r) => r.connections)) : undefined,
-      running('token-cache') ? settle(this.bus.request('token.keyring.check.v1', {}, { timeoutMs: QUICK_MS })) : undefined,
+      // token-cache answers vault-adapters alone, which relays its keyring check
+      running('token-cache') && running('vault-adapters')
+        ? settle(this.bus.request('vault.session-keyring.check.v1', {}, { timeoutMs: QUICK_MS }))
+        : undefined,
     ]);
     const names = vaults?.ok ? vaults.value.filter((v) => !unreadable(v)).map((v) => v.name) : [];
     const target = query.user && query.endpoint ? { user: query.user, endpoint: query.endpoint } : undefined;

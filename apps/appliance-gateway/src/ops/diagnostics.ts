@@ -27,8 +27,8 @@ export interface DiagnosticsInput {
   instances: Outcome<InstanceStatus[]>;
   /** Absent when no vault-adapters instance answers, so nothing was asked. */
   vaults?: Outcome<VaultConnectionView[]>;
-  /** Absent when no token-cache instance answers. */
-  keyring?: Outcome<ReplyOf<'token.keyring.check.v1'>>;
+  /** Absent when no token-cache instance answers, or no vault-adapters instance to relay the check. */
+  keyring?: Outcome<ReplyOf<'vault.session-keyring.check.v1'>>;
   accounts: ReadonlyArray<{ clientId: string; permissions: readonly string[] }>;
   /** Absent when no user and endpoint were given. */
   target?: { user: string; endpoint: string };
@@ -153,7 +153,7 @@ function vaultKeysCheck(input: DiagnosticsInput): DiagnosticCheck {
 function tokenKeysCheck(input: DiagnosticsInput): DiagnosticCheck {
   const id = 'keys:token-cache';
   const title = 'Token cache keys (TOKEN_CACHE_KEYS)';
-  if (!input.keyring) return check(id, title, 'info', 'not checked: no token-cache instance answers');
+  if (!input.keyring) return check(id, title, 'info', 'not checked: no token-cache instance answers (or no vault-adapters instance to ask it)');
   if (!input.keyring.ok) return check(id, title, 'fail', `the keyring check failed (${failed(input.keyring.error)})`, { remedy: 'check that token-cache reaches Redis' });
   const { keyId, canary, sampled, unreadable: closed } = input.keyring.value;
   if (!canary) {

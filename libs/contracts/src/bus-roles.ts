@@ -1,0 +1,85 @@
+import { EVENTS, LEASE_EVENTS_STREAM, type EventSubject } from './events';
+import type { ServiceName } from './ops';
+import { qualify, type Subject } from './subjects';
+
+/**
+ * Which service may do what on the bus: stated here once. The NATS permissions of every service's user
+ * (tools/nats-config) are made from it, and a test checks the code against it, so a service that calls a
+ * subject not granted here fails that test before NATS would refuse it.
+ */
+
+/** The service answering a request subject is the one that owns its domain: `token.…` is token-cache's. */
+export const DOMAIN_OWNERS = {
+  policy: 'policy-approval',
+  vault: 'vault-adapters',
+  token: 'token-cache',
+} as const satisfies Record<string, ServiceName>;
+
+export function answererOf(subject: Subject): ServiceName {
+  const domain = subject.slice(0, subject.indexOf('.')) as keyof typeof DOMAIN_OWNERS;
+  return DOMAIN_OWNERS[domain];
+}
+
+/**
+ * Who may send each request subject. A new subject must name its callers here (a compile error otherwise);
+ * token-cache is called by vault-adapters alone, so nothing else can read or plant a vault session.
+ */
+export const CALLERS = {
+  'policy.access.check.v1': ['appliance-gateway'],
+  'policy.offers.record.v1': ['appliance-gateway'],
+  'policy.lease.open.v1': ['appliance-gateway'],
+  'policy.lease.release.v1': ['appliance-gateway'],
+  'policy.lease.get.v1': ['appliance-gateway'],
+  'policy.lease.list.v1': ['appliance-gateway'],
+  'policy.defaults.ensure.v1': ['appliance-gateway'],
+  'policy.group-member.add.v1': ['appliance-gateway'],
+  'policy.group-member.remove.v1': ['appliance-gateway'],
+  'vault.credentials.list.v1': ['appliance-gateway'],
+  'vault.credentials.checkout.v1': ['policy-approval'],
+  'vault.credentials.checkin.v1': ['policy-approval'],
+  'vault.connection.upsert.v1': ['appliance-gateway'],
+  'vault.connection.list.v1': ['appliance-gateway'],
+  'vault.connection.test.v1': ['appliance-gateway'],
+  'vault.clock.check.v1': ['appliance-gateway'],
+  'vault.sealing-key.get.v1': ['appliance-gateway'],
+  'vault.sessions.clear.v1': ['appliance-gateway'],
+  'vault.session-keyring.check.v1': ['appliance-gateway'],
+  'token.keyring.check.v1': ['vault-adapters'],
+  'token.cache.get.v1': [],
+  'token.cache.claim.v1': ['vault-adapters'],
+  'token.cache.abandon.v1': ['vault-adapters'],
+  'token.cache.put.v1': ['vault-adapters'],
+  'token.cache.delete.v1': ['vault-adapters'],
+} as const satisfies Record<Subject, readonly ServiceName[]>;
+
+/** The ops broadcasts are answered by every instance of every service and sent by the gateway's ops routes. */
+export const BROADCAST_SENDERS: readonly ServiceName[] = ['appliance-gateway'];
+
+export interface StreamRoles {
+  /** The events the stream keeps; publishing them is granted to `publishers`. */
+  events: readonly EventSubject[];
+  /** Publish the events and create or update the stream. */
+  publishers: readonly ServiceName[];
+  /** Consume it through a durable consumer named after the service, and create or update the stream. */
+  consumers: readonly ServiceName[];
+  /** Read the stream's state only (diagnostics). */
+  inspectors: readonly ServiceName[];
+}
+
+/** The JetStream streams, by base name (the deployment's namespace prefixes it). */
+export const STREAMS: Record<string, StreamRoles> = {
+  [LEASE_EVENTS_STREAM]: {
+    events: Object.keys(EVENTS) as EventSubject[],
+    publishers: ['policy-approval'],
+    consumers: ['session-reporting'],
+    inspectors: ['appliance-gateway'],
+  },
+};
+
+/**
+ * The subjects the replies to one service arrive on. Each service has inbox subjects of its own, so its NATS
+ * user may subscribe to those and to no other service's: nobody reads the answers another service is given.
+ */
+export function serviceInbox(service: string, namespace: string | undefined): string {
+  return `_INBOX.${qualify(service, namespace)}`;
+}
