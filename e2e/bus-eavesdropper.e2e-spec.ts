@@ -166,10 +166,18 @@ describe('the bus, overheard during a whole flow', () => {
     expect(checkoutReplies.length).toBeGreaterThanOrEqual(injected.length * 2);
   });
 
-  it('overheard no canary in any form: API key, OAuth client secret, Secret Server password, injected passwords', async () => {
+  it('overheard no canary in any form: API key, OAuth client secret, Secret Server password, injected passwords, session cookies', async () => {
     await eavesdropper.stop();
     expect(injected).toHaveLength(3);
-    const canaries = { API_KEY, OAUTH_SECRET, SS_PASSWORD, ...Object.fromEntries(injected.map((p, i) => [`injected #${i + 1}`, p])) };
+    // and what only a Password Safe session holds: its cookie and the PS-Auth header built with the key
+    const canaries = {
+      API_KEY,
+      OAUTH_SECRET,
+      SS_PASSWORD,
+      ...Object.fromEntries(injected.map((p, i) => [`injected #${i + 1}`, p])),
+      'the session cookie': 'ASP.NET_SessionId',
+      'the PS-Auth header': 'PS-Auth key=',
+    };
     const names = new Map(Object.entries(canaries).map(([name, value]) => [value, name]));
     const found = sightings(eavesdropper.messages, Object.values(canaries)).map((s) => `${names.get(s.secret)} as ${s.form} in the ${s.part} of ${s.subject}`);
     expect(found).toEqual([]);

@@ -9,7 +9,7 @@
  */
 import { SEAL_CONTEXTS, type SealingPublicKey } from '@openecm/contracts';
 import { Keyring, SealingKeyPair, sealTo } from '@openecm/crypto';
-import { randomUUID } from 'node:crypto';
+import { createCipheriv, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 
 const iterations = Number(process.argv[2] ?? 2000);
 
@@ -46,6 +46,15 @@ async function main(): Promise<void> {
   await measure('inject path in all: key pair + seal + open', async () => {
     const keys = await SealingKeyPair.generate();
     await keys.open(await sealTo(keys.publicKey, secret, context), context);
+  });
+  // the floor: the same primitives through node:crypto, synchronously (not HPKE's key schedule, a lower bound)
+  await measure('floor: X25519 pair + DH + HKDF + AES-128-GCM (node:crypto)', () => {
+    const a = generateKeyPairSync('x25519');
+    const b = generateKeyPairSync('x25519');
+    const shared = diffieHellman({ privateKey: a.privateKey, publicKey: b.publicKey });
+    const key = Buffer.from(hkdfSync('sha256', shared, Buffer.alloc(0), 'floor', 16));
+    const cipher = createCipheriv('aes-128-gcm', key, randomBytes(12));
+    Buffer.concat([cipher.update(JSON.stringify(secret)), cipher.final(), cipher.getAuthTag()]);
   });
   await measure('vault session: seal (AES-256-GCM)', () => sessions.seal(session, 'vault-session:ps:abc'));
   await measure('vault session: open (AES-256-GCM)', () => sessions.open(sealedSession, 'vault-session:ps:abc'));
