@@ -48,6 +48,8 @@ const offeredId = randomUUID();
 /** What crossed NATS where a secret travels: sealed answers and sealed settings, as an eavesdropper saw them. */
 const sealedAnswers: string[] = [];
 const sealedSettings: string[] = [];
+/** How many times the fake vault-adapters answers a key it no longer holds, as an instance may while keys change. */
+const staleKeyAnswers = { left: 0 };
 const leaseId = randomUUID();
 
 @Controller()
@@ -140,6 +142,10 @@ class FakeVaultController {
 
   @Handles('vault.sealing-key.get.v1')
   async sealingKey(_req: ParsedRequestOf<'vault.sealing-key.get.v1'>): Promise<ReplyOf<'vault.sealing-key.get.v1'>> {
+    if (staleKeyAnswers.left > 0) {
+      staleKeyAnswers.left--;
+      return (await SealingKeyPair.generate('retired')).publicKey;
+    }
     return (await this.keys).publicKey;
   }
 
@@ -152,7 +158,9 @@ class FakeVaultController {
   @Handles('vault.connection.upsert.v1')
   async upsert(req: ParsedRequestOf<'vault.connection.upsert.v1'>): Promise<ReplyOf<'vault.connection.upsert.v1'>> {
     sealedSettings.push(JSON.stringify(req.connection));
-    const input = VaultConnectionInput.parse(await (await this.keys).open(req.connection, SEAL_CONTEXTS.vaultConnection(req.name)));
+    const opened = await (await this.keys).open(req.connection, SEAL_CONTEXTS.vaultConnection(req.name));
+    if (opened === undefined) throw new OpenEcmError('VALIDATION_FAILED', 'connection is not sealed to a key of this vault-adapters', [{ field: 'connection', message: 'sealed to another key' }]);
+    const input = VaultConnectionInput.parse(opened);
     seen('vault.connection.upsert.v1', { name: req.name, connection: input });
     const before = this.connections.get(req.name);
     const now = new Date().toISOString();
@@ -542,6 +550,16 @@ describe('appliance-gateway over real HTTP, NATS and Postgres', () => {
       expect(list.status).toBe(200);
       expect(list.body['vaults']).toEqual([second.body]);
       expect(list.text).not.toContain('vault-api-key-123');
+    });
+
+    it('seals the settings once more to the key asked anew when vault-adapters holds another key than it first named', async () => {
+      staleKeyAnswers.left = 1;
+      const before = sealedSettings.length;
+      const res = await call('PUT', '/api/v1/admin/vaults/ps', { token: adminToken, json: { type: 'password-safe', settings } });
+      expect(res.status).toBe(200);
+      expect(staleKeyAnswers.left).toBe(0);
+      const sent = sealedSettings.slice(before).map((t) => JSON.parse(t) as { kid: string });
+      expect(sent.map((b) => b.kid)).toEqual(['retired', 'fake-1']);
     });
 
     it('rejects a bad vault name or an unknown setting by name and changes nothing', async () => {
