@@ -17,6 +17,8 @@ import { SealingNatsController } from './sealing/sealing.nats-controller';
 import { SecretServerAdapter } from './secret-server/secret-server.adapter';
 import { SessionsNatsController } from './sessions/sessions.nats-controller';
 import { VaultSessionCache } from './sessions/vault-session-cache';
+import { SystemsNatsController } from './systems/systems.nats-controller';
+import { SystemsService } from './systems/systems.service';
 
 @Module({
   imports: [
@@ -29,12 +31,13 @@ import { VaultSessionCache } from './sessions/vault-session-cache';
       applicationName: 'vault-adapters',
     }),
   ],
-  controllers: [ConnectionsNatsController, CredentialsNatsController, DiagnosticsNatsController, SealingNatsController, SessionsNatsController],
+  controllers: [ConnectionsNatsController, CredentialsNatsController, DiagnosticsNatsController, SealingNatsController, SessionsNatsController, SystemsNatsController],
   providers: [
     SealingKeys,
     ConnectionsService,
     CheckoutRepository,
     CredentialsService,
+    SystemsService,
     VaultSessionCache,
     PasswordSafeAdapter,
     SecretServerAdapter,

@@ -37,6 +37,7 @@ export const CALLERS = {
   'vault.credentials.list.v1': ['appliance-gateway'],
   'vault.credentials.checkout.v1': ['policy-approval'],
   'vault.credentials.checkin.v1': ['policy-approval'],
+  'vault.systems.search.v1': [],
   'vault.connection.upsert.v1': ['appliance-gateway'],
   'vault.connection.list.v1': ['appliance-gateway'],
   'vault.connection.test.v1': ['appliance-gateway'],

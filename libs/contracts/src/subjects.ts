@@ -12,6 +12,7 @@ import {
   VaultName,
   VaultRef,
 } from './model';
+import { SystemSearchReply, SystemSearchRequest } from './jump-items';
 import { KeyringEnvelope, SealedBox, SealingPublicKey } from './sealed';
 import { VaultConnectionView } from './vault-settings';
 
@@ -134,6 +135,15 @@ export const SUBJECTS = {
   'vault.credentials.checkin.v1': {
     request: z.strictObject({ leaseId: z.string().uuid(), rotate: z.boolean(), reason: z.string().max(256) }),
     reply: z.strictObject({ checkedIn: z.boolean(), rotationRequested: z.boolean() }),
+  },
+  /**
+   * External jump items: per connected vault (but those in `skip`), the systems the user may reach whose name,
+   * host name, DNS name or IP contains `search`; each vault as the user (Password Safe run-as, Secret Server
+   * impersonation) where the connection allows.
+   */
+  'vault.systems.search.v1': {
+    request: SystemSearchRequest,
+    reply: SystemSearchReply,
   },
   /** The vault-adapters key that connection settings are sealed to (derived from VAULT_SETTINGS_KEYS). */
   'vault.sealing-key.get.v1': {
