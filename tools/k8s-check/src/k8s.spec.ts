@@ -77,7 +77,9 @@ describe('deploy/k8s', () => {
     // Guards the scan: if it found no app, the checks above would prove nothing.
     expect(apps.map((s) => s.name).sort()).toEqual(['appliance-gateway', 'policy-approval', 'session-reporting', 'token-cache', 'vault-adapters']);
     expect(facts.services.filter((s) => s.kind === 'simulator').map((s) => s.name)).toEqual(['password-safe-sim', 'secret-server-sim']);
-    expect(facts.sensitiveVariables).toEqual(new Set(['DATABASE_URL', 'OPENECM_BOOTSTRAP_CLIENT_SECRET', 'REDIS_URL', 'TOKEN_CACHE_KEYS', 'VAULT_SETTINGS_KEYS']));
+    expect(facts.sensitiveVariables).toEqual(
+      new Set(['DATABASE_URL', 'NATS_NKEY_SEED', 'NATS_PASSWORD', 'OPENECM_BOOTSTRAP_CLIENT_SECRET', 'REDIS_URL', 'TOKEN_CACHE_KEYS', 'VAULT_SETTINGS_KEYS']),
+    );
     for (const kind of ['Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']) {
       expect(base.filter((r) => r.kind === kind).map((r) => r.metadata.name).sort()).toEqual(apps.map((s) => s.name).sort());
     }
@@ -94,7 +96,14 @@ describe('deploy/k8s', () => {
         keys.add(String(ref['key']));
       }
     }
-    expect([...keys].sort()).toEqual(['DATABASE_URL', 'OPENECM_BOOTSTRAP_CLIENT_ID', 'OPENECM_BOOTSTRAP_CLIENT_SECRET', 'TOKEN_CACHE_KEYS', 'VAULT_SETTINGS_KEYS']);
+    expect([...keys].sort()).toEqual([
+      'DATABASE_URL',
+      ...['APPLIANCE_GATEWAY', 'POLICY_APPROVAL', 'SESSION_REPORTING', 'TOKEN_CACHE', 'VAULT_ADAPTERS'].map((app) => `NATS_PASSWORD_${app}`),
+      'OPENECM_BOOTSTRAP_CLIENT_ID',
+      'OPENECM_BOOTSTRAP_CLIENT_SECRET',
+      'TOKEN_CACHE_KEYS',
+      'VAULT_SETTINGS_KEYS',
+    ]);
     expect(base.filter((r) => r.kind === 'Secret')).toEqual([]);
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const undocumented = [...keys, 'REDIS_URL'].filter((key) => !readme.includes(`--from-literal=${key}=`));
@@ -118,7 +127,10 @@ describe('deploy/k8s', () => {
     for (const hpa of demo.filter((r) => r.kind === 'HorizontalPodAutoscaler')) {
       expect(`${hpa.metadata.name} minReplicas ${String((hpa['spec'] as Mapping)['minReplicas'])}`).toBe(`${hpa.metadata.name} minReplicas 1`);
     }
-    expect(containerOf(find(demo, 'StatefulSet', 'nats'))['args']).toEqual(expect.arrayContaining(['-js']));
+    // JetStream and the apps' users come from the configuration deploy/nats holds, mounted from its ConfigMap
+    expect(containerOf(find(demo, 'StatefulSet', 'nats'))['args']).toEqual(['nats-server', '-c', '/etc/nats/nats-server.conf']);
+    const natsConfig = demo.find((r) => r.kind === 'ConfigMap' && r.metadata.name.startsWith('nats-config-')) as Resource;
+    expect(((natsConfig['data'] as Mapping)['nats-server.conf'] as string).match(/^(jetstream|include) .*$/gm)).toEqual(['jetstream {', 'include ./openecm-accounts.conf']);
     for (const own of facts.services) {
       const container = containerOf(find(demo, 'Deployment', own.name));
       expect(`${own.name}: ${String(container['image'])} ${String(container['imagePullPolicy'])}`).toBe(`${own.name}: openecm/${own.name}:dev Never`);
@@ -135,7 +147,7 @@ describe('the check on broken manifests', () => {
   const gateway = (r: Resource[]) => containerOf(find(r, 'Deployment', 'appliance-gateway'));
   const tokenCache = (r: Resource[]) => containerOf(find(r, 'Deployment', 'token-cache'));
   /** The data of the one ConfigMap, openecm-config (its name carries kustomize's hash suffix). */
-  const configData = (r: Resource[]) => (r.find((x) => x.kind === 'ConfigMap') as Resource)['data'] as Mapping;
+  const configData = (r: Resource[]) => (r.find((x) => x.kind === 'ConfigMap' && x.metadata.name.startsWith('openecm-config')) as Resource)['data'] as Mapping;
   const envOf = (container: Container, name: string) => container.env.find((e) => e.name === name) as Mapping;
 
   it.each<[string, (r: Resource[]) => void, string]>([
