@@ -76,7 +76,10 @@ describe('the check', () => {
     expect(without((u) => u.kind === 'answer' && u.subject === 'token.cache.put.v1')).toEqual(['token.cache.put.v1: token-cache has no @Handles for it']);
   });
 
-  it('takes a consumer\'s table of the events it handles for no use of the bus', () => {
+  it('takes the events a consumer handles for no use of the bus, but not a core subscription to one', () => {
     expect(check('session-reporting', "const CLASSIFY = {\n  'policy.lease.opened.v1': (e) => e,\n};")).toEqual([]);
+    expect(check('session-reporting', "if (eventSubjectOf(s) !== 'policy.lease.opened.v1') return;\nEVENTS['policy.lease.opened.v1'].parse(d);")).toEqual([]);
+    expect(check('session-reporting', "nc.subscribe('policy.lease.opened.v1', { callback })")).toEqual([expect.stringContaining('session-reporting subscribes to policy.lease.opened.v1')]);
+    expect(check('vault-adapters', "await publishEvent(js, 'policy.lease.failed.v1', event, id)")).toEqual([expect.stringContaining('vault-adapters publishes policy.lease.failed.v1')]);
   });
 });

@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { BROADCASTS, EVENTS, SERVICE_NAMES, SUBJECTS, type ServiceName } from '@openecm/contracts';
 
 /** How a piece of code uses a subject: what NATS must let its service do. */
-export type UseKind = 'request' | 'answer' | 'broadcast' | 'answer-broadcast' | 'publish' | 'consume';
+export type UseKind = 'request' | 'answer' | 'broadcast' | 'answer-broadcast' | 'publish' | 'subscribe' | 'consume';
 
 export interface BusUse {
   service: ServiceName;
@@ -21,6 +21,8 @@ const CALL_SHAPES: Array<[UseKind, RegExp]> = [
   ['broadcast', /\.gather\(\s*'([^']+)'/g],
   ['answer-broadcast', /answerBroadcast\(\s*\w+\s*,\s*'([^']+)'/g],
   ['publish', /\.publish\(\s*'([^']+)'/g],
+  ['publish', /publishEvent\(\s*[^,()]+,\s*'([^']+)'/g],
+  ['subscribe', /\.subscribe\(\s*'([^']+)'/g],
 ];
 
 /** Where a subject is only named as a type (`ReplyOf<'…'>`): no use of the bus. */
@@ -71,8 +73,8 @@ export function scanFiles(service: ServiceName, files: readonly SourceFile[]): S
     for (const match of text.matchAll(/'([a-z][a-z0-9.-]*)'/g)) {
       const at = match.index ?? 0;
       if (!KNOWN.has(match[1] as string) || classified.has(at) || TYPE_POSITION.test(text.slice(Math.max(0, at - 20), at))) continue;
-      // a consumer's table of the events it handles (`'policy.lease.opened.v1': (e) => …`): they come through its stream
-      if ((match[1] as string) in EVENTS && /^\s*:/.test(text.slice(at + match[0].length))) continue;
+      // an event named elsewhere is one a consumer handles (its stream delivered it) or parses: no use of the bus
+      if ((match[1] as string) in EVENTS) continue;
       unclassified.push(`${path}:${lineOf(text, at)} names ${match[1]}`);
     }
   }

@@ -21,7 +21,7 @@ const ROLES = 'libs/contracts/src/bus-roles.ts';
 export function checkUses(scan: ScanResult, namespace?: string): string[] {
   const permissions = servicePermissions(namespace);
   const q = (subject: string) => (namespace ? `${namespace}.${subject}` : subject);
-  const problems = scan.unclassified.map((u) => `${u}, but not in a call this check understands (bus.request, @Handles, gather, answerBroadcast, .publish)`);
+  const problems = scan.unclassified.map((u) => `${u}, but not in a call this check understands (bus.request, @Handles, gather, answerBroadcast, .publish, .subscribe)`);
 
   for (const use of scan.uses) {
     const { publish, subscribe } = permissions[use.service];
@@ -44,6 +44,9 @@ export function checkUses(scan: ScanResult, namespace?: string): string[] {
       case 'publish':
         if (!(use.subject in EVENTS)) problems.push(`${use.where}: ${use.subject} is published but is not an event of the contracts`);
         else if (!allows(publish, q(use.subject))) refused(`publishes ${use.subject}`);
+        break;
+      case 'subscribe':
+        if (!allows(subscribe, q(use.subject))) refused(`subscribes to ${use.subject}`);
         break;
       case 'consume':
         if (use.subject !== use.service) problems.push(`${use.where}: the durable consumer is ${use.subject}; its permissions are granted to a durable named ${use.service}`);
