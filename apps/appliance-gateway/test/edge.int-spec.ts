@@ -1,6 +1,6 @@
 import { Controller, Module, type INestApplication, type INestMicroservice, type Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { OpenEcmError, ProblemDetails, type ParsedRequestOf, type ReplyOf, type Subject } from '@openecm/contracts';
+import { OpenEcmError, ProblemDetails, type LeaseView, type ParsedRequestOf, type ReplyOf, type Subject } from '@openecm/contracts';
 import { Handles, natsServerOptions } from '@openecm/messaging';
 import { NATS_URL, REDIS_URL, clearNamespaceKeys, createTestDatabase, startTestApp } from '@openecm/testing';
 import { randomUUID } from 'node:crypto';
@@ -24,6 +24,9 @@ process.env['TOKEN_LOCKOUT_SECONDS'] = '120';
 
 const ADMIN = { id: 'edge-admin', secret: 'edge-admin-secret-0123456789' };
 const KELVIN_KATE = '\u212Aate';
+/** The one lease the fake policy-approval knows, opened by the account `appliance-a`. */
+const LEASE_ID = randomUUID();
+const LEASE_OWNER = 'appliance-a';
 
 const calls: Array<{ subject: Subject; request: unknown }> = [];
 
@@ -34,7 +37,49 @@ class FakePolicyController {
     calls.push({ subject: 'policy.access.check.v1', request: req });
     throw new OpenEcmError('ACCESS_DENIED', 'in no requester group');
   }
+
+  @Handles('policy.lease.open.v1')
+  async open(req: ParsedRequestOf<'policy.lease.open.v1'>): Promise<ReplyOf<'policy.lease.open.v1'>> {
+    calls.push({ subject: 'policy.lease.open.v1', request: req });
+    throw new OpenEcmError('CREDENTIAL_NOT_OFFERED', 'not offered');
+  }
+
+  @Handles('policy.lease.get.v1')
+  async get(req: ParsedRequestOf<'policy.lease.get.v1'>): Promise<ReplyOf<'policy.lease.get.v1'>> {
+    calls.push({ subject: 'policy.lease.get.v1', request: req });
+    return visible(req) ? lease() : notFound();
+  }
+
+  @Handles('policy.lease.release.v1')
+  async release(req: ParsedRequestOf<'policy.lease.release.v1'>): Promise<ReplyOf<'policy.lease.release.v1'>> {
+    calls.push({ subject: 'policy.lease.release.v1', request: req });
+    return visible(req) ? { leaseId: LEASE_ID, releasedAt: '2030-01-01T00:10:00.000Z', rotation: 'scheduled' } : notFound();
+  }
 }
+
+/** What policy-approval does with `owner`: null sees every lease, an account only its own. */
+const visible = (req: { leaseId: string; owner: string | null }) => req.leaseId === LEASE_ID && (req.owner === null || req.owner === LEASE_OWNER);
+const notFound = (): never => {
+  throw new OpenEcmError('LEASE_NOT_FOUND', 'no such lease');
+};
+const lease = (): LeaseView => ({
+  leaseId: LEASE_ID,
+  state: 'active',
+  user: 'alice',
+  endpoint: 'srv-app01',
+  sessionId: 'pra-1',
+  vault: 'ps',
+  credentialName: 'srv-app01\\Administrator',
+  username: 'Administrator',
+  domain: null,
+  openedAt: '2030-01-01T00:00:00.000Z',
+  releaseAt: '2030-01-01T01:00:00.000Z',
+  releasedAt: null,
+  releasedBy: null,
+  rotation: 'pending',
+  rotatedAt: null,
+  error: null,
+});
 
 @Module({ controllers: [FakePolicyController] })
 class FakeDownstreamModule {}
@@ -83,7 +128,7 @@ function rawRequest(port: number, head: string): Promise<{ status: number; conte
 
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 
-describe('the gateway edge: sign-in limits and input rules (real HTTP, Redis, NATS, Postgres)', () => {
+describe('the gateway edge: sign-in limits, input rules, lease owners (real HTTP, Redis, NATS, Postgres)', () => {
   let db: { url: string; drop: () => Promise<void> };
   let fakes: INestMicroservice;
   let first: { app: INestApplication; url: string; port: number };
@@ -344,6 +389,34 @@ describe('the gateway edge: sign-in limits and input rules (real HTTP, Redis, NA
       const body = expectProblem(answer, 431, 'REQUEST_HEADERS_TOO_LARGE');
       expect(body['errors']).toEqual([{ field: '(headers)', message: expect.stringMatching(/larger than \d+ kb/) }]);
       expect(answer.body).not.toContain('aaaa');
+    });
+  });
+
+  describe('lease owners', () => {
+    it('passes the opening account with the injection', async () => {
+      const token = await tokenOf('appliance-a', '198.51.100.4');
+      const injection = { credentialId: randomUUID(), user: 'alice', endpoint: 'srv-app01', sessionId: 'pra-1' };
+      const res = await send(first.url, 'POST', '/api/v1/injections', {
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(injection),
+      });
+      expectProblem(res, 403, 'CREDENTIAL_NOT_OFFERED');
+      expect(calls).toEqual([{ subject: 'policy.lease.open.v1', request: expect.objectContaining({ ...injection, owner: 'appliance-a' }) }]);
+    });
+
+    it("answers 404 to another account's read and release; the owner and an admin see it", async () => {
+      const other = await tokenOf('appliance-b', '198.51.100.4');
+      const owner = await tokenOf('appliance-a', '198.51.100.4');
+      const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+      expectProblem(await send(first.url, 'GET', `/api/v1/leases/${LEASE_ID}`, bearer(other)), 404, 'LEASE_NOT_FOUND');
+      expectProblem(await send(second.url, 'POST', `/api/v1/leases/${LEASE_ID}/release`, bearer(other)), 404, 'LEASE_NOT_FOUND');
+      expect((await send(first.url, 'GET', `/api/v1/leases/${LEASE_ID}`, bearer(owner))).status).toBe(200);
+      expect((await send(first.url, 'POST', `/api/v1/leases/${LEASE_ID}/release`, bearer(owner))).status).toBe(200);
+
+      await createAccount('operator', ['credentials', 'admin']);
+      const operator = await tokenOf('operator', '198.51.100.4');
+      expect((await send(first.url, 'GET', `/api/v1/leases/${LEASE_ID}`, bearer(operator))).status).toBe(200);
+      expect(calls.map((c) => (c.request as { owner: string | null }).owner)).toEqual(['appliance-b', 'appliance-b', 'appliance-a', 'appliance-a', null]);
     });
   });
 });

@@ -11,6 +11,7 @@ import { LeaseService } from './leases/lease.service';
 import { PolicyInitial1764000000000 } from './migrations/1764000000000-policy-initial';
 import { PolicyCheckinDue1767398400000 } from './migrations/1767398400000-policy-checkin-due';
 import { PolicyRotationRetrying1767398500000 } from './migrations/1767398500000-policy-rotation-retrying';
+import { PolicyLeaseOwner1767398600000 } from './migrations/1767398600000-policy-lease-owner';
 import { PolicyLeaseList1767312000000 } from './migrations/1767312000000-policy-lease-list';
 import { OffersNatsController } from './offers/offers.nats-controller';
 import { OffersPruner } from './offers/offers.pruner';
@@ -27,7 +28,7 @@ import { ReleaseReconciler } from './release-queue/release.reconciler';
     PersistenceModule.forService({
       schema: 'policy',
       entities: [],
-      migrations: [PolicyInitial1764000000000, PolicyLeaseList1767312000000, PolicyCheckinDue1767398400000, PolicyRotationRetrying1767398500000],
+      migrations: [PolicyInitial1764000000000, PolicyLeaseList1767312000000, PolicyCheckinDue1767398400000, PolicyRotationRetrying1767398500000, PolicyLeaseOwner1767398600000],
       applicationName: 'policy-approval',
     }),
   ],

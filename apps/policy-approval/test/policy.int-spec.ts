@@ -99,7 +99,7 @@ describe('policy-approval on real NATS, Postgres, Redis and BullMQ', () => {
     await deleteNamespaceStreams();
   });
 
-  const leaseState = (id: string) => bus.request('policy.lease.get.v1', { leaseId: id });
+  const leaseState = (id: string) => bus.request('policy.lease.get.v1', { leaseId: id, owner: null });
   const metricValue = async (name: string, code: string) =>
     (await metricsRegistry.getSingleMetric(name)?.get())?.values.find((v) => v.labels['code'] === code)?.value ?? 0;
   const list = (user: string, endpoint: string, creds = [credential(1)]) =>
@@ -134,10 +134,10 @@ describe('policy-approval on real NATS, Postgres, Redis and BullMQ', () => {
     const id = first.credentials[0]?.id as string;
     await bus.request('policy.group-member.add.v1', { group: 'Secure Remote Access Requesters', user: 'bob' });
     const before = vault.checkouts.length;
-    await expect(bus.request('policy.lease.open.v1', { credentialId: id, user: 'bob', endpoint: 'srv-app01', sessionId: 's1', sealTo: gateway.publicKey })).rejects.toMatchObject({ code: 'CREDENTIAL_NOT_OFFERED' });
-    await expect(bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-db01', sessionId: 's1', sealTo: gateway.publicKey })).rejects.toMatchObject({ code: 'CREDENTIAL_NOT_OFFERED' });
+    await expect(bus.request('policy.lease.open.v1', { credentialId: id, user: 'bob', endpoint: 'srv-app01', sessionId: 's1', owner: 'pra-site-1', sealTo: gateway.publicKey })).rejects.toMatchObject({ code: 'CREDENTIAL_NOT_OFFERED' });
+    await expect(bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-db01', sessionId: 's1', owner: 'pra-site-1', sealTo: gateway.publicKey })).rejects.toMatchObject({ code: 'CREDENTIAL_NOT_OFFERED' });
     await expect(
-      bus.request('policy.lease.open.v1', { credentialId: '00000000-0000-4000-8000-000000000000', user: 'CORP\\Alice', endpoint: 'srv-app01', sessionId: 's1', sealTo: gateway.publicKey }),
+      bus.request('policy.lease.open.v1', { credentialId: '00000000-0000-4000-8000-000000000000', user: 'CORP\\Alice', endpoint: 'srv-app01', sessionId: 's1', owner: 'pra-site-1', sealTo: gateway.publicKey }),
     ).rejects.toMatchObject({ code: 'CREDENTIAL_NOT_FOUND' });
     expect(vault.checkouts.length).toBe(before);
   });
@@ -146,12 +146,12 @@ describe('policy-approval on real NATS, Postgres, Redis and BullMQ', () => {
     await bus.request('policy.group-member.add.v1', { group: 'Secure Remote Access Requesters', user: 'carol' });
     const id = (await list('carol', 'srv-app01')).credentials[0]?.id as string;
     await bus.request('policy.group-member.remove.v1', { group: 'Secure Remote Access Requesters', user: 'carol' });
-    await expect(bus.request('policy.lease.open.v1', { credentialId: id, user: 'carol', endpoint: 'srv-app01', sessionId: 's', sealTo: gateway.publicKey })).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+    await expect(bus.request('policy.lease.open.v1', { credentialId: id, user: 'carol', endpoint: 'srv-app01', sessionId: 's', owner: 'pra-site-1', sealTo: gateway.publicKey })).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
   });
 
   it('opens a lease, publishes the event before answering, and on release checks in with rotation', async () => {
     const id = (await list('CORP\\Alice', 'srv-app01')).credentials[0]?.id as string;
-    const opened = await bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app01', sessionId: 'sess-1', sealTo: gateway.publicKey });
+    const opened = await bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app01', sessionId: 'sess-1', owner: 'pra-site-1', sealTo: gateway.publicKey });
     // passed on as vault-adapters sealed it: readable with the gateway's key for this lease only
     expect(JSON.stringify(opened)).not.toContain('S3cret!');
     await expect(gateway.open(opened.secret, SEAL_CONTEXTS.checkoutSecret(opened.leaseId))).resolves.toEqual({ type: 'password', value: 'S3cret!' });
@@ -165,7 +165,7 @@ describe('policy-approval on real NATS, Postgres, Redis and BullMQ', () => {
     expect(JSON.stringify(events)).not.toContain('S3cret!');
     expect((await leaseState(opened.leaseId)).state).toBe('active');
 
-    const released = await bus.request('policy.lease.release.v1', { leaseId: opened.leaseId });
+    const released = await bus.request('policy.lease.release.v1', { leaseId: opened.leaseId, owner: null });
     expect(released.rotation).toBe('scheduled');
     const rotated = await waitFor(async () => {
       const l = await leaseState(opened.leaseId);
@@ -174,14 +174,14 @@ describe('policy-approval on real NATS, Postgres, Redis and BullMQ', () => {
     expect(rotated).toMatchObject({ releasedBy: 'appliance', rotation: 'done' });
     expect(vault.checkins.filter((c) => c.leaseId === opened.leaseId)).toEqual([expect.objectContaining({ rotate: true })]);
 
-    const again = await bus.request('policy.lease.release.v1', { leaseId: opened.leaseId });
+    const again = await bus.request('policy.lease.release.v1', { leaseId: opened.leaseId, owner: null });
     expect(again.releasedAt).toBe(released.releasedAt);
     expect(vault.checkins.filter((c) => c.leaseId === opened.leaseId)).toHaveLength(1);
   });
 
   it('releases at expiry on its own, and after a Redis flush the reconciler still does it', async () => {
     const id = (await list('CORP\\Alice', 'srv-app02', [credential(2, false)])).credentials[0]?.id as string;
-    const opened = await bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app02', sessionId: 'sess-2', sealTo: gateway.publicKey });
+    const opened = await bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app02', sessionId: 'sess-2', owner: 'pra-site-1', sealTo: gateway.publicKey });
     await clearNamespaceKeys();
     await pg.query(`UPDATE policy.lease SET release_at = now() - interval '1 second', opened_at = now() - interval '1 hour' WHERE id = $1`, [opened.leaseId]);
     const done = await waitFor(async () => {
@@ -194,10 +194,10 @@ describe('policy-approval on real NATS, Postgres, Redis and BullMQ', () => {
 
   it('marks the lease failed with the vault error when check-in cannot succeed', async () => {
     const id = (await list('CORP\\Alice', 'srv-app03', [credential(3)])).credentials[0]?.id as string;
-    const opened = await bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app03', sessionId: 'sess-3', sealTo: gateway.publicKey });
+    const opened = await bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app03', sessionId: 'sess-3', owner: 'pra-site-1', sealTo: gateway.publicKey });
     vault.checkinFailure = new OpenEcmError('VAULT_FORBIDDEN', 'Password Safe refused the check-in (4031)');
     try {
-      await bus.request('policy.lease.release.v1', { leaseId: opened.leaseId });
+      await bus.request('policy.lease.release.v1', { leaseId: opened.leaseId, owner: null });
       const failed = await waitFor(async () => {
         const l = await leaseState(opened.leaseId);
         return l.state === 'failed' && l;
@@ -210,10 +210,10 @@ describe('policy-approval on real NATS, Postgres, Redis and BullMQ', () => {
 
   it('retries a check-in that fails, showing rotation: retrying with the last error, until the vault is back', async () => {
     const id = (await list('CORP\\Alice', 'srv-app05', [credential(5)])).credentials[0]?.id as string;
-    const opened = await bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app05', sessionId: 'sess-5', sealTo: gateway.publicKey });
+    const opened = await bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app05', sessionId: 'sess-5', owner: 'pra-site-1', sealTo: gateway.publicKey });
     vault.checkinFailure = new OpenEcmError('VAULT_UNAVAILABLE', 'Password Safe is not answering');
     try {
-      await bus.request('policy.lease.release.v1', { leaseId: opened.leaseId });
+      await bus.request('policy.lease.release.v1', { leaseId: opened.leaseId, owner: null });
       const retrying = await waitFor(async () => {
         const l = await leaseState(opened.leaseId);
         return l.rotation === 'retrying' && l;
@@ -233,14 +233,14 @@ describe('policy-approval on real NATS, Postgres, Redis and BullMQ', () => {
 
   it('gives up only after ROTATION_RETRY_FOR_MS, announcing the failure', async () => {
     const id = (await list('CORP\\Alice', 'srv-app06', [credential(6)])).credentials[0]?.id as string;
-    const opened = await bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app06', sessionId: 'sess-6', sealTo: gateway.publicKey });
+    const opened = await bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app06', sessionId: 'sess-6', owner: 'pra-site-1', sealTo: gateway.publicKey });
     const events: Array<{ leaseId: string; code: string }> = [];
     const failedEvents = nc.subscribe(qualifiedSubject('policy.lease.failed.v1'), {
       callback: (_error, m) => events.push(JSONCodec<{ leaseId: string; code: string }>().decode(m.data)),
     });
     vault.checkinFailure = new OpenEcmError('VAULT_UNAVAILABLE', 'Password Safe is not answering');
     try {
-      await bus.request('policy.lease.release.v1', { leaseId: opened.leaseId });
+      await bus.request('policy.lease.release.v1', { leaseId: opened.leaseId, owner: null });
       const released = await leaseState(opened.leaseId);
       const failed = await waitFor(async () => {
         const l = await leaseState(opened.leaseId);
@@ -261,7 +261,7 @@ describe('policy-approval on real NATS, Postgres, Redis and BullMQ', () => {
 
   it('answers the vault error on a failed check-out and keeps the failed lease', async () => {
     const id = (await list('CORP\\Alice', 'srv-app04', [credential(999)])).credentials[0]?.id as string;
-    await expect(bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app04', sessionId: 's4', sealTo: gateway.publicKey })).rejects.toMatchObject({ code: 'VAULT_CONFLICT' });
+    await expect(bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app04', sessionId: 's4', owner: 'pra-site-1', sealTo: gateway.publicKey })).rejects.toMatchObject({ code: 'VAULT_CONFLICT' });
     const rows = await pg.query(`SELECT id, state, error_code FROM policy.lease WHERE endpoint = 'srv-app04'`);
     expect(rows.rows).toEqual([{ id: expect.any(String), state: 'failed', error_code: 'VAULT_CONFLICT' }]);
     // The vault may hold a request for it all the same: the release path checks it in, then it is done.
@@ -280,12 +280,12 @@ describe('policy-approval on real NATS, Postgres, Redis and BullMQ', () => {
     await pg.query(`UPDATE policy.credential_offer SET listed_at = now() - interval '30 days' WHERE id = ANY($1)`, [[stale, used]]);
     const { OffersPruner } = await import('../src/offers/offers.pruner');
     expect(await policy.get(OffersPruner).prune()).toBe(1);
-    await expect(bus.request('policy.lease.open.v1', { credentialId: stale, user: 'CORP\\Alice', endpoint: 'srv-old01', sessionId: 's', sealTo: gateway.publicKey })).rejects.toMatchObject({ code: 'CREDENTIAL_NOT_FOUND' });
+    await expect(bus.request('policy.lease.open.v1', { credentialId: stale, user: 'CORP\\Alice', endpoint: 'srv-old01', sessionId: 's', owner: 'pra-site-1', sealTo: gateway.publicKey })).rejects.toMatchObject({ code: 'CREDENTIAL_NOT_FOUND' });
     expect((await pg.query('SELECT 1 FROM policy.credential_offer WHERE id = $1', [used])).rowCount).toBe(1);
   });
 
   it('answers 404 for an unknown lease', async () => {
-    await expect(bus.request('policy.lease.release.v1', { leaseId: '00000000-0000-4000-8000-000000000001' })).rejects.toMatchObject({ code: 'LEASE_NOT_FOUND' });
+    await expect(bus.request('policy.lease.release.v1', { leaseId: '00000000-0000-4000-8000-000000000001', owner: null })).rejects.toMatchObject({ code: 'LEASE_NOT_FOUND' });
   });
 
   async function readStream(): Promise<Array<Record<string, unknown>>> {

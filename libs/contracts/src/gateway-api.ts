@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from './errors';
 import { ApiPermission, Endpoint, LeaseView, OfferedCredential, PendingVault, UserName, VaultName } from './model';
 import { DiagnosticsQuery, DiagnosticsReport, InstanceList, LeaseListQuery, LogLevelAnswer, LogLevelRequest } from './ops';
-import { Injection, InjectionRequest, SUBJECTS, VaultTestResult } from './subjects';
+import { Injection, InjectionRequest, LeasePath, SUBJECTS, VaultTestResult } from './subjects';
 import { VaultConnectionInput, VaultConnectionView } from './vault-settings';
 
 /**
@@ -93,7 +93,6 @@ export const CredentialsQuery = SUBJECTS['policy.access.check.v1'].request;
 export const CredentialList = z.strictObject({ credentials: z.array(OfferedCredential), pending: z.array(PendingVault) });
 export type CredentialList = z.infer<typeof CredentialList>;
 
-export const LeasePath = SUBJECTS['policy.lease.get.v1'].request;
 export const LeaseRelease = SUBJECTS['policy.lease.release.v1'].reply;
 
 export const VaultPath = z.strictObject({ name: VaultName });
@@ -267,7 +266,9 @@ export const GATEWAY_ROUTES = {
     path: '/api/v1/leases/{leaseId}/release',
     tag: 'Credentials',
     summary: 'Release a lease',
-    description: 'Checks the credential back in at the vault, which rotates it when the connection says so. Idempotent: releasing twice answers the first release.',
+    description:
+      'Checks the credential back in at the vault, which rotates it when the connection says so. Idempotent: releasing twice answers the first release. ' +
+      'A lease belongs to the API account that opened it: another account gets 404, unless it holds `admin`.',
     access: CREDENTIALS,
     params: LeasePath,
     answers: { 200: { description: 'The release, and whether a rotation follows.', schema: LeaseRelease } },
@@ -278,7 +279,9 @@ export const GATEWAY_ROUTES = {
     path: '/api/v1/leases/{leaseId}',
     tag: 'Credentials',
     summary: 'Show a lease',
-    description: 'Its state goes active → released → rotated (or checked-in without rotation, or failed).',
+    description:
+      'Its state goes active → released → rotated (or checked-in without rotation, or failed). ' +
+      'A lease belongs to the API account that opened it: another account gets 404, unless it holds `admin`.',
     access: CREDENTIALS,
     params: LeasePath,
     answers: { 200: { description: 'The lease.', schema: LeaseView } },

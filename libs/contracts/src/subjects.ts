@@ -35,7 +35,7 @@ export const InjectionRequest = z.strictObject({
   credentialId: z.string().uuid(),
   user: UserName,
   endpoint: Endpoint,
-  sessionId: z.string().min(1).max(128),
+  sessionId: z.string().min(1).max(128).refine((v) => !/\p{Cc}/u.test(v), 'must not contain control characters'),
 });
 /** The injection as the appliance receives it, over HTTPS: the one answer with the secret in it. */
 export const Injection = z.strictObject({
@@ -46,6 +46,14 @@ export const Injection = z.strictObject({
   releaseAt: z.string(),
 });
 export type Injection = z.infer<typeof Injection>;
+
+/** A lease's path at the gateway. */
+export const LeasePath = z.strictObject({ leaseId: z.string().uuid() });
+
+/** The API account a lease belongs to: the client id of the account that opened it. */
+const LeaseOwner = z.string().min(1).max(256);
+/** Whose lease may be read or released: that account's only, or null for any account's (an account holding `admin`). */
+const LeaseOwnerFilter = LeaseOwner.nullable();
 
 /** The key the checked-out secret is sealed to: one the gateway instance that asked made for this request. */
 const SealTo = SealingPublicKey.meta({ description: 'The public key the secret is sealed to; its private key never leaves the gateway instance that asked.' });
@@ -78,19 +86,21 @@ export const SUBJECTS = {
   },
   /** The secret stays sealed to the gateway's `sealTo` key (SEAL_CONTEXTS.checkoutSecret of the lease id). */
   'policy.lease.open.v1': {
-    request: InjectionRequest.extend({ sealTo: SealTo }),
+    request: InjectionRequest.extend({ sealTo: SealTo, owner: LeaseOwner }),
     reply: Injection.extend({ secret: SealedBox }),
   },
+  /** Another account's lease is LEASE_NOT_FOUND, as if it did not exist. */
   'policy.lease.release.v1': {
-    request: z.strictObject({ leaseId: z.string().uuid() }),
+    request: LeasePath.extend({ owner: LeaseOwnerFilter }),
     reply: z.strictObject({
       leaseId: z.string().uuid(),
       releasedAt: z.string(),
       rotation: z.enum(['scheduled', 'not-required']),
     }),
   },
+  /** Another account's lease is LEASE_NOT_FOUND, as if it did not exist. */
   'policy.lease.get.v1': {
-    request: z.strictObject({ leaseId: z.string().uuid() }),
+    request: LeasePath.extend({ owner: LeaseOwnerFilter }),
     reply: LeaseView,
   },
   /** Newest first; `nextCursor` fetches the page after this one (null on the last page). */

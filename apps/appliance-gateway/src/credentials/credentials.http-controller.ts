@@ -1,7 +1,8 @@
 import { Body, Controller, Get, Header, Post, Query } from '@nestjs/common';
 import { CredentialsQuery, InjectionRequest, parseOrThrow, type CredentialList, type Injection } from '@openecm/contracts';
 import { Bus } from '@openecm/messaging';
-import { Authorize } from '../oauth/api-auth.guard';
+import { Authorize, Principal } from '../oauth/api-auth.guard';
+import type { ApiPrincipal } from '../oauth/permission';
 import { openLeaseSealed } from './sealed-injection';
 
 @Controller('api/v1')
@@ -30,8 +31,11 @@ export class CredentialsHttpController {
   @Post('injections')
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
-  async inject(@Body() body: unknown): Promise<Injection> {
+  async inject(@Body() body: unknown, @Principal() principal: ApiPrincipal): Promise<Injection> {
     const request = parseOrThrow(InjectionRequest, body, 'request body');
-    return openLeaseSealed(this.bus, request, (leaseId) => this.bus.request('policy.lease.release.v1', { leaseId }));
+    // the lease belongs to the account that opened it: only it (or an admin) reads and releases it
+    return openLeaseSealed(this.bus, { ...request, owner: principal.clientId }, (leaseId) =>
+      this.bus.request('policy.lease.release.v1', { leaseId, owner: principal.clientId }),
+    );
   }
 }

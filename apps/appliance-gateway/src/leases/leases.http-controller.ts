@@ -1,7 +1,8 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { LeasePath, parseOrThrow, type ReplyOf } from '@openecm/contracts';
 import { Bus } from '@openecm/messaging';
-import { Authorize } from '../oauth/api-auth.guard';
+import { Authorize, Principal } from '../oauth/api-auth.guard';
+import { leaseOwnerFilter, type ApiPrincipal } from '../oauth/permission';
 
 @Controller('api/v1/leases')
 @Authorize('credentials')
@@ -11,12 +12,14 @@ export class LeasesHttpController {
   /** Idempotent: releasing twice answers the first release. */
   @Post(':leaseId/release')
   @HttpCode(200)
-  async release(@Param('leaseId') leaseId: string): Promise<ReplyOf<'policy.lease.release.v1'>> {
-    return this.bus.request('policy.lease.release.v1', parseOrThrow(LeasePath, { leaseId }, 'path'));
+  async release(@Param('leaseId') leaseId: string, @Principal() principal: ApiPrincipal): Promise<ReplyOf<'policy.lease.release.v1'>> {
+    const path = parseOrThrow(LeasePath, { leaseId }, 'path');
+    return this.bus.request('policy.lease.release.v1', { ...path, owner: leaseOwnerFilter(principal) });
   }
 
   @Get(':leaseId')
-  async get(@Param('leaseId') leaseId: string): Promise<ReplyOf<'policy.lease.get.v1'>> {
-    return this.bus.request('policy.lease.get.v1', parseOrThrow(LeasePath, { leaseId }, 'path'));
+  async get(@Param('leaseId') leaseId: string, @Principal() principal: ApiPrincipal): Promise<ReplyOf<'policy.lease.get.v1'>> {
+    const path = parseOrThrow(LeasePath, { leaseId }, 'path');
+    return this.bus.request('policy.lease.get.v1', { ...path, owner: leaseOwnerFilter(principal) });
   }
 }

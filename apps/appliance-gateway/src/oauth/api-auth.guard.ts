@@ -1,12 +1,23 @@
-import { Injectable, SetMetadata, UseGuards, applyDecorators, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  Injectable,
+  SetMetadata,
+  UseGuards,
+  applyDecorators,
+  createParamDecorator,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { OpenEcmError, type ApiPermission } from '@openecm/contracts';
 import type { Request, Response } from 'express';
 import { parseBearerToken } from './client-credentials';
-import { decideAccess } from './permission';
+import { decideAccess, type ApiPrincipal } from './permission';
 import { TokenService } from './token.service';
 
 export const REQUIRED_PERMISSION = 'openecm:required-permission';
+
+/** The account each request was admitted for, kept beside the request rather than on it. */
+const principals = new WeakMap<Request, ApiPrincipal>();
 
 /** Checks the Bearer token and the permission that `@Authorize` put on the route. */
 @Injectable()
@@ -22,10 +33,12 @@ export class ApiAuthGuard implements CanActivate {
       context.getClass(),
     ]);
     const http = context.switchToHttp();
-    const token = parseBearerToken(http.getRequest<Request>().headers.authorization);
+    const request = http.getRequest<Request>();
+    const token = parseBearerToken(request.headers.authorization);
     const principal = token ? await this.tokens.resolve(token) : undefined;
     switch (decideAccess(principal, required)) {
       case 'allow':
+        if (principal) principals.set(request, principal);
         return true;
       case 'unauthenticated':
         http.getResponse<Response>().setHeader('WWW-Authenticate', 'Bearer realm="openecm"');
@@ -40,3 +53,11 @@ export class ApiAuthGuard implements CanActivate {
 export function Authorize(permission: ApiPermission): ClassDecorator & MethodDecorator {
   return applyDecorators(SetMetadata(REQUIRED_PERMISSION, permission), UseGuards(ApiAuthGuard));
 }
+
+/** The API account of a route behind `@Authorize`: a handler parameter. */
+export const Principal = createParamDecorator((_data: unknown, context: ExecutionContext): ApiPrincipal => {
+  const principal = principals.get(context.switchToHttp().getRequest<Request>());
+  // only reachable on a route without @Authorize, which admits nobody anyway
+  if (!principal) throw new OpenEcmError('UNAUTHENTICATED', 'a valid access token is required');
+  return principal;
+});

@@ -24,3 +24,11 @@ export function decideAccess(principal: ApiPrincipal | undefined, required: ApiP
 export function isApiPermission(value: string): value is ApiPermission {
   return ApiPermission.safeParse(value).success;
 }
+
+/**
+ * Whose leases an account may read and release: its own, or, holding `admin`, any account's (an operator
+ * releasing a lease an appliance left open).
+ */
+export function leaseOwnerFilter(principal: ApiPrincipal): string | null {
+  return principal.permissions.includes('admin') ? null : principal.clientId;
+}

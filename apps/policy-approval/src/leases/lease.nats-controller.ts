@@ -14,7 +14,7 @@ export class LeaseNatsController {
 
   @Handles('policy.lease.release.v1')
   release(req: ParsedRequestOf<'policy.lease.release.v1'>): Promise<ReplyOf<'policy.lease.release.v1'>> {
-    return this.leases.release(req.leaseId);
+    return this.leases.release(req.leaseId, req.owner);
   }
 
   @Handles('policy.lease.list.v1')
@@ -24,6 +24,6 @@ export class LeaseNatsController {
 
   @Handles('policy.lease.get.v1')
   get(req: ParsedRequestOf<'policy.lease.get.v1'>): Promise<ReplyOf<'policy.lease.get.v1'>> {
-    return this.leases.get(req.leaseId);
+    return this.leases.get(req.leaseId, req.owner);
   }
 }

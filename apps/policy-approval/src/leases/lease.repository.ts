@@ -24,6 +24,8 @@ export interface LeaseRow {
   error_message: string | null;
   /** A failed check-out that may have reached the vault: the release path still checks it in. */
   checkin_due: boolean;
+  /** The client id of the API account that opened the lease; null for leases opened before owners were kept. */
+  owner: string | null;
   ref?: VaultRef;
 }
 
@@ -65,13 +67,14 @@ export class LeaseRepository {
     domain: string | null;
     rotate: boolean;
     durationMinutes: number;
+    owner: string;
   }): Promise<LeaseRow> {
     const rows: LeaseRow[] = await this.db.query(
       `INSERT INTO policy.lease (id, offer_id, user_name, endpoint, session_id, vault, credential_name, username, domain,
-                                 state, rotate, rotation, release_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $11, now() + make_interval(mins => $12))
+                                 state, rotate, rotation, release_at, owner)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $11, now() + make_interval(mins => $12), $13)
        RETURNING *`,
-      [lease.id, lease.offerId, lease.user, lease.endpoint, lease.sessionId, lease.vault, lease.credentialName, lease.username, lease.domain, lease.rotate, lease.rotate ? 'pending' : 'not-required', lease.durationMinutes],
+      [lease.id, lease.offerId, lease.user, lease.endpoint, lease.sessionId, lease.vault, lease.credentialName, lease.username, lease.domain, lease.rotate, lease.rotate ? 'pending' : 'not-required', lease.durationMinutes, lease.owner],
     );
     return rows[0] as LeaseRow;
   }

@@ -25,7 +25,7 @@ export class LeaseService {
   ) {}
 
   /** The secret comes back sealed to the gateway's `sealTo` key and is passed on as it came: this service cannot read it. */
-  async open(req: { credentialId: string; user: string; endpoint: string; sessionId: string; sealTo: SealingPublicKey }): Promise<ReplyOf<'policy.lease.open.v1'>> {
+  async open(req: { credentialId: string; user: string; endpoint: string; sessionId: string; owner: string; sealTo: SealingPublicKey }): Promise<ReplyOf<'policy.lease.open.v1'>> {
     const offer = await this.offers.resolve(req.credentialId, req.user, req.endpoint);
     await this.access.check(req.user);
     const lease = await this.leases.insert({
@@ -40,6 +40,7 @@ export class LeaseService {
       domain: offer.domain,
       rotate: offer.rotateAfterRelease,
       durationMinutes: offer.releaseDurationMinutes,
+      owner: req.owner,
     });
     let checkout: ReplyOf<'vault.credentials.checkout.v1'>;
     try {
@@ -75,8 +76,12 @@ export class LeaseService {
     };
   }
 
-  /** Idempotent: releasing a released lease answers the first release again. */
-  async release(leaseId: string): Promise<ReplyOf<'policy.lease.release.v1'>> {
+  /**
+   * Idempotent: releasing a released lease answers the first release again. `owner` null releases any
+   * account's lease; another account's is not found.
+   */
+  async release(leaseId: string, owner: string | null): Promise<ReplyOf<'policy.lease.release.v1'>> {
+    if (owner !== null && (await this.leases.find(leaseId))?.owner !== owner) throw new OpenEcmError('LEASE_NOT_FOUND', 'no such lease');
     const released = await this.leases.markReleased(leaseId, 'appliance');
     const lease = released ?? (await this.leases.find(leaseId));
     if (!lease) throw new OpenEcmError('LEASE_NOT_FOUND', 'no such lease');
@@ -102,9 +107,10 @@ export class LeaseService {
     return { leases: rows.map(toView), nextCursor: rows.length === req.limit && last ? encodeCursor(last) : null };
   }
 
-  async get(leaseId: string): Promise<LeaseView> {
+  /** `owner` null reads any account's lease; another account's is not found. */
+  async get(leaseId: string, owner: string | null): Promise<LeaseView> {
     const lease = await this.leases.find(leaseId);
-    if (!lease) throw new OpenEcmError('LEASE_NOT_FOUND', 'no such lease');
+    if (!lease || (owner !== null && lease.owner !== owner)) throw new OpenEcmError('LEASE_NOT_FOUND', 'no such lease');
     return toView(lease);
   }
 }
