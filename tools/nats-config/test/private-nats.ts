@@ -12,7 +12,7 @@ export interface PrivateNats {
 }
 
 export interface PrivateNatsOptions {
-  /** The accounts file (as `npm run nats-config` writes it), included by the server configuration. */
+  /** The accounts file (as `npm run nats-config` writes it) or an operator setup, included by the server configuration. */
   accounts: string;
   /** nats-server's environment: the credentials the accounts file names. */
   env: Record<string, string>;

@@ -8,7 +8,9 @@ import { EVENTS, LEASE_EVENTS_STREAM, SERVICE_NAMES, qualify, type EventOf, type
 import { Bus, NatsConnectionProvider, consumeDurably, ensureStream, natsConnectionOptions, publishEvent, qualifiedStream } from '@openecm/messaging';
 import { REDIS_URL, clearNamespaceKeys, startTestApp, testKey } from '@openecm/testing';
 import { JSONCodec, connect, nkeys, type NatsConnection } from 'nats';
+import { servicePermissions } from '../src/permissions';
 import { credentialVariable, renderServerConfig } from '../src/server-config';
+import { operatorSetup } from './operator-jwt';
 import { makeCertificates, startPrivateNats, type PrivateNats } from './private-nats';
 
 const namespace = process.env['OPENECM_NAMESPACE'] as string;
@@ -20,7 +22,7 @@ const passwordEnv = Object.fromEntries(SERVICE_NAMES.map((s) => [credentialVaria
 const accounts = renderServerConfig({ auth: 'password', namespace });
 
 /** The NATS variables of one service's environment; everything else is left as it is. */
-type NatsEnv = Partial<Record<'NATS_URL' | 'NATS_USER' | 'NATS_PASSWORD' | 'NATS_NKEY_SEED_FILE' | 'NATS_TLS_CA' | 'NATS_TLS_CERT' | 'NATS_TLS_KEY', string>>;
+type NatsEnv = Partial<Record<'NATS_URL' | 'NATS_USER' | 'NATS_PASSWORD' | 'NATS_NKEY_SEED_FILE' | 'NATS_CREDS_FILE' | 'NATS_TLS_CA' | 'NATS_TLS_CERT' | 'NATS_TLS_KEY', string>>;
 
 /** Runs `work` with these NATS variables in the environment (the way a service started with them reads it). */
 async function withEnv<T>(env: NatsEnv, work: () => T | Promise<T>): Promise<T> {
@@ -190,6 +192,44 @@ describe('the bus with NKeys', () => {
       await expect(connectWith('vault-adapters', { NATS_URL: nats.url, NATS_NKEY_SEED_FILE: stranger })).rejects.toMatchObject({ code: 'AUTHORIZATION_VIOLATION' });
     } finally {
       await Promise.all([vaultAdapters.close(), gateway.close()]);
+    }
+  });
+});
+
+describe('the bus in an operator (JWT) setup, with .creds files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'openecm-creds-'));
+  const operator = operatorSetup();
+  const permissions = servicePermissions(namespace);
+  const credsFile = (name: string, text: string) => {
+    const path = join(dir, `${name}.creds`);
+    writeFileSync(path, text, { mode: 0o600 });
+    return path;
+  };
+  let nats: PrivateNats;
+
+  beforeAll(async () => {
+    nats = await startPrivateNats({ accounts: operator.serverConfig, env: {} });
+  });
+
+  afterAll(async () => {
+    await nats?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("signs each service in with its .creds file, holding the generated permissions, and refuses an unknown account's", async () => {
+    const as = (service: ServiceName) => connectWith(service, { NATS_URL: nats.url, NATS_CREDS_FILE: credsFile(service, operator.creds(service, permissions[service])) });
+    const [tokenCache, vaultAdapters, gateway] = await Promise.all([as('token-cache'), as('vault-adapters'), as('appliance-gateway')]);
+    try {
+      tokenCache.subscribe(q('token.cache.put.v1'), { queue: 'token-cache', callback: (_e, m) => m.respond(codec.encode({ stored: true })) });
+      await tokenCache.flush();
+      const reply = await vaultAdapters.request(q('token.cache.put.v1'), codec.encode({}), { timeout: 5000 });
+      expect(codec.decode(reply.data)).toEqual({ stored: true });
+      await expect(gateway.request(q('token.cache.put.v1'), codec.encode({}), { timeout: 5000 })).rejects.toMatchObject({ code: 'PERMISSIONS_VIOLATION' });
+      await expect(connectWith('vault-adapters', { NATS_URL: nats.url, NATS_CREDS_FILE: credsFile('stranger', operator.strangerCreds()) })).rejects.toMatchObject({
+        code: 'AUTHORIZATION_VIOLATION',
+      });
+    } finally {
+      await Promise.all([tokenCache.close(), vaultAdapters.close(), gateway.close()]);
     }
   });
 });
