@@ -24,6 +24,20 @@ describe('Keyring', () => {
     expect(ring.open('garbage', 'a')).toBeUndefined();
   });
 
+  it('refuses an envelope whose authentication tag was cut short, even to a length GCM would check', () => {
+    const ring = new Keyring([{ id: 'k1', key: Buffer.alloc(32, 7) }]);
+    const sealed = ring.seal('secret', 'ctx');
+    const parts = sealed.split('.');
+    const tag = Buffer.from(parts[3] as string, 'base64url');
+    for (const length of [4, 8, 12, 15]) {
+      const short = [...parts.slice(0, 3), tag.subarray(0, length).toString('base64url'), parts[4]].join('.');
+      expect(ring.open(short, 'ctx')).toBeUndefined();
+    }
+    const shortIv = [parts[0], parts[1], Buffer.alloc(8).toString('base64url'), parts[3], parts[4]].join('.');
+    expect(ring.open(shortIv, 'ctx')).toBeUndefined();
+    expect(ring.open(sealed, 'ctx')).toBe('secret');
+  });
+
   it('opens entries sealed with an older key after rotation and seals new ones with the active key', () => {
     const old = key('old');
     const fresh = key('new');
