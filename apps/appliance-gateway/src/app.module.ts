@@ -9,6 +9,7 @@ import { GroupsHttpController } from './admin/groups.http-controller';
 import { TokenCacheHttpController } from './admin/token-cache.http-controller';
 import { VaultsHttpController } from './admin/vaults.http-controller';
 import { CredentialsHttpController } from './credentials/credentials.http-controller';
+import { JumpItemSettingsHttpController, JumpItemsHttpController } from './jump-items/jump-items.http-controller';
 import { LeaseListHttpController } from './leases/lease-list.http-controller';
 import { LeasesHttpController } from './leases/leases.http-controller';
 import { GatewayApiAccounts1767225600000 } from './migrations/1767225600000-gateway-api-accounts';
@@ -45,6 +46,8 @@ import { GATEWAY_SCHEMA } from './schema';
     TokenCacheHttpController,
     GroupsHttpController,
     ApiAccountsHttpController,
+    JumpItemsHttpController,
+    JumpItemSettingsHttpController,
     ApiDocsHttpController,
     OpsHttpController,
   ],

@@ -13,6 +13,12 @@ import { PolicyCheckinDue1767398400000 } from './migrations/1767398400000-policy
 import { PolicyRotationRetrying1767398500000 } from './migrations/1767398500000-policy-rotation-retrying';
 import { PolicyLeaseOwner1767398600000 } from './migrations/1767398600000-policy-lease-owner';
 import { PolicyLeaseList1767312000000 } from './migrations/1767312000000-policy-lease-list';
+import { PolicyJumpItems1767398900000 } from './migrations/1767398900000-policy-jump-items';
+import { JumpItemSettingsRepository } from './jump-items/jump-item-settings.repository';
+import { JumpItemUsesConsumer } from './jump-items/jump-item-uses.consumer';
+import { JumpItemsCache } from './jump-items/jump-items.cache';
+import { JumpItemsNatsController } from './jump-items/jump-items.nats-controller';
+import { JumpItemsService } from './jump-items/jump-items.service';
 import { OffersNatsController } from './offers/offers.nats-controller';
 import { OffersPruner } from './offers/offers.pruner';
 import { OffersService } from './offers/offers.service';
@@ -28,11 +34,11 @@ import { ReleaseReconciler } from './release-queue/release.reconciler';
     PersistenceModule.forService({
       schema: 'policy',
       entities: [],
-      migrations: [PolicyInitial1764000000000, PolicyLeaseList1767312000000, PolicyCheckinDue1767398400000, PolicyRotationRetrying1767398500000, PolicyLeaseOwner1767398600000],
+      migrations: [PolicyInitial1764000000000, PolicyLeaseList1767312000000, PolicyCheckinDue1767398400000, PolicyRotationRetrying1767398500000, PolicyLeaseOwner1767398600000, PolicyJumpItems1767398900000],
       applicationName: 'policy-approval',
     }),
   ],
-  controllers: [AccessNatsController, OffersNatsController, LeaseNatsController],
+  controllers: [AccessNatsController, OffersNatsController, LeaseNatsController, JumpItemsNatsController],
   providers: [
     AccessService,
     OffersService,
@@ -43,6 +49,10 @@ import { ReleaseReconciler } from './release-queue/release.reconciler';
     ReleaseProducer,
     ReleaseProcessor,
     ReleaseReconciler,
+    JumpItemSettingsRepository,
+    JumpItemsCache,
+    JumpItemsService,
+    JumpItemUsesConsumer,
   ],
 })
 export class AppModule {}

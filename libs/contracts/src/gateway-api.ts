@@ -3,6 +3,16 @@ import { ERROR_CODES, type ErrorCode } from './errors';
 import { ApiPermission, Endpoint, LeaseView, OfferedCredential, PendingVault, UserName, VaultName } from './model';
 import { DiagnosticsQuery, DiagnosticsReport, InstanceList, LeaseListQuery, LogLevelAnswer, LogLevelRequest } from './ops';
 import { Injection, InjectionRequest, LeasePath, SUBJECTS, VaultTestResult } from './subjects';
+import {
+  DEFAULT_JUMP_ITEM_GROUP,
+  JumpItemList,
+  JumpItemSettings,
+  JumpItemSettingsView,
+  JumpItemsQuery,
+  NO_JUMPOINT_COMMENT,
+  RecentJumpItems,
+  RecentJumpItemsQuery,
+} from './jump-items';
 import { VaultConnectionInput, VaultConnectionView } from './vault-settings';
 
 /**
@@ -53,6 +63,7 @@ export const ERROR_MEANINGS: Record<ErrorCode, string> = {
   VAULT_NOT_FOUND: 'No vault connection has this name.',
   VAULT_ACCOUNT_NOT_FOUND: 'The vault no longer has the account behind the credential.',
   GROUP_NOT_FOUND: 'No requester group has this name.',
+  JUMP_ITEMS_DISABLED: 'Search for external jump items is switched off (PUT /api/v1/admin/jump-items).',
   CREDENTIAL_IN_USE: 'The vault has the credential checked out by someone else.',
   VAULT_CONFLICT: 'The vault reports a conflicting change.',
   LEASE_NOT_ACTIVE: 'The lease was never released (it failed before a credential was checked out).',
@@ -188,6 +199,7 @@ export const GATEWAY_TAGS = {
   Vaults: 'Vault connections, Test Settings and the token cache.',
   'Requester groups': 'Who may request credentials.',
   'API accounts': 'The accounts appliances and operators sign in with.',
+  'External jump items': 'Searching the vaults for the RDP and shell systems a user may reach, and the ones used lately.',
   Operations: 'Liveness, readiness, metrics and this description.',
 } as const;
 export type GatewayTag = keyof typeof GATEWAY_TAGS;
@@ -449,6 +461,57 @@ export const GATEWAY_ROUTES = {
     query: DiagnosticsQuery,
     answers: { 200: { description: 'Every check, and the worst status.', schema: DiagnosticsReport } },
     errors: [],
+  },
+  searchJumpItems: {
+    method: 'get',
+    path: '/api/v1/jump-items',
+    tag: 'External jump items',
+    summary: 'Search the systems a user may reach',
+    description:
+      "Every connected vault is searched, as the user where it allows (Password Safe's run-as, Secret Server's impersonation), for " +
+      'the managed RDP and shell systems whose name, host name, DNS name or IP address contains `search` (case-insensitive), and ' +
+      'only systems on which the user would get at least one credential from a list are answered. A search shorter than 2 ' +
+      'characters finds nothing. Items are sorted by name across the vaults and paged: `cursor` takes the previous page\'s ' +
+      "`nextCursor`. A vault that fails or is slow is named in `pending`. Answers are kept per vault, user and search for " +
+      'JUMP_ITEMS_CACHE_SECONDS (30 s); no vault inventory is stored.',
+    access: CREDENTIALS,
+    query: JumpItemsQuery,
+    answers: { 200: { description: 'One page of items, and the vaults that did not answer.', schema: JumpItemList } },
+    errors: ['JUMP_ITEMS_DISABLED', 'ACCESS_DENIED', 'APPROVAL_REQUIRED', ...BUS_ERRORS],
+  },
+  listRecentJumpItems: {
+    method: 'get',
+    path: '/api/v1/jump-items/recent',
+    tag: 'External jump items',
+    summary: 'The items a user used lately',
+    description: 'An injection on the endpoint of an item the user was shown records its use; the last 20, newest first.',
+    access: CREDENTIALS,
+    query: RecentJumpItemsQuery,
+    answers: { 200: { description: 'The recently used items.', schema: RecentJumpItems } },
+    errors: ['JUMP_ITEMS_DISABLED', ...BUS_ERRORS],
+  },
+  getJumpItemSettings: {
+    method: 'get',
+    path: '/api/v1/admin/jump-items',
+    tag: 'External jump items',
+    summary: 'Show the external jump item settings',
+    access: ADMIN,
+    answers: { 200: { description: 'The settings.', schema: JumpItemSettingsView } },
+    errors: [...BUS_ERRORS],
+  },
+  putJumpItemSettings: {
+    method: 'put',
+    path: '/api/v1/admin/jump-items',
+    tag: 'External jump items',
+    summary: 'Set the external jump item settings',
+    description:
+      'Allow Search for External Jump Items, the Jumpoint sessions from them go through, and the group name the appliance shows ' +
+      `them in (default "${DEFAULT_JUMP_ITEM_GROUP}"). Without a Jumpoint, items come back \`startable: false\` with the comment ` +
+      `"${NO_JUMPOINT_COMMENT}".`,
+    access: ADMIN,
+    body: JumpItemSettings,
+    answers: { 200: { description: 'The settings as saved.', schema: JumpItemSettingsView } },
+    errors: [...BUS_ERRORS],
   },
   getLiveness: {
     method: 'get',

@@ -64,3 +64,63 @@ export const SystemSearchReply = z.strictObject({
   /** Every connected vault, skipped ones included: an answer held for a vault no longer connected is dropped. */
   connected: z.array(VaultName),
 });
+
+// ---- what the appliance sees ----
+
+export const DEFAULT_JUMP_ITEM_GROUP = 'External Jump Items';
+/** The comment of every item while no Jumpoint is set: the appliance shows it, and the item cannot be started. */
+export const NO_JUMPOINT_COMMENT = 'Jumpoint for External Jump Items not configured';
+export const RECENT_JUMP_ITEMS = 20;
+
+export const JumpItem = z.strictObject({
+  id: z.string().meta({ description: 'Opaque, stable for this user and system, and meaningless for any other user.' }),
+  name: z.string(),
+  hostname: z.string(),
+  ip: z.string().nullable(),
+  jumpMethod: JumpMethod,
+  comments: z.string(),
+  vault: VaultName,
+  networkId: z.string().nullable().meta({ description: "Password Safe: the system's workgroup, for the appliance to pick the Jumpoint by." }),
+  startable: z.boolean().meta({ description: 'False while no Jumpoint for external jump items is set.' }),
+});
+export type JumpItem = z.infer<typeof JumpItem>;
+
+export const JumpItemsQuery = z.strictObject({
+  user: UserName,
+  search: JumpItemSearch.default(''),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().min(1).max(512).optional().meta({ description: "The previous page's `nextCursor`." }),
+});
+
+export const JumpItemList = z.strictObject({
+  /** The group the appliance shows the items in. */
+  group: z.string(),
+  /** Sorted by name (then vault), across every vault. */
+  items: z.array(JumpItem),
+  nextCursor: z.string().nullable(),
+  pending: z.array(PendingVault),
+});
+export type JumpItemList = z.infer<typeof JumpItemList>;
+
+export const RecentJumpItemsQuery = z.strictObject({ user: UserName });
+export const RecentJumpItems = z.strictObject({
+  group: z.string(),
+  /** The user's last 20, newest first. */
+  items: z.array(JumpItem.extend({ lastUsedAt: z.string() })),
+});
+export type RecentJumpItems = z.infer<typeof RecentJumpItems>;
+
+/** The appliance-side settings of external jump items, kept by the broker. */
+export const JumpItemSettings = z.strictObject({
+  enabled: z.boolean().meta({ description: 'Allow Search for External Jump Items: when false, searches answer 404 JUMP_ITEMS_DISABLED.' }),
+  jumpointId: z.string().trim().min(1).max(128).nullable().meta({ description: 'The Jumpoint sessions from these items go through; null: items cannot be started.' }),
+  groupName: z
+    .string()
+    .trim()
+    .min(1)
+    .max(128)
+    .refine((v) => !/\p{Cc}/u.test(v), 'must not contain control characters')
+    .default(DEFAULT_JUMP_ITEM_GROUP),
+});
+export type JumpItemSettings = z.infer<typeof JumpItemSettings>;
+export const JumpItemSettingsView = z.strictObject({ enabled: z.boolean(), jumpointId: z.string().nullable(), groupName: z.string(), updatedAt: z.string() });

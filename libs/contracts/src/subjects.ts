@@ -12,7 +12,16 @@ import {
   VaultName,
   VaultRef,
 } from './model';
-import { SystemSearchReply, SystemSearchRequest } from './jump-items';
+import {
+  JumpItemList,
+  JumpItemSettings,
+  JumpItemSettingsView,
+  JumpItemsQuery,
+  RecentJumpItems,
+  RecentJumpItemsQuery,
+  SystemSearchReply,
+  SystemSearchRequest,
+} from './jump-items';
 import { KeyringEnvelope, SealedBox, SealingPublicKey } from './sealed';
 import { VaultConnectionView } from './vault-settings';
 
@@ -124,6 +133,23 @@ export const SUBJECTS = {
   'policy.group-member.remove.v1': {
     request: z.strictObject({ group: z.string().min(1).max(128), user: UserName }),
     reply: z.strictObject({ group: z.string(), user: z.string(), removed: z.boolean() }),
+  },
+  /** External jump items: the access check as for a list, then the vaults (answers kept briefly in Redis), one page. */
+  'policy.jump-items.search.v1': {
+    request: JumpItemsQuery,
+    reply: JumpItemList,
+  },
+  'policy.jump-items.recent.v1': {
+    request: RecentJumpItemsQuery,
+    reply: RecentJumpItems,
+  },
+  'policy.jump-settings.get.v1': {
+    request: z.strictObject({}),
+    reply: JumpItemSettingsView,
+  },
+  'policy.jump-settings.put.v1': {
+    request: JumpItemSettings,
+    reply: JumpItemSettingsView,
   },
   'vault.credentials.list.v1': {
     request: z.strictObject({ user: UserName, endpoint: Endpoint, protocol: Protocol.optional() }),

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { loadConfig, vaultAdaptersConfig } from '@openecm/config';
+import { loadConfig, natsConfig, vaultAdaptersConfig } from '@openecm/config';
 import { OpenEcmError, type ParsedRequestOf, type ReplyOf } from '@openecm/contracts';
 import { ConnectionsService, unreadableError, type VaultConnection } from '../connections/connections.service';
 import { VAULT_ADAPTERS, type VaultAdapter } from '../credentials/vault-adapter';
@@ -13,6 +13,8 @@ import { withTimeout, type SystemsOrPending } from './systems';
 @Injectable()
 export class SystemsService {
   private readonly timeoutMs = loadConfig(vaultAdaptersConfig).VAULT_HTTP_TIMEOUT_MS;
+  /** A search answers within its caller's wait, so that a slow vault is `pending` rather than the whole search timing out. */
+  private readonly budgetMs = Math.max(1000, loadConfig(natsConfig).NATS_REQUEST_TIMEOUT_MS - 2000);
 
   constructor(
     private readonly connections: ConnectionsService,
@@ -27,7 +29,7 @@ export class SystemsService {
       if (!skip.has(vault)) reply.pending.push({ vault, reason: `VAULT_SETTINGS_UNREADABLE: ${unreadableError(vault).message}` });
     }
     const asked = connections.filter((c) => !skip.has(c.name));
-    const results = await Promise.allSettled(asked.map((c) => withTimeout(this.searchOne(c, req.user, req.search, req.limit), this.timeoutOf(c), c.name)));
+    const results = await Promise.allSettled(asked.map((c) => withTimeout(this.searchOne(c, req.user, req.search, req.limit), Math.min(this.timeoutOf(c), this.budgetMs), c.name)));
     results.forEach((result, i) => {
       const vault = (asked[i] as VaultConnection).name;
       if (result.status === 'rejected') {
