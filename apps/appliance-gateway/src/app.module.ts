@@ -6,6 +6,7 @@ import { ApiAccountEntity } from './accounts/api-account.entity';
 import { ApiAccountsHttpController } from './accounts/api-accounts.http-controller';
 import { ApiAccountsService } from './accounts/api-accounts.service';
 import { GroupsHttpController } from './admin/groups.http-controller';
+import { KeysHttpController } from './admin/keys.http-controller';
 import { TokenCacheHttpController } from './admin/token-cache.http-controller';
 import { VaultsHttpController } from './admin/vaults.http-controller';
 import { CredentialsHttpController } from './credentials/credentials.http-controller';
@@ -44,6 +45,7 @@ import { GATEWAY_SCHEMA } from './schema';
     LeaseListHttpController,
     VaultsHttpController,
     TokenCacheHttpController,
+    KeysHttpController,
     GroupsHttpController,
     ApiAccountsHttpController,
     JumpItemsHttpController,

@@ -9,6 +9,8 @@ import { CredentialsNatsController } from './credentials/credentials.nats-contro
 import { CredentialsService } from './credentials/credentials.service';
 import { VAULT_ADAPTERS } from './credentials/vault-adapter';
 import { DiagnosticsNatsController } from './diagnostics/diagnostics.nats-controller';
+import { KeysNatsController } from './keys/keys.nats-controller';
+import { ResealService } from './keys/reseal.service';
 import { VaultInitial1764000000000 } from './migrations/1764000000000-vault-initial';
 import { VaultCheckoutIntent1767398400000 } from './migrations/1767398400000-vault-checkout-intent';
 import { PasswordSafeAdapter } from './password-safe/password-safe.adapter';
@@ -31,8 +33,9 @@ import { SystemsService } from './systems/systems.service';
       applicationName: 'vault-adapters',
     }),
   ],
-  controllers: [ConnectionsNatsController, CredentialsNatsController, DiagnosticsNatsController, SealingNatsController, SessionsNatsController, SystemsNatsController],
+  controllers: [ConnectionsNatsController, CredentialsNatsController, DiagnosticsNatsController, SealingNatsController, SessionsNatsController, SystemsNatsController, KeysNatsController],
   providers: [
+    ResealService,
     SealingKeys,
     ConnectionsService,
     CheckoutRepository,

@@ -48,6 +48,7 @@ export const CALLERS = {
   'vault.clock.check.v1': ['appliance-gateway'],
   'vault.sealing-key.get.v1': ['appliance-gateway'],
   'vault.sessions.clear.v1': ['appliance-gateway'],
+  'vault.keys.reseal.v1': ['appliance-gateway'],
   'vault.session-keyring.check.v1': ['appliance-gateway'],
   'token.keyring.check.v1': ['vault-adapters'],
   'token.cache.get.v1': [],

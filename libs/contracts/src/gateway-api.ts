@@ -371,6 +371,17 @@ export const GATEWAY_ROUTES = {
     answers: { 200: { description: 'How many sessions were dropped.', schema: SUBJECTS['token.cache.delete.v1'].reply } },
     errors: [...BUS_ERRORS],
   },
+  resealKeys: {
+    method: 'post',
+    path: '/api/v1/admin/keys/reseal',
+    tag: 'Vaults',
+    summary: 'Seal everything again under the active key',
+    description:
+      'Vault connection settings and check-out handles sealed with an older key of VAULT_SETTINGS_KEYS are sealed again with the active one, so the older key can be removed. What no configured key opens is counted as unreadable and left as it is.',
+    access: ADMIN,
+    answers: { 200: { description: 'What was sealed again, per kind.', schema: SUBJECTS['vault.keys.reseal.v1'].reply } },
+    errors: [...BUS_ERRORS],
+  },
   addGroupMember: {
     method: 'post',
     path: '/api/v1/admin/groups/{group}/members',

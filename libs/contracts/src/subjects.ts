@@ -79,6 +79,13 @@ const KeyringCheck = z.strictObject({
   unreadable: z.number().int().nonnegative(),
 });
 
+/** What a re-seal did with one kind of sealed value. */
+const ResealCounts = z.strictObject({
+  resealed: z.number().int().nonnegative(),
+  current: z.number().int().nonnegative(),
+  unreadable: z.number().int().nonnegative(),
+});
+
 /**
  * Every request/reply subject: `<domain>.<entity>.<verb>.v<N>`, its request and its reply schema.
  * The one place both sides take their types from; a wrong payload is a compile error and, at run time,
@@ -180,6 +187,18 @@ export const SUBJECTS = {
   'vault.systems.search.v1': {
     request: SystemSearchRequest,
     reply: SystemSearchReply,
+  },
+  /**
+   * Seal everything vault-adapters keeps at rest again under the active key of VAULT_SETTINGS_KEYS, so that
+   * an older key can be removed; what no configured key opens is counted as unreadable and left as it is.
+   */
+  'vault.keys.reseal.v1': {
+    request: z.strictObject({}),
+    reply: z.strictObject({
+      activeKey: z.string(),
+      connections: ResealCounts,
+      checkouts: ResealCounts,
+    }),
   },
   /** The vault-adapters key that connection settings are sealed to (derived from VAULT_SETTINGS_KEYS). */
   'vault.sealing-key.get.v1': {

@@ -185,6 +185,25 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
       }),
     );
 
+  program
+    .command('keys')
+    .description('the keys things are sealed with')
+    .command('reseal')
+    .description('seal everything kept at rest again under the active key of VAULT_SETTINGS_KEYS, so an older key can be removed')
+    .action(
+      act(async (client, asJson) => {
+        type Counts = { resealed: number; current: number; unreadable: number };
+        const result = await client.call<{ activeKey: string; connections: Counts; checkouts: Counts }>('POST', '/api/v1/admin/keys/reseal');
+        if (asJson) json(result);
+        else {
+          for (const [kind, c] of [['vault connections', result.connections], ['check-outs', result.checkouts]] as const) {
+            io.out(`${kind}: ${c.resealed} sealed again under ${result.activeKey}, ${c.current} already were, ${c.unreadable} unreadable\n`);
+          }
+        }
+        return result.connections.unreadable + result.checkouts.unreadable === 0 ? EXIT.ok : EXIT.failed;
+      }),
+    );
+
   const lease = program.command('lease').description('leases: the check-outs of injected credentials');
   lease
     .command('list')
