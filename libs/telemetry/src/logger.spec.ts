@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { Writable } from 'node:stream';
+import { SecretValue } from '@openecm/crypto';
 import { PinoNestLogger, createLogger, describeUnexpected } from './logger';
 
 function capture(): { lines: Array<Record<string, unknown>>; logger: pino.Logger } {
@@ -29,6 +30,24 @@ describe('PinoNestLogger', () => {
     const { lines, logger } = capture();
     new PinoNestLogger(logger).log({ secret: { type: 'password', value: 'hunter2' }, password: 'p' }, 'x');
     expect(JSON.stringify(lines)).not.toMatch(/hunter2|"p"/);
+  });
+
+  it('prints a SecretValue as the marker whatever the field is called, the field-name list aside', () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const logger = createLogger('vault-adapters', 'debug', stream);
+    const canary = SecretValue.of('canary-hunter2');
+    logger.debug({ note: canary, nested: { remark: canary }, list: [canary] }, 'checked out');
+    new PinoNestLogger(logger).debug({ comment: canary }, `held ${canary}`, 'password-safe');
+    expect(lines).toHaveLength(2);
+    expect(lines.join('')).not.toContain('canary-hunter2');
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ note: '[secret]', nested: { remark: '[secret]' }, list: ['[secret]'] });
+    expect(JSON.parse(lines[1] as string)).toMatchObject({ comment: '[secret]', msg: 'held [secret]', context: 'password-safe' });
   });
 
   it('creates JSON loggers that carry the service name', () => {

@@ -1,9 +1,12 @@
 import type { LoggerService } from '@nestjs/common';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 /**
- * Field names whose values are never printed, wherever they sit in a logged object. The pino
- * instrumentation adds `trace_id` and `span_id` to every line written inside a span.
+ * Field names whose values are never printed, wherever they sit in a logged object: the second line of
+ * defence. The first is structural: secrets are held as `SecretValue` (libs/crypto), which serialises as
+ * `[secret]` whatever field it is logged under, and pino writes every object through JSON. This list catches a
+ * secret that was left a plain string by mistake. The pino instrumentation adds `trace_id` and `span_id` to
+ * every line written inside a span.
  */
 const REDACT = [
   'password',
@@ -18,14 +21,16 @@ const REDACT = [
   'requestId',
 ].flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
 
-export function createLogger(service: string, level: string = process.env['LOG_LEVEL'] ?? 'info'): Logger {
-  return pino({
+/** `destination` defaults to stdout; a test passes a stream to read the lines back. */
+export function createLogger(service: string, level: string = process.env['LOG_LEVEL'] ?? 'info', destination?: DestinationStream): Logger {
+  const options = {
     level,
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT, censor: '[redacted]' },
-    formatters: { level: (label) => ({ level: label }) },
-  });
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 type Level = 'info' | 'warn' | 'error' | 'debug' | 'trace';
