@@ -12,10 +12,10 @@ let instanceName = '';
 class SlowController {
   private readonly name = instanceName;
 
-  @Handles('token.cache.get.v1')
-  async get(req: ParsedRequestOf<'token.cache.get.v1'>): Promise<ReplyOf<'token.cache.get.v1'>> {
+  @Handles('policy.access.check.v1')
+  async check(req: ParsedRequestOf<'policy.access.check.v1'>): Promise<ReplyOf<'policy.access.check.v1'>> {
     if (req.user === 'hold') await new Promise<void>((release) => held.push({ by: this.name, release }));
-    return { value: this.name };
+    return { policy: this.name, group: 'g' };
   }
 }
 
@@ -44,20 +44,20 @@ describe('an instance shutting down over real NATS', () => {
     const bus = new Bus();
     try {
       // Both instances are in the queue group: send until the first one holds a request.
-      const inFlight: Array<Promise<ReplyOf<'token.cache.get.v1'>>> = [];
+      const inFlight: Array<Promise<ReplyOf<'policy.access.check.v1'>>> = [];
       while (!held.some((h) => h.by === 'first')) {
-        inFlight.push(bus.request('token.cache.get.v1', { vault: 'v', user: 'hold' }));
+        inFlight.push(bus.request('policy.access.check.v1', { user: 'hold', endpoint: 'e' }));
         await until(() => held.length >= inFlight.length);
       }
       const closing = first.app.close();
       await first.server.left;
       // While it drains, new requests are answered by the other instance only.
-      const during = await Promise.all(Array.from({ length: 10 }, () => bus.request('token.cache.get.v1', { vault: 'v', user: 'u' })));
-      expect(new Set(during.map((r) => r.value))).toEqual(new Set(['second']));
+      const during = await Promise.all(Array.from({ length: 10 }, () => bus.request('policy.access.check.v1', { user: 'u', endpoint: 'e' })));
+      expect(new Set(during.map((r) => r.policy))).toEqual(new Set(['second']));
       for (const { release } of held.splice(0)) release();
       const answers = await Promise.all(inFlight);
-      expect(answers.every((a) => a.value === 'first' || a.value === 'second')).toBe(true);
-      expect(answers.some((a) => a.value === 'first')).toBe(true);
+      expect(answers.every((a) => a.policy === 'first' || a.policy === 'second')).toBe(true);
+      expect(answers.some((a) => a.policy === 'first')).toBe(true);
       await closing;
     } finally {
       for (const { release } of held.splice(0)) release();
