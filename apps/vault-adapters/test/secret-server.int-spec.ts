@@ -13,7 +13,7 @@ import type { z } from 'zod';
 import { BUILTIN_TEMPLATES, createSecretServerSim, type SecretServerSim, type SimSeed } from '../../../tools/secret-server-sim/src/sim';
 import type { ConnectionOf } from '../src/connections/connections.service';
 import type { Checkout } from '../src/credentials/checkout.repository';
-import { VAULT_ADAPTERS } from '../src/credentials/vault-adapter';
+import { VAULT_ADAPTERS, type HeldSecret } from '../src/credentials/vault-adapter';
 import { PasswordSafeAdapter } from '../src/password-safe/password-safe.adapter';
 import { API_IDENTITY, DENIED_REASON, PENDING_REASON, REVOKED_REASON, SecretServerAdapter } from '../src/secret-server/secret-server.adapter';
 import { SealingKeys } from '../src/sealing/sealing-keys';
@@ -467,7 +467,7 @@ describe('SecretServerAdapter, SOAP mode (simulator over HTTP, token-cache over 
       const out = await adapter.checkout(conn, { leaseId: randomUUID(), user: 'CORP\\alice', ref: cred!.ref, durationMinutes: 30, reason: 'patching' }, async (r) => {
         recorded.push(r);
       });
-      expect(out).toEqual({ username: 'svc-deploy', domain: null, secret: { type: 'password', value: password } });
+      expect(revealed(out)).toEqual({ username: 'svc-deploy', domain: null, secret: { type: 'password', value: password } });
       expect(recorded).toEqual(['105']);
       expect(await control('/secrets/105')).toMatchObject({ checkedOut: true, checkedOutBy: 'CORP\\alice' });
 
@@ -486,12 +486,12 @@ describe('SecretServerAdapter, SOAP mode (simulator over HTTP, token-cache over 
     it('a secret that requires a comment is read with the lease reason as the comment; a plain one checks in as a no-op', async () => {
       const conn = connection('ss-co');
       const out = await adapter.checkout(conn, { leaseId: randomUUID(), user: 'CORP\\alice', ref: { secretId: 106, username: '' }, durationMinutes: 30, reason: 'INC-42 <patch> & reboot' }, async () => undefined);
-      expect(out).toEqual({ username: 'breakglass', domain: null, secret: { type: 'password', value: sim.state.passwordOf(106) } });
+      expect(revealed(out)).toEqual({ username: 'breakglass', domain: null, secret: { type: 'password', value: sim.state.passwordOf(106) } });
       const log = await control<{ accessLog: Array<{ user: string; comment?: string }> }>('/secrets/106');
       expect(log.accessLog.at(-1)).toMatchObject({ user: 'CORP\\alice', comment: 'INC-42 <patch> & reboot' });
 
       const plain = await adapter.checkout(conn, { leaseId: randomUUID(), user: 'CORP\\alice', ref: { secretId: 103, username: 'pra-admin', domain: 'CORP' }, durationMinutes: 30, reason: '' }, async () => undefined);
-      expect(plain).toEqual({ username: 'pra-admin', domain: 'CORP', secret: { type: 'password', value: sim.state.passwordOf(103) } });
+      expect(revealed(plain)).toEqual({ username: 'pra-admin', domain: 'CORP', secret: { type: 'password', value: sim.state.passwordOf(103) } });
       await expect(adapter.checkin(conn, checkoutOf('CORP\\alice', 103), { rotate: true, reason: '' })).resolves.toEqual({ rotationRequested: false });
     });
 
@@ -508,7 +508,7 @@ describe('SecretServerAdapter, SOAP mode (simulator over HTTP, token-cache over 
       });
       await control('/tokens/expire', {});
       const out = await adapter.checkout(conn, { leaseId: randomUUID(), user: 'CORP\\alice', ref: { secretId: 101, username: 'Administrator' }, durationMinutes: 1, reason: '' }, async () => undefined);
-      expect(out.secret.value).toBe(sim.state.passwordOf(101));
+      expect(out.secret.value.reveal()).toBe(sim.state.passwordOf(101));
     });
   });
 
@@ -610,7 +610,7 @@ describe('SecretServerAdapter, REST mode (the API account\'s own view)', () => {
   it('checks out as the API account (with the comment when required) and checks in', async () => {
     const conn = rest('ss-rest-co');
     const out = await adapter.checkout(conn, { leaseId: randomUUID(), user: 'alice', ref: { secretId: 105, username: 'svc-deploy' }, durationMinutes: 30, reason: 'r' }, async () => undefined);
-    expect(out).toEqual({ username: 'svc-deploy', domain: null, secret: { type: 'password', value: sim.state.passwordOf(105) } });
+    expect(revealed(out)).toEqual({ username: 'svc-deploy', domain: null, secret: { type: 'password', value: sim.state.passwordOf(105) } });
     expect(await control('/secrets/105')).toMatchObject({ checkedOut: true, checkedOutBy: 'openecm-api' });
     const co: Checkout & { vaultRequest: string } = { leaseId: randomUUID(), connection: 'ss-rest-co', user: 'alice', ref: { secretId: 105 }, vaultRequest: '105', state: 'out', durationMinutes: null };
     await expect(adapter.checkin(conn, co, { rotate: false, reason: '' })).resolves.toEqual({ rotationRequested: false });
@@ -618,7 +618,7 @@ describe('SecretServerAdapter, REST mode (the API account\'s own view)', () => {
     await expect(adapter.checkin(conn, co, { rotate: false, reason: '' })).resolves.toEqual({ rotationRequested: false });
 
     const commented = await adapter.checkout(conn, { leaseId: randomUUID(), user: 'alice', ref: { secretId: 106, username: 'breakglass' }, durationMinutes: 30, reason: 'INC-7' }, async () => undefined);
-    expect(commented.secret.value).toBe(sim.state.passwordOf(106));
+    expect(commented.secret.value.reveal()).toBe(sim.state.passwordOf(106));
     expect((await control<{ accessLog: Array<{ comment?: string }> }>('/secrets/106')).accessLog.at(-1)).toMatchObject({ comment: 'INC-7' });
   });
 
@@ -658,7 +658,7 @@ describe('SSH keys', () => {
     const [cred] = await listed(restConn, 'kim', 'lnx-key01');
     expect(cred).toMatchObject({ name: 'lnx-key01 deploy', username: 'deploy' });
     const out = await adapter.checkout(restConn, { leaseId: randomUUID(), user: 'kim', ref: cred!.ref, durationMinutes: 5, reason: '' }, async () => undefined);
-    expect(out).toEqual({ username: 'deploy', domain: null, secret: { type: 'ssh-key', value: key } });
+    expect(revealed(out)).toEqual({ username: 'deploy', domain: null, secret: { type: 'ssh-key', value: key } });
 
     const soapConn = connection('ss-key-soap', { apiUser: 'api', apiPassword: 'api-pass-k' }, custom.soapUrl);
     expect(await listed(soapConn, 'kim', 'lnx-key01')).toHaveLength(1);
@@ -786,3 +786,8 @@ describe(`through NATS vault.credentials.* with a secret-server connection (${WI
     for (const secret of [apiToken, API_PASSWORD, ...USER_PASSWORDS]) expect(entries).not.toContain(secret);
   });
 });
+
+/** An adapter's check-out with its secret revealed, to compare with what the vault holds. */
+function revealed(out: { username: string; domain: string | null; secret: HeldSecret }) {
+  return { ...out, secret: { type: out.secret.type, value: out.secret.value.reveal() } };
+}

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { loadConfig, vaultAdaptersConfig } from '@openecm/config';
-import { OpenEcmError, SEAL_CONTEXTS, VaultConnectionInput, parseOrThrow, type ParsedRequestOf, type ReplyOf } from '@openecm/contracts';
+import { OpenEcmError, SEAL_CONTEXTS, VaultConnectionInput, parseOrThrow, type ParsedRequestOf, type ReplyOf, type Secret } from '@openecm/contracts';
 import { sealTo } from '@openecm/crypto';
 import { ConnectionsService, unreadableError, type VaultConnection } from '../connections/connections.service';
 import { SealingKeys } from '../sealing/sealing-keys';
@@ -82,8 +82,10 @@ export class CredentialsService implements OnModuleInit {
     const out = await this.adapter(connection).checkout(connection, req, (vaultRequest) =>
       this.checkouts.record({ leaseId: req.leaseId, connection: connection.name, user: req.user, ref: req.ref, vaultRequest }),
     );
-    // sealed here, to the key of the gateway instance that asked: nothing on the way can read it
-    return { username: out.username, domain: out.domain, secret: await sealTo(req.sealTo, out.secret, SEAL_CONTEXTS.checkoutSecret(req.leaseId)) };
+    // sealed here, to the key of the gateway instance that asked: nothing on the way can read it; the one place
+    // the checked-out value leaves its SecretValue
+    const secret: Secret = { type: out.secret.type, value: out.secret.value.reveal() };
+    return { username: out.username, domain: out.domain, secret: await sealTo(req.sealTo, secret, SEAL_CONTEXTS.checkoutSecret(req.leaseId)) };
   }
 
   /** Idempotent: a lease with nothing checked out, or already checked in, answers without calling the vault. */

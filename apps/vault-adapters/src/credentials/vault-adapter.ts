@@ -1,7 +1,17 @@
 import type { Secret, VaultCredential, VaultRef, VaultTestResult } from '@openecm/contracts';
+import type { SecretValue } from '@openecm/crypto';
 import type { ConnectionOf, VaultKind } from '../connections/connections.service';
 import type { SystemsOrPending } from '../systems/systems';
 import type { Checkout } from './checkout.repository';
+
+/**
+ * A checked-out secret between the vault's answer and the seal: the Secret of the contracts with its value held
+ * as a SecretValue, so nothing on the way (a log line, an error's details) can print it.
+ */
+export interface HeldSecret {
+  type: Secret['type'];
+  value: SecretValue;
+}
 
 /** What every vault type implements; the credentials service picks the adapter by the connection's type. */
 export interface VaultAdapter<T extends VaultKind = VaultKind> {
@@ -11,7 +21,7 @@ export interface VaultAdapter<T extends VaultKind = VaultKind> {
     connection: ConnectionOf<T>,
     input: { leaseId: string; user: string; ref: VaultRef; durationMinutes: number; reason: string },
     record: (vaultRequest: string) => Promise<void>,
-  ): Promise<{ username: string; domain: string | null; secret: Secret }>;
+  ): Promise<{ username: string; domain: string | null; secret: HeldSecret }>;
   checkin(connection: ConnectionOf<T>, checkout: Checkout & { vaultRequest: string }, input: { rotate: boolean; reason: string }): Promise<{ rotationRequested: boolean }>;
   /**
    * The vault's handle of a check-out whose answer never reached the broker (a crash, a lost answer), found

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { jumpItemsConfig, loadConfig, vaultAdaptersConfig } from '@openecm/config';
+import { SecretValue } from '@openecm/crypto';
 import {
   OpenEcmError,
   type ErrorCode,
@@ -13,7 +14,7 @@ import type { ConnectionOf } from '../connections/connections.service';
 
 type VaultConnection = ConnectionOf<'password-safe'>;
 import type { Checkout } from '../credentials/checkout.repository';
-import type { VaultAdapter } from '../credentials/vault-adapter';
+import type { HeldSecret, VaultAdapter } from '../credentials/vault-adapter';
 import { PasswordSafeSystems } from '../systems/password-safe-systems';
 import type { SystemsOrPending } from '../systems/systems';
 import { VaultSessionCache } from '../sessions/vault-session-cache';
@@ -88,8 +89,8 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
       const settings = connection.settings;
       const session =
         settings.auth.mode === 'api-key'
-          ? await client.signInWithApiKey({ apiKey: settings.auth.apiKey, runAs: user })
-          : await client.signInWithOAuth({ clientId: settings.auth.clientId, clientSecret: settings.auth.clientSecret });
+          ? await client.signInWithApiKey({ apiKey: SecretValue.of(settings.auth.apiKey), runAs: user })
+          : await client.signInWithOAuth({ clientId: settings.auth.clientId, clientSecret: SecretValue.of(settings.auth.clientSecret) });
       step = 'search';
       const credentials = await listFor(client, session, connection, endpoint);
       await client.signOut(session).catch(() => undefined);
@@ -123,7 +124,7 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
       // recorded before the secret is read, so a failure from here on still leaves a request to check in
       await record(String(requestId));
       const password = await client.getCredential(session, requestId);
-      return { username: ref.account, domain: ref.domain, secret: { type: 'password' as const, value: password } };
+      return { username: ref.account, domain: ref.domain, secret: { type: 'password' as const, value: password } satisfies HeldSecret };
     });
   }
 
@@ -198,8 +199,8 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
     const signIn = async () => {
       const session =
         settings.auth.mode === 'api-key'
-          ? await client.signInWithApiKey({ apiKey: settings.auth.apiKey, runAs: user })
-          : await client.signInWithOAuth({ clientId: settings.auth.clientId, clientSecret: settings.auth.clientSecret });
+          ? await client.signInWithApiKey({ apiKey: SecretValue.of(settings.auth.apiKey), runAs: user })
+          : await client.signInWithOAuth({ clientId: settings.auth.clientId, clientSecret: SecretValue.of(settings.auth.clientSecret) });
       return JSON.stringify(session);
     };
     try {

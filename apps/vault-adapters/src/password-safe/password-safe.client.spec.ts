@@ -1,3 +1,4 @@
+import { SecretValue } from '@openecm/crypto';
 import { createPasswordSafeSim, type PasswordSafeSim, type SimSeed } from '../../../../tools/password-safe-sim/src/sim';
 import {
   PasswordSafeClient,
@@ -20,7 +21,7 @@ const LNX_WEB01 = 2;
 const API_KEY = 'demo-api-key';
 const STRICT_KEY = 'demo-api-key-pwd';
 const ALICE_PASSWORD = 'alice-demo-pass';
-const OAUTH = { clientId: 'demo-client', clientSecret: 'demo-secret' };
+const OAUTH = { clientId: 'demo-client', clientSecret: SecretValue.of('demo-secret') };
 
 const simulators: PasswordSafeSim[] = [];
 const clients: PasswordSafeClient[] = [];
@@ -78,7 +79,7 @@ afterEach(async () => {
 describe('sign-in', () => {
   it('signs in with an API key and keeps a plain, serialisable session with a stripped Cookie header', async () => {
     const { sim, client } = await setup();
-    const session = await client.signInWithApiKey({ apiKey: API_KEY, runAs: 'alice' });
+    const session = await client.signInWithApiKey({ apiKey: SecretValue.of(API_KEY), runAs: 'alice' });
     expect(session.cookie).toMatch(/^ASP\.NET_SessionId=[^;]+; __RequestVerificationToken=[^;]+$/);
     expect(session.cookie).not.toMatch(/path|httponly|secure|samesite/i);
     expect(session.authorization).toBe('PS-Auth key=demo-api-key; runas=alice;');
@@ -89,7 +90,7 @@ describe('sign-in', () => {
 
   it('sends pwd=[...] and resends the PS-Auth header on every call for strict registrations', async () => {
     const { client } = await setup();
-    const session = await client.signInWithApiKey({ apiKey: STRICT_KEY, runAs: 'CORP\\alice', password: 'corp-alice-demo-pass' });
+    const session = await client.signInWithApiKey({ apiKey: SecretValue.of(STRICT_KEY), runAs: 'CORP\\alice', password: SecretValue.of('corp-alice-demo-pass') });
     expect(session.authorization).toBe('PS-Auth key=demo-api-key-pwd; runas=CORP\\alice; pwd=[corp-alice-demo-pass];');
     const accounts = await client.listManagedAccounts(session);
     expect(accounts.map((a) => a.AccountName).sort()).toEqual(['Administrator', 'deploy', 'svc-backup']);
@@ -107,24 +108,24 @@ describe('sign-in', () => {
 
   it("maps sign-in failures: 401 'bad-credentials', 403 'licence', 410 'api-disabled'", async () => {
     const { sim, client } = await setup();
-    await expectKind(client.signInWithApiKey({ apiKey: 'wrong', runAs: 'alice' }), 'bad-credentials', { status: 401 });
-    await expectKind(client.signInWithApiKey({ apiKey: STRICT_KEY, runAs: 'alice' }), 'bad-credentials', { status: 401 });
-    await expectKind(client.signInWithOAuth({ clientId: 'demo-client', clientSecret: 'wrong' }), 'bad-credentials', { status: 400 });
+    await expectKind(client.signInWithApiKey({ apiKey: SecretValue.of('wrong'), runAs: 'alice' }), 'bad-credentials', { status: 401 });
+    await expectKind(client.signInWithApiKey({ apiKey: SecretValue.of(STRICT_KEY), runAs: 'alice' }), 'bad-credentials', { status: 401 });
+    await expectKind(client.signInWithOAuth({ clientId: 'demo-client', clientSecret: SecretValue.of('wrong') }), 'bad-credentials', { status: 400 });
     sim.state.addFault({ status: 403, count: 1, path: 'Auth/SignAppin' });
-    await expectKind(client.signInWithApiKey({ apiKey: API_KEY, runAs: 'alice' }), 'licence', { status: 403 });
+    await expectKind(client.signInWithApiKey({ apiKey: SecretValue.of(API_KEY), runAs: 'alice' }), 'licence', { status: 403 });
     sim.state.addFault({ status: 410, count: 1, path: 'Auth/SignAppin' });
     await expectKind(client.signInWithOAuth(OAUTH), 'api-disabled', { status: 410 });
   });
 
   it('refuses header-breaking characters before anything is sent', async () => {
     const { sim, client } = await setup();
-    await expectKind(client.signInWithApiKey({ apiKey: API_KEY, runAs: 'alice\r\nX-Evil: 1' }), 'bad-request', { attempts: 0 });
+    await expectKind(client.signInWithApiKey({ apiKey: SecretValue.of(API_KEY), runAs: 'alice\r\nX-Evil: 1' }), 'bad-request', { attempts: 0 });
     expect(sim.state.stats().failedSignIns).toBe(0);
   });
 
   it('signs out, and treats a session the server already dropped as signed out', async () => {
     const { sim, client } = await setup();
-    const session = await client.signInWithApiKey({ apiKey: API_KEY, runAs: 'alice' });
+    const session = await client.signInWithApiKey({ apiKey: SecretValue.of(API_KEY), runAs: 'alice' });
     await client.signOut(session);
     expect(sim.state.stats().activeSessions).toBe(0);
     await expect(client.signOut(session)).resolves.toBeUndefined();
@@ -134,7 +135,7 @@ describe('sign-in', () => {
 describe('managed accounts', () => {
   it('normalises the object-or-array quirk: always an array, and [] for "Managed Account not found"', async () => {
     const { client } = await setup();
-    const session = await client.signInWithApiKey({ apiKey: API_KEY, runAs: 'alice' });
+    const session = await client.signInWithApiKey({ apiKey: SecretValue.of(API_KEY), runAs: 'alice' });
     const one = await client.listManagedAccounts(session, { systemName: 'srv-app01', accountName: 'Administrator' });
     expect(one).toEqual([expect.objectContaining({ AccountId: ADMINISTRATOR, SystemId: SRV_APP01, AccountName: 'Administrator' })]);
     expect(await client.listManagedAccounts(session, { systemName: 'srv-app01', accountName: 'nobody' })).toEqual([]);
@@ -145,7 +146,7 @@ describe('managed accounts', () => {
 
   it('lists domain-linked accounts for a system', async () => {
     const { client } = await setup();
-    const session = await client.signInWithApiKey({ apiKey: API_KEY, runAs: 'alice' });
+    const session = await client.signInWithApiKey({ apiKey: SecretValue.of(API_KEY), runAs: 'alice' });
     expect(await client.listDomainLinkedAccounts(session, SRV_APP01)).toEqual([
       expect.objectContaining({ AccountId: PRA_ADMIN, AccountName: 'pra-admin', DomainName: 'CORP', SystemId: SRV_APP01 }),
     ]);
@@ -160,7 +161,7 @@ describe('managed accounts', () => {
       managedAccounts: Array.from({ length: count }, (_, i) => ({ AccountId: i + 1, SystemId: 1, AccountName: `acct${i}`, password: 'p' })),
     };
     const { client } = await setup({ seed });
-    const session = await client.signInWithOAuth({ clientId: 'c', clientSecret: 's' });
+    const session = await client.signInWithOAuth({ clientId: 'c', clientSecret: SecretValue.of('s') });
     const all = await client.listManagedAccounts(session);
     expect(all).toHaveLength(count);
     expect(new Set(all.map((a) => a.AccountId)).size).toBe(count);
@@ -170,7 +171,7 @@ describe('managed accounts', () => {
 describe('requests, credentials and rotation', () => {
   it('checks out, reads the password, checks in; the system policy rotates it and the next request sees the new one', async () => {
     const { sim, client } = await setup();
-    const session = await client.signInWithApiKey({ apiKey: API_KEY, runAs: 'alice' });
+    const session = await client.signInWithApiKey({ apiKey: SecretValue.of(API_KEY), runAs: 'alice' });
     const requestId = await client.createRequest(session, {
       systemId: SRV_APP01,
       accountId: ADMINISTRATOR,
@@ -179,22 +180,22 @@ describe('requests, credentials and rotation', () => {
       accessType: 'RDP',
     });
     expect(Number.isSafeInteger(requestId)).toBe(true);
-    const before = await client.getCredential(session, requestId);
+    const before = (await client.getCredential(session, requestId)).reveal();
     expect(before).toBe('Demo-Administrator-srv-app01!');
     await client.checkin(session, requestId, 'session ended');
     await expectKind(client.getCredential(session, requestId), 'not-found', { status: 404 });
     expect(sim.state.rotationsOf(ADMINISTRATOR)).toBe(1);
     const next = await client.createRequest(session, { systemId: SRV_APP01, accountId: ADMINISTRATOR, durationMinutes: 30, reason: 'ticket 2', accessType: 'RDP' });
-    const after = await client.getCredential(session, next);
+    const after = (await client.getCredential(session, next)).reveal();
     expect(after).not.toBe(before);
     expect(after).toBe(sim.state.passwordOf(ADMINISTRATOR));
   });
 
   it('marks a request RotateOnCheckin so an account without a rotation policy still rotates', async () => {
     const { sim, client } = await setup();
-    const session = await client.signInWithApiKey({ apiKey: API_KEY, runAs: 'alice' });
+    const session = await client.signInWithApiKey({ apiKey: SecretValue.of(API_KEY), runAs: 'alice' });
     const requestId = await client.createRequest(session, { systemId: LNX_WEB01, accountId: ROOT, durationMinutes: 15, reason: 'r', accessType: 'SSH' });
-    const before = await client.getCredential(session, requestId);
+    const before = (await client.getCredential(session, requestId)).reveal();
     await client.rotateOnCheckin(session, requestId);
     await client.checkin(session, requestId, 'done');
     expect(sim.state.passwordOf(ROOT)).not.toBe(before);
@@ -211,7 +212,7 @@ describe('requests, credentials and rotation', () => {
 
   it('always sends ConflictOption reuse, so concurrent pulls share one request', async () => {
     const { sim, client } = await setup();
-    const session = await client.signInWithApiKey({ apiKey: API_KEY, runAs: 'alice' });
+    const session = await client.signInWithApiKey({ apiKey: SecretValue.of(API_KEY), runAs: 'alice' });
     const input = { systemId: LNX_WEB01, accountId: ROOT, durationMinutes: 15, reason: 'r', accessType: 'SSH' as const };
     const ids = await Promise.all([client.createRequest(session, input), client.createRequest(session, input), client.createRequest(session, input)]);
     expect(new Set(ids).size).toBe(1);
@@ -220,13 +221,13 @@ describe('requests, credentials and rotation', () => {
 
   it("maps 4031 'forbidden', 4034 'approval-pending' and 400 'bad-request'", async () => {
     const { sim, client } = await setup();
-    const session = await client.signInWithApiKey({ apiKey: API_KEY, runAs: 'bob' });
+    const session = await client.signInWithApiKey({ apiKey: SecretValue.of(API_KEY), runAs: 'bob' });
     await expectKind(client.createRequest(session, { systemId: SRV_APP01, accountId: LEGACY_ADMIN, durationMinutes: 5, reason: 'r' }), 'forbidden', { status: 403, code: 4031 });
     await expectKind(client.createRequest(session, { systemId: LNX_WEB01, accountId: ROOT, durationMinutes: 5, reason: 'r' }), 'forbidden', { code: 4031 });
     const pending = await client.createRequest(session, { systemId: LNX_WEB01, accountId: DEPLOY, durationMinutes: 5, reason: 'r' });
     await expectKind(client.getCredential(session, pending), 'approval-pending', { status: 403, code: 4034 });
     expect(sim.state.approve(pending)).toBe(true);
-    expect(await client.getCredential(session, pending)).toBe('Demo-deploy-lnx-web01!');
+    expect((await client.getCredential(session, pending)).reveal()).toBe('Demo-deploy-lnx-web01!');
     const bad = await expectKind(client.createRequest(session, { systemId: SRV_APP01, accountId: ADMINISTRATOR, durationMinutes: 0, reason: 'r' }), 'bad-request', { status: 400 });
     expect(bad.message).toMatch(/DurationMinutes/);
     await expectKind(client.getCredential(session, -1), 'bad-request', { attempts: 0 });
@@ -234,7 +235,7 @@ describe('requests, credentials and rotation', () => {
 
   it("maps 4033 'approver-only', 4091 'conflict', 410 'api-disabled' and an unparseable body 'unexpected'", async () => {
     const { sim, client } = await setup();
-    const session = await client.signInWithApiKey({ apiKey: API_KEY, runAs: 'alice' });
+    const session = await client.signInWithApiKey({ apiKey: SecretValue.of(API_KEY), runAs: 'alice' });
     const input = { systemId: SRV_APP01, accountId: ADMINISTRATOR, durationMinutes: 5, reason: 'r' };
     sim.state.addFault({ status: 403, count: 1, body: 4033, path: 'Requests' });
     await expectKind(client.createRequest(session, input), 'approver-only', { code: 4033 });
@@ -250,12 +251,12 @@ describe('requests, credentials and rotation', () => {
 describe('sessions', () => {
   it("reports a dead session as 'session-expired', and withSessionRetry signs in once more", async () => {
     const { sim, client } = await setup();
-    let cached = await client.signInWithApiKey({ apiKey: API_KEY, runAs: 'alice' });
+    let cached = await client.signInWithApiKey({ apiKey: SecretValue.of(API_KEY), runAs: 'alice' });
     sim.state.expireAllSessions();
     await expectKind(client.listManagedSystems(cached), 'session-expired', { status: 401 });
 
     const refresh = jest.fn(async () => {
-      cached = await client.signInWithApiKey({ apiKey: API_KEY, runAs: 'alice' });
+      cached = await client.signInWithApiKey({ apiKey: SecretValue.of(API_KEY), runAs: 'alice' });
       return cached;
     });
     const systems = await withSessionRetry(async () => cached, refresh, (s) => client.listManagedSystems(s));
@@ -266,12 +267,12 @@ describe('sessions', () => {
 
   it('retries a dead session only once, and leaves other errors alone', async () => {
     const { sim, client } = await setup();
-    const session = await client.signInWithApiKey({ apiKey: API_KEY, runAs: 'alice' });
+    const session = await client.signInWithApiKey({ apiKey: SecretValue.of(API_KEY), runAs: 'alice' });
     const refresh = jest.fn(async () => session);
     sim.state.expireAllSessions();
     await expectKind(withSessionRetry(async () => session, refresh, (s) => client.listManagedSystems(s)), 'session-expired');
     expect(refresh).toHaveBeenCalledTimes(1);
-    const fresh = await client.signInWithApiKey({ apiKey: API_KEY, runAs: 'alice' });
+    const fresh = await client.signInWithApiKey({ apiKey: SecretValue.of(API_KEY), runAs: 'alice' });
     const neverCalled = jest.fn(async () => fresh);
     await expectKind(withSessionRetry(async () => fresh, neverCalled, (s) => client.getCredential(s, 999)), 'not-found');
     expect(neverCalled).not.toHaveBeenCalled();
@@ -306,7 +307,7 @@ describe('retries', () => {
 
   it('retries POST Requests safely: after a lost answer, reuse hands back the same request', async () => {
     const { sim, client } = await setup();
-    const session = await client.signInWithApiKey({ apiKey: API_KEY, runAs: 'alice' });
+    const session = await client.signInWithApiKey({ apiKey: SecretValue.of(API_KEY), runAs: 'alice' });
     sim.state.addFault({ status: 503, count: 1, method: 'POST', path: 'Requests', afterHandler: true });
     const requestId = await client.createRequest(session, { systemId: LNX_WEB01, accountId: ROOT, durationMinutes: 5, reason: 'r' });
     expect(sim.state.activeRequests()).toEqual([expect.objectContaining({ requestId })]);
@@ -314,7 +315,7 @@ describe('retries', () => {
 
   it('treats 404 on a retried check-in as done, because the lost first attempt already checked in', async () => {
     const { sim, client } = await setup();
-    const session = await client.signInWithApiKey({ apiKey: API_KEY, runAs: 'alice' });
+    const session = await client.signInWithApiKey({ apiKey: SecretValue.of(API_KEY), runAs: 'alice' });
     const requestId = await client.createRequest(session, { systemId: SRV_APP01, accountId: ADMINISTRATOR, durationMinutes: 5, reason: 'r' });
     sim.state.addFault({ status: 502, count: 1, method: 'PUT', path: 'Checkin', afterHandler: true });
     await client.checkin(session, requestId, 'done');
@@ -327,10 +328,10 @@ describe('retries', () => {
 describe('secrets', () => {
   it('keeps passwords, keys, cookies, tokens and request ids out of error messages and logs', async () => {
     const { sim, client } = await setup();
-    const strict = await client.signInWithApiKey({ apiKey: STRICT_KEY, runAs: 'alice', password: ALICE_PASSWORD });
+    const strict = await client.signInWithApiKey({ apiKey: SecretValue.of(STRICT_KEY), runAs: 'alice', password: SecretValue.of(ALICE_PASSWORD) });
     const oauth = await client.signInWithOAuth(OAUTH);
     const requestId = await client.createRequest(strict, { systemId: LNX_WEB01, accountId: ROOT, durationMinutes: 5, reason: 'r' });
-    const password = await client.getCredential(strict, requestId);
+    const password = (await client.getCredential(strict, requestId)).reveal();
     sim.state.addFault({ status: 503, count: 2, path: 'Credentials' });
     await client.getCredential(strict, requestId);
     sim.state.addFault({ status: 400, count: 1, body: `bad thing at /Credentials/${requestId} and Requests/${requestId}/Checkin`, path: 'Credentials' });
@@ -343,7 +344,7 @@ describe('secrets', () => {
     await expectKind(client.checkin(strict, requestId, 'x'), 'session-expired');
 
     const cookieValues = [strict.cookie, oauth.cookie].flatMap((c) => c.split('; ').map((p) => p.split('=')[1] ?? ''));
-    const secrets = [password, ALICE_PASSWORD, STRICT_KEY, OAUTH.clientSecret, ...cookieValues];
+    const secrets = [password, ALICE_PASSWORD, STRICT_KEY, OAUTH.clientSecret.reveal(), ...cookieValues];
     const texts = [...errorsSeen.map((e) => `${e.message} ${JSON.stringify(e)}`), ...logLines];
     expect(logLines.length).toBeGreaterThan(5);
     for (const text of texts) {

@@ -1,3 +1,4 @@
+import { SecretValue } from '@openecm/crypto';
 import { z } from 'zod';
 import {
   VaultHttp,
@@ -158,12 +159,13 @@ export class PasswordSafeClient {
   }
 
 
-  async signInWithApiKey(input: { apiKey: string; runAs: string; password?: string }): Promise<PasswordSafeSession> {
-    assertHeaderSafe([input.apiKey, input.runAs, input.password ?? '']);
+  /** The key and password are revealed here only, into the header they sign in with. */
+  async signInWithApiKey(input: { apiKey: SecretValue; runAs: string; password?: SecretValue }): Promise<PasswordSafeSession> {
+    assertHeaderSafe([input.apiKey.reveal(), input.runAs, input.password?.reveal() ?? '']);
     const runAs = runAsProblem(input.runAs);
     if (runAs) throw new PasswordSafeError('bad-request', `the run-as user name ${runAs}`, { attempts: 0 });
     const authorization =
-      `PS-Auth key=${input.apiKey}; runas=${input.runAs};` + (input.password === undefined ? '' : ` pwd=[${input.password}];`);
+      `PS-Auth key=${input.apiKey.reveal()}; runas=${input.runAs};` + (input.password === undefined ? '' : ` pwd=[${input.password.reveal()}];`);
     const answer = await this.exchange({
       op: 'POST Auth/SignAppin',
       method: 'POST',
@@ -174,7 +176,8 @@ export class PasswordSafeClient {
     return { cookie: this.sessionCookie('POST Auth/SignAppin', answer), authorization };
   }
 
-  async signInWithOAuth(input: { clientId: string; clientSecret: string }): Promise<PasswordSafeSession> {
+  /** The client secret is revealed here only, into the token request's body. */
+  async signInWithOAuth(input: { clientId: string; clientSecret: SecretValue }): Promise<PasswordSafeSession> {
     const tokenOp = 'POST Auth/connect/token';
     const tokenAnswer = await this.exchange({
       op: tokenOp,
@@ -184,7 +187,7 @@ export class PasswordSafeClient {
       body: new URLSearchParams({
         grant_type: 'client_credentials',
         client_id: input.clientId,
-        client_secret: input.clientSecret,
+        client_secret: input.clientSecret.reveal(),
       }).toString(),
       phase: 'sign-in',
       // The token endpoint speaks OAuth, where a refused client is 400/401 invalid_client rather than a PS status.
@@ -308,7 +311,8 @@ export class PasswordSafeClient {
     return Number(match[1]);
   }
 
-  async getCredential(session: PasswordSafeSession, requestId: number): Promise<string> {
+  /** The checked-out password, held as a SecretValue from the moment it is parsed. */
+  async getCredential(session: PasswordSafeSession, requestId: number): Promise<SecretValue> {
     const op = 'GET Credentials/{id}';
     const answer = await this.exchange({
       op,
@@ -321,7 +325,7 @@ export class PasswordSafeClient {
     if (typeof secret !== 'string') {
       throw new PasswordSafeError('unexpected', `${op} answered something other than a JSON string`, { status: answer.status });
     }
-    return secret;
+    return SecretValue.of(secret);
   }
 
   async checkin(session: PasswordSafeSession, requestId: number, reason: string): Promise<void> {

@@ -1,9 +1,9 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { loadConfig, vaultAdaptersConfig } from '@openecm/config';
+import { SecretValue } from '@openecm/crypto';
 import {
   OpenEcmError,
   type ErrorCode,
-  type Secret,
   type SecretServerSettings,
   type TestStep,
   type VaultCredential,
@@ -12,7 +12,7 @@ import {
 } from '@openecm/contracts';
 import type { ConnectionOf } from '../connections/connections.service';
 import type { Checkout } from '../credentials/checkout.repository';
-import type { VaultAdapter } from '../credentials/vault-adapter';
+import type { HeldSecret, VaultAdapter } from '../credentials/vault-adapter';
 import { VaultSessionCache, type SignIn, type SignInResult } from '../sessions/vault-session-cache';
 import { SecretServerError, isSecretServerError, type SecretServerErrorKind } from './secret-server.errors';
 import { secretServerUrls, type SecretServerLogger } from './secret-server.http';
@@ -179,7 +179,7 @@ export class SecretServerAdapter implements VaultAdapter<'secret-server'>, OnApp
     connection: Connection,
     input: { leaseId: string; user: string; ref: VaultRef; durationMinutes: number; reason: string },
     record: (vaultRequest: string) => Promise<void>,
-  ): Promise<{ username: string; domain: string | null; secret: Secret }> {
+  ): Promise<{ username: string; domain: string | null; secret: HeldSecret }> {
     const ref = parseRef(input.ref);
     const reason = input.reason.trim() || DEFAULT_REASON;
     let recorded = false;
@@ -388,7 +388,7 @@ export class SecretServerAdapter implements VaultAdapter<'secret-server'>, OnApp
   private async signInSoap(settings: SecretServerSettings, soap: SecretServerSoapClient): Promise<SignInResult> {
     const token = await soap.authenticate({
       username: settings.apiUser,
-      password: settings.apiPassword,
+      password: SecretValue.of(settings.apiPassword),
       domain: settings.apiDomain?.trim() ?? '',
       organization: settings.apiOrganization?.trim() ?? '',
     });
@@ -396,7 +396,7 @@ export class SecretServerAdapter implements VaultAdapter<'secret-server'>, OnApp
   }
 
   private async signInRest(settings: SecretServerSettings, rest: SecretServerRestClient): Promise<SignInResult> {
-    const token = await rest.token({ username: settings.apiUser, password: settings.apiPassword, domain: settings.apiDomain?.trim() });
+    const token = await rest.token({ username: settings.apiUser, password: SecretValue.of(settings.apiPassword), domain: settings.apiDomain?.trim() });
     return { value: token.accessToken, ttlSeconds: cacheTtlSeconds(lifetime(token.expiresIn)) };
   }
 
@@ -531,7 +531,7 @@ export class SecretServerAdapter implements VaultAdapter<'secret-server'>, OnApp
     token: string,
     ref: ParsedRef,
     reason: string,
-  ): Promise<{ username: string; domain: string | null; secret: Secret }> {
+  ): Promise<{ username: string; domain: string | null; secret: HeldSecret }> {
     let secret: SoapSecret;
     try {
       secret = await soap.getSecret(token, ref.secretId, { loadSettingsAndPermissions: true });
@@ -561,7 +561,7 @@ export class SecretServerAdapter implements VaultAdapter<'secret-server'>, OnApp
     token: string,
     ref: ParsedRef,
     reason: string,
-  ): Promise<{ username: string; domain: string | null; secret: Secret }> {
+  ): Promise<{ username: string; domain: string | null; secret: HeldSecret }> {
     let secret: RestSecret;
     let comment: string | undefined;
     try {
@@ -703,14 +703,14 @@ interface SecretItemView {
  * The password when the secret has one; else the private key (an SSH template without a password); a
  * key kept as a file attachment is fetched with `readFile`.
  */
-async function secretValue(items: SecretItemView[], readFile: (item: SecretItemView) => Promise<string>): Promise<Secret> {
+async function secretValue(items: SecretItemView[], readFile: (item: SecretItemView) => Promise<string>): Promise<HeldSecret> {
   const passwords = items.filter((i) => i.isPassword && !i.isFile);
   const password = passwords.find((i) => PASSWORD_FIELD.test(i.name.trim()) && i.value !== '') ?? passwords.find((i) => i.value !== '');
-  if (password) return { type: 'password', value: password.value };
+  if (password) return { type: 'password', value: SecretValue.of(password.value) };
   const key = items.find((i) => PRIVATE_KEY_FIELD.test(i.name.trim()) || i.slug === 'private-key');
   if (key && key.value !== '') {
     const value = key.isFile ? await readFile(key) : key.value;
-    if (value.trim() !== '') return { type: 'ssh-key', value };
+    if (value.trim() !== '') return { type: 'ssh-key', value: SecretValue.of(value) };
   }
   throw new SecretServerError('unexpected', 'the secret holds neither a password nor a private key');
 }

@@ -1,3 +1,4 @@
+import { SecretValue } from '@openecm/crypto';
 import { createSecretServerSim, type SecretServerSim, type SecretServerSimOptions } from '../../../../tools/secret-server-sim/src/sim';
 import { cacheTtlSeconds } from './secret-server.adapter';
 import { SecretServerError, sanitizeVaultText, type SecretServerErrorKind } from './secret-server.errors';
@@ -5,7 +6,7 @@ import { secretServerUrls } from './secret-server.http';
 import { SecretServerRestClient } from './secret-server.rest-client';
 import { SecretServerSoapClient } from './secret-server.soap-client';
 
-const API = { username: 'openecm-api', password: 'openecm-api-demo-pass', domain: '', organization: '' };
+const API = { username: 'openecm-api', password: SecretValue.of('openecm-api-demo-pass'), domain: '', organization: '' };
 const sims: SecretServerSim[] = [];
 const clients: Array<{ close(): Promise<void> }> = [];
 
@@ -95,7 +96,7 @@ describe('SOAP client against the simulator', () => {
   it('authenticates the API account; a wrong password is an authentication error that never echoes it', async () => {
     const token = await soap.authenticate(API);
     expect(token.length).toBeGreaterThan(20);
-    const error = await expectKind(soap.authenticate({ ...API, password: 'wrong-password-123' }), 'authentication');
+    const error = await expectKind(soap.authenticate({ ...API, password: SecretValue.of('wrong-password-123') }), 'authentication');
     expect(error.message).toContain('Login failed');
     expect(error.message).not.toContain('wrong-password-123');
     expect(error.vaultMessage).toBe('Login failed.');
@@ -130,7 +131,7 @@ describe('SOAP client against the simulator', () => {
     await expectKind(soap.impersonateUser(api, { username: 'CORP\\alice', domain: '', organization: '' }), 'user-not-found');
     await expectKind(soap.impersonateUser('expired-or-bogus', { username: 'alice', domain: 'CORP', organization: '' }), 'token-expired');
 
-    const noPermission = await soap.authenticate({ ...API, username: 'svc-noimpersonate', password: 'svc-noimpersonate-demo-pass' });
+    const noPermission = await soap.authenticate({ ...API, username: 'svc-noimpersonate', password: SecretValue.of('svc-noimpersonate-demo-pass') });
     await expectKind(soap.impersonateUser(noPermission, { username: 'alice', domain: 'CORP', organization: '' }), 'no-impersonate-permission');
   });
 
@@ -145,7 +146,7 @@ describe('SOAP client against the simulator', () => {
     };
     const { soapUrl: url } = await startSim({ seed });
     const client = soapFor(url);
-    const api = await client.authenticate({ username: 'api', password: 'api-pass-1', domain: '', organization: '' });
+    const api = await client.authenticate({ username: 'api', password: SecretValue.of('api-pass-1'), domain: '', organization: '' });
     await expectKind(client.impersonateUser(api, { username: 'revoked-pending', domain: 'CORP', organization: '' }), 'impersonation-denied');
   });
 
@@ -222,7 +223,7 @@ describe('SOAP client against the simulator', () => {
       contentType: 'text/xml',
       body: `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><AuthenticateResponse xmlns="urn:thesecretserver.com"><AuthenticateResult><Errors><string>Login failed for password ${secret}</string></Errors></AuthenticateResult></AuthenticateResponse></soap:Body></soap:Envelope>`,
     });
-    const error = await expectKind(soap.authenticate({ ...API, password: secret }), 'authentication');
+    const error = await expectKind(soap.authenticate({ ...API, password: SecretValue.of(secret) }), 'authentication');
     expect(error.message).not.toContain(secret);
     expect(error.message).toContain('[redacted]');
   });
@@ -268,8 +269,8 @@ describe('REST client against the simulator', () => {
   it('gets a token with the domain in its own field; a bad login is an authentication error without the password', async () => {
     const token = await rest.token({ username: 'openecm-api', password: API.password });
     expect(token.expiresIn).toBe(1200);
-    await expect(rest.token({ username: 'alice', password: 'alice-demo-pass', domain: 'CORP' })).resolves.toMatchObject({ accessToken: expect.any(String) });
-    const error = await expectKind(rest.token({ username: 'CORP\\alice', password: 'alice-demo-pass' }), 'authentication');
+    await expect(rest.token({ username: 'alice', password: SecretValue.of('alice-demo-pass'), domain: 'CORP' })).resolves.toMatchObject({ accessToken: expect.any(String) });
+    const error = await expectKind(rest.token({ username: 'CORP\\alice', password: SecretValue.of('alice-demo-pass') }), 'authentication');
     expect(error.message).toContain('Login failed.');
     expect(error.message).not.toContain('alice-demo-pass');
   });
@@ -298,7 +299,7 @@ describe('REST client against the simulator', () => {
     };
     const { baseUrl: bulkUrl } = await startSim({ seed: many });
     const bulk = restFor(bulkUrl);
-    const t = await bulk.token({ username: 'api', password: 'api-pass-1' });
+    const t = await bulk.token({ username: 'api', password: SecretValue.of('api-pass-1') });
     expect(await bulk.searchSecrets(t.accessToken, { searchField: 'Machine', searchText: 'bulk' })).toHaveLength(450);
   });
 

@@ -1,3 +1,4 @@
+import type { SecretValue } from '@openecm/crypto';
 import { z } from 'zod';
 import { SecretServerError, sanitizeVaultText, type SecretServerErrorKind } from './secret-server.errors';
 import { SecretServerHttp, type HttpAnswer, type SecretServerHttpOptions } from './secret-server.http';
@@ -97,9 +98,11 @@ export class SecretServerRestClient {
    * Password grant. The domain goes in its own form field: `DOMAIN\user` in `username` is looked up
    * literally and fails.
    */
-  async token(input: { username: string; password: string; domain?: string | undefined }): Promise<{ accessToken: string; expiresIn: number | undefined }> {
+  async token(input: { username: string; password: SecretValue; domain?: string | undefined }): Promise<{ accessToken: string; expiresIn: number | undefined }> {
     const op = 'POST oauth2/token';
-    const form = new URLSearchParams({ grant_type: 'password', username: input.username, password: input.password });
+    // the password is revealed here only, into the form it signs in with
+    const password = input.password.reveal();
+    const form = new URLSearchParams({ grant_type: 'password', username: input.username, password });
     if (input.domain) form.set('domain', input.domain);
     const answer = await this.http.send({
       op,
@@ -108,7 +111,7 @@ export class SecretServerRestClient {
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: form.toString(),
     });
-    const secrets = [input.password];
+    const secrets = [password];
     if (answer.status === 400 || answer.status === 401 || answer.status === 403) {
       throw failure('authentication', op, answer, secrets);
     }

@@ -1,3 +1,4 @@
+import type { SecretValue } from '@openecm/crypto';
 import { SecretServerError, sanitizeVaultText, type SecretServerErrorKind } from './secret-server.errors';
 import { SecretServerHttp, type HttpAnswer, type SecretServerHttpOptions } from './secret-server.http';
 import {
@@ -95,10 +96,11 @@ export class SecretServerSoapClient {
     await this.http.close();
   }
 
-  async authenticate(input: SoapUser & { password: string }): Promise<string> {
+  /** The password is revealed here only, into the envelope it signs in with. */
+  async authenticate(input: SoapUser & { password: SecretValue }): Promise<string> {
     const result = await this.call('Authenticate', [
       { name: 'username', value: input.username },
-      { name: 'password', value: input.password, secret: true },
+      { name: 'password', value: input.password.reveal(), secret: true },
       { name: 'organization', value: input.organization },
       { name: 'domain', value: input.domain },
     ]);
