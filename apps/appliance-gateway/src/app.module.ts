@@ -1,10 +1,14 @@
 import { Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { MessagingModule } from '@openecm/messaging';
 import { PersistenceModule } from '@openecm/persistence';
 import { OpsModule, RedisModule } from '@openecm/service-kit';
 import { ApiAccountEntity } from './accounts/api-account.entity';
 import { ApiAccountsHttpController } from './accounts/api-accounts.http-controller';
 import { ApiAccountsService } from './accounts/api-accounts.service';
+import { AuditHttpController } from './audit/audit.http-controller';
+import { AuditInterceptor } from './audit/audit.interceptor';
+import { AuditTrail } from './audit/audit-trail.service';
 import { GroupsHttpController } from './admin/groups.http-controller';
 import { KeysHttpController } from './admin/keys.http-controller';
 import { TokenCacheHttpController } from './admin/token-cache.http-controller';
@@ -14,6 +18,7 @@ import { JumpItemSettingsHttpController, JumpItemsHttpController } from './jump-
 import { LeaseListHttpController } from './leases/lease-list.http-controller';
 import { LeasesHttpController } from './leases/leases.http-controller';
 import { GatewayApiAccounts1767225600000 } from './migrations/1767225600000-gateway-api-accounts';
+import { AuditRecord1767830400000 } from './migrations/1767830400000-audit-record';
 import { AccessTokenEntity } from './oauth/access-token.entity';
 import { ApiAuthGuard } from './oauth/api-auth.guard';
 import { OAuthHttpController } from './oauth/oauth.http-controller';
@@ -34,7 +39,7 @@ import { GATEWAY_SCHEMA } from './schema';
     PersistenceModule.forService({
       schema: GATEWAY_SCHEMA,
       entities: [ApiAccountEntity, AccessTokenEntity],
-      migrations: [GatewayApiAccounts1767225600000],
+      migrations: [GatewayApiAccounts1767225600000, AuditRecord1767830400000],
       applicationName: 'appliance-gateway',
     }),
   ],
@@ -50,9 +55,10 @@ import { GATEWAY_SCHEMA } from './schema';
     ApiAccountsHttpController,
     JumpItemsHttpController,
     JumpItemSettingsHttpController,
+    AuditHttpController,
     ApiDocsHttpController,
     OpsHttpController,
   ],
-  providers: [ApiAccountsService, TokenService, ApiAuthGuard, DiagnosticsService, SignInLimiter, SignInEvents],
+  providers: [ApiAccountsService, TokenService, ApiAuthGuard, DiagnosticsService, SignInLimiter, SignInEvents, AuditTrail, { provide: APP_INTERCEPTOR, useClass: AuditInterceptor }],
 })
 export class AppModule {}

@@ -114,6 +114,14 @@ export const gatewayConfig = defineConfig(
   z.object({
     GATEWAY_PORT: port(8080),
     GATEWAY_HOST: z.string().default('0.0.0.0'),
+    /** PEM files: with both, the gateway serves HTTPS itself (TLS 1.2 at least); re-read at every start. */
+    GATEWAY_TLS_CERT: z.string().min(1).max(4096).optional(),
+    GATEWAY_TLS_KEY: z.string().min(1).max(4096).optional(),
+    /**
+     * PEM file of the CAs whose client certificates are accepted: with it, every API call must come with a
+     * client certificate they signed (mutual TLS); health and metrics stay open to probes without one.
+     */
+    GATEWAY_TLS_CLIENT_CA: z.string().min(1).max(4096).optional(),
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
     OPENECM_BOOTSTRAP_CLIENT_ID: z.string().min(3).optional(),
     OPENECM_BOOTSTRAP_CLIENT_SECRET: z.string().min(16, 'at least 16 characters').optional(),
@@ -147,6 +155,21 @@ export const gatewayConfig = defineConfig(
 const keyring = z
   .string()
   .regex(/^[A-Za-z0-9_-]+:[A-Za-z0-9+/=]+(,[A-Za-z0-9_-]+:[A-Za-z0-9+/=]+)*$/, 'keyId:base64key[,keyId:base64key...]');
+
+/**
+ * The audit trail's chain: `AUDIT_HMAC_KEYS` (`keyId:base64key[,older...]`, the first links new records, all
+ * verify) keys the HMAC-SHA256 each record is chained with; unset, records are still written before any answer
+ * but left unchained, and a verification fails saying so. The chainer links what was written every
+ * AUDIT_CHAIN_INTERVAL_MS.
+ */
+export const auditConfig = defineConfig(
+  'audit',
+  z.object({
+    AUDIT_HMAC_KEYS: keyring.optional(),
+    AUDIT_CHAIN_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
+  }),
+  ['AUDIT_HMAC_KEYS'],
+);
 
 export const tokenCacheConfig = defineConfig(
   'token-cache',

@@ -147,6 +147,69 @@ const CheckState = z.enum(['up', 'down']);
 export const Liveness = z.strictObject({ status: z.literal('up') });
 export const Readiness = z.strictObject({ status: CheckState, checks: z.record(z.string(), CheckState) });
 
+// ---- the audit trail ----
+
+/** What an audit record is about: every use of a credential and every change an operator makes. */
+export const AuditKind = z.enum(['credentials.list', 'injection', 'lease.release', 'admin.change', 'sign-in.failed']);
+export type AuditKind = z.infer<typeof AuditKind>;
+
+/** One audit record as stored: never a secret, a token or a vault request id. `seq` is a decimal string. */
+export const AuditRecord = z.strictObject({
+  seq: z.string().regex(/^\d+$/),
+  at: z.string().datetime(),
+  kind: AuditKind,
+  /** The API account that called, or the client id a failed sign-in named (null when none could be read). */
+  actor: z.string().nullable(),
+  user: z.string().nullable(),
+  endpoint: z.string().nullable(),
+  vault: z.string().nullable(),
+  credential: z.string().nullable(),
+  leaseId: z.string().nullable(),
+  /** `ok`, or the error code the call was answered with. */
+  outcome: z.string(),
+  traceId: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+  /** Whether the record is linked into the HMAC chain yet (within about a second of being written). */
+  chained: z.boolean(),
+});
+export type AuditRecord = z.infer<typeof AuditRecord>;
+
+const AuditRange = {
+  from: z.string().datetime({ offset: true }).optional(),
+  to: z.string().datetime({ offset: true }).optional(),
+};
+export const AuditQuery = z.strictObject({
+  ...AuditRange,
+  kind: AuditKind.optional(),
+  user: z.string().min(1).max(256).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().regex(/^\d{1,19}$/, "the previous page's nextCursor").optional(),
+});
+export type AuditQuery = z.infer<typeof AuditQuery>;
+export const AuditPage = z.strictObject({ records: z.array(AuditRecord), nextCursor: z.string().nullable() });
+export type AuditPage = z.infer<typeof AuditPage>;
+export const AuditExportQuery = z.strictObject(AuditRange);
+export type AuditExportQuery = z.infer<typeof AuditExportQuery>;
+
+/** The first place the chain does not hold: a record changed, missing, out of its place, or never linked. */
+export const AuditProblem = z.strictObject({
+  problem: z.enum(['changed', 'removed', 'reordered', 'unchained', 'unknown-key']),
+  /** The record at which it was found (for `removed`, the first record after the gap). */
+  seq: z.string(),
+  /** Its place in the chain, when it has one. */
+  position: z.string().nullable(),
+  detail: z.string(),
+});
+export const AuditVerification = z.strictObject({
+  ok: z.boolean(),
+  /** Chained records checked. */
+  checked: z.number().int().min(0),
+  /** Records written but not linked yet (the chainer links them within about a second). */
+  unchained: z.number().int().min(0),
+  firstProblem: AuditProblem.optional(),
+});
+export type AuditVerification = z.infer<typeof AuditVerification>;
+
 /** The reference page's files: Swagger UI's bundle and styles, and the script that starts it on this document. */
 export const API_DOCS_ASSETS = ['swagger-ui-bundle.js', 'swagger-ui.css', 'index.css', 'start.js'] as const;
 export const ApiDocsAssetPath = z.strictObject({ file: z.enum(API_DOCS_ASSETS) });
@@ -199,6 +262,7 @@ export const GATEWAY_TAGS = {
   Vaults: 'Vault connections, Test Settings and the token cache.',
   'Requester groups': 'Who may request credentials.',
   'API accounts': 'The accounts appliances and operators sign in with.',
+  Audit: 'The tamper-evident record of every credential use and every change: query, export, verify.',
   'External jump items': 'Searching the vaults for the RDP and shell systems a user may reach, and the ones used lately.',
   Operations: 'Liveness, readiness, metrics and this description.',
 } as const;
@@ -523,6 +587,42 @@ export const GATEWAY_ROUTES = {
     body: JumpItemSettings,
     answers: { 200: { description: 'The settings as saved.', schema: JumpItemSettingsView } },
     errors: [...BUS_ERRORS],
+  },
+  listAuditRecords: {
+    method: 'get',
+    path: '/api/v1/admin/audit',
+    tag: 'Audit',
+    summary: 'Query the audit trail',
+    description:
+      'Newest first: every list, injection, release, admin change and failed sign-in, with its actor, user, endpoint, vault, ' +
+      "credential, lease, outcome and trace id, never a secret. `cursor` takes the previous page's `nextCursor`.",
+    access: ADMIN,
+    query: AuditQuery,
+    answers: { 200: { description: 'One page of records.', schema: AuditPage } },
+    errors: ['SERVICE_UNAVAILABLE'],
+  },
+  exportAuditRecords: {
+    method: 'get',
+    path: '/api/v1/admin/audit/export',
+    tag: 'Audit',
+    summary: 'Export the audit trail as JSON lines',
+    description: 'Oldest first, one record per line (`application/x-ndjson`), streamed: for a SIEM.',
+    access: ADMIN,
+    query: AuditExportQuery,
+    answers: { 200: { description: 'One audit record per line.', schema: z.string(), contentTypes: ['application/x-ndjson'] } },
+    errors: ['SERVICE_UNAVAILABLE'],
+  },
+  verifyAuditChain: {
+    method: 'post',
+    path: '/api/v1/admin/audit/verify',
+    tag: 'Audit',
+    summary: 'Verify the audit chain',
+    description:
+      'Walks the HMAC chain (AUDIT_HMAC_KEYS) in its order and answers the first record that was changed, removed (a gap in the ' +
+      'chain) or moved out of its place; records written in the last moments and not linked yet are counted, not judged.',
+    access: ADMIN,
+    answers: { 200: { description: 'Whether the chain holds, and where it does not.', schema: AuditVerification } },
+    errors: ['SERVICE_UNAVAILABLE'],
   },
   getLiveness: {
     method: 'get',

@@ -54,6 +54,11 @@ export function Authorize(permission: ApiPermission): ClassDecorator & MethodDec
   return applyDecorators(SetMetadata(REQUIRED_PERMISSION, permission), UseGuards(ApiAuthGuard));
 }
 
+/** The API account a request was admitted for, if any (the audit trail's actor). */
+export function principalOf(request: Request): ApiPrincipal | undefined {
+  return principals.get(request);
+}
+
 /** The API account of a route behind `@Authorize`: a handler parameter. */
 export const Principal = createParamDecorator((_data: unknown, context: ExecutionContext): ApiPrincipal => {
   const principal = principals.get(context.switchToHttp().getRequest<Request>());
