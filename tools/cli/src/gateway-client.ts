@@ -28,6 +28,8 @@ export interface Transport {
 
 /** Diagnostics wait for every vault's Test Settings, which may take as long as a vault's own timeout. */
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** An export streams as long as it has records to send. */
+const STREAM_TIMEOUT_MS = 60 * 60_000;
 
 /** The gateway's API as the CLI uses it: one access token per run, every error an ApiError. */
 export class GatewayClient {
@@ -88,6 +90,21 @@ export class GatewayClient {
     const answer = await readJson(res);
     if (!res.ok) throw problemError(res.status, answer, `${method} ${path} failed`);
     return answer as T;
+  }
+
+  /** GET whose body is passed on as it arrives (an export), never held whole. */
+  async stream(path: string, write: (text: string) => void, timeoutMs = STREAM_TIMEOUT_MS): Promise<void> {
+    if (!this.token) await this.signIn();
+    const res = await this.send(path, { method: 'GET', headers: { authorization: `Bearer ${this.token}` } }, timeoutMs);
+    if (!res.ok) throw problemError(res.status, await readJson(res), `GET ${path} failed`);
+    if (!res.body) return;
+    const decoder = new TextDecoder();
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      const text = decoder.decode(chunk, { stream: true });
+      if (text) write(text);
+    }
+    const rest = decoder.decode();
+    if (rest) write(rest);
   }
 
   private async send(path: string, init: RequestInit, timeoutMs: number): Promise<Response> {

@@ -1,7 +1,7 @@
 import type { DiagnosticsReport } from '@openecm/contracts';
 import { EXIT, run, type Io } from './program';
 
-type Route = (init: RequestInit, url: URL) => { status: number; body?: unknown };
+type Route = (init: RequestInit, url: URL) => { status: number; body?: unknown; text?: string };
 
 /** A gateway in memory: routes by method and path, records every call the CLI makes. */
 function fakeGateway(routes: Record<string, Route>) {
@@ -16,7 +16,7 @@ function fakeGateway(routes: Record<string, Route>) {
       return new Response(JSON.stringify({ access_token: 'tok-123', token_type: 'Bearer', expires_in: 3600 }), { status: 200 });
     }
     const answer = route ? route(init, url) : { status: 404, body: { detail: 'no such route', code: 'NOT_FOUND' } };
-    return new Response(answer.body === undefined ? '' : JSON.stringify(answer.body), { status: answer.status });
+    return new Response(answer.text ?? (answer.body === undefined ? '' : JSON.stringify(answer.body)), { status: answer.status });
   }) as typeof fetch;
   return { calls, transport: { fetch: fetchFn } };
 }
@@ -41,6 +41,31 @@ async function cli(args: string[], routes: Record<string, Route> = {}) {
 const report = (status: DiagnosticsReport['status'], checks: DiagnosticsReport['checks']): DiagnosticsReport => ({ status, generatedAt: '2030-01-01T00:00:00Z', checks });
 
 describe('openecm', () => {
+  it('audit verify: exit 0 when the chain holds, 1 naming the first broken record', async () => {
+    const holds = await cli(['audit', 'verify'], { 'POST /api/v1/admin/audit/verify': () => ({ status: 200, body: { ok: true, checked: 12, unchained: 1 } }) });
+    expect(holds.code).toBe(EXIT.ok);
+    expect(holds.out).toBe('the chain holds: 12 records checked, 1 not linked yet\n');
+    const broken = await cli(['audit', 'verify'], {
+      'POST /api/v1/admin/audit/verify': () => ({
+        status: 200,
+        body: { ok: false, checked: 4, unchained: 0, firstProblem: { problem: 'removed', seq: '7', position: '6', detail: '1 record(s) missing from the chain before position 6' } },
+      }),
+    });
+    expect(broken.code).toBe(EXIT.failed);
+    expect(broken.out).toBe('the chain does not hold after 4 records: removed at record 7 (position 6): 1 record(s) missing from the chain before position 6\n');
+  });
+
+  it('audit export: the JSON lines as the gateway streams them, for the range asked', async () => {
+    const lines = '{"seq":"1"}\n{"seq":"2"}\n';
+    const exported = await cli(['audit', 'export', '--from', '2030-01-01T00:00:00Z'], { 'GET /api/v1/admin/audit/export': () => ({ status: 200, text: lines }) });
+    expect(exported.code).toBe(EXIT.ok);
+    expect(exported.out).toBe(lines);
+    expect(exported.calls.find((c) => c.path === '/api/v1/admin/audit/export')?.query).toBe('?from=2030-01-01T00%3A00%3A00Z');
+    const refused = await cli(['audit', 'export'], { 'GET /api/v1/admin/audit/export': () => ({ status: 403, body: { detail: 'the API account lacks the "admin" permission', code: 'PERMISSION_MISSING' } }) });
+    expect(refused.code).toBe(EXIT.failed);
+    expect(refused.err).toContain('PERMISSION_MISSING');
+  });
+
   it('doctor: gateway, sign-in, then the walk with the user and endpoint; exit 0 only when all is well', async () => {
     const routes: Record<string, Route> = {
       'GET /health/ready': () => ({ status: 200, body: { status: 'up', checks: {} } }),

@@ -5,6 +5,7 @@ import {
   LogLevel,
   SERVICE_NAMES,
   TEST_STEP_REMEDIES,
+  type AuditVerification,
   type InstanceList,
   type LeaseView,
   type LogLevelAnswer,
@@ -201,6 +202,36 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
           }
         }
         return result.connections.unreadable + result.checkouts.unreadable === 0 ? EXIT.ok : EXIT.failed;
+      }),
+    );
+
+  const audit = program.command('audit').description('the tamper-evident record of every credential use and every change');
+  audit
+    .command('verify')
+    .description('walk the HMAC chain and name the first record changed, removed or out of its place; exit 0 only when it holds')
+    .action(
+      act(async (client, asJson) => {
+        const result = await client.call<AuditVerification>('POST', '/api/v1/admin/audit/verify', undefined, 10 * 60_000);
+        if (asJson) json(result);
+        else if (result.ok) io.out(`the chain holds: ${result.checked} records checked, ${result.unchained} not linked yet\n`);
+        else {
+          const p = result.firstProblem;
+          io.out(`the chain does not hold after ${result.checked} records: ${p ? `${p.problem} at record ${p.seq}${p.position ? ` (position ${p.position})` : ''}: ${p.detail}` : 'no detail'}\n`);
+        }
+        return result.ok ? EXIT.ok : EXIT.failed;
+      }),
+    );
+  audit
+    .command('export')
+    .description('every record, oldest first, as JSON lines (one record a line) on standard output, for a SIEM')
+    .option('--from <time>', 'records at or after this ISO 8601 time')
+    .option('--to <time>', 'records before this ISO 8601 time')
+    .action(
+      act(async (client, _asJson, command) => {
+        const opts = command.opts<{ from?: string; to?: string }>();
+        const query = new URLSearchParams({ ...(opts.from ? { from: opts.from } : {}), ...(opts.to ? { to: opts.to } : {}) });
+        await client.stream(`/api/v1/admin/audit/export${query.size > 0 ? `?${query}` : ''}`, (text) => io.out(text));
+        return EXIT.ok;
       }),
     );
 
