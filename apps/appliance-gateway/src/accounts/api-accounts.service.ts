@@ -72,7 +72,7 @@ export class ApiAccountsService implements OnModuleInit {
     for (const { clientId, clientSecret } of candidates) {
       const account = await this.accounts.findOneBy({ clientId });
       const stored = account?.secretHash ?? (await this.decoyHash());
-      const matches = await verifySecret(clientSecret, stored);
+      const matches = await verifySecret(clientSecret.reveal(), stored);
       if (account && matches) return account;
     }
     return undefined;

@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto';
-import { hashAccessToken, parseBasicAuthorization, parseBearerToken } from './client-credentials';
+import { SecretValue } from '@openecm/crypto';
+import { hashAccessToken, parseBasicAuthorization, parseBearerToken, type BasicAuthorization, type ClientCredentials } from './client-credentials';
 import { clientCredentialsOf, parseTokenRequest } from './token-request';
 import { OAuthError } from './oauth-error';
 
+/** The candidates with their secrets revealed, to compare with what was sent. */
+const plain = (candidates: ClientCredentials[]) => candidates.map((c) => ({ clientId: c.clientId, clientSecret: c.clientSecret.reveal() }));
+const plainBasic = (parsed: BasicAuthorization) => (parsed.kind === 'basic' ? { kind: parsed.kind, candidates: plain(parsed.candidates) } : parsed);
 const basic = (text: string) => `Basic ${Buffer.from(text, 'utf8').toString('base64')}`;
 
 describe('access token digests', () => {
@@ -16,7 +20,7 @@ describe('access token digests', () => {
 
 describe('HTTP Basic client authentication', () => {
   it('reads client id and secret, splitting at the first colon only', () => {
-    expect(parseBasicAuthorization(basic('pra:s3cr:et'))).toEqual({
+    expect(plainBasic(parseBasicAuthorization(basic('pra:s3cr:et')))).toEqual({
       kind: 'basic',
       candidates: [{ clientId: 'pra', clientSecret: 's3cr:et' }],
     });
@@ -27,14 +31,14 @@ describe('HTTP Basic client authentication', () => {
   });
 
   it('tries the RFC 6749 form-decoded reading first, then the credentials as sent', () => {
-    expect(parseBasicAuthorization(basic('my%20app:a+b%2Bc'))).toEqual({
+    expect(plainBasic(parseBasicAuthorization(basic('my%20app:a+b%2Bc')))).toEqual({
       kind: 'basic',
       candidates: [
         { clientId: 'my app', clientSecret: 'a b+c' },
         { clientId: 'my%20app', clientSecret: 'a+b%2Bc' },
       ],
     });
-    expect(parseBasicAuthorization(basic('app:100%'))).toEqual({
+    expect(plainBasic(parseBasicAuthorization(basic('app:100%')))).toEqual({
       kind: 'basic',
       candidates: [{ clientId: 'app', clientSecret: '100%' }],
     });
@@ -61,13 +65,23 @@ describe('token requests', () => {
   const grant = { grant_type: 'client_credentials' };
 
   it('takes the credentials from Basic or from the body, never both', () => {
-    expect(clientCredentialsOf(basic('a:b'), parseTokenRequest(grant))).toEqual([{ clientId: 'a', clientSecret: 'b' }]);
-    expect(clientCredentialsOf(undefined, parseTokenRequest({ ...grant, client_id: 'a', client_secret: 'b' }))).toEqual([
+    expect(plain(clientCredentialsOf(basic('a:b'), parseTokenRequest(grant)))).toEqual([{ clientId: 'a', clientSecret: 'b' }]);
+    expect(plain(clientCredentialsOf(undefined, parseTokenRequest({ ...grant, client_id: 'a', client_secret: 'b' })))).toEqual([
       { clientId: 'a', clientSecret: 'b' },
     ]);
     const both = () => clientCredentialsOf(basic('a:b'), parseTokenRequest({ ...grant, client_id: 'a' }));
     expect(both).toThrow(OAuthError);
     expect(() => both()).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED', oauthError: 'invalid_request' }));
+  });
+
+  it('holds the secret as a SecretValue from either place, so a logged candidate shows no secret', () => {
+    for (const candidates of [
+      clientCredentialsOf(basic('a:canary-basic'), parseTokenRequest(grant)),
+      clientCredentialsOf(undefined, parseTokenRequest({ ...grant, client_id: 'a', client_secret: 'canary-body' })),
+    ]) {
+      expect(candidates[0]?.clientSecret).toBeInstanceOf(SecretValue);
+      expect(JSON.stringify(candidates)).toBe('[{"clientId":"a","clientSecret":"[secret]"}]');
+    }
   });
 
   it('answers invalid_client when no or half credentials are given', () => {

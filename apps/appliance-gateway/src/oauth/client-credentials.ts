@@ -1,8 +1,10 @@
+import { SecretValue } from '@openecm/crypto';
 import { createHash } from 'node:crypto';
 
 export interface ClientCredentials {
   clientId: string;
-  clientSecret: string;
+  /** Revealed only where the stored hash is verified. */
+  clientSecret: SecretValue;
 }
 
 export type BasicAuthorization =
@@ -44,7 +46,8 @@ export function parseBasicAuthorization(header: string | undefined): BasicAuthor
   const decoded = { clientId: formDecode(rawId), clientSecret: formDecode(rawSecret) };
   // RFC 6749 2.3.1 has clients form-encode both parts before Basic encoding, but many do not: either reading signs in.
   const same = decoded.clientId === asSent.clientId && decoded.clientSecret === asSent.clientSecret;
-  return { kind: 'basic', candidates: same ? [asSent] : [decoded, asSent] };
+  const held = (reading: { clientId: string; clientSecret: string }): ClientCredentials => ({ clientId: reading.clientId, clientSecret: SecretValue.of(reading.clientSecret) });
+  return { kind: 'basic', candidates: same ? [held(asSent)] : [held(decoded), held(asSent)] };
 }
 
 /** The bearer token of an Authorization header, or undefined when there is none or it cannot be one of ours. */

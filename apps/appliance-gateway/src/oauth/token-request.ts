@@ -1,3 +1,4 @@
+import { SecretValue } from '@openecm/crypto';
 import { TokenRequest, parseOrThrow } from '@openecm/contracts';
 import { parseBasicAuthorization, type ClientCredentials } from './client-credentials';
 import { OAuthError } from './oauth-error';
@@ -39,5 +40,5 @@ export function clientCredentialsOf(authorization: string | undefined, request: 
   if (request.client_id === undefined || request.client_secret === undefined) {
     throw OAuthError.invalidClient('client authentication is required');
   }
-  return [{ clientId: request.client_id, clientSecret: request.client_secret }];
+  return [{ clientId: request.client_id, clientSecret: SecretValue.of(request.client_secret) }];
 }
