@@ -5,6 +5,7 @@ import { json, urlencoded, type Express, type NextFunction, type Request, type R
 import type { Server } from 'node:http';
 import { answerClientError } from './edge/client-error';
 import { ControlCharactersPipe } from './edge/control-characters.pipe';
+import { requireClientCertificate } from './edge/tls';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -18,10 +19,12 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 export function configureGateway(app: INestApplication): void {
   const express: Express = app.getHttpAdapter().getInstance();
   express.disable('x-powered-by');
-  const proxies = loadConfig(gatewayConfig).GATEWAY_TRUSTED_PROXIES;
+  const config = loadConfig(gatewayConfig);
+  const proxies = config.GATEWAY_TRUSTED_PROXIES;
   express.set('trust proxy', proxies.length > 0 ? proxies : false);
   (app.getHttpServer() as Server).on('clientError', answerClientError);
   app.useGlobalPipes(new ControlCharactersPipe());
+  if (config.GATEWAY_TLS_CLIENT_CA) app.use(requireClientCertificate);
   app.use((_req: Request, res: Response, next: NextFunction) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     next();

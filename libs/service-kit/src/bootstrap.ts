@@ -1,4 +1,6 @@
 import { type INestApplication, type Type } from '@nestjs/common';
+import type { HttpsOptions } from '@nestjs/common/interfaces/external/https-options.interface';
+import type { ServerOptions } from 'node:https';
 import { NestFactory } from '@nestjs/core';
 import { lifecycleConfig, loadConfig, logConfig } from '@openecm/config';
 import { natsServerOptions } from '@openecm/messaging';
@@ -16,6 +18,8 @@ export interface ServiceOptions {
   host?: string;
   /** Runs before the app starts listening (e.g. the gateway's JSON body limits). */
   configure?: (app: INestApplication) => void | Promise<void>;
+  /** Serve HTTPS with these (the gateway, when it terminates TLS itself). */
+  httpsOptions?: ServerOptions | undefined;
 }
 
 /**
@@ -28,6 +32,8 @@ export async function startService(options: ServiceOptions): Promise<{ app: INes
     logger: new PinoNestLogger(logger),
     bufferLogs: false,
     abortOnError: false,
+    // Nest hands these to https.createServer as they are; its own type names only some of them.
+    ...(options.httpsOptions ? { httpsOptions: options.httpsOptions as HttpsOptions } : {}),
   });
   app.useGlobalFilters(new ProblemFilter());
   app.connectMicroservice(natsServerOptions(options.name), { inheritAppConfig: true });

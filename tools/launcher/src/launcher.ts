@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import * as openecmConfig from '@openecm/config';
 import { configErrors, defineConfig, isConfigDefinition, lifecycleConfig, loadConfig, type ConfigDefinition } from '@openecm/config';
 import { Keyring } from '@openecm/crypto';
+import { Agent, request } from 'undici';
 import { z } from 'zod';
 
 /** Started in this order, stopped in the reverse: the gateway last up, first down. */
@@ -75,12 +76,13 @@ export function plan(distRoot: string, env: Env): ServiceProcess[] {
     'appliance-gateway': gateway.GATEWAY_PORT,
   };
   const gatewayHost = ['0.0.0.0', '::', ''].includes(gateway.GATEWAY_HOST) ? '127.0.0.1' : gateway.GATEWAY_HOST;
+  const gatewayScheme = gateway.GATEWAY_TLS_CERT ? 'https' : 'http';
   return SERVICES.map((name) => ({
     name,
     entry: join(distRoot, 'apps', name, 'src', 'main.js'),
     readyUrl:
       name === 'appliance-gateway'
-        ? `http://${gatewayHost}:${opsPort[name]}/health/ready`
+        ? `${gatewayScheme}://${gatewayHost}:${opsPort[name]}/health/ready`
         : `http://127.0.0.1:${opsPort[name]}/health/ready`,
     env: name === 'appliance-gateway' ? env : { ...env, HTTP_PORT: String(opsPort[name]) },
     restarts: 0,
@@ -92,6 +94,7 @@ export type Say = (line: string) => void;
 export class Launcher {
   private stopping = false;
   private readonly shutdownMs: number;
+  private readonly probeAgent = new Agent({ connect: { rejectUnauthorized: false } });
 
   constructor(
     private readonly services: ServiceProcess[],
@@ -133,8 +136,10 @@ export class Launcher {
     const deadline = Date.now() + this.readyTimeoutMs;
     for (;;) {
       try {
-        const res = await fetch(service.readyUrl, { signal: AbortSignal.timeout(2000) });
-        if (res.ok) {
+        // The launcher asks its own child on this host: the gateway's certificate need not name this address.
+        const res = await request(service.readyUrl, { dispatcher: this.probeAgent, headersTimeout: 2000, bodyTimeout: 2000 });
+        await res.body.dump();
+        if (res.statusCode === 200) {
           this.say(`${service.name} ready (pid ${service.child?.pid})`);
           return;
         }
