@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
 import type { Bus } from '@openecm/messaging';
 import {
   NATS_URL,
@@ -13,8 +13,10 @@ import {
 } from '@openecm/testing';
 import { SEAL_CONTEXTS, type VaultConnectionInput } from '@openecm/contracts';
 import { Keyring, SealingKeyPair, sealTo } from '@openecm/crypto';
+import { PinoNestLogger, createLogger } from '@openecm/telemetry';
 import { Client } from 'pg';
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { createPasswordSafeSim, type PasswordSafeSim } from '../../../tools/password-safe-sim/src/sim';
 
 process.env['REDIS_URL'] = REDIS_URL;
@@ -291,5 +293,45 @@ describe('vault-adapters with Password Safe (simulator over HTTP, real NATS, Red
     const again = await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'srv-app01' });
     expect(again.pending).toEqual([]);
     expect(new Set(again.credentials.map((c) => c.vault))).toEqual(new Set(['ps', 'ps-oauth']));
+  });
+
+  it('checks out, checks in and rotates in API-key and OAuth mode with debug logging on, and the product logger writes no secret', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    Logger.overrideLogger(new PinoNestLogger(createLogger('vault-adapters', 'debug', stream)));
+    const passwords: string[] = [];
+    // sessions dropped, so both sign-ins (the API key's and the client secret's) run again while debug logs are on
+    sim.state.expireAllSessions();
+    const signIns = sim.state.stats().signIns;
+    try {
+      for (const vault of ['ps', 'ps-oauth']) {
+        const list = await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'srv-app01' });
+        const admin = list.credentials.find((c) => c.vault === vault && c.username === 'Administrator');
+        const leaseId = randomUUID();
+        const out = await checkoutOpened(bus, { leaseId, vault, ref: admin!.ref, user: 'alice', durationMinutes: 30, reason: 'log check' });
+        passwords.push(out.secret.value);
+        await bus.request('vault.credentials.checkin.v1', { leaseId, rotate: true, reason: 'session ended' });
+        passwords.push(sim.state.passwordOf(1001));
+      }
+    } finally {
+      Logger.overrideLogger(['error']);
+    }
+    // the flow really ran and really logged at debug, each vault call (both check-outs' reads) included
+    expect(new Set(passwords).size).toBe(3);
+    expect(sim.state.stats().signIns).toMatchObject({ apiKey: signIns.apiKey + 1, oauth: signIns.oauth + 1 });
+    const parsed = lines.map((l) => JSON.parse(l) as { level: string; op?: string; vault?: string });
+    const reads = parsed.filter((l) => l.level === 'debug' && l.op === 'GET Credentials/{id}');
+    expect(reads.map((l) => l.vault)).toEqual(['ps', 'ps-oauth']);
+    const text = lines.join('');
+    for (const secret of ['demo-api-key', 'demo-secret', ...passwords]) {
+      for (const form of [secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('hex')]) {
+        expect(text).not.toContain(form);
+      }
+    }
   });
 });
