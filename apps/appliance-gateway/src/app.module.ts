@@ -9,6 +9,7 @@ import { ApiAccountsService } from './accounts/api-accounts.service';
 import { AuditHttpController } from './audit/audit.http-controller';
 import { AuditInterceptor } from './audit/audit.interceptor';
 import { AuditTrail } from './audit/audit-trail.service';
+import { AuditLeaseEvents } from './audit/lease-events.consumer';
 import { GroupsHttpController } from './admin/groups.http-controller';
 import { KeysHttpController } from './admin/keys.http-controller';
 import { TokenCacheHttpController } from './admin/token-cache.http-controller';
@@ -19,6 +20,7 @@ import { LeaseListHttpController } from './leases/lease-list.http-controller';
 import { LeasesHttpController } from './leases/leases.http-controller';
 import { GatewayApiAccounts1767225600000 } from './migrations/1767225600000-gateway-api-accounts';
 import { AuditRecord1767830400000 } from './migrations/1767830400000-audit-record';
+import { AuditEventId1767830400001 } from './migrations/1767830400001-audit-event-id';
 import { AccessTokenEntity } from './oauth/access-token.entity';
 import { ApiAuthGuard } from './oauth/api-auth.guard';
 import { OAuthHttpController } from './oauth/oauth.http-controller';
@@ -39,7 +41,7 @@ import { GATEWAY_SCHEMA } from './schema';
     PersistenceModule.forService({
       schema: GATEWAY_SCHEMA,
       entities: [ApiAccountEntity, AccessTokenEntity],
-      migrations: [GatewayApiAccounts1767225600000, AuditRecord1767830400000],
+      migrations: [GatewayApiAccounts1767225600000, AuditRecord1767830400000, AuditEventId1767830400001],
       applicationName: 'appliance-gateway',
     }),
   ],
@@ -59,6 +61,6 @@ import { GATEWAY_SCHEMA } from './schema';
     ApiDocsHttpController,
     OpsHttpController,
   ],
-  providers: [ApiAccountsService, TokenService, ApiAuthGuard, DiagnosticsService, SignInLimiter, SignInEvents, AuditTrail, { provide: APP_INTERCEPTOR, useClass: AuditInterceptor }],
+  providers: [ApiAccountsService, TokenService, ApiAuthGuard, DiagnosticsService, SignInLimiter, SignInEvents, AuditTrail, AuditLeaseEvents, { provide: APP_INTERCEPTOR, useClass: AuditInterceptor }],
 })
 export class AppModule {}

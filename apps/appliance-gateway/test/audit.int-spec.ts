@@ -2,8 +2,8 @@ import { Controller, Module, type INestApplication, type INestMicroservice } fro
 import { Test } from '@nestjs/testing';
 import { AuditPage, AuditRecord, AuditVerification, SEAL_CONTEXTS, type ParsedRequestOf, type ReplyOf } from '@openecm/contracts';
 import { sealTo } from '@openecm/crypto';
-import { Handles, natsServerOptions } from '@openecm/messaging';
-import { NATS_URL, REDIS_URL, clearNamespaceKeys, createTestDatabase, startTestApp } from '@openecm/testing';
+import { Handles, NatsConnectionProvider, natsServerOptions, publishEvent } from '@openecm/messaging';
+import { NATS_URL, REDIS_URL, clearNamespaceKeys, createTestDatabase, deleteNamespaceStreams, startTestApp, waitFor } from '@openecm/testing';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import { Client } from 'pg';
@@ -138,6 +138,7 @@ describe('the audit trail (real HTTP, NATS, Redis, Postgres)', () => {
     await gateway?.app.close();
     await fakes?.close();
     await clearNamespaceKeys();
+    await deleteNamespaceStreams();
     await db?.drop();
   });
 
@@ -175,6 +176,33 @@ describe('the audit trail (real HTTP, NATS, Redis, Postgres)', () => {
     const { rows } = await pg.query<{ row: string }>('SELECT row_to_json(r)::text AS row FROM audit.record r');
     const dump = rows.map((r) => r.row).join('\n');
     for (const secret of [PASSWORD, ADMIN.secret, WRONG_SECRET, ...tokens]) expect(dump).not.toContain(secret);
+  });
+
+  it("records policy-approval's release at expiry, rotation and failure, each event once", async () => {
+    const js = gateway.app.get(NatsConnectionProvider).get().then((nc) => nc.jetstream());
+    const base = { leaseId: randomUUID(), user: 'CORP\\alice', endpoint: 'srv-app01', sessionId: 'pra-9', vault: 'ps', credentialName: 'srv-app01\\Administrator', username: 'Administrator', at: '2030-01-01T00:00:00.000Z' };
+    await publishEvent(await js, 'policy.lease.released.v1', { ...base, releasedBy: 'expiry' }, `${base.leaseId}:released`);
+    await publishEvent(await js, 'policy.lease.rotated.v1', { ...base, rotated: true }, `${base.leaseId}:rotated`);
+    const failed = { ...base, leaseId: randomUUID() };
+    await publishEvent(await js, 'policy.lease.released.v1', { ...failed, releasedBy: 'appliance' }, `${failed.leaseId}:released`);
+    await publishEvent(await js, 'policy.lease.failed.v1', { ...failed, code: 'VAULT_UNAVAILABLE', message: 'check-in gave up' }, `${failed.leaseId}:failed`);
+    const leaseKinds = ['lease.expired', 'lease.rotated', 'lease.failed'];
+    const found = await waitFor(async () => {
+      const all = (await records('?limit=1000')).filter((r) => leaseKinds.includes(r.kind));
+      return all.length === 3 && all;
+    });
+    expect(found.map((r) => [r.kind, r.leaseId, r.outcome, r.vault, r.credential]).reverse()).toEqual([
+      ['lease.expired', base.leaseId, 'ok', 'ps', 'srv-app01\\Administrator'],
+      ['lease.rotated', base.leaseId, 'ok', 'ps', 'srv-app01\\Administrator'],
+      ['lease.failed', failed.leaseId, 'VAULT_UNAVAILABLE', 'ps', 'srv-app01\\Administrator'],
+    ]);
+    // a redelivered event names the same stream sequence: recorded once
+    const { AuditTrail } = await import('../src/audit/audit-trail.service');
+    const trail = gateway.app.get(AuditTrail);
+    const again = { kind: 'lease.rotated' as const, actor: null, leaseId: base.leaseId, outcome: 'ok' };
+    await trail.record(again, 'redelivered:1');
+    await trail.record(again, 'redelivered:1');
+    expect((await pg.query('SELECT seq FROM audit.record WHERE event_id = $1', ['redelivered:1'])).rowCount).toBe(1);
   });
 
   it('exports every record, oldest first, as JSON lines', async () => {

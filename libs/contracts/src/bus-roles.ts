@@ -77,7 +77,7 @@ export const STREAMS: Record<string, StreamRoles> = {
   [LEASE_EVENTS_STREAM]: {
     events: Object.keys(EVENTS) as EventSubject[],
     publishers: ['policy-approval'],
-    consumers: ['session-reporting', 'policy-approval'],
+    consumers: ['session-reporting', 'policy-approval', 'appliance-gateway'],
     inspectors: ['appliance-gateway'],
   },
 };

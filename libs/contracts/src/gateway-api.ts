@@ -150,7 +150,19 @@ export const Readiness = z.strictObject({ status: CheckState, checks: z.record(z
 // ---- the audit trail ----
 
 /** What an audit record is about: every use of a credential and every change an operator makes. */
-export const AuditKind = z.enum(['credentials.list', 'injection', 'lease.release', 'admin.change', 'sign-in.failed']);
+export const AuditKind = z.enum([
+  'credentials.list',
+  'injection',
+  'lease.release',
+  /** policy-approval released a lease whose release duration ran out. */
+  'lease.expired',
+  /** The vault checked the credential in (and rotated it, unless the outcome says `not-rotated`). */
+  'lease.rotated',
+  /** Check-in or rotation failed for good: the outcome is the error code. */
+  'lease.failed',
+  'admin.change',
+  'sign-in.failed',
+]);
 export type AuditKind = z.infer<typeof AuditKind>;
 
 /** One audit record as stored: never a secret, a token or a vault request id. `seq` is a decimal string. */
@@ -594,7 +606,7 @@ export const GATEWAY_ROUTES = {
     tag: 'Audit',
     summary: 'Query the audit trail',
     description:
-      'Newest first: every list, injection, release, admin change and failed sign-in, with its actor, user, endpoint, vault, ' +
+      'Newest first: every list, injection, release, release at expiry, rotation and its failure, admin change and failed sign-in, with its actor, user, endpoint, vault, ' +
       "credential, lease, outcome and trace id, never a secret. `cursor` takes the previous page's `nextCursor`.",
     access: ADMIN,
     query: AuditQuery,

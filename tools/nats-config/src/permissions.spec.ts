@@ -49,7 +49,7 @@ describe('service permissions', () => {
     }
   });
 
-  it('grants JetStream as each role needs it: the consumer its own durable, the gateway a look at the stream', () => {
+  it('grants JetStream as each role needs it: each consumer its own durable (the gateway for the audit trail), none a deletion', () => {
     const reporting = permissions['session-reporting'].publish;
     expect(allows(reporting, '$JS.API.CONSUMER.MSG.NEXT.LEASE_EVENTS.session-reporting')).toBe(true);
     expect(allows(reporting, '$JS.ACK.LEASE_EVENTS.session-reporting.1.2.3.4.5')).toBe(true);
@@ -58,7 +58,9 @@ describe('service permissions', () => {
     expect(allows(permissions['policy-approval'].publish, '$JS.API.STREAM.CREATE.LEASE_EVENTS')).toBe(true);
     const gateway = permissions['appliance-gateway'].publish;
     expect(allows(gateway, '$JS.API.STREAM.INFO.LEASE_EVENTS')).toBe(true);
-    expect(allows(gateway, '$JS.API.STREAM.UPDATE.LEASE_EVENTS')).toBe(false);
+    expect(allows(gateway, '$JS.API.CONSUMER.MSG.NEXT.LEASE_EVENTS.appliance-gateway')).toBe(true);
+    expect(allows(gateway, '$JS.API.CONSUMER.MSG.NEXT.LEASE_EVENTS.session-reporting')).toBe(false);
+    expect(allows(gateway, '$JS.API.STREAM.DELETE.LEASE_EVENTS')).toBe(false);
     for (const service of ['vault-adapters', 'token-cache'] as const) expect(permissions[service].publish.some((p) => p.startsWith('$JS'))).toBe(false);
   });
 

@@ -99,11 +99,14 @@ export class AuditTrail implements OnModuleInit, OnApplicationBootstrap, OnAppli
     await this.chaining?.catch(() => undefined);
   }
 
-  /** Commits one record; resolves only once it is in the database. */
-  async record(entry: AuditEntry): Promise<void> {
+  /**
+   * Commits one record; resolves only once it is in the database. `eventId` names the event it records (a
+   * stream sequence), so a redelivered event is recorded once.
+   */
+  async record(entry: AuditEntry, eventId?: string): Promise<void> {
     await this.db.query(
-      `INSERT INTO audit.record (at, kind, actor, user_name, endpoint, vault, credential, lease_id, outcome, trace_id, details)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      `INSERT INTO audit.record (at, kind, actor, user_name, endpoint, vault, credential, lease_id, outcome, trace_id, details, event_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (event_id) DO NOTHING`,
       [
         new Date(),
         entry.kind,
@@ -116,6 +119,7 @@ export class AuditTrail implements OnModuleInit, OnApplicationBootstrap, OnAppli
         entry.outcome,
         currentTraceId() ?? null,
         JSON.stringify(entry.details ?? {}),
+        eventId ?? null,
       ],
     );
   }

@@ -1,0 +1,68 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { EVENTS, LEASE_EVENTS_STREAM, type AuditKind, type EventSubject } from '@openecm/contracts';
+import { NatsConnectionProvider, consumeDurably, ensureStream, eventSubjectOf, type DurableConsumer } from '@openecm/messaging';
+import { AuditTrail } from './audit-trail.service';
+
+/** Every gateway instance pulls from this one durable, so each event is recorded by one of them. */
+export const DURABLE_NAME = 'appliance-gateway';
+
+/** The lease facts the gateway never sees itself: a release at expiry, the rotation, its failure. */
+const KIND: Partial<Record<EventSubject, AuditKind>> = {
+  'policy.lease.released.v1': 'lease.expired',
+  'policy.lease.rotated.v1': 'lease.rotated',
+  'policy.lease.failed.v1': 'lease.failed',
+};
+
+/** Records policy-approval's lease events in the audit trail, each once (by its stream sequence). */
+@Injectable()
+export class AuditLeaseEvents implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('audit');
+  private consumer?: DurableConsumer;
+  private stream = '';
+
+  constructor(
+    private readonly nats: NatsConnectionProvider,
+    private readonly trail: AuditTrail,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const nc = await this.nats.get();
+    this.stream = await ensureStream(await nc.jetstreamManager(), LEASE_EVENTS_STREAM, Object.keys(EVENTS) as EventSubject[]);
+    this.consumer = await consumeDurably(nc, this.stream, DURABLE_NAME, (subject, data, sequence) => this.handle(subject, data, sequence));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    await consumer?.stop();
+  }
+
+  /** Throws only when the record cannot be written now, so the event is delivered again. */
+  private async handle(qualifiedSubject: string, data: unknown, sequence: number): Promise<void> {
+    const subject = eventSubjectOf(qualifiedSubject);
+    const kind = subject ? KIND[subject] : undefined;
+    if (!subject || !kind) return;
+    const parsed = EVENTS[subject].safeParse(data);
+    if (!parsed.success) {
+      this.logger.warn({ msg: 'invalid lease event not recorded', subject, sequence });
+      return;
+    }
+    const event = parsed.data as Record<string, unknown> & { leaseId: string; user: string; endpoint: string; vault: string; credentialName: string; sessionId: string; at: string };
+    if (kind === 'lease.expired' && event['releasedBy'] !== 'expiry') return;
+    const outcome = kind === 'lease.failed' ? String(event['code']) : kind === 'lease.rotated' && event['rotated'] === false ? 'not-rotated' : 'ok';
+    await this.trail.record(
+      {
+        kind,
+        actor: null,
+        user: event.user,
+        endpoint: event.endpoint,
+        vault: event.vault,
+        credential: event.credentialName,
+        leaseId: event.leaseId,
+        outcome,
+        details: { sessionId: event.sessionId, eventAt: event.at, ...(kind === 'lease.failed' ? { message: event['message'] } : {}) },
+      },
+      `${this.stream}:${sequence}`,
+    );
+  }
+}
