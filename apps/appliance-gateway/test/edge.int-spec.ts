@@ -2,7 +2,7 @@ import { Controller, Module, type INestApplication, type INestMicroservice, type
 import { Test } from '@nestjs/testing';
 import { OpenEcmError, ProblemDetails, type LeaseView, type ParsedRequestOf, type ReplyOf, type Subject } from '@openecm/contracts';
 import { Handles, natsServerOptions } from '@openecm/messaging';
-import { NATS_URL, REDIS_URL, clearNamespaceKeys, createTestDatabase, startTestApp } from '@openecm/testing';
+import { NATS_URL, REDIS_URL, clearNamespaceKeys, createTestDatabase, deleteNamespaceStreams, startTestApp } from '@openecm/testing';
 import { randomUUID } from 'node:crypto';
 import { connect as connectTcp } from 'node:net';
 import type { NatsConnection } from 'nats';
@@ -195,6 +195,7 @@ describe('the gateway edge: sign-in limits, input rules, lease owners (real HTTP
     await second?.app.close();
     await fakes?.close();
     await clearNamespaceKeys();
+    await deleteNamespaceStreams();
     await db?.drop();
   });
 

@@ -15,7 +15,7 @@ import {
 import { SealingKeyPair, sealTo } from '@openecm/crypto';
 import { Handles, natsServerOptions } from '@openecm/messaging';
 import { ProblemFilter } from '@openecm/service-kit';
-import { NATS_URL, REDIS_URL, clearNamespaceKeys, createTestDatabase } from '@openecm/testing';
+import { NATS_URL, REDIS_URL, clearNamespaceKeys, createTestDatabase, deleteNamespaceStreams } from '@openecm/testing';
 import { createHash, randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import { Client } from 'pg';
@@ -279,6 +279,7 @@ describe('appliance-gateway over real HTTP, NATS and Postgres', () => {
     await gateway?.close();
     await fakes?.close();
     await clearNamespaceKeys();
+    await deleteNamespaceStreams();
     await db?.drop();
   });
 

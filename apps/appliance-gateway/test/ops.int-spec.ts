@@ -1,7 +1,7 @@
 import { Module, type INestApplication } from '@nestjs/common';
 import { MessagingModule } from '@openecm/messaging';
 import { OpsModule, OpsResponder } from '@openecm/service-kit';
-import { NATS_URL, REDIS_URL, clearNamespaceKeys, createTestDatabase, startTestApp } from '@openecm/testing';
+import { NATS_URL, REDIS_URL, clearNamespaceKeys, createTestDatabase, deleteNamespaceStreams, startTestApp } from '@openecm/testing';
 import pino from 'pino';
 
 process.env['REDIS_URL'] = REDIS_URL;
@@ -40,6 +40,7 @@ describe('the gateway ops routes (real HTTP, NATS, Postgres)', () => {
     await instance?.close();
     await gateway?.close();
     await clearNamespaceKeys();
+    await deleteNamespaceStreams();
     await db?.drop();
   });
 

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { startService } from '@openecm/service-kit';
-import { NATS_URL, REDIS_URL, clearNamespaceKeys, createTestDatabase, freePort } from '@openecm/testing';
+import { NATS_URL, REDIS_URL, clearNamespaceKeys, createTestDatabase, deleteNamespaceStreams, freePort } from '@openecm/testing';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -74,6 +74,7 @@ describe('the gateway serving TLS itself, with and without client certificates',
     for (const app of apps) await app.close();
     await db?.drop();
     await clearNamespaceKeys();
+    await deleteNamespaceStreams();
     rmSync(dir, { recursive: true, force: true });
   });
 
