@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { ApplianceClient, seedDemo } from '@openecm/appliance-sim';
 import { traceBreakdown } from './breakdown';
+import { runJumpItemsBench } from './jump-items';
 import { constantRate, type Summary } from './stats';
 
 const TARGET_P99_MS = 50;
@@ -158,7 +159,8 @@ function report(steps: Step[], breakdowns: Record<string, string[]>): void {
   writeFileSync('docs/bench/latest.md', text);
 }
 
-main().catch((error: Error) => {
+// `--jump-items` runs the jump-item search figures alone; a plain run ends with them
+(process.argv.includes('--jump-items') ? runJumpItemsBench() : main().then(runJumpItemsBench)).catch((error: Error) => {
   process.stderr.write(`bench failed: ${error.stack ?? error.message}\n`);
   process.exit(1);
 });

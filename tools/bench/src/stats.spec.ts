@@ -4,9 +4,10 @@ describe('bench statistics', () => {
   it('takes nearest-rank percentiles', () => {
     const values = Array.from({ length: 1000 }, (_, i) => i + 1);
     expect(percentile(values, 50)).toBe(500);
+    expect(percentile(values, 95)).toBe(950);
     expect(percentile(values, 99)).toBe(990);
     expect(percentile(values, 99.9)).toBe(999);
-    expect(summarise([3, 1, 2], 1)).toMatchObject({ count: 3, errors: 1, p50: 2, max: 3 });
+    expect(summarise([3, 1, 2], 1)).toMatchObject({ count: 3, errors: 1, p50: 2, p95: 3, max: 3 });
   });
 
   it('fires at the asked rate and counts failures apart from latencies', async () => {

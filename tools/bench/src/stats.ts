@@ -10,6 +10,7 @@ export interface Summary {
   count: number;
   errors: number;
   p50: number;
+  p95: number;
   p99: number;
   p999: number;
   max: number;
@@ -21,6 +22,7 @@ export function summarise(latencies: number[], errors: number): Summary {
     count: latencies.length,
     errors,
     p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
     p99: percentile(sorted, 99),
     p999: percentile(sorted, 99.9),
     max: sorted[sorted.length - 1] ?? Number.NaN,
