@@ -94,6 +94,7 @@ describe('npm start', () => {
         DATABASE_URL: db.url,
         TOKEN_CACHE_KEYS: `k1:${testKey()}`,
         VAULT_SETTINGS_KEYS: `v1:${testKey()}`,
+        AUDIT_HMAC_KEYS: `a1:${testKey()}`,
         GATEWAY_PORT: String(gatewayPort),
         GATEWAY_HOST: '127.0.0.1',
         TOKEN_CACHE_HTTP_PORT: String(await freePort()),

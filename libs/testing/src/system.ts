@@ -36,7 +36,7 @@ export interface SystemOptions {
   /** Also start the Secret Server simulator. */
   secretServer?: boolean;
   /** The keyrings (`keyId:base64[,...]`) token-cache and vault-adapters seal with; new random ones when absent. */
-  keys?: { tokenCacheKeys: string; vaultSettingsKeys: string };
+  keys?: { tokenCacheKeys: string; vaultSettingsKeys: string; auditKeys?: string };
   /** Echo every line the processes print (the demo does; tests keep them for inspection). */
   echo?: (process: string, line: string) => void;
 }
@@ -125,6 +125,7 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
   const bootstrap = options.bootstrap ?? { clientId: 'e2e-appliance', clientSecret: randomBytes(24).toString('base64url') };
   const tokenKeys = options.keys?.tokenCacheKeys ?? `k1:${key()}`;
   const vaultKeys = options.keys?.vaultSettingsKeys ?? `v1:${key()}`;
+  const auditKeys = options.keys?.auditKeys ?? `a1:${key()}`;
   const gatewayPort = options.gatewayPort ?? (await freePort());
   watchGateway(`http://127.0.0.1:${gatewayPort}`);
   const simPort = options.simPort ?? (await freePort());
@@ -169,6 +170,7 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
         const env: Record<string, string> = { ...common, HTTP_PORT: String(port) };
         if (app === 'token-cache') env['TOKEN_CACHE_KEYS'] = tokenKeys;
         if (app === 'vault-adapters') env['VAULT_SETTINGS_KEYS'] = vaultKeys;
+        if (app === 'appliance-gateway') env['AUDIT_HMAC_KEYS'] = auditKeys;
         if (app === 'appliance-gateway') {
           Object.assign(env, {
             GATEWAY_PORT: String(port),
@@ -196,7 +198,7 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
       : {}),
     processes,
     bootstrap,
-    secrets: [bootstrap.clientSecret, ...[tokenKeys, vaultKeys].flatMap((ring) => ring.split(',').map((entry) => entry.slice(entry.indexOf(':') + 1)))],
+    secrets: [bootstrap.clientSecret, ...[tokenKeys, vaultKeys, auditKeys].flatMap((ring) => ring.split(',').map((entry) => entry.slice(entry.indexOf(':') + 1)))],
     stop,
   };
 }

@@ -42,10 +42,14 @@ export function configurationProblems(env: Env): string[] {
   const problems = configErrors(concerns, env).flatMap((error) =>
     error.issues.map((issue) => (env[issue.variable] ? `${issue.variable}: malformed: ${issue.problem}` : `${issue.variable}: required, not set`)),
   );
-  // A keyring of the right form may still hold keys of the wrong size.
-  for (const variable of ['TOKEN_CACHE_KEYS', 'VAULT_SETTINGS_KEYS']) {
+  // A keyring of the right form may still hold keys of the wrong size; the audit chain needs its key too.
+  for (const variable of ['TOKEN_CACHE_KEYS', 'VAULT_SETTINGS_KEYS', 'AUDIT_HMAC_KEYS']) {
     const value = env[variable];
-    if (!value || problems.some((p) => p.startsWith(`${variable}:`))) continue;
+    if (problems.some((p) => p.startsWith(`${variable}:`))) continue;
+    if (!value) {
+      problems.push(`${variable}: required, not set`);
+      continue;
+    }
     try {
       Keyring.parse(value);
     } catch (error) {

@@ -27,6 +27,15 @@ describe('the demo keys', () => {
     expect(Keyring.parse(second.keys.vaultSettingsKeys).open(sealed, 'vault-connection:password-safe')).toBe('settings');
   });
 
+  it('adds an audit key to a keys file written before there was one, keeping the other keys', () => {
+    const older = { tokenCacheKeys: `k1:${Keyring.generateKey()}`, vaultSettingsKeys: `v1:${Keyring.generateKey()}` };
+    writeFileSync(join(dir, 'keys.json'), JSON.stringify(older), { mode: 0o600 });
+    const loaded = loadDemoKeys(dir);
+    expect(loaded.keys).toMatchObject(older);
+    expect(() => Keyring.parse(loaded.keys.auditKeys)).not.toThrow();
+    expect(loadDemoKeys(dir).keys.auditKeys).toBe(loaded.keys.auditKeys);
+  });
+
   it('closes a keys file others could read', () => {
     const { file } = loadDemoKeys(dir);
     chmodSync(file, 0o644);

@@ -6,6 +6,8 @@ import { Keyring } from '@openecm/crypto';
 export interface DemoKeys {
   tokenCacheKeys: string;
   vaultSettingsKeys: string;
+  /** The gateway's audit chain key (AUDIT_HMAC_KEYS); added to a keys.json written before it existed. */
+  auditKeys: string;
 }
 
 export const KEYS_FILE = 'keys.json';
@@ -17,7 +19,11 @@ export const KEYS_FILE = 'keys.json';
 export function loadDemoKeys(dir: string): { keys: DemoKeys; created: boolean; file: string } {
   const file = join(dir, KEYS_FILE);
   if (!existsSync(file)) {
-    const keys: DemoKeys = { tokenCacheKeys: `k1:${Keyring.generateKey()}`, vaultSettingsKeys: `v1:${Keyring.generateKey()}` };
+    const keys: DemoKeys = {
+      tokenCacheKeys: `k1:${Keyring.generateKey()}`,
+      vaultSettingsKeys: `v1:${Keyring.generateKey()}`,
+      auditKeys: `a1:${Keyring.generateKey()}`,
+    };
     // 'wx': two demos starting at once never overwrite each other's keys.
     writeFileSync(file, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
     return { keys, created: true, file };
@@ -38,5 +44,16 @@ export function loadDemoKeys(dir: string): { keys: DemoKeys; created: boolean; f
       throw new Error(`${file}: ${field} is not a keyring (${(error as Error).message}); delete the file to start over with new keys`);
     }
   }
-  return { keys: { tokenCacheKeys: parsed.tokenCacheKeys as string, vaultSettingsKeys: parsed.vaultSettingsKeys as string }, created: false, file };
+  let auditKeys = parsed.auditKeys;
+  if (auditKeys === undefined) {
+    auditKeys = `a1:${Keyring.generateKey()}`;
+    writeFileSync(file, `${JSON.stringify({ ...parsed, auditKeys }, null, 2)}\n`, { mode: 0o600 });
+  } else {
+    try {
+      Keyring.parse(auditKeys);
+    } catch (error) {
+      throw new Error(`${file}: auditKeys is not a keyring (${(error as Error).message}); delete the file to start over with new keys`);
+    }
+  }
+  return { keys: { tokenCacheKeys: parsed.tokenCacheKeys as string, vaultSettingsKeys: parsed.vaultSettingsKeys as string, auditKeys }, created: false, file };
 }
