@@ -13,6 +13,7 @@ export const DOMAIN_OWNERS = {
   policy: 'policy-approval',
   vault: 'vault-adapters',
   token: 'token-cache',
+  reporting: 'session-reporting',
 } as const satisfies Record<string, ServiceName>;
 
 export function answererOf(subject: Subject): ServiceName {
@@ -56,6 +57,14 @@ export const CALLERS = {
   'token.cache.abandon.v1': ['vault-adapters'],
   'token.cache.put.v1': ['vault-adapters'],
   'token.cache.delete.v1': ['vault-adapters'],
+  'reporting.summary.get.v1': ['appliance-gateway'],
+  'reporting.sessions.query.v1': ['appliance-gateway'],
+  'reporting.events.query.v1': ['appliance-gateway'],
+  'reporting.session.get.v1': ['appliance-gateway'],
+  'reporting.events.ingest.v1': ['appliance-gateway'],
+  'reporting.appliance.get.v1': ['appliance-gateway'],
+  'reporting.appliance.put.v1': ['appliance-gateway'],
+  'reporting.sealing-key.get.v1': ['appliance-gateway'],
 } as const satisfies Record<Subject, readonly ServiceName[]>;
 
 /** The ops broadcasts are answered by every instance of every service and sent by the gateway's ops routes. */

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+const TraceId = z.string().regex(/^[0-9a-f]{32}$/, 'a W3C trace id');
+
 /** Lease lifecycle facts; published to JetStream, never carrying a secret or a vault request id. */
 const LeaseEventBase = z.strictObject({
   leaseId: z.string().uuid(),
@@ -10,6 +12,8 @@ const LeaseEventBase = z.strictObject({
   credentialName: z.string(),
   username: z.string(),
   at: z.string(),
+  /** The W3C trace id of the flow that caused the event. */
+  traceId: TraceId.optional(),
 });
 
 export const EVENTS = {
@@ -17,6 +21,30 @@ export const EVENTS = {
   'policy.lease.released.v1': LeaseEventBase.extend({ releasedBy: z.enum(['appliance', 'expiry']) }),
   'policy.lease.rotated.v1': LeaseEventBase.extend({ rotated: z.boolean() }),
   'policy.lease.failed.v1': LeaseEventBase.extend({ code: z.string(), message: z.string() }),
+  /** A list answered: the names offered, never a secret or an opaque id. `sessionId` when the appliance named it. */
+  'policy.credentials.listed.v1': z.strictObject({
+    /** One per list answered: the idempotency key of the fact. */
+    eventId: z.string().uuid(),
+    user: z.string(),
+    endpoint: z.string(),
+    sessionId: z.string().optional(),
+    credentials: z.array(z.strictObject({ name: z.string(), vault: z.string() })),
+    at: z.string(),
+    traceId: TraceId.optional(),
+  }),
+  /** An injection refused or failed before a secret went out: the error code, never a vault's message with values. */
+  'policy.injection.failed.v1': z.strictObject({
+    eventId: z.string().uuid(),
+    user: z.string(),
+    endpoint: z.string(),
+    sessionId: z.string(),
+    credentialName: z.string().nullable(),
+    vault: z.string().nullable(),
+    leaseId: z.string().uuid().nullable(),
+    code: z.string(),
+    at: z.string(),
+    traceId: TraceId.optional(),
+  }),
 } as const;
 
 export type EventSubject = keyof typeof EVENTS;

@@ -14,6 +14,20 @@ import {
   RecentJumpItemsQuery,
 } from './jump-items';
 import { VaultConnectionInput, VaultConnectionView } from './vault-settings';
+import {
+  ApplianceConnectionInput,
+  ApplianceConnectionView,
+  EventPage,
+  EventsQuery,
+  IngestResult,
+  ReportSummary,
+  SessionDetail,
+  SessionEventBatch,
+  SessionPage,
+  SessionPath,
+  SessionsQuery,
+  SummaryQuery,
+} from './reporting';
 
 /**
  * The appliance gateway's public HTTP API: every route with the schemas its controller validates with and the
@@ -244,6 +258,8 @@ export interface RouteAnswer {
   contentTypes?: readonly string[];
   /** An answer carrying a secret: `Cache-Control: no-store`, never kept by a cache on the way. */
   noStore?: boolean;
+  /** Other media types the same answer comes in (by `Accept`), each with its body. */
+  alternatives?: Readonly<Record<string, z.ZodType>>;
 }
 
 export interface GatewayRoute {
@@ -277,6 +293,8 @@ export const GATEWAY_TAGS = {
   Audit: 'The tamper-evident record of every credential use and every change: query, export, verify.',
   'External jump items': 'Searching the vaults for the RDP and shell systems a user may reach, and the ones used lately.',
   Operations: 'Liveness, readiness, metrics and this description.',
+  Reports: 'Session reporting: summary cards, the session and event grids (filter, sort, page, CSV), a session in detail.',
+  'Appliance sessions': "The appliance's session events, and the appliance connection the broker polls its reports with.",
 } as const;
 export type GatewayTag = keyof typeof GATEWAY_TAGS;
 
@@ -295,6 +313,12 @@ const VAULT_ERRORS = [
 
 const CREDENTIALS = { permission: 'credentials' } as const;
 const ADMIN = { permission: 'admin' } as const;
+const REPORTING = { permission: 'reporting' } as const;
+const GRID_DESCRIPTION =
+  'Filters on every column: `col=v` equals, `col.prefix=v` starts with (text), `col.from`/`col.to` a range (time: from inclusive, ' +
+  'to exclusive; integers: both inclusive). `sort` on an indexed column, `-` for descending; `cursor` takes the previous page\'s ' +
+  '`nextCursor` (keyset paging: no page is skipped or repeated while rows are added). With `Accept: text/csv` the answer is every ' +
+  'matching row as CSV (header: the column names), streamed as it is read, with no limit.';
 
 export const GATEWAY_ROUTES = {
   issueToken: {
@@ -635,6 +659,103 @@ export const GATEWAY_ROUTES = {
     access: ADMIN,
     answers: { 200: { description: 'Whether the chain holds, and where it does not.', schema: AuditVerification } },
     errors: ['SERVICE_UNAVAILABLE'],
+  },
+  getReportSummary: {
+    method: 'get',
+    path: '/api/v1/reports/summary',
+    tag: 'Reports',
+    summary: 'Summary cards, top 10s and the series of a time range',
+    description:
+      'Sessions started, injections, distinct users and endpoints, failed credential requests, failed rotations and emergency ' +
+      'accesses in [from, to) (default: the 7 days before now), the top 10 endpoints, users and credentials by injections, and ' +
+      'sessions and injections per hour (up to 72 hours) or per day. REPORT_CARD_GRIDS names the grid query behind each card.',
+    access: REPORTING,
+    query: SummaryQuery as unknown as z.ZodObject,
+    answers: { 200: { description: 'The summary.', schema: ReportSummary } },
+    errors: [...BUS_ERRORS],
+  },
+  listReportSessions: {
+    method: 'get',
+    path: '/api/v1/reports/sessions',
+    tag: 'Reports',
+    summary: 'The session grid',
+    description: GRID_DESCRIPTION,
+    access: REPORTING,
+    query: SessionsQuery,
+    answers: {
+      200: {
+        description: 'One page of sessions, or (`Accept: text/csv`) all of them.',
+        schema: SessionPage,
+        alternatives: { 'text/csv': z.string() },
+      },
+    },
+    errors: [...BUS_ERRORS],
+  },
+  listReportEvents: {
+    method: 'get',
+    path: '/api/v1/reports/events',
+    tag: 'Reports',
+    summary: 'The event grid',
+    description: `${GRID_DESCRIPTION} An event's \`data\` is a JSON object in its CSV column.`,
+    access: REPORTING,
+    query: EventsQuery,
+    answers: {
+      200: {
+        description: 'One page of events, or (`Accept: text/csv`) all of them.',
+        schema: EventPage,
+        alternatives: { 'text/csv': z.string() },
+      },
+    },
+    errors: [...BUS_ERRORS],
+  },
+  getReportSession: {
+    method: 'get',
+    path: '/api/v1/reports/sessions/{id}',
+    tag: 'Reports',
+    summary: 'A session and its events',
+    description: "Its events oldest first, each with its data, source and (a broker event's) trace id.",
+    access: REPORTING,
+    params: SessionPath,
+    answers: { 200: { description: 'The session and its events.', schema: SessionDetail } },
+    errors: ['NOT_FOUND', ...BUS_ERRORS],
+  },
+  ingestSessionEvents: {
+    method: 'post',
+    path: '/api/v1/sessions/events',
+    tag: 'Appliance sessions',
+    summary: "Record a batch of the appliance's session events",
+    description:
+      'Up to 1,000 events. Each is judged on its own: a malformed event is answered in `rejected` by its index with each bad field ' +
+      'named (`events[3].timestamp`), the others are stored. Idempotent: an event with the same appliance `eventId` (or, without ' +
+      'one, the same content) is stored once, and counted in `duplicates` when sent again. The session row takes its attributes.',
+    access: REPORTING,
+    body: SessionEventBatch,
+    answers: { 200: { description: 'What was stored, what had been, and what was rejected.', schema: IngestResult } },
+    errors: [...BUS_ERRORS],
+  },
+  getApplianceConnection: {
+    method: 'get',
+    path: '/api/v1/admin/appliance',
+    tag: 'Appliance sessions',
+    summary: 'Show the appliance connection',
+    description: 'The connection the broker polls the appliance\'s reporting API with, and where the poller stands; never the client secret.',
+    access: ADMIN,
+    answers: { 200: { description: 'The connection, secret left out.', schema: ApplianceConnectionView } },
+    errors: [...BUS_ERRORS],
+  },
+  putApplianceConnection: {
+    method: 'put',
+    path: '/api/v1/admin/appliance',
+    tag: 'Appliance sessions',
+    summary: 'Set the appliance connection',
+    description:
+      "The appliance's site URL and an API account (OAuth client credentials) with the Reporting API permission (and the Command " +
+      'API, for ending sessions); its session reports are polled every `pollIntervalSeconds`. The client secret is kept encrypted ' +
+      '(APPLIANCE_SETTINGS_KEYS) and never answered. A plain http:// URL needs `allowInsecureHttp`.',
+    access: ADMIN,
+    body: ApplianceConnectionInput,
+    answers: { 200: { description: 'The connection as saved, secret left out.', schema: ApplianceConnectionView } },
+    errors: [...BUS_ERRORS],
   },
   getLiveness: {
     method: 'get',

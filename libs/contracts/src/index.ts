@@ -9,3 +9,4 @@ export * from './events';
 export * from './gateway-api';
 export * from './ops';
 export * from './sealed';
+export * from './reporting';

@@ -22,6 +22,7 @@ import {
   SystemSearchReply,
   SystemSearchRequest,
 } from './jump-items';
+import { REPORTING_SUBJECTS } from './reporting';
 import { KeyringEnvelope, SealedBox, SealingPublicKey } from './sealed';
 import { VaultConnectionView } from './vault-settings';
 
@@ -39,12 +40,15 @@ export const VaultTestResult = z.discriminatedUnion('result', [
 ]);
 export type VaultTestResult = z.infer<typeof VaultTestResult>;
 
+/** The appliance's session id (its `lsid`), which links the broker's events to the appliance's session. */
+export const ApplianceSessionId = z.string().min(1).max(128).refine((v) => !/\p{Cc}/u.test(v), 'must not contain control characters');
+
 /** What the appliance asks to inject. */
 export const InjectionRequest = z.strictObject({
   credentialId: z.string().uuid(),
   user: UserName,
   endpoint: Endpoint,
-  sessionId: z.string().min(1).max(128).refine((v) => !/\p{Cc}/u.test(v), 'must not contain control characters'),
+  sessionId: ApplianceSessionId,
 });
 /** The injection as the appliance receives it, over HTTPS: the one answer with the secret in it. */
 export const Injection = z.strictObject({
@@ -93,11 +97,12 @@ const ResealCounts = z.strictObject({
  */
 export const SUBJECTS = {
   'policy.access.check.v1': {
-    request: z.strictObject({ user: UserName, endpoint: Endpoint, protocol: Protocol.optional() }),
+    request: z.strictObject({ user: UserName, endpoint: Endpoint, protocol: Protocol.optional(), sessionId: ApplianceSessionId.optional() }),
     reply: z.strictObject({ policy: z.string(), group: z.string() }),
   },
   'policy.offers.record.v1': {
-    request: z.strictObject({ user: UserName, endpoint: Endpoint, credentials: z.array(VaultCredential) }),
+    /** `sessionId`: the appliance session the list is for, recorded with the names listed (session reporting). */
+    request: z.strictObject({ user: UserName, endpoint: Endpoint, credentials: z.array(VaultCredential), sessionId: ApplianceSessionId.optional() }),
     reply: z.strictObject({ credentials: z.array(OfferedCredential) }),
   },
   /** The secret stays sealed to the gateway's `sealTo` key (SEAL_CONTEXTS.checkoutSecret of the lease id). */
@@ -298,6 +303,7 @@ export const SUBJECTS = {
     request: VaultSessionSelector,
     reply: VaultSessionsDeleted,
   },
+  ...REPORTING_SUBJECTS,
 } as const;
 
 export type Subject = keyof typeof SUBJECTS;

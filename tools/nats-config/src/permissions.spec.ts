@@ -18,7 +18,7 @@ describe('service permissions', () => {
   });
 
   it('lets only the owner of a domain take its requests', () => {
-    const owner = { policy: 'policy-approval', vault: 'vault-adapters', token: 'token-cache' } as Record<string, string>;
+    const owner = { policy: 'policy-approval', vault: 'vault-adapters', token: 'token-cache', reporting: 'session-reporting' } as Record<string, string>;
     for (const subject of Object.keys(SUBJECTS)) {
       for (const service of SERVICE_NAMES) {
         expect([service, subject, allows(permissions[service].subscribe, subject)]).toEqual([service, subject, owner[subject.split('.')[0] as string] === service]);

@@ -84,7 +84,14 @@ function security(route: GatewayRoute): oas31.SecurityRequirementObject[] {
 function answer(a: RouteAnswer): ZodOpenApiResponseObject {
   return {
     description: a.description,
-    ...(a.schema ? { content: Object.fromEntries((a.contentTypes ?? ['application/json']).map((t) => [t, { schema: a.schema }])) } : {}),
+    ...(a.schema
+      ? {
+          content: {
+            ...Object.fromEntries((a.contentTypes ?? ['application/json']).map((t) => [t, { schema: a.schema }])),
+            ...Object.fromEntries(Object.entries(a.alternatives ?? {}).map(([t, schema]) => [t, { schema }])),
+          },
+        }
+      : {}),
     ...(a.noStore ? { headers: NO_STORE } : {}),
   };
 }

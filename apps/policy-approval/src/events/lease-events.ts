@@ -13,6 +13,8 @@ export class LeaseEvents implements OnApplicationBootstrap {
   }
 
   async publish<E extends EventSubject>(subject: E, event: EventOf<E>): Promise<void> {
-    await publishEvent(await this.nats.jetstream(), subject, event, `${event.leaseId}:${subject}`);
+    // a lease event is one per lease and kind; the other events carry an id of their own
+    const { eventId, leaseId } = event as { eventId?: string; leaseId?: string | null };
+    await publishEvent(await this.nats.jetstream(), subject, event, `${eventId ?? leaseId}:${subject}`);
   }
 }

@@ -1,5 +1,11 @@
 import { OpenEcmError, type EventOf } from '@openecm/contracts';
-import { SESSION_EVENT_TYPES, toSessionEvent } from './lease-event.mapping';
+import { SESSION_EVENT_TYPES, toSessionEvent as mapOrNull } from './lease-event.mapping';
+
+const toSessionEvent = (...args: Parameters<typeof mapOrNull>) => {
+  const record = mapOrNull(...args);
+  if (!record) throw new Error('no session event');
+  return record;
+};
 
 const lease: Omit<EventOf<'policy.lease.opened.v1'>, 'releaseAt'> = {
   leaseId: '6f1c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5b',
@@ -27,6 +33,11 @@ describe('lease event to session event', () => {
       destination: 'srv-01.corp.local',
       timestamp: new Date(base.at),
       eventKey: `policy.lease.opened.v1:${base.leaseId}:${base.at}`,
+      source: 'broker',
+      leaseId: base.leaseId,
+      credentialName: 'srv-01\\Administrator',
+      vault: 'ps',
+      session: { user: 'CORP\\alice', endpoint: 'srv-01.corp.local', credential: 'srv-01\\Administrator', vault: 'ps', leaseId: base.leaseId },
     });
     expect(dataOf(base, 'policy.lease.opened.v1')).toEqual({
       leaseId: base.leaseId,
@@ -70,5 +81,43 @@ describe('lease event to session event', () => {
     expect(withSecret).not.toThrow(/hunter2/);
     const badTime = () => toSessionEvent('policy.lease.opened.v1', { ...base, at: 'yesterday' });
     expect(badTime).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED', fields: [{ field: 'at', message: 'not a timestamp' }] }));
+  });
+
+  it('keeps the trace id of the flow, on the event and as the session\'s first', () => {
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    const record = toSessionEvent('policy.lease.opened.v1', { ...base, traceId });
+    expect(record.traceId).toBe(traceId);
+    expect(record.session.traceId).toBe(traceId);
+  });
+
+  it('records a list as the names offered only, keyed by its own id; a list for no session is not a session event', () => {
+    const listed = {
+      eventId: '7d3c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5b',
+      user: 'CORP\\alice',
+      endpoint: 'srv-01',
+      sessionId: 'lsid-1',
+      credentials: [{ name: 'srv-01\\Administrator', vault: 'ps' }, { name: 'svc', vault: 'ss' }],
+      at: base.at,
+    };
+    const record = toSessionEvent('policy.credentials.listed.v1', listed);
+    expect(record).toMatchObject({ type: 'Credentials Listed', eventKey: `policy.credentials.listed.v1:${listed.eventId}`, sessionLsid: 'lsid-1' });
+    expect(dataOf(listed, 'policy.credentials.listed.v1')).toEqual({ count: '2', 'credential.1': 'ps: srv-01\\Administrator', 'credential.2': 'ss: svc' });
+    expect(mapOrNull('policy.credentials.listed.v1', { ...listed, sessionId: undefined })).toBeNull();
+  });
+
+  it('records a failed injection with its code as a failed credential request', () => {
+    const failed = {
+      eventId: '8d3c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5b',
+      user: 'bob',
+      endpoint: 'srv-02',
+      sessionId: 'lsid-2',
+      credentialName: 'root',
+      vault: 'ps',
+      leaseId: null,
+      code: 'ACCESS_DENIED',
+      at: base.at,
+    };
+    expect(toSessionEvent('policy.injection.failed.v1', failed)).toMatchObject({ type: 'Credential Request Failed', credentialName: 'root', leaseId: null });
+    expect(dataOf(failed, 'policy.injection.failed.v1')).toEqual({ code: 'ACCESS_DENIED', credentialName: 'root', vault: 'ps' });
   });
 });

@@ -1,58 +1,94 @@
-import { EVENTS, OpenEcmError, parseOrThrow, type EventOf, type EventSubject } from '@openecm/contracts';
+import { EVENTS, OpenEcmError, SESSION_EVENT_TYPES, parseOrThrow, type EventOf, type EventSubject } from '@openecm/contracts';
+import type { SessionAttributes, SessionEventRecord } from './session-event.record';
 
-/** The `session_event.type` values this service writes; the first matches the vendor's vault-activity report. */
-export const SESSION_EVENT_TYPES = {
-  credentialsUsed: 'Credentials Used',
-  credentialsReleased: 'Credentials Released',
-  credentialRotated: 'Credential Rotated',
-  credentialCheckedIn: 'Credential Checked In',
-  credentialReleaseFailed: 'Credential Release Failed',
-} as const;
-
-export type SessionEventType = (typeof SESSION_EVENT_TYPES)[keyof typeof SESSION_EVENT_TYPES];
+export { SESSION_EVENT_TYPES };
+export type { SessionEventRecord };
 export type PerformedByType = 'representative' | 'system';
 
-/** What one lease event becomes: a `session_event` row of session `sessionLsid` and its `session_event_data` rows. */
-export interface SessionEventRecord {
-  sessionLsid: string;
-  type: SessionEventType;
+interface Classified {
+  type: string;
   performedByType: PerformedByType;
-  performedBy: string;
-  destination: string;
-  timestamp: Date;
-  eventKey: string;
-  data: Array<{ name: string; value: string }>;
+  /** Where the fact lives: a lease event's lease, or the event's own id. */
+  key: string;
+  sessionLsid: string | undefined;
+  credentialName: string | null;
+  vault: string | null;
+  leaseId: string | null;
+  extra: Record<string, string>;
+  session: SessionAttributes;
 }
 
-interface Classified {
-  type: SessionEventType;
-  performedByType: PerformedByType;
-  extra: Record<string, string>;
-}
+type LeaseEvent = EventOf<'policy.lease.opened.v1'>;
+const ofLease = (e: Omit<LeaseEvent, 'releaseAt'>) => ({
+  key: `${e.leaseId}:${new Date(e.at).toISOString()}`,
+  sessionLsid: e.sessionId,
+  credentialName: e.credentialName,
+  vault: e.vault,
+  leaseId: e.leaseId,
+});
+const leaseData = (e: Omit<LeaseEvent, 'releaseAt'>) => ({ leaseId: e.leaseId, vault: e.vault, credentialName: e.credentialName, username: e.username });
 
 // A mapped type over every event subject: a new event in the contracts does not compile here until it is mapped.
 const CLASSIFY: { [E in EventSubject]: (event: EventOf<E>) => Classified } = {
   'policy.lease.opened.v1': (e) => ({
+    ...ofLease(e),
     type: SESSION_EVENT_TYPES.credentialsUsed,
     performedByType: 'representative',
-    extra: { releaseAt: e.releaseAt },
+    extra: { ...leaseData(e), releaseAt: e.releaseAt },
+    session: { credential: e.credentialName, vault: e.vault, leaseId: e.leaseId },
   }),
   'policy.lease.released.v1': (e) => ({
+    ...ofLease(e),
     type: SESSION_EVENT_TYPES.credentialsReleased,
     // the appliance releases when the representative's session ends; expiry is OpenECM acting alone
     performedByType: e.releasedBy === 'appliance' ? 'representative' : 'system',
-    extra: { releasedBy: e.releasedBy },
+    extra: { ...leaseData(e), releasedBy: e.releasedBy },
+    session: {},
   }),
   'policy.lease.rotated.v1': (e) => ({
+    ...ofLease(e),
     // a check-in without a password change must not count as a rotation on a dashboard
     type: e.rotated ? SESSION_EVENT_TYPES.credentialRotated : SESSION_EVENT_TYPES.credentialCheckedIn,
     performedByType: 'system',
-    extra: { rotated: String(e.rotated) },
+    extra: { ...leaseData(e), rotated: String(e.rotated) },
+    session: {},
   }),
   'policy.lease.failed.v1': (e) => ({
+    ...ofLease(e),
     type: SESSION_EVENT_TYPES.credentialReleaseFailed,
     performedByType: 'system',
-    extra: { code: e.code, message: e.message },
+    extra: { ...leaseData(e), code: e.code, message: e.message },
+    session: {},
+  }),
+  'policy.credentials.listed.v1': (e) => ({
+    key: e.eventId,
+    sessionLsid: e.sessionId,
+    type: SESSION_EVENT_TYPES.credentialsListed,
+    performedByType: 'representative',
+    credentialName: null,
+    vault: null,
+    leaseId: null,
+    // names only: the event carries nothing else of a credential
+    extra: Object.fromEntries([
+      ['count', String(e.credentials.length)],
+      ...e.credentials.map((c, i) => [`credential.${i + 1}`, `${c.vault}: ${c.name}`]),
+    ]),
+    session: {},
+  }),
+  'policy.injection.failed.v1': (e) => ({
+    key: e.eventId,
+    sessionLsid: e.sessionId,
+    type: SESSION_EVENT_TYPES.credentialRequestFailed,
+    performedByType: 'representative',
+    credentialName: e.credentialName,
+    vault: e.vault,
+    leaseId: e.leaseId,
+    extra: Object.fromEntries(
+      Object.entries({ code: e.code, credentialName: e.credentialName, vault: e.vault, leaseId: e.leaseId }).filter(
+        (entry): entry is [string, string] => entry[1] !== null,
+      ),
+    ),
+    session: {},
   }),
 };
 
@@ -62,28 +98,36 @@ function classify<E extends EventSubject>(subject: E, event: EventOf<E>): Classi
 }
 
 /**
- * Validates a lease event against its contract and maps it to the session-event row it becomes.
+ * Validates a broker event against its contract and maps it to the session-event row it becomes; null for an
+ * event that belongs to no appliance session (a list the appliance named no session for).
  * Throws VALIDATION_FAILED for an event that can never be stored (so it is not redelivered forever).
  */
-export function toSessionEvent<E extends EventSubject>(subject: E, payload: unknown): SessionEventRecord {
+export function toSessionEvent<E extends EventSubject>(subject: E, payload: unknown): SessionEventRecord | null {
   // zod cannot carry the generic through the indexed schema; the schema parsed is exactly EVENTS[subject]
-  const event = parseOrThrow(EVENTS[subject], payload, subject) as EventOf<E>;
+  const event = parseOrThrow(EVENTS[subject], payload, subject) as EventOf<E> & { user: string; endpoint: string; at: string; traceId?: string };
   const timestamp = new Date(event.at);
   if (Number.isNaN(timestamp.getTime())) {
     throw new OpenEcmError('VALIDATION_FAILED', `invalid ${subject}: at (not a timestamp)`, [{ field: 'at', message: 'not a timestamp' }]);
   }
-  const { type, performedByType, extra } = classify(subject, event);
-  const common = { leaseId: event.leaseId, vault: event.vault, credentialName: event.credentialName, username: event.username };
+  const c = classify(subject, event);
+  if (!c.sessionLsid) return null;
+  const traceId = event.traceId ?? null;
   return {
-    sessionLsid: event.sessionId,
-    type,
-    performedByType,
+    sessionLsid: c.sessionLsid,
+    type: c.type,
+    performedByType: c.performedByType,
     performedBy: event.user,
     destination: event.endpoint,
     timestamp,
     // The fact itself, not the stream sequence: a republished copy (new sequence) and a replay into a
     // recreated stream (sequences restart) must still be recognised.
-    eventKey: `${subject}:${event.leaseId}:${timestamp.toISOString()}`,
-    data: Object.entries({ ...common, ...extra }).map(([name, value]) => ({ name, value })),
+    eventKey: `${subject}:${c.key}`,
+    source: 'broker',
+    traceId,
+    leaseId: c.leaseId,
+    credentialName: c.credentialName,
+    vault: c.vault,
+    data: Object.entries(c.extra).map(([name, value]) => ({ name, value })),
+    session: { user: event.user, endpoint: event.endpoint, ...(traceId ? { traceId } : {}), ...c.session },
   };
 }

@@ -11,7 +11,7 @@ export const DURABLE_NAME = 'session-reporting';
 
 const handled = new Counter({
   name: 'openecm_session_reporting_events_total',
-  help: 'Lease events handled by session reporting, by subject and outcome (recorded, duplicate, rejected)',
+  help: 'Broker events handled by session reporting, by subject and outcome (recorded, duplicate, rejected, sessionless)',
   labelNames: ['subject', 'outcome'],
   registers: [metricsRegistry],
 });
@@ -55,13 +55,18 @@ export class LeaseEventsProcessor implements OnApplicationBootstrap, OnApplicati
       this.logger.warn({ msg: 'lease event with an unknown subject skipped', subject: qualifiedSubject, sequence });
       return;
     }
-    let record: SessionEventRecord;
+    let record: SessionEventRecord | null;
     try {
       record = toSessionEvent(subject, data);
     } catch (error) {
       if (!(error instanceof OpenEcmError) || error.code !== 'VALIDATION_FAILED') throw error;
       handled.inc({ subject, outcome: 'rejected' });
       this.logger.warn({ msg: 'invalid lease event skipped', subject, sequence, fields: error.fields });
+      return;
+    }
+    // a list the appliance named no session for belongs to no session: the audit trail has it
+    if (!record) {
+      handled.inc({ subject, outcome: 'sessionless' });
       return;
     }
     handled.inc({ subject, outcome: await this.sessions.record(record) });

@@ -1,42 +1,195 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import type { SessionEventRecord } from './lease-event.mapping';
-import { SessionEventDataEntity } from './session-event-data.entity';
+import { SESSION_EVENT_TYPES } from '@openecm/contracts';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { SessionAttributes, SessionEventRecord } from './session-event.record';
 
 export type RecordOutcome = 'recorded' | 'duplicate';
 
-/** Writes session events into the BGSessions tables; recording the same fact twice stores it once. */
+const FAILURE_TYPES: ReadonlySet<string> = new Set([SESSION_EVENT_TYPES.credentialRequestFailed, SESSION_EVENT_TYPES.credentialReleaseFailed]);
+
+/** What a batch of events does to one session row. */
+interface SessionUpsert {
+  lsid: string;
+  startTime: Date;
+  attrs: SessionAttributes;
+}
+
+const SESSION_TEXT_COLUMNS = [
+  ['type', 'type'],
+  ['hostName', 'host_name'],
+  ['externalKey', 'external_key'],
+  ['publicSiteName', 'public_site_name'],
+  ['jumpGroupName', 'jump_group_name'],
+  ['user', 'user_name'],
+  ['endpoint', 'endpoint'],
+  ['credential', 'credential_name'],
+  ['vault', 'vault'],
+  ['leaseId', 'lease_id'],
+  ['approvalId', 'approval_id'],
+  ['traceId', 'trace_id'],
+] as const satisfies ReadonlyArray<readonly [keyof SessionAttributes, string]>;
+const SESSION_INT_COLUMNS = [
+  ['publicSiteId', 'public_site_id'],
+  ['jumpGroupId', 'jump_group_id'],
+  ['fileTransfers', 'file_transfers'],
+] as const satisfies ReadonlyArray<readonly [keyof SessionAttributes, string]>;
+
+/** Columns the first value keeps (who the session is for, the trace that began it); the others take the latest. */
+const FIRST_WINS: ReadonlySet<string> = new Set(['user_name', 'endpoint', 'trace_id']);
+
+/**
+ * Writes session events into the BGSessions tables, a batch in one transaction of four set-based statements
+ * (sessions upserted, events inserted ON CONFLICT DO NOTHING on their key, their data, the session counters),
+ * whatever the batch's size: recording the same fact twice stores it once.
+ */
 @Injectable()
 export class SessionEventsService {
   constructor(private readonly dataSource: DataSource) {}
 
   async record(record: SessionEventRecord): Promise<RecordOutcome> {
-    return this.dataSource.transaction(async (manager) => {
-      // Events may arrive out of order (a failed one is redelivered later), so a session starts at its
-      // earliest event, whichever came first.
-      const [session] = await manager.query<Array<{ id: string }>>(
-        `INSERT INTO "reporting"."session" ("lsid", "start_time") VALUES ($1, $2)
-         ON CONFLICT ("lsid") DO UPDATE SET "start_time" = LEAST("session"."start_time", EXCLUDED."start_time")
-         RETURNING "id"`,
-        [record.sessionLsid, record.timestamp],
-      );
-      if (!session) throw new Error('session upsert returned no row');
-      const [event] = await manager.query<Array<{ id: string }>>(
-        `INSERT INTO "reporting"."session_event"
-           ("session_id", "type", "performed_by_type", "performed_by", "destination", "timestamp", "event_key")
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT ("event_key") DO NOTHING
-         RETURNING "id"`,
-        [session.id, record.type, record.performedByType, record.performedBy, record.destination, record.timestamp, record.eventKey],
-      );
-      if (!event) return 'duplicate';
-      if (record.data.length > 0) {
-        await manager.insert(
-          SessionEventDataEntity,
-          record.data.map(({ name, value }) => ({ sessionEventId: event.id, name, value })),
-        );
-      }
-      return 'recorded';
-    });
+    const { stored } = await this.recordMany([record]);
+    return stored === 1 ? 'recorded' : 'duplicate';
   }
+
+  async recordMany(records: readonly SessionEventRecord[]): Promise<{ stored: number; duplicates: number }> {
+    if (records.length === 0) return { stored: 0, duplicates: 0 };
+    // the same key twice in one batch would be one fact twice: the first is kept
+    const unique = [...new Map(records.map((r) => [r.eventKey, r])).values()];
+    const stored = await this.dataSource.transaction((manager) => this.write(manager, unique));
+    return { stored, duplicates: records.length - stored };
+  }
+
+  private async write(manager: EntityManager, records: SessionEventRecord[]): Promise<number> {
+    const sessionIds = await this.upsertSessions(manager, merge(records));
+    const events = await manager.query<Array<{ id: string; event_key: string }>>(
+      `INSERT INTO "reporting"."session_event"
+         ("session_id", "type", "performed_by_type", "performed_by", "destination", "timestamp", "event_key",
+          "source", "trace_id", "lease_id", "credential_name", "vault")
+       SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::varchar[], $4::text[], $5::text[], $6::timestamptz[], $7::text[],
+                            $8::varchar[], $9::text[], $10::text[], $11::text[], $12::text[])
+       ON CONFLICT ("event_key") DO NOTHING
+       RETURNING "id", "event_key"`,
+      [
+        records.map((r) => sessionIds.get(r.sessionLsid)),
+        records.map((r) => r.type),
+        records.map((r) => r.performedByType),
+        records.map((r) => r.performedBy),
+        records.map((r) => r.destination),
+        records.map((r) => r.timestamp.toISOString()),
+        records.map((r) => r.eventKey),
+        records.map((r) => r.source),
+        records.map((r) => r.traceId),
+        records.map((r) => r.leaseId),
+        records.map((r) => r.credentialName),
+        records.map((r) => r.vault),
+      ],
+    );
+    if (events.length === 0) return 0;
+    const byKey = new Map(records.map((r) => [r.eventKey, r]));
+    const dataEventIds: string[] = [];
+    const names: string[] = [];
+    const values: Array<string | null> = [];
+    const counters = new Map<string, { injections: number; failures: number }>();
+    for (const { id, event_key } of events) {
+      const record = byKey.get(event_key);
+      if (!record) continue;
+      for (const d of record.data) {
+        dataEventIds.push(id);
+        names.push(d.name);
+        values.push(d.value);
+      }
+      const injections = record.type === SESSION_EVENT_TYPES.credentialsUsed ? 1 : 0;
+      const failures = FAILURE_TYPES.has(record.type) ? 1 : 0;
+      if (injections + failures === 0) continue;
+      const sessionId = sessionIds.get(record.sessionLsid) as string;
+      const c = counters.get(sessionId) ?? { injections: 0, failures: 0 };
+      counters.set(sessionId, { injections: c.injections + injections, failures: c.failures + failures });
+    }
+    if (dataEventIds.length > 0) {
+      await manager.query(
+        `INSERT INTO "reporting"."session_event_data" ("session_event_id", "name", "value")
+         SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::text[])`,
+        [dataEventIds, names, values],
+      );
+    }
+    if (counters.size > 0) {
+      // counted only for events inserted now, so a duplicate never counts twice
+      const ids = [...counters.keys()].sort();
+      await manager.query(
+        `UPDATE "reporting"."session" s
+            SET "injections" = s."injections" + d.i, "failures" = s."failures" + d.f
+           FROM unnest($1::bigint[], $2::int[], $3::int[]) AS d(id, i, f)
+          WHERE s."id" = d.id`,
+        [ids, ids.map((id) => counters.get(id)?.injections ?? 0), ids.map((id) => counters.get(id)?.failures ?? 0)],
+      );
+    }
+    return events.length;
+  }
+
+  /**
+   * One statement for every session of the batch, in lsid order so that concurrent batches lock the rows they
+   * share in the same order (no deadlock). A session starts at its earliest event and ends at its latest end,
+   * whichever arrived first.
+   */
+  private async upsertSessions(manager: EntityManager, sessions: SessionUpsert[]): Promise<Map<string, string>> {
+    sessions.sort((a, b) => (a.lsid < b.lsid ? -1 : a.lsid > b.lsid ? 1 : 0));
+    const column = <K extends keyof SessionAttributes>(key: K) => sessions.map((s) => s.attrs[key] ?? null);
+    const set = [
+      `"start_time" = LEAST(s."start_time", EXCLUDED."start_time")`,
+      `"end_time" = GREATEST(s."end_time", EXCLUDED."end_time")`,
+      `"duration" = CASE WHEN GREATEST(s."end_time", EXCLUDED."end_time") IS NULL THEN s."duration"
+                    ELSE GREATEST(0, EXTRACT(EPOCH FROM GREATEST(s."end_time", EXCLUDED."end_time") - LEAST(s."start_time", EXCLUDED."start_time")))::int END`,
+      `"emergency" = s."emergency" OR EXCLUDED."emergency"`,
+      ...[...SESSION_TEXT_COLUMNS, ...SESSION_INT_COLUMNS].map(([, c]) =>
+        FIRST_WINS.has(c) ? `"${c}" = COALESCE(s."${c}", EXCLUDED."${c}")` : `"${c}" = COALESCE(EXCLUDED."${c}", s."${c}")`,
+      ),
+    ];
+    const textCols = SESSION_TEXT_COLUMNS.map(([, c]) => `"${c}"`);
+    const intCols = SESSION_INT_COLUMNS.map(([, c]) => `"${c}"`);
+    const n = 4;
+    const rows = await manager.query<Array<{ id: string; lsid: string }>>(
+      `INSERT INTO "reporting"."session" AS s ("lsid", "start_time", "end_time", "emergency", ${textCols.join(', ')}, ${intCols.join(', ')})
+       SELECT u.lsid, u.start_time, u.end_time, COALESCE(u.emergency, false), ${textCols.map((_, i) => `u.t${i}`).join(', ')},
+              ${intCols.map((c, i) => (c === '"file_transfers"' ? `COALESCE(u.i${i}, 0)` : `u.i${i}`)).join(', ')}
+         FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::boolean[],
+                     ${textCols.map((_, i) => `$${n + 1 + i}::text[]`).join(', ')},
+                     ${intCols.map((_, i) => `$${n + 1 + textCols.length + i}::int[]`).join(', ')})
+           AS u(lsid, start_time, end_time, emergency, ${textCols.map((_, i) => `t${i}`).join(', ')}, ${intCols.map((_, i) => `i${i}`).join(', ')})
+       ON CONFLICT ("lsid") DO UPDATE SET ${set.join(', ')}
+       RETURNING "id", "lsid"`,
+      [
+        sessions.map((s) => s.lsid),
+        sessions.map((s) => s.startTime.toISOString()),
+        sessions.map((s) => s.attrs.endTime?.toISOString() ?? null),
+        sessions.map((s) => s.attrs.emergency ?? null),
+        ...SESSION_TEXT_COLUMNS.map(([k]) => column(k)),
+        ...SESSION_INT_COLUMNS.map(([k]) => column(k)),
+      ],
+    );
+    return new Map(rows.map((r) => [r.lsid, String(r.id)]));
+  }
+}
+
+/** The batch's events folded per session: the earliest time, the first user and trace, the latest other values. */
+function merge(records: readonly SessionEventRecord[]): SessionUpsert[] {
+  const byLsid = new Map<string, SessionUpsert>();
+  const ordered = [...records].sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime());
+  for (const r of ordered) {
+    const s = byLsid.get(r.sessionLsid) ?? { lsid: r.sessionLsid, startTime: r.timestamp, attrs: {} };
+    if (r.session.startTime && r.session.startTime < s.startTime) s.startTime = r.session.startTime;
+    for (const [key, value] of Object.entries(r.session) as Array<[keyof SessionAttributes, unknown]>) {
+      if (value === undefined || key === 'startTime') continue;
+      const firstWins = key === 'user' || key === 'endpoint' || key === 'traceId';
+      if (key === 'endTime') {
+        const end = value as Date;
+        if (!s.attrs.endTime || end > s.attrs.endTime) s.attrs.endTime = end;
+      } else if (key === 'emergency') {
+        s.attrs.emergency = s.attrs.emergency === true || value === true;
+      } else if (!firstWins || s.attrs[key] === undefined) {
+        (s.attrs as Record<string, unknown>)[key] = value;
+      }
+    }
+    byLsid.set(r.sessionLsid, s);
+  }
+  return [...byLsid.values()];
 }
