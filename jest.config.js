@@ -14,7 +14,12 @@ const moduleNameMapper = Object.fromEntries(
 const common = {
   rootDir: __dirname,
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['@swc/jest', { ...swc, sourceMaps: 'inline', swcrc: false }] },
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { ...swc, sourceMaps: 'inline', swcrc: false }],
+    // openid-client and its dependencies ship ES modules only, which jest's CommonJS runtime cannot load as they are
+    '^.+\\.js$': ['@swc/jest', { ...swc, jsc: { ...swc.jsc, parser: { syntax: 'ecmascript' } }, sourceMaps: false, swcrc: false }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!(openid-client|oauth4webapi|jose)/)'],
   moduleNameMapper,
   setupFiles: ['<rootDir>/libs/testing/src/jest-setup.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],

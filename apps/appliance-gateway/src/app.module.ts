@@ -10,6 +10,10 @@ import { AuditHttpController } from './audit/audit.http-controller';
 import { AuditInterceptor } from './audit/audit.interceptor';
 import { AuditTrail } from './audit/audit-trail.service';
 import { AuditLeaseEvents } from './audit/lease-events.consumer';
+import { ConsoleAuthHttpController } from './console/console-auth.http-controller';
+import { ConsolePagesHttpController } from './console/console-pages.http-controller';
+import { ConsoleSessions } from './console/console-sessions';
+import { OidcSignIn } from './console/oidc-sign-in';
 import { GroupsHttpController } from './admin/groups.http-controller';
 import { KeysHttpController } from './admin/keys.http-controller';
 import { TokenCacheHttpController } from './admin/token-cache.http-controller';
@@ -60,7 +64,9 @@ import { GATEWAY_SCHEMA } from './schema';
     AuditHttpController,
     ApiDocsHttpController,
     OpsHttpController,
+    ConsoleAuthHttpController,
+    ConsolePagesHttpController,
   ],
-  providers: [ApiAccountsService, TokenService, ApiAuthGuard, DiagnosticsService, SignInLimiter, SignInEvents, AuditTrail, AuditLeaseEvents, { provide: APP_INTERCEPTOR, useClass: AuditInterceptor }],
+  providers: [ConsoleSessions, OidcSignIn, ApiAccountsService, TokenService, ApiAuthGuard, DiagnosticsService, SignInLimiter, SignInEvents, AuditTrail, AuditLeaseEvents, { provide: APP_INTERCEPTOR, useClass: AuditInterceptor }],
 })
 export class AppModule {}

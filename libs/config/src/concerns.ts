@@ -10,6 +10,16 @@ const bool = (fallback: boolean) =>
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1');
 
+/** `10.0.0.1`, `fd00::1`, `10.0.0.0/8` or `fd00::/8`. */
+function isIpOrCidr(value: string): boolean {
+  const [address = '', prefix, ...rest] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+}
+
 /** Isolates one deployment (or one test run) on shared infrastructure: subject, stream, key and queue prefix. */
 export const namespaceConfig = defineConfig(
   'namespace',
@@ -188,6 +198,17 @@ export const vaultAdaptersConfig = defineConfig(
     VAULT_SESSION_TTL_SECONDS: z.coerce.number().int().min(10).default(15 * 60),
     /** The largest answer a vault may give to one call, in bytes: a larger one is cut off and fails that call (VAULT_ERROR). */
     VAULT_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(4 * 1024 * 1024),
+    /**
+     * Addresses a vault URL may lead to although they are loopback, link-local or cloud metadata (refused
+     * otherwise): comma-separated IPs or CIDR blocks, e.g. `127.0.0.1,10.20.0.0/16`. The broker's own NATS,
+     * PostgreSQL and Redis endpoints stay refused whatever this names.
+     */
+    VAULT_ALLOWED_ADDRESSES: z
+      .string()
+      .max(4096)
+      .default('')
+      .transform((v) => v.split(',').map((a) => a.trim()).filter(Boolean))
+      .pipe(z.array(z.string().refine((a) => isIpOrCidr(a), 'an IP address or CIDR block such as 10.0.0.0/8'))),
   }),
   ['VAULT_SETTINGS_KEYS'],
 );
@@ -231,3 +252,61 @@ export const jumpItemsConfig = defineConfig(
     JUMP_ITEMS_INVENTORY_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   }),
 );
+
+/** The console's roles; the contract (`ConsoleRole`) names the same three. */
+const CONSOLE_ROLES = ['viewer', 'approver', 'admin'] as const;
+
+/**
+ * People signing in to the web console with OpenID Connect (authorization code with PKCE) at the gateway.
+ * Without OIDC_ISSUER the console is off: `/console` says sign-in is not configured and nothing else changes.
+ * OIDC_ROLE_MAP maps values of the OIDC_ROLE_CLAIM claim (a string or a list of strings in the ID token or the
+ * userinfo answer) to roles, `value:role` pairs, comma-separated; a value may be named twice for two roles.
+ * An issuer over plain HTTP is accepted on a loopback address only (a development identity provider).
+ */
+export const consoleConfig = defineConfig(
+  'console',
+  z
+    .object({
+      OIDC_ISSUER: z.string().url().optional(),
+      OIDC_CLIENT_ID: z.string().min(1).max(256).optional(),
+      /** Unset for a public client (PKCE alone); set, the client authenticates with client_secret_basic. */
+      OIDC_CLIENT_SECRET: z.string().min(1).max(1024).optional(),
+      /** The gateway's callback as registered at the identity provider: `https://<gateway>/console/auth/callback`. */
+      OIDC_REDIRECT_URI: z.string().url().optional(),
+      /** Where the identity provider sends a person after sign-out: the console's address, unless set. */
+      OIDC_POST_LOGOUT_REDIRECT_URI: z.string().url().optional(),
+      OIDC_SCOPES: z.string().regex(/^[\x21-\x7e]+( [\x21-\x7e]+)*$/, 'scopes separated by single spaces').default('openid profile email'),
+      OIDC_ROLE_CLAIM: z.string().min(1).max(256).default('groups'),
+      OIDC_ROLE_MAP: z
+        .string()
+        .default('openecm-viewer:viewer,openecm-approver:approver,openecm-admin:admin')
+        .transform((v) => v.split(',').map((e) => e.trim()).filter((e) => e !== ''))
+        .refine(
+          (entries) => entries.every((e) => e.lastIndexOf(':') > 0 && (CONSOLE_ROLES as readonly string[]).includes(e.slice(e.lastIndexOf(':') + 1))),
+          `claimValue:role pairs, comma-separated, each role one of ${CONSOLE_ROLES.join(', ')}`,
+        )
+        .transform((entries) =>
+          entries.map((e) => ({ value: e.slice(0, e.lastIndexOf(':')), role: e.slice(e.lastIndexOf(':') + 1) as (typeof CONSOLE_ROLES)[number] })),
+        ),
+      /** The session cookie's Secure flag: leave it on unless the console is reached over plain HTTP on a loopback address. */
+      CONSOLE_COOKIE_SECURE: bool(true),
+      /** A console session ends this long after sign-in, and after CONSOLE_SESSION_IDLE_SECONDS without a request. */
+      CONSOLE_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(8 * 3600),
+      CONSOLE_SESSION_IDLE_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(3600),
+      /** The built console (`npm run build` puts it in dist/apps/console, where the gateway finds it unless set). */
+      CONSOLE_DIR: z.string().min(1).max(4096).optional(),
+    })
+    .superRefine((v, ctx) => {
+      const problem = (variable: string, message: string) => ctx.addIssue({ code: 'custom', path: [variable], message });
+      if (!v.OIDC_ISSUER) return;
+      if (!v.OIDC_CLIENT_ID) problem('OIDC_CLIENT_ID', 'required with OIDC_ISSUER');
+      if (!v.OIDC_REDIRECT_URI) problem('OIDC_REDIRECT_URI', 'required with OIDC_ISSUER');
+      const issuer = new URL(v.OIDC_ISSUER);
+      const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(issuer.hostname);
+      if (issuer.protocol !== 'https:' && !(issuer.protocol === 'http:' && loopback)) {
+        problem('OIDC_ISSUER', 'must be https (plain http only on a loopback address)');
+      }
+    }),
+  ['OIDC_CLIENT_SECRET'],
+);
+export type ConsoleConfig = z.infer<typeof consoleConfig.schema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONSOLE_CSRF_HEADER, CONSOLE_ROUTES } from './console-api';
 import { ERROR_CODES, type ErrorCode } from './errors';
 import { ApiPermission, Endpoint, LeaseView, OfferedCredential, PendingVault, UserName, VaultName } from './model';
 import { DiagnosticsQuery, DiagnosticsReport, InstanceList, LeaseListQuery, LogLevelAnswer, LogLevelRequest } from './ops';
@@ -66,6 +67,7 @@ export const ERROR_MEANINGS: Record<ErrorCode, string> = {
   VALIDATION_FAILED: 'The request is malformed: `errors` names each bad or unknown field.',
   UNAUTHENTICATED: 'No valid access token (or, at the token endpoint, no valid client credentials).',
   PERMISSION_MISSING: "The API account lacks the route's permission.",
+  CSRF_TOKEN_INVALID: `A state-changing call of a console session without the session's CSRF token in \`${CONSOLE_CSRF_HEADER}\`.`,
   ACCESS_DENIED: "The user is in no requester group, or no group's access policy allows access now.",
   CREDENTIAL_NOT_OFFERED: 'The credential id was not listed for this user on this endpoint.',
   APPROVAL_REQUIRED: 'The access policy requires an approver.',
@@ -293,6 +295,7 @@ export const GATEWAY_TAGS = {
   Audit: 'The tamper-evident record of every credential use and every change: query, export, verify.',
   'External jump items': 'Searching the vaults for the RDP and shell systems a user may reach, and the ones used lately.',
   Operations: 'Liveness, readiness, metrics and this description.',
+  Console: 'The web console: its pages, and people signing in with OpenID Connect.',
   Reports: 'Session reporting: summary cards, the session and event grids (filter, sort, page, CSV), a session in detail.',
   'Appliance sessions': "The appliance's session events, and the appliance connection the broker polls its reports with.",
 } as const;
@@ -818,6 +821,7 @@ export const GATEWAY_ROUTES = {
     answers: { 200: { description: 'The file.', schema: z.string(), contentTypes: ['text/javascript', 'text/css'] } },
     errors: ['NOT_FOUND'],
   },
+  ...CONSOLE_ROUTES,
 } satisfies Record<string, GatewayRoute>;
 
 export type GatewayRouteId = keyof typeof GATEWAY_ROUTES;
@@ -829,5 +833,7 @@ export type GatewayRouteId = keyof typeof GATEWAY_ROUTES;
 export function routeErrors(route: GatewayRoute): ErrorCode[] {
   const access: ErrorCode[] =
     route.access === 'anyone' ? [] : route.access === 'client-credentials' ? ['UNAUTHENTICATED'] : ['UNAUTHENTICATED', 'PERMISSION_MISSING'];
+  // a console session's state-changing call without its CSRF token
+  if (typeof route.access === 'object' && route.method !== 'get') access.push('CSRF_TOKEN_INVALID');
   return [...new Set<ErrorCode>(['VALIDATION_FAILED', ...access, ...route.errors, 'REQUEST_HEADERS_TOO_LARGE', 'INTERNAL'])];
 }

@@ -10,3 +10,4 @@ export * from './gateway-api';
 export * from './ops';
 export * from './sealed';
 export * from './reporting';
+export * from './console-api';

@@ -78,7 +78,7 @@ describe('deploy/k8s', () => {
     expect(apps.map((s) => s.name).sort()).toEqual(['appliance-gateway', 'policy-approval', 'session-reporting', 'token-cache', 'vault-adapters']);
     expect(facts.services.filter((s) => s.kind === 'simulator').map((s) => s.name)).toEqual(['password-safe-sim', 'secret-server-sim']);
     expect(facts.sensitiveVariables).toEqual(
-      new Set(['AUDIT_HMAC_KEYS', 'DATABASE_URL', 'NATS_NKEY_SEED', 'NATS_PASSWORD', 'OPENECM_BOOTSTRAP_CLIENT_SECRET', 'REDIS_URL', 'TOKEN_CACHE_KEYS', 'VAULT_SETTINGS_KEYS']),
+      new Set(['AUDIT_HMAC_KEYS', 'DATABASE_URL', 'NATS_NKEY_SEED', 'NATS_PASSWORD', 'OIDC_CLIENT_SECRET', 'OPENECM_BOOTSTRAP_CLIENT_SECRET', 'REDIS_URL', 'TOKEN_CACHE_KEYS', 'VAULT_SETTINGS_KEYS']),
     );
     for (const kind of ['Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']) {
       expect(base.filter((r) => r.kind === kind).map((r) => r.metadata.name).sort()).toEqual(apps.map((s) => s.name).sort());

@@ -8,8 +8,9 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { OpenEcmError, type ApiPermission } from '@openecm/contracts';
+import { CONSOLE_ROLE_PERMISSIONS, OpenEcmError, type ApiPermission, type ConsolePerson } from '@openecm/contracts';
 import type { Request, Response } from 'express';
+import { ConsoleSessions, isSafeMethod } from '../console/console-sessions';
 import { parseBearerToken } from './client-credentials';
 import { decideAccess, type ApiPrincipal } from './permission';
 import { TokenService } from './token.service';
@@ -19,12 +20,29 @@ export const REQUIRED_PERMISSION = 'openecm:required-permission';
 /** The account each request was admitted for, kept beside the request rather than on it. */
 const principals = new WeakMap<Request, ApiPrincipal>();
 
-/** Checks the Bearer token and the permission that `@Authorize` put on the route. */
+/** A person signed in to the console, admitted with the permissions their roles grant. */
+export function personPrincipal(person: ConsolePerson): ApiPrincipal {
+  return { accountId: `person:${person.subject}`, clientId: `person:${person.subject}`, permissions: person.permissions, person };
+}
+
+/** The role a person needs for a permission, for the refusal's message. */
+function roleFor(permission: ApiPermission | undefined): string {
+  const role = Object.entries(CONSOLE_ROLE_PERMISSIONS).find(([, granted]) => permission && granted.includes(permission))?.[0];
+  return role ? `the console role "${role}"` : `a console role granting "${permission ?? 'unknown'}"`;
+}
+
+/**
+ * Checks the Bearer token, or without an Authorization header a console session cookie, against the
+ * permission that `@Authorize` put on the route. An API account is admitted exactly as before; a person by the
+ * permissions their console roles grant (viewer: `reporting`, admin: `admin`), and a call of theirs that
+ * changes something only with the session's CSRF token.
+ */
 @Injectable()
 export class ApiAuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: TokenService,
+    private readonly people: ConsoleSessions,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -35,15 +53,22 @@ export class ApiAuthGuard implements CanActivate {
     const http = context.switchToHttp();
     const request = http.getRequest<Request>();
     const token = parseBearerToken(request.headers.authorization);
-    const principal = token ? await this.tokens.resolve(token) : undefined;
+    let principal = token ? await this.tokens.resolve(token) : undefined;
+    let person: Awaited<ReturnType<ConsoleSessions['resolve']>>;
+    if (request.headers.authorization === undefined) {
+      person = await this.people.resolve(request);
+      if (person) principal = personPrincipal(person.person);
+    }
     switch (decideAccess(principal, required)) {
       case 'allow':
+        if (person && !isSafeMethod(request.method)) this.people.checkCsrf(request, person.session);
         if (principal) principals.set(request, principal);
         return true;
       case 'unauthenticated':
         http.getResponse<Response>().setHeader('WWW-Authenticate', 'Bearer realm="openecm"');
         throw new OpenEcmError('UNAUTHENTICATED', 'a valid access token is required');
       case 'forbidden':
+        if (person) throw new OpenEcmError('PERMISSION_MISSING', `the signed-in person lacks ${roleFor(required)}`);
         throw new OpenEcmError('PERMISSION_MISSING', `the API account lacks the "${required ?? 'unknown'}" permission`);
     }
   }

@@ -1,10 +1,11 @@
-import { ApiPermission } from '@openecm/contracts';
+import { ApiPermission, type ConsolePerson } from '@openecm/contracts';
 
-/** The API account behind a valid access token. */
+/** The API account behind a valid access token, or a person signed in to the console (`person:<subject>`). */
 export interface ApiPrincipal {
   accountId: string;
   clientId: string;
   permissions: readonly ApiPermission[];
+  person?: ConsolePerson;
 }
 
 export type AccessDecision = 'allow' | 'unauthenticated' | 'forbidden';
