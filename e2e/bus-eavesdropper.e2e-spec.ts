@@ -94,11 +94,11 @@ describe('the bus, overheard during a whole flow', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const passwordSafe = (auth: Record<string, string>) => ({ type: 'password-safe', settings: { baseUrl: system.simUrl, auth } });
+  const passwordSafe = (auth: Record<string, string>) => ({ type: 'password-safe', settings: { baseUrl: system.simUrl, allowInsecureHttp: true, auth } });
   const secretServer = () => ({
     type: 'secret-server',
     settings: {
-      endpointUrl: `${system.secretServerUrl}/webservices/SSWebService.asmx`,
+      endpointUrl: `${system.secretServerUrl}/webservices/SSWebService.asmx`, allowInsecureHttp: true,
       apiUser: 'openecm-api',
       apiPassword: SS_PASSWORD,
       includeDomainCredentialsFor: 'CORP',

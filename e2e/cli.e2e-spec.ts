@@ -74,12 +74,12 @@ describe('the openecm CLI against the running system', () => {
   });
 
   const connectPasswordSafe = (apiKey: string) =>
-    admin.call('PUT', '/api/v1/admin/vaults/password-safe', { type: 'password-safe', settings: { baseUrl: system.simUrl, auth: { mode: 'api-key', apiKey } } });
+    admin.call('PUT', '/api/v1/admin/vaults/password-safe', { type: 'password-safe', settings: { baseUrl: system.simUrl, allowInsecureHttp: true, auth: { mode: 'api-key', apiKey } } });
   const connectSecretServer = (apiPassword: string, name = 'secret-server', base = system.secretServerUrl as string, caBundle?: string) =>
     admin.call('PUT', `/api/v1/admin/vaults/${name}`, {
       type: 'secret-server',
       settings: {
-        endpointUrl: `${base}/webservices/SSWebService.asmx`,
+        endpointUrl: `${base}/webservices/SSWebService.asmx`, allowInsecureHttp: true,
         apiUser: 'openecm-api',
         apiPassword,
         defaultDomainForLocalUsers: 'CORP',

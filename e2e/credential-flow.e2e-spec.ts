@@ -47,7 +47,7 @@ describe('the credential flow end to end', () => {
     admin = new ApplianceClient(system.gatewayUrl, system.bootstrap.clientId, system.bootstrap.clientSecret);
     const vault = await admin.call('PUT', '/api/v1/admin/vaults/password-safe', {
       type: 'password-safe',
-      settings: { baseUrl: system.simUrl, auth: { mode: 'api-key', apiKey: 'demo-api-key' }, releaseDurationMinutes: 60, rotateAfterRelease: true },
+      settings: { baseUrl: system.simUrl, allowInsecureHttp: true, auth: { mode: 'api-key', apiKey: 'demo-api-key' }, releaseDurationMinutes: 60, rotateAfterRelease: true },
     });
     expect(vault.status).toBe(201);
     for (const user of ['alice', 'bob']) {
@@ -217,7 +217,7 @@ describe('the credential flow end to end', () => {
   it('tests settings as entered, and clears the token cache so the next call signs in anew', async () => {
     const tested = await admin.call('POST', '/api/v1/admin/vaults/test', {
       type: 'password-safe',
-      settings: { baseUrl: system.simUrl, auth: { mode: 'api-key', apiKey: 'demo-api-key' } },
+      settings: { baseUrl: system.simUrl, allowInsecureHttp: true, auth: { mode: 'api-key', apiKey: 'demo-api-key' } },
       user: 'alice',
       endpoint: 'lnx-web01',
     });

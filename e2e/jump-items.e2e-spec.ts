@@ -43,11 +43,11 @@ describe('external jump items end to end', () => {
     ]);
     expect(generated.map((r) => r.status)).toEqual([200, 200]);
     api = new ApplianceClient(system.gatewayUrl, system.bootstrap.clientId, system.bootstrap.clientSecret);
-    expect((await api.call('PUT', '/api/v1/admin/vaults/password-safe', { type: 'password-safe', settings: { baseUrl: system.simUrl, auth: { mode: 'api-key', apiKey: 'demo-api-key' } } })).status).toBe(201);
+    expect((await api.call('PUT', '/api/v1/admin/vaults/password-safe', { type: 'password-safe', settings: { baseUrl: system.simUrl, allowInsecureHttp: true, auth: { mode: 'api-key', apiKey: 'demo-api-key' } } })).status).toBe(201);
     const ss = await api.call('PUT', '/api/v1/admin/vaults/secret-server', {
       type: 'secret-server',
       settings: {
-        endpointUrl: `${system.secretServerUrl}/webservices/SSWebService.asmx`,
+        endpointUrl: `${system.secretServerUrl}/webservices/SSWebService.asmx`, allowInsecureHttp: true,
         apiUser: 'openecm-api',
         apiPassword: 'openecm-api-demo-pass',
         defaultDomainForLocalUsers: 'CORP',

@@ -94,6 +94,8 @@ describe('npm start', () => {
         DATABASE_URL: db.url,
         TOKEN_CACHE_KEYS: `k1:${testKey()}`,
         VAULT_SETTINGS_KEYS: `v1:${testKey()}`,
+        // the simulator of this test listens on loopback
+        VAULT_ALLOWED_ADDRESSES: '127.0.0.1',
         AUDIT_HMAC_KEYS: `a1:${testKey()}`,
         GATEWAY_PORT: String(gatewayPort),
         GATEWAY_HOST: '127.0.0.1',

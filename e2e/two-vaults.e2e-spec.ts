@@ -35,7 +35,7 @@ describe('two vaults at once', () => {
     api = new ApplianceClient(system.gatewayUrl, system.bootstrap.clientId, system.bootstrap.clientSecret);
     expect((await api.call('PUT', '/api/v1/admin/vaults/password-safe', {
       type: 'password-safe',
-      settings: { baseUrl: system.simUrl, auth: { mode: 'api-key', apiKey: 'demo-api-key' } },
+      settings: { baseUrl: system.simUrl, allowInsecureHttp: true, auth: { mode: 'api-key', apiKey: 'demo-api-key' } },
     })).status).toBe(201);
     const ss = await connectSecretServer(20);
     expect(ss.status).toBe(201);
@@ -58,7 +58,7 @@ describe('two vaults at once', () => {
     api.call('PUT', '/api/v1/admin/vaults/secret-server', {
       type: 'secret-server',
       settings: {
-        endpointUrl: `${system.secretServerUrl}/webservices/SSWebService.asmx`,
+        endpointUrl: `${system.secretServerUrl}/webservices/SSWebService.asmx`, allowInsecureHttp: true,
         apiUser: 'openecm-api',
         apiPassword: SS_API_PASSWORD,
         includeDomainCredentialsFor: 'CORP, LAB',
@@ -167,7 +167,7 @@ describe('two vaults at once', () => {
     const settings = (extra: Record<string, unknown> = {}) => ({
       type: 'secret-server',
       settings: {
-        endpointUrl: `${system.secretServerUrl}/webservices/SSWebService.asmx`,
+        endpointUrl: `${system.secretServerUrl}/webservices/SSWebService.asmx`, allowInsecureHttp: true,
         apiUser: 'openecm-api',
         apiPassword: SS_API_PASSWORD,
         defaultDomainForLocalUsers: 'CORP',
@@ -183,7 +183,7 @@ describe('two vaults at once', () => {
     const badPassword = await api.call('POST', '/api/v1/admin/vaults/test', { ...settings({ apiPassword: 'not-the-password' }), user: 'alice', endpoint: 'srv-app01' });
     expect(badPassword.body).toMatchObject({ result: 'failed', step: 'authentication' });
     expect(JSON.stringify(badPassword.body)).not.toContain('not-the-password');
-    const unreachable = await api.call('POST', '/api/v1/admin/vaults/test', { ...settings({ endpointUrl: 'http://127.0.0.1:9/SecretServer' }), user: 'alice', endpoint: 'srv-app01' });
+    const unreachable = await api.call('POST', '/api/v1/admin/vaults/test', { ...settings({ endpointUrl: 'http://127.0.0.1:9/SecretServer', allowInsecureHttp: true }), user: 'alice', endpoint: 'srv-app01' });
     expect(unreachable.body).toMatchObject({ result: 'failed', step: 'connect' });
     const saved = await api.call('POST', '/api/v1/admin/vaults/secret-server/test', { user: 'alice', endpoint: 'srv-app01' });
     expect(saved.body).toMatchObject({ result: 'ok' });

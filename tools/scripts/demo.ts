@@ -49,7 +49,7 @@ function exitAfterStop(code: number): void {
 interface VaultView {
   name: string;
   status?: 'ok' | 'unreadable';
-  settings: { baseUrl?: string; endpointUrl?: string };
+  settings: { baseUrl?: string; endpointUrl?: string; allowInsecureHttp?: boolean };
   createdAt: string;
 }
 
@@ -71,7 +71,8 @@ async function earlierVaults(client: ApplianceClient, wanted: Record<string, str
       continue;
     }
     const opens = (vault.status ?? 'ok') === 'ok';
-    const same = (vault.settings.baseUrl ?? vault.settings.endpointUrl) === url;
+    // the simulators speak plain http, which a connection saved before the https rule does not allow
+    const same = (vault.settings.baseUrl ?? vault.settings.endpointUrl) === url && vault.settings.allowInsecureHttp === true;
     const state = !opens ? 'its settings do not open with these keys: connecting it again' : same ? 'its settings open with the kept keys' : 'its settings open; the simulator moved: connecting it again';
     out(`0. setup    vault "${name}" from an earlier run (connected ${vault.createdAt}): ${state}`);
     kept &&= opens && same;

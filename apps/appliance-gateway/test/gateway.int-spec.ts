@@ -536,7 +536,7 @@ describe('appliance-gateway over real HTTP, NATS and Postgres', () => {
       expect(first.body).toMatchObject({ name: 'ps', type: 'password-safe', settings: { auth: { mode: 'api-key', apiKey: '********' } } });
       expect(first.text).not.toContain('vault-api-key-123');
       expect(subjects()).toEqual(['vault.connection.upsert.v1', 'policy.defaults.ensure.v1']);
-      expect(calls[0]?.request).toEqual({ name: 'ps', connection: { type: 'password-safe', settings } });
+      expect(calls[0]?.request).toEqual({ name: 'ps', connection: { type: 'password-safe', settings: { ...settings, allowInsecureHttp: false } } });
       // it crossed NATS sealed to the vault-adapters key
       expect(sealedSettings).toHaveLength(1);
       expect(sealedSettings[0]).not.toContain('vault-api-key-123');

@@ -23,6 +23,7 @@ process.env['REDIS_URL'] = REDIS_URL;
 process.env['NATS_URL'] = NATS_URL;
 process.env['TOKEN_CACHE_KEYS'] = `k1:${testKey()}`;
 process.env['VAULT_SETTINGS_KEYS'] = `v1:${testKey()}`;
+process.env['VAULT_ALLOWED_ADDRESSES'] = '127.0.0.1';
 process.env['VAULT_RETRY_ATTEMPTS'] = '1';
 process.env['JUMP_ITEMS_CACHE_SECONDS'] = '2';
 
@@ -67,11 +68,11 @@ describe('policy-approval: external jump items over both simulators (vault-adapt
     await pg.connect();
     nc = await connect({ servers: NATS_URL });
     const connections: Record<string, VaultConnectionInput> = {
-      ps: { type: 'password-safe', settings: { baseUrl: psUrl, auth: { mode: 'api-key', apiKey: 'demo-api-key' }, releaseDurationMinutes: 60, rotateAfterRelease: true } },
+      ps: { type: 'password-safe', settings: { baseUrl: psUrl, allowInsecureHttp: true, auth: { mode: 'api-key', apiKey: 'demo-api-key' }, releaseDurationMinutes: 60, rotateAfterRelease: true } },
       ss: {
         type: 'secret-server',
         settings: {
-          endpointUrl: `${ssUrl}/webservices/SSWebService.asmx`,
+          endpointUrl: `${ssUrl}/webservices/SSWebService.asmx`, allowInsecureHttp: true,
           apiUser: 'openecm-api',
           apiPassword: 'openecm-api-demo-pass',
           includeDomainCredentialsFor: [],

@@ -9,6 +9,8 @@ import { CredentialsNatsController } from './credentials/credentials.nats-contro
 import { CredentialsService } from './credentials/credentials.service';
 import { VAULT_ADAPTERS } from './credentials/vault-adapter';
 import { DiagnosticsNatsController } from './diagnostics/diagnostics.nats-controller';
+import { VaultAddressPolicy } from './http/address-policy';
+import { vaultAddressPolicyFromConfig } from './http/address-policy.config';
 import { KeysNatsController } from './keys/keys.nats-controller';
 import { ResealService } from './keys/reseal.service';
 import { VaultInitial1764000000000 } from './migrations/1764000000000-vault-initial';
@@ -44,6 +46,7 @@ import { SystemsService } from './systems/systems.service';
     VaultSessionCache,
     PasswordSafeAdapter,
     SecretServerAdapter,
+    { provide: VaultAddressPolicy, useFactory: vaultAddressPolicyFromConfig },
     {
       provide: VAULT_ADAPTERS,
       useFactory: (ps: PasswordSafeAdapter, ss: SecretServerAdapter) => [ps, ss],

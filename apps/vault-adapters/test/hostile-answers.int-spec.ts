@@ -8,6 +8,7 @@ process.env['REDIS_URL'] = REDIS_URL;
 process.env['NATS_URL'] = NATS_URL;
 process.env['TOKEN_CACHE_KEYS'] = `k1:${testKey()}`;
 process.env['VAULT_SETTINGS_KEYS'] = `v1:${testKey()}`;
+process.env['VAULT_ALLOWED_ADDRESSES'] = '127.0.0.1';
 process.env['VAULT_RETRY_BASE_DELAY_MS'] = '5';
 // below the simulator's 5 MiB answer and the 4 MiB default, so the test shows the setting is the one in force
 process.env['VAULT_MAX_RESPONSE_BYTES'] = String(3 * 1024 * 1024);
@@ -42,7 +43,7 @@ describe('vault-adapters given a hostile Secret Server answer (simulator over HT
       connection: await sealedForVaultAdapters(bus, {
         type: 'secret-server',
         settings: {
-          endpointUrl: `${baseUrl}/webservices/SSWebService.asmx`,
+          endpointUrl: `${baseUrl}/webservices/SSWebService.asmx`, allowInsecureHttp: true,
           apiUser: 'openecm-api',
           apiPassword: 'openecm-api-demo-pass',
           // alice is CORP\alice, dave a local user

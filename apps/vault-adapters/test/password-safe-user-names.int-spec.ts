@@ -19,6 +19,7 @@ process.env['REDIS_URL'] = REDIS_URL;
 process.env['NATS_URL'] = NATS_URL;
 process.env['TOKEN_CACHE_KEYS'] = `k1:${testKey()}`;
 process.env['VAULT_SETTINGS_KEYS'] = `v1:${testKey()}`;
+process.env['VAULT_ALLOWED_ADDRESSES'] = '127.0.0.1';
 process.env['VAULT_RETRY_BASE_DELAY_MS'] = '5';
 
 describe('user names Password Safe cannot be signed in as (simulator over HTTP, real NATS, Redis, Postgres)', () => {
@@ -44,7 +45,7 @@ describe('user names Password Safe cannot be signed in as (simulator over HTTP, 
     ({ app: vaultApp } = await startTestApp('vault-adapters', vault.AppModule));
     ({ app: cacheApp } = await startTestApp('token-cache', cache.AppModule));
     bus = testBus();
-    const settings = { baseUrl, auth: { mode: 'api-key', apiKey: 'demo-api-key' }, releaseDurationMinutes: 60, rotateAfterRelease: true };
+    const settings = { baseUrl, allowInsecureHttp: true, auth: { mode: 'api-key', apiKey: 'demo-api-key' }, releaseDurationMinutes: 60, rotateAfterRelease: true };
     await bus.request('vault.connection.upsert.v1', {
       name: 'ps',
       connection: await sealedForVaultAdapters(bus, { type: 'password-safe', settings }, SEAL_CONTEXTS.vaultConnection('ps')),

@@ -23,6 +23,7 @@ process.env['REDIS_URL'] = REDIS_URL;
 process.env['NATS_URL'] = NATS_URL;
 process.env['TOKEN_CACHE_KEYS'] = `k1:${testKey()}`;
 process.env['VAULT_SETTINGS_KEYS'] = `v1:${testKey()}`;
+process.env['VAULT_ALLOWED_ADDRESSES'] = '127.0.0.1';
 process.env['VAULT_RETRY_BASE_DELAY_MS'] = '5';
 
 describe('vault-adapters with Password Safe (simulator over HTTP, real NATS, Redis, Postgres)', () => {
@@ -63,7 +64,7 @@ describe('vault-adapters with Password Safe (simulator over HTTP, real NATS, Red
       name,
       connection: await sealedForVaultAdapters(
         bus,
-        { type: 'password-safe', settings: { baseUrl, auth: auth as never, releaseDurationMinutes: 90, rotateAfterRelease: true, ...extra } },
+        { type: 'password-safe', settings: { baseUrl, allowInsecureHttp: true, auth: auth as never, releaseDurationMinutes: 90, rotateAfterRelease: true, ...extra } },
         SEAL_CONTEXTS.vaultConnection(name),
       ),
     });
@@ -138,7 +139,7 @@ describe('vault-adapters with Password Safe (simulator over HTTP, real NATS, Red
   });
 
   it('opens connection settings sealed to its own key, for that connection only', async () => {
-    const input = { type: 'password-safe', settings: { baseUrl, auth: { mode: 'api-key', apiKey: 'demo-api-key' } } };
+    const input = { type: 'password-safe', settings: { baseUrl, allowInsecureHttp: true, auth: { mode: 'api-key', apiKey: 'demo-api-key' } } };
     expect(await bus.request('vault.sealing-key.get.v1', {})).toMatchObject({ kid: 'v1' });
     const stranger = await SealingKeyPair.generate();
     const toStranger = await sealTo(stranger.publicKey, input, SEAL_CONTEXTS.vaultConnection('ps-x'));
@@ -229,7 +230,7 @@ describe('vault-adapters with Password Safe (simulator over HTTP, real NATS, Red
   it('Test Settings lists with settings as entered, uncached, and names the failing step', async () => {
     const settings = (extra: Record<string, unknown>) => ({
       type: 'password-safe' as const,
-      settings: { baseUrl, auth: { mode: 'api-key' as const, apiKey: 'demo-api-key' }, ...extra },
+      settings: { baseUrl, allowInsecureHttp: true, auth: { mode: 'api-key' as const, apiKey: 'demo-api-key' }, ...extra },
     });
     const signInsBefore = sim.state.stats().signIns.total;
     const ok = await bus.request('vault.connection.test.v1', { target: await testTarget(settings({})), user: 'alice', endpoint: 'srv-app01' });
@@ -242,7 +243,7 @@ describe('vault-adapters with Password Safe (simulator over HTTP, real NATS, Red
     expect(empty).toEqual({ result: 'ok', credentials: [] });
 
     const badKey = await bus.request('vault.connection.test.v1', {
-      target: await testTarget({ type: 'password-safe', settings: { baseUrl, auth: { mode: 'api-key', apiKey: 'wrong-key' } } }),
+      target: await testTarget({ type: 'password-safe', settings: { baseUrl, allowInsecureHttp: true, auth: { mode: 'api-key', apiKey: 'wrong-key' } } }),
       user: 'alice',
       endpoint: 'srv-app01',
     });
@@ -250,7 +251,7 @@ describe('vault-adapters with Password Safe (simulator over HTTP, real NATS, Red
     expect(JSON.stringify(badKey)).not.toContain('wrong-key');
 
     const down = await bus.request('vault.connection.test.v1', {
-      target: await testTarget({ type: 'password-safe', settings: { baseUrl: 'http://127.0.0.1:9/BeyondTrust/api/public/v3/', auth: { mode: 'api-key', apiKey: 'k' } } }),
+      target: await testTarget({ type: 'password-safe', settings: { baseUrl: 'http://127.0.0.1:9/BeyondTrust/api/public/v3/', allowInsecureHttp: true, auth: { mode: 'api-key', apiKey: 'k' } } }),
       user: 'alice',
       endpoint: 'srv-app01',
     });
@@ -261,7 +262,7 @@ describe('vault-adapters with Password Safe (simulator over HTTP, real NATS, Red
   });
 
   it('answers the failure when the only vault is unreachable, without secrets in the message', async () => {
-    await connect('ps', { mode: 'api-key', apiKey: 'demo-api-key' }, { baseUrl: 'http://127.0.0.1:9/BeyondTrust/api/public/v3/' });
+    await connect('ps', { mode: 'api-key', apiKey: 'demo-api-key' }, { baseUrl: 'http://127.0.0.1:9/BeyondTrust/api/public/v3/', allowInsecureHttp: true });
     const error = await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'srv-app01' }).then(() => undefined, (e: Error & { code: string }) => e);
     expect(error).toMatchObject({ code: 'VAULT_UNAVAILABLE' });
     expect(error?.message).not.toContain('demo-api-key');
@@ -272,7 +273,7 @@ describe('vault-adapters with Password Safe (simulator over HTTP, real NATS, Red
     await connect('ps-oauth', { mode: 'oauth', clientId: 'demo-client', clientSecret: 'demo-secret' });
     // As if VAULT_SETTINGS_KEYS had been replaced without keeping the key this connection was sealed with.
     const stale = Keyring.parse(`gone:${testKey()}`).seal(
-      JSON.stringify({ type: 'password-safe', settings: { baseUrl, auth: { mode: 'oauth', clientId: 'demo-client', clientSecret: 'demo-secret' } } }),
+      JSON.stringify({ type: 'password-safe', settings: { baseUrl, allowInsecureHttp: true, auth: { mode: 'oauth', clientId: 'demo-client', clientSecret: 'demo-secret' } } }),
       'vault-connection:ps-oauth',
     );
     await pg.query('UPDATE vault.connection SET settings_sealed = $1 WHERE name = $2', [stale, 'ps-oauth']);

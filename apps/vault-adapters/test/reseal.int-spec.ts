@@ -38,6 +38,7 @@ describe('re-sealing under the newest key (real NATS, Redis, Postgres, Password 
   const startVaultAdapters = async (keys: string) => {
     await vaultApp?.close();
     process.env['VAULT_SETTINGS_KEYS'] = keys;
+    process.env['VAULT_ALLOWED_ADDRESSES'] = '127.0.0.1';
     const { AppModule } = await import('../src/app.module');
     ({ app: vaultApp } = await startTestApp('vault-adapters', AppModule));
   };
@@ -68,7 +69,7 @@ describe('re-sealing under the newest key (real NATS, Redis, Postgres, Password 
 
   it('seals connections and check-out handles again, so the old key can go', async () => {
     await startVaultAdapters(OLD);
-    const settings = { type: 'password-safe', settings: { baseUrl, auth: { mode: 'api-key', apiKey: 'demo-api-key' }, releaseDurationMinutes: 60, rotateAfterRelease: true } };
+    const settings = { type: 'password-safe', settings: { baseUrl, allowInsecureHttp: true, auth: { mode: 'api-key', apiKey: 'demo-api-key' }, releaseDurationMinutes: 60, rotateAfterRelease: true } };
     await bus.request('vault.connection.upsert.v1', { name: 'ps', connection: await sealedForVaultAdapters(bus, settings, SEAL_CONTEXTS.vaultConnection('ps')) });
     const listed = await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'srv-app01' });
     const admin = listed.credentials.find((c) => c.username === 'Administrator');

@@ -9,6 +9,7 @@ process.env['REDIS_URL'] = REDIS_URL;
 process.env['NATS_URL'] = NATS_URL;
 process.env['TOKEN_CACHE_KEYS'] = `k1:${testKey()}`;
 process.env['VAULT_SETTINGS_KEYS'] = `v1:${testKey()}`;
+process.env['VAULT_ALLOWED_ADDRESSES'] = '127.0.0.1';
 process.env['VAULT_RETRY_ATTEMPTS'] = '1';
 
 /** Windows is reached over RDP, Linux, AIX, HP-UX, Solaris and Cisco over SSH; databases, directories and web sites not at all. */
@@ -67,7 +68,7 @@ describe('vault-adapters: system search for external jump items (both simulators
     ({ app: vaultApp } = await startTestApp('vault-adapters', vault.AppModule));
     ({ app: cacheApp } = await startTestApp('token-cache', cache.AppModule));
     bus = testBus();
-    await connect('ps', { type: 'password-safe', settings: { baseUrl: psUrl, auth: { mode: 'api-key', apiKey: 'demo-api-key' }, releaseDurationMinutes: 60, rotateAfterRelease: true } });
+    await connect('ps', { type: 'password-safe', settings: { baseUrl: psUrl, allowInsecureHttp: true, auth: { mode: 'api-key', apiKey: 'demo-api-key' }, releaseDurationMinutes: 60, rotateAfterRelease: true } });
     await connect('ss', {
       type: 'secret-server',
       settings: { ...ssSettings(), defaultDomainForLocalUsers: 'CORP' },
@@ -86,7 +87,7 @@ describe('vault-adapters: system search for external jump items (both simulators
 
   function ssSettings() {
     return {
-      endpointUrl: `${ssUrl}/webservices/SSWebService.asmx`,
+      endpointUrl: `${ssUrl}/webservices/SSWebService.asmx`, allowInsecureHttp: true,
       apiUser: 'openecm-api',
       apiPassword: 'openecm-api-demo-pass',
       includeDomainCredentialsFor: [],
@@ -202,7 +203,7 @@ describe('vault-adapters: system search for external jump items (both simulators
   });
 
   it('searches over REST as the API account, with the Machine field in each summary and no secret read', async () => {
-    await connect('ss-rest', { type: 'secret-server', settings: { ...ssSettings(), endpointUrl: ssUrl, apiMode: 'rest' } });
+    await connect('ss-rest', { type: 'secret-server', settings: { ...ssSettings(), endpointUrl: ssUrl, allowInsecureHttp: true, apiMode: 'rest' } });
     const before = ss.state.secretControlView(100_001)?.['accessLog'];
     const answer = await search('whoever', 'fra-', { skip: ['ps', 'ss'] });
     const fromRest = answer.vaults.find((v) => v.vault === 'ss-rest');

@@ -14,7 +14,7 @@ import {
   RecentJumpItems,
   RecentJumpItemsQuery,
 } from './jump-items';
-import { VaultConnectionInput, VaultConnectionView } from './vault-settings';
+import { VaultConnectionInput, VaultConnectionSubmission, VaultConnectionView, refineVaultUrl } from './vault-settings';
 import {
   ApplianceConnectionInput,
   ApplianceConnectionView,
@@ -90,6 +90,8 @@ export const ERROR_MEANINGS: Record<ErrorCode, string> = {
   VAULT_AUTH_FAILED: 'The vault rejected the connection\'s own credentials.',
   VAULT_ERROR: 'The vault answered with an error.',
   VAULT_TLS_ERROR: "The vault's TLS certificate is not trusted.",
+  VAULT_ADDRESS_REFUSED:
+    "The vault URL leads to an address OpenECM does not call: loopback, link-local, cloud metadata or the broker's own infrastructure, unless VAULT_ALLOWED_ADDRESSES names it.",
   VAULT_SETTINGS_UNREADABLE: "The vault connection's settings cannot be opened with the configured keys (VAULT_SETTINGS_KEYS changed): restore the key or enter the settings again.",
   VAULT_UNAVAILABLE: 'The vault cannot be reached.',
   SERVICE_UNAVAILABLE: 'A service behind the gateway cannot be reached.',
@@ -130,7 +132,7 @@ const TestTarget = { user: UserName, endpoint: Endpoint };
 export const UnsavedVaultTest = z.discriminatedUnion('type', [
   VaultConnectionInput.options[0].extend(TestTarget),
   VaultConnectionInput.options[1].extend(TestTarget),
-]);
+]).superRefine(refineVaultUrl);
 export const SavedVaultTest = z.strictObject(TestTarget);
 
 export const GroupPath = SUBJECTS['policy.group-member.add.v1'].request.pick({ group: true });
@@ -308,6 +310,7 @@ const VAULT_ERRORS = [
   'VAULT_AUTH_FAILED',
   'VAULT_ERROR',
   'VAULT_TLS_ERROR',
+  'VAULT_ADDRESS_REFUSED',
   'VAULT_UNAVAILABLE',
   'VAULT_SETTINGS_UNREADABLE',
   'VAULT_FORBIDDEN',
@@ -423,7 +426,7 @@ export const GATEWAY_ROUTES = {
       'so a call that failed half way is completed by repeating it.',
     access: ADMIN,
     params: VaultPath,
-    body: VaultConnectionInput,
+    body: VaultConnectionSubmission,
     answers: {
       200: { description: 'The connection was replaced.', schema: VaultConnectionView },
       201: { description: 'The connection was created.', schema: VaultConnectionView },

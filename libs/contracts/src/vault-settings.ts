@@ -22,6 +22,8 @@ export const PasswordSafeSettings = z.strictObject({
   releaseDurationMinutes: z.number().int().min(1).max(525_600).default(120),
   rotateAfterRelease: z.boolean().default(true),
   caBundle: z.string().includes('-----BEGIN CERTIFICATE-----', { message: 'PEM certificate(s)' }).optional(),
+  /** Lets `baseUrl` be plain `http://` (a lab or a simulator); every production vault speaks HTTPS. */
+  allowInsecureHttp: z.boolean().default(false),
 });
 export type PasswordSafeSettings = z.infer<typeof PasswordSafeSettings>;
 
@@ -54,6 +56,8 @@ export const SecretServerSettings = z.strictObject({
   releaseDurationMinutes: z.number().int().min(1).max(525_600).default(120),
   /** How long a list may wait for this vault before the others answer without it. */
   timeoutSeconds: z.number().int().min(1).max(120).default(10),
+  /** Lets `endpointUrl` be plain `http://` (a lab or a simulator); every production vault speaks HTTPS. */
+  allowInsecureHttp: z.boolean().default(false),
 });
 export type SecretServerSettings = z.infer<typeof SecretServerSettings>;
 
@@ -62,6 +66,42 @@ export const VaultConnectionInput = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('secret-server'), settings: SecretServerSettings }),
 ]);
 export type VaultConnectionInput = z.infer<typeof VaultConnectionInput>;
+
+/** The setting that holds a connection's vault URL, as a field path of the connection. */
+export function vaultUrlField(input: VaultConnectionInput): { field: 'settings.baseUrl' | 'settings.endpointUrl'; url: string } {
+  return input.type === 'password-safe'
+    ? { field: 'settings.baseUrl', url: input.settings.baseUrl }
+    : { field: 'settings.endpointUrl', url: input.settings.endpointUrl };
+}
+
+/**
+ * What is wrong with a vault URL for a connection, or undefined: HTTPS unless the connection sets
+ * `allowInsecureHttp`, and never a user name or password inside the URL (it would be logged and shown as the
+ * URL is; credentials belong in the settings' secret fields). Checked when a connection is saved or tested and
+ * again before each client is built, so a connection stored before the rule is refused with the same reason.
+ */
+export function vaultUrlProblem(url: string, allowInsecureHttp: boolean): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'not a URL';
+  }
+  if (parsed.username || parsed.password) return 'must not carry a user name or password (put credentials in the settings)';
+  if (parsed.protocol === 'https:') return undefined;
+  if (parsed.protocol === 'http:') return allowInsecureHttp ? undefined : 'must be https (set allowInsecureHttp for a lab vault)';
+  return 'must be an http(s) URL';
+}
+
+/** The URL rules of vaultUrlProblem as a zod refinement, for every schema a connection is submitted with. */
+export function refineVaultUrl(input: VaultConnectionInput, ctx: z.RefinementCtx): void {
+  const { field, url } = vaultUrlField(input);
+  const problem = vaultUrlProblem(url, input.settings.allowInsecureHttp);
+  if (problem) ctx.addIssue({ code: 'custom', path: field.split('.'), message: problem });
+}
+
+/** A connection as it may be saved: the settings schema plus the URL rules (stored ones parse without them). */
+export const VaultConnectionSubmission = VaultConnectionInput.superRefine(refineVaultUrl);
 
 /** A connection as it may be shown: every secret setting replaced by the mask. */
 export const VaultConnectionView = z.strictObject({
@@ -88,6 +128,7 @@ export function maskPasswordSafeSettings(settings: PasswordSafeSettings): Record
     auth,
     releaseDurationMinutes: settings.releaseDurationMinutes,
     rotateAfterRelease: settings.rotateAfterRelease,
+    allowInsecureHttp: settings.allowInsecureHttp,
     ...(settings.caBundle ? { caBundle: settings.caBundle } : {}),
   };
 }

@@ -20,6 +20,8 @@ export interface LaunchedProcess {
 
 export interface SystemOptions {
   namespace: string;
+  /** VAULT_ALLOWED_ADDRESSES of vault-adapters; loopback (where the simulators listen) unless given. */
+  vaultAllowedAddresses?: string;
   databaseUrl: string;
   redisUrl: string;
   natsUrl: string;
@@ -169,7 +171,11 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
         const port = app === 'appliance-gateway' && instance === 0 ? gatewayPort : await freePort();
         const env: Record<string, string> = { ...common, HTTP_PORT: String(port) };
         if (app === 'token-cache') env['TOKEN_CACHE_KEYS'] = tokenKeys;
-        if (app === 'vault-adapters') env['VAULT_SETTINGS_KEYS'] = vaultKeys;
+        if (app === 'vault-adapters') {
+          env['VAULT_SETTINGS_KEYS'] = vaultKeys;
+          // the simulators listen on loopback, which a vault URL may name only when the operator allows it
+          env['VAULT_ALLOWED_ADDRESSES'] = options.vaultAllowedAddresses ?? '127.0.0.1';
+        }
         if (app === 'appliance-gateway') env['AUDIT_HMAC_KEYS'] = auditKeys;
         if (app === 'appliance-gateway') {
           Object.assign(env, {

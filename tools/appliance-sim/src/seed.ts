@@ -19,7 +19,7 @@ export async function seedDemo(admin: ApplianceClient, seed: DemoSeed): Promise<
   const vault = await admin.call('PUT', `/api/v1/admin/vaults/${seed.vaultName}`, {
     type: 'password-safe',
     settings: {
-      baseUrl: seed.passwordSafeUrl,
+      baseUrl: seed.passwordSafeUrl, allowInsecureHttp: true,
       auth: { mode: 'api-key', apiKey: seed.apiKey },
       releaseDurationMinutes: 60,
       rotateAfterRelease: true,
@@ -31,7 +31,7 @@ export async function seedDemo(admin: ApplianceClient, seed: DemoSeed): Promise<
     const ss = await admin.call('PUT', '/api/v1/admin/vaults/secret-server', {
       type: 'secret-server',
       settings: {
-        endpointUrl: seed.secretServerUrl,
+        endpointUrl: seed.secretServerUrl, allowInsecureHttp: true,
         apiUser: 'openecm-api',
         apiPassword: 'openecm-api-demo-pass',
         includeDomainCredentialsFor: 'CORP',

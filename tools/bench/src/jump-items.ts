@@ -43,7 +43,7 @@ export async function runJumpItemsBench(): Promise<void> {
   let lastFailure = '';
   try {
     const api = new ApplianceClient(system.gatewayUrl, system.bootstrap.clientId, system.bootstrap.clientSecret);
-    const put = await api.call('PUT', '/api/v1/admin/vaults/password-safe', { type: 'password-safe', settings: { baseUrl: system.simUrl, auth: { mode: 'api-key', apiKey: 'demo-api-key' } } });
+    const put = await api.call('PUT', '/api/v1/admin/vaults/password-safe', { type: 'password-safe', settings: { baseUrl: system.simUrl, allowInsecureHttp: true, auth: { mode: 'api-key', apiKey: 'demo-api-key' } } });
     if (put.status !== 201) throw new Error(`connecting the vault answered ${put.status}`);
     await api.call('PUT', '/api/v1/admin/jump-items', { enabled: true, jumpointId: 'bench-jumpoint' });
     for (let i = 0; i < USERS; i += 50) {

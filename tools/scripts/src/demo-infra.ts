@@ -116,7 +116,10 @@ export class DemoInfrastructure {
     if (!servers.length) return;
     const results = await Promise.allSettled(servers.map((s) => s.stop()));
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${SERVERS[servers[i]?.kind ?? 'nats'].label}: ${(r.reason as Error).message}`] : []));
-    this.options.say(`stopped the private ${servers.map((s) => SERVERS[s.kind].label).join(', ')}`);
+    // in the fixed order of SERVERS: the servers start in parallel, so `started` holds them as they came up
+    const order = Object.keys(SERVERS);
+    const labels = [...servers].sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind)).map((s) => SERVERS[s.kind].label);
+    this.options.say(`stopped the private ${labels.join(', ')}`);
     if (failed.length) throw new Error(failed.join('\n'));
   }
 

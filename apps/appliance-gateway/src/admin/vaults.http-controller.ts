@@ -3,7 +3,7 @@ import {
   SEAL_CONTEXTS,
   SavedVaultTest,
   UnsavedVaultTest,
-  VaultConnectionInput,
+  VaultConnectionSubmission,
   VaultPath,
   parseOrThrow,
   type VaultConnectionView,
@@ -32,7 +32,7 @@ export class VaultsHttpController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<VaultConnectionView> {
     const path = parseOrThrow(VaultPath, { name }, 'path');
-    const connection = parseOrThrow(VaultConnectionInput, body, 'request body');
+    const connection = parseOrThrow(VaultConnectionSubmission, body, 'request body');
     // sealed to vault-adapters: the secrets in the settings cross NATS readable by it alone
     const result = await withSealedSettings(this.bus, connection, SEAL_CONTEXTS.vaultConnection(path.name), 'connection', (sealed) =>
       this.bus.request('vault.connection.upsert.v1', { name: path.name, connection: sealed }),

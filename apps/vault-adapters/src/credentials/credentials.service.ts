@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { loadConfig, vaultAdaptersConfig } from '@openecm/config';
-import { OpenEcmError, SEAL_CONTEXTS, VaultConnectionInput, parseOrThrow, type ParsedRequestOf, type ReplyOf, type Secret } from '@openecm/contracts';
+import { OpenEcmError, SEAL_CONTEXTS, VaultConnectionSubmission, parseOrThrow, type ParsedRequestOf, type ReplyOf, type Secret } from '@openecm/contracts';
 import { sealTo } from '@openecm/crypto';
 import { ConnectionsService, unreadableError, type VaultConnection } from '../connections/connections.service';
 import { SealingKeys } from '../sealing/sealing-keys';
@@ -56,7 +56,7 @@ export class CredentialsService implements OnModuleInit {
     const connection: VaultConnection =
       'name' in req.target
         ? await this.connections.get(req.target.name)
-        : { name: 'test-settings', ...parseOrThrow(VaultConnectionInput, await this.keys.open(req.target.connection, SEAL_CONTEXTS.vaultTest(), 'target.connection'), 'target.connection') };
+        : { name: 'test-settings', ...parseOrThrow(VaultConnectionSubmission, await this.keys.open(req.target.connection, SEAL_CONTEXTS.vaultTest(), 'target.connection'), 'target.connection') };
     return withTimeout(this.adapter(connection).test(connection, req.user, req.endpoint), this.timeoutOf(connection), connection.name).catch(
       (error: unknown) => {
         const err = error instanceof OpenEcmError ? error : new OpenEcmError('VAULT_ERROR', 'unexpected failure');

@@ -1,6 +1,7 @@
 import { rootCertificates } from 'node:tls';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, request } from 'undici';
+import { VaultAddressRefusedError, type VaultAddressPolicy } from './address-policy';
 
 /** Structural subset of a pino / Nest logger. */
 export interface VaultHttpLogger {
@@ -29,6 +30,8 @@ export interface VaultTransportOptions {
    * announced or streamed past the limit, never buffered whole, and fails the call as `too-large`.
    */
   maxBodyBytes?: number;
+  /** Where the vault may be reached; every address is allowed without one (clients built outside a connection). */
+  addressPolicy?: VaultAddressPolicy | undefined;
 }
 
 export interface VaultHttpOptions extends VaultTransportOptions {
@@ -66,7 +69,7 @@ export interface VaultHttpAnswer {
 }
 
 /** Why no answer came back: the vendor clients map each to a kind of their own. */
-export type VaultTransportFailure = 'tls' | 'unreachable' | 'too-large';
+export type VaultTransportFailure = 'tls' | 'unreachable' | 'too-large' | 'refused-address';
 
 export interface VaultTransportDetails {
   /** How many tries were made. */
@@ -135,17 +138,18 @@ export class VaultHttp {
     this.maxDelayMs = options.retry?.maxDelayMs ?? DEFAULTS.maxDelayMs;
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.logger = options.logger;
+    const connect = {
+      timeout: this.timeoutMs,
+      minVersion: 'TLSv1.2',
+      rejectUnauthorized: options.rejectUnauthorized !== false,
+      // A private CA is added to the public roots rather than replacing them, so a later move to a public
+      // certificate keeps working without a configuration change.
+      ...(options.caBundle ? { ca: [...rootCertificates, options.caBundle] } : {}),
+    } as const;
     this.agent = new Agent({
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
-      connect: {
-        timeout: this.timeoutMs,
-        minVersion: 'TLSv1.2',
-        rejectUnauthorized: options.rejectUnauthorized !== false,
-        // A private CA is added to the public roots rather than replacing them, so a later move to a public
-        // certificate keeps working without a configuration change.
-        ...(options.caBundle ? { ca: [...rootCertificates, options.caBundle] } : {}),
-      },
+      connect: options.addressPolicy ? options.addressPolicy.connector(connect) : connect,
     });
   }
 
@@ -162,14 +166,20 @@ export class VaultHttp {
         answer = await this.once(call, attempt);
       } catch (error) {
         if (error instanceof VaultTransportError) throw error;
+        const refused = errorChain(error).find((link) => link instanceof VaultAddressRefusedError);
+        // never retried: the address does not change its kind
+        if (refused) throw new VaultTransportError('refused-address', refused.message, { attempts: attempt, transportCode: refused.code });
         const code = transportErrorCode(error);
         if (isTlsFailure(error)) {
           throw new VaultTransportError('tls', `TLS failure during ${call.op} (${code ?? 'unknown'})`, { attempts: attempt, transportCode: code });
         }
         if (attempt >= this.attempts) {
+          this.logger?.warn({ op: call.op, attempts: attempt, code: code ?? 'transport error' }, `${this.vault.toLowerCase()} unreachable`);
           throw new VaultTransportError(
             'unreachable',
-            `${this.vault} unreachable during ${call.op} after ${attempt} attempts (${code ?? 'transport error'})`,
+            // The same words for a closed port, a filtered one and a host that does not answer, so the
+            // settings test cannot be used to map which ports of an internal host are open; the code is logged.
+            `${this.vault} unreachable during ${call.op} after ${attempt} attempts`,
             { attempts: attempt, transportCode: code },
           );
         }

@@ -18,6 +18,8 @@ import type { HeldSecret, VaultAdapter } from '../credentials/vault-adapter';
 import { PasswordSafeSystems } from '../systems/password-safe-systems';
 import type { SystemsOrPending } from '../systems/systems';
 import { VaultSessionCache } from '../sessions/vault-session-cache';
+import { VaultAddressPolicy } from '../http/address-policy';
+import { assertVaultUrl } from '../http/vault-url';
 import {
   PasswordSafeClient,
   PasswordSafeError,
@@ -41,6 +43,7 @@ const ERRORS: Record<PasswordSafeErrorKind, ErrorCode> = {
   'not-found': 'VAULT_ACCOUNT_NOT_FOUND',
   'bad-request': 'VAULT_ERROR',
   tls: 'VAULT_TLS_ERROR',
+  'address-refused': 'VAULT_ADDRESS_REFUSED',
   unavailable: 'VAULT_UNAVAILABLE',
   unexpected: 'VAULT_ERROR',
 };
@@ -71,7 +74,10 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
   private readonly config = loadConfig(vaultAdaptersConfig);
   private readonly systems = systemsFrom(loadConfig(jumpItemsConfig));
 
-  constructor(private readonly sessions: VaultSessionCache) {}
+  constructor(
+    private readonly sessions: VaultSessionCache,
+    private readonly addresses: VaultAddressPolicy,
+  ) {}
 
   async list(connection: VaultConnection, user: string, endpoint: string): Promise<VaultCredential[]> {
     return this.withSession(connection, user, (client, session) => listFor(client, session, connection, endpoint));
@@ -227,8 +233,10 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
   }
 
   private newClient(connection: VaultConnection): PasswordSafeClient {
+    assertVaultUrl(connection);
     return new PasswordSafeClient({
         baseUrl: connection.settings.baseUrl,
+        addressPolicy: this.addresses,
         caBundle: connection.settings.caBundle,
         timeoutMs: this.config.VAULT_HTTP_TIMEOUT_MS,
         retry: { attempts: this.config.VAULT_RETRY_ATTEMPTS, baseDelayMs: this.config.VAULT_RETRY_BASE_DELAY_MS },
@@ -282,6 +290,7 @@ async function listFor(
 function testStep(error: unknown, reached: TestStep): TestStep {
   if (error instanceof PasswordSafeError) {
     if (error.kind === 'tls') return 'tls';
+    if (error.kind === 'address-refused') return 'connect';
     if (error.kind === 'unavailable' && error.transportCode) return 'connect';
   }
   return reached;

@@ -229,7 +229,9 @@ describe('requests, credentials and rotation', () => {
     expect(sim.state.approve(pending)).toBe(true);
     expect((await client.getCredential(session, pending)).reveal()).toBe('Demo-deploy-lnx-web01!');
     const bad = await expectKind(client.createRequest(session, { systemId: SRV_APP01, accountId: ADMINISTRATOR, durationMinutes: 0, reason: 'r' }), 'bad-request', { status: 400 });
-    expect(bad.message).toMatch(/DurationMinutes/);
+    // the vault's words are kept for the log, never echoed in the message
+    expect(bad.message).toBe('Password Safe answered 400 to POST Requests');
+    expect(bad.vaultMessage).toMatch(/DurationMinutes/);
     await expectKind(client.getCredential(session, -1), 'bad-request', { attempts: 0 });
   });
 

@@ -117,6 +117,7 @@ const TRANSPORT_KINDS: Record<VaultTransportFailure, PasswordSafeErrorKind> = {
   tls: 'tls',
   unreachable: 'unavailable',
   'too-large': 'unexpected',
+  'refused-address': 'address-refused',
 };
 
 type Phase = 'sign-in' | 'call';
@@ -511,8 +512,9 @@ function toError(call: Exchange, answer: Answer): PasswordSafeError {
   const kind = call.classify?.(status) ?? kindOf(status, code, call.phase);
   const details = { status, attempts: answer.attempts, ...(code === undefined ? {} : { code }) };
   if (kind === 'bad-request') {
+    // the vault's own words stay in the details, for the log; an answer to a caller never echoes a vault's body
     const detail = serverMessage(answer.text);
-    return new PasswordSafeError(kind, detail ? `${head}: ${detail}` : head, details);
+    return new PasswordSafeError(kind, head, { ...details, ...(detail ? { vaultMessage: detail } : {}) });
   }
   if (kind === 'unavailable') return new PasswordSafeError(kind, `${head} after ${answer.attempts} attempts`, details);
   return new PasswordSafeError(kind, head, details);

@@ -10,6 +10,7 @@ export type PasswordSafeErrorKind =
   | 'not-found'
   | 'bad-request'
   | 'tls'
+  | 'address-refused'
   | 'unavailable'
   | 'unexpected';
 
@@ -26,6 +27,11 @@ export interface PasswordSafeErrorDetails {
   transportCode?: string;
   /** How many tries were made, so callers can tell a first answer from one after a lost response. */
   attempts?: number;
+  /**
+   * The vault's own short message (redacted) of a 400, for the operator's log: it is never part of the
+   * message, so no answer to a caller echoes what a vault's body said.
+   */
+  vaultMessage?: string;
 }
 
 export class PasswordSafeError extends Error {
@@ -33,6 +39,7 @@ export class PasswordSafeError extends Error {
   readonly code: number | undefined;
   readonly transportCode: string | undefined;
   readonly attempts: number;
+  readonly vaultMessage: string | undefined;
 
   constructor(
     readonly kind: PasswordSafeErrorKind,
@@ -45,6 +52,7 @@ export class PasswordSafeError extends Error {
     this.code = details.code;
     this.transportCode = details.transportCode;
     this.attempts = details.attempts ?? 0;
+    this.vaultMessage = details.vaultMessage;
   }
 }
 

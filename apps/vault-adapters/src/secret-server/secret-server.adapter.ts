@@ -14,6 +14,8 @@ import type { ConnectionOf } from '../connections/connections.service';
 import type { Checkout } from '../credentials/checkout.repository';
 import type { HeldSecret, VaultAdapter } from '../credentials/vault-adapter';
 import { VaultSessionCache, type SignIn, type SignInResult } from '../sessions/vault-session-cache';
+import { VaultAddressPolicy } from '../http/address-policy';
+import { assertVaultUrl } from '../http/vault-url';
 import { SecretServerError, isSecretServerError, type SecretServerErrorKind } from './secret-server.errors';
 import { secretServerUrls, type SecretServerLogger } from './secret-server.http';
 import { SecretServerRestClient, type RestSecret, type RestSecretSummary } from './secret-server.rest-client';
@@ -34,6 +36,7 @@ export type ListOrPending = { credentials: VaultCredential[] } | { pending: Secr
 
 const ERRORS: Record<SecretServerErrorKind, ErrorCode> = {
   tls: 'VAULT_TLS_ERROR',
+  'address-refused': 'VAULT_ADDRESS_REFUSED',
   connect: 'VAULT_UNAVAILABLE',
   unavailable: 'VAULT_UNAVAILABLE',
   authentication: 'VAULT_AUTH_FAILED',
@@ -122,7 +125,10 @@ export class SecretServerAdapter implements VaultAdapter<'secret-server'>, OnApp
   private readonly clientsByConnection = new Map<string, Clients>();
   private readonly config = loadConfig(vaultAdaptersConfig);
 
-  constructor(private readonly sessions: VaultSessionCache) {}
+  constructor(
+    private readonly sessions: VaultSessionCache,
+    private readonly addresses: VaultAddressPolicy,
+  ) {}
 
   /** Names only. Pending approval throws VAULT_APPROVAL_PENDING; denied or revoked throw VAULT_FORBIDDEN. */
   async list(connection: Connection, user: string, endpoint: string): Promise<VaultCredential[]> {
@@ -271,8 +277,14 @@ export class SecretServerAdapter implements VaultAdapter<'secret-server'>, OnApp
       const pending = pendingOf(error);
       if (pending) return { result: 'pending', ...pending };
       const broker = toBrokerError(error);
-      const failedStep: TestStep = isSecretServerError(error, 'tls') ? 'tls' : isSecretServerError(error, 'connect') ? 'connect' : step;
-      const message = error instanceof SecretServerError && error.vaultMessage ? error.vaultMessage : broker.message;
+      const failedStep: TestStep = isSecretServerError(error, 'tls')
+        ? 'tls'
+        : isSecretServerError(error, 'connect') || isSecretServerError(error, 'address-refused')
+          ? 'connect'
+          : step;
+      // A SOAP result's Errors are Secret Server's own answer in its own schema ("Login failed."), which Test
+      // Settings shows as the plugin did; an HTTP error body or a SOAP fault is never shown (see the clients).
+      const message = error instanceof SecretServerError && error.vaultMessage && error.soapResultErrors ? error.vaultMessage : broker.message;
       return { result: 'failed', step: failedStep, code: broker.code, message };
     } finally {
       await closeClients(clients);
@@ -381,7 +393,7 @@ export class SecretServerAdapter implements VaultAdapter<'secret-server'>, OnApp
       tried.length === 0
         ? `Secret Server: "${user}" is not a usable user name`
         : `Secret Server has no user matching "${user}" (tried ${tried.join(', ')})`,
-      last?.vaultMessage ? { vaultMessage: `${last.vaultMessage} (tried ${tried.join(', ')})` } : {},
+      last?.vaultMessage ? { vaultMessage: `${last.vaultMessage} (tried ${tried.join(', ')})`, soapResultErrors: last.soapResultErrors } : {},
     );
   }
 
@@ -604,8 +616,10 @@ export class SecretServerAdapter implements VaultAdapter<'secret-server'>, OnApp
       warn: (obj, msg) => this.logger.warn({ vault, ...obj, msg }),
       debug: (obj, msg) => this.logger.debug({ vault, ...obj, msg }),
     };
+    assertVaultUrl({ type: 'secret-server', settings });
     const common = {
       caBundle: settings.caBundle,
+      addressPolicy: this.addresses,
       timeoutMs: Math.min(this.config.VAULT_HTTP_TIMEOUT_MS, settings.timeoutSeconds * 1000),
       retry: { attempts: this.config.VAULT_RETRY_ATTEMPTS, baseDelayMs: this.config.VAULT_RETRY_BASE_DELAY_MS },
       maxBodyBytes: this.config.VAULT_MAX_RESPONSE_BYTES,

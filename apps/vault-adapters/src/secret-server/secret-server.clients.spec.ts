@@ -195,7 +195,7 @@ describe('SOAP client against the simulator', () => {
     expect(unavailable).toMatchObject({ status: 502, attempts: 3, message: 'Secret Server answered 502 to SOAP Authenticate after 3 attempts' });
     const connect = await expectKind(soapFor('http://127.0.0.1:9/SecretServer/webservices/SSWebService.asmx').authenticate(API), 'connect');
     expect(connect).toMatchObject({ transportCode: 'ECONNREFUSED', attempts: 3 });
-    expect(connect.message).toBe('Secret Server unreachable during SOAP Authenticate after 3 attempts (ECONNREFUSED)');
+    expect(connect.message).toBe('Secret Server unreachable during SOAP Authenticate after 3 attempts');
     const before = sim.state.stats().authenticate.total;
     const tls = await expectKind(soapFor(soapUrl.replace('http:', 'https:')).authenticate(API), 'tls');
     expect(tls.attempts).toBe(1);
@@ -205,7 +205,8 @@ describe('SOAP client against the simulator', () => {
   it('does not retry a 4xx, a SOAP client fault or an HTML page, and says what it got', async () => {
     sim.state.addFault({ count: 2, status: 500, operation: 'Authenticate', contentType: 'text/xml', body: '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><soap:Fault><faultcode>soap:Client</faultcode><faultstring>Server was unable to read request.</faultstring></soap:Fault></soap:Body></soap:Envelope>' });
     const fault = await expectKind(soap.authenticate(API), 'unexpected');
-    expect(fault.message).toContain('SOAP fault: Server was unable to read request.');
+    expect(fault.message).toBe('Secret Server rejected SOAP Authenticate with a SOAP fault');
+    expect(fault.vaultMessage).toBe('Server was unable to read request.');
     expect(sim.state.stats().faultsPending).toBe(1);
     sim.state.clearFaults();
     sim.state.addFault({ count: 1, status: 200, operation: 'Authenticate', contentType: 'text/html', body: '<html>login</html>' });
@@ -271,8 +272,9 @@ describe('REST client against the simulator', () => {
     expect(token.expiresIn).toBe(1200);
     await expect(rest.token({ username: 'alice', password: SecretValue.of('alice-demo-pass'), domain: 'CORP' })).resolves.toMatchObject({ accessToken: expect.any(String) });
     const error = await expectKind(rest.token({ username: 'CORP\\alice', password: SecretValue.of('alice-demo-pass') }), 'authentication');
-    expect(error.message).toContain('Login failed.');
-    expect(error.message).not.toContain('alice-demo-pass');
+    expect(error.message).toBe('Secret Server answered 400 to POST oauth2/token');
+    expect(error.vaultMessage).toContain('Login failed.');
+    expect(error.vaultMessage).not.toContain('alice-demo-pass');
   });
 
   it('searches with exact match and extended fields, paging through every match', async () => {

@@ -1,5 +1,6 @@
 export type SecretServerErrorKind =
   | 'tls'
+  | 'address-refused'
   | 'connect'
   | 'authentication'
   | 'impersonation-pending'
@@ -29,8 +30,10 @@ export interface SecretServerErrorDetails {
    * purpose, because it carries the approval request's id.
    */
   approveUrl?: string;
-  /** The vault's own words, sanitised and redacted; what Test Settings shows. */
+  /** The vault's own words, sanitised and redacted: for matching and the operator's log. */
   vaultMessage?: string;
+  /** vaultMessage is the Errors of a SOAP result in Secret Server's own schema, which Test Settings may show. */
+  soapResultErrors?: boolean;
   /** A restricted read: the code to answer in `codeResponses` (SOAP `SecretError.ErrorCode`, e.g. COMMENT). */
   responseCode?: string;
 }
@@ -47,6 +50,7 @@ export class SecretServerError extends Error {
   readonly approveUrl: string | undefined;
   readonly vaultMessage: string | undefined;
   readonly responseCode: string | undefined;
+  readonly soapResultErrors: boolean;
 
   constructor(
     readonly kind: SecretServerErrorKind,
@@ -61,6 +65,7 @@ export class SecretServerError extends Error {
     this.approveUrl = details.approveUrl;
     this.vaultMessage = details.vaultMessage;
     this.responseCode = details.responseCode;
+    this.soapResultErrors = details.soapResultErrors ?? false;
   }
 }
 

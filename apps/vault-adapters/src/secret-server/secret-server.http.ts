@@ -22,6 +22,7 @@ const TRANSPORT_KINDS: Record<VaultTransportFailure, SecretServerErrorKind> = {
   tls: 'tls',
   unreachable: 'connect',
   'too-large': 'unexpected',
+  'refused-address': 'address-refused',
 };
 
 /**

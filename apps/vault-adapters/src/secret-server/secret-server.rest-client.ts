@@ -230,7 +230,9 @@ function failure(kind: SecretServerErrorKind, op: string, answer: HttpAnswer, se
   const said = ['message', 'error_description', 'error'].map((k) => body?.[k]).find((v): v is string => typeof v === 'string' && v.trim() !== '');
   const vaultMessage = said === undefined ? undefined : sanitizeVaultText(said, secrets);
   const head = `Secret Server answered ${answer.status} to ${op}`;
-  return new SecretServerError(kind, vaultMessage ? `${head}: ${vaultMessage}` : head, {
+  // The body's words stay in vaultMessage, for matching and the log; the message never echoes an HTTP error body,
+  // so a URL pointed at some other internal service cannot be used to read what it answers.
+  return new SecretServerError(kind, head, {
     status: answer.status,
     attempts: answer.attempts,
     ...(vaultMessage === undefined ? {} : { vaultMessage }),

@@ -254,6 +254,7 @@ export class SecretServerSoapClient {
       status: answer.status,
       attempts: answer.attempts,
       vaultMessage,
+      soapResultErrors: true,
       ...(kind === 'impersonation-pending' && approveUrl ? { approveUrl } : {}),
       ...(kind === 'comment-required' && demand ? { responseCode: demand.errorCode } : {}),
     });
@@ -308,7 +309,7 @@ function readResult(operation: string, answer: HttpAnswer, secrets: string[]): X
   const fault = child(body, 'Fault', SOAP_ENVELOPE_NS);
   if (fault) {
     const text = sanitizeVaultText(childText(fault, 'faultstring') ?? 'no fault text', secrets);
-    throw new SecretServerError('unexpected', `Secret Server rejected ${op} with a SOAP fault: ${text}`, { ...details, vaultMessage: text });
+    throw new SecretServerError('unexpected', `Secret Server rejected ${op} with a SOAP fault`, { ...details, vaultMessage: text });
   }
   if (answer.status < 200 || answer.status >= 300) {
     throw new SecretServerError('unexpected', `Secret Server answered HTTP ${answer.status} to ${op}`, details);
