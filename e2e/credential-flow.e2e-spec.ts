@@ -235,6 +235,23 @@ describe('the credential flow end to end', () => {
     expect((await sim<{ signInsByUser: Record<string, number> }>('/stats')).signInsByUser['alice']).toBe(before + 1);
   });
 
+  it("refuses a vault URL aimed at the broker's own NATS, PostgreSQL or Redis, loopback allowed or not (SSRF)", async () => {
+    const ports = { nats: Number(new URL(NATS_URL).port || 4222), postgres: Number(new URL(db.url).port || 5432), redis: Number(new URL(redisUrl).port || 6379) };
+    for (const [infra, port] of Object.entries(ports)) {
+      const settings = { baseUrl: `http://127.0.0.1:${port}/BeyondTrust/api/public/v3/`, allowInsecureHttp: true, auth: { mode: 'api-key', apiKey: 'k' } };
+      const saved = await admin.call<{ errors: Array<{ field: string; message: string }> }>('PUT', '/api/v1/admin/vaults/probe', { type: 'password-safe', settings });
+      expect({ infra, status: saved.status, errors: saved.body.errors }).toEqual({
+        infra,
+        status: 400,
+        errors: [{ field: 'settings.baseUrl', message: expect.stringContaining("broker's own NATS, PostgreSQL or Redis") }],
+      });
+      const tested = await admin.call('POST', '/api/v1/admin/vaults/test', { type: 'password-safe', settings, user: 'alice', endpoint: 'srv-app01' });
+      expect({ infra, body: tested.body }).toMatchObject({ infra, body: { result: 'failed', step: 'connect', code: 'VAULT_ADDRESS_REFUSED' } });
+    }
+    const listed = await admin.call<{ vaults: Array<{ name: string }> }>('GET', '/api/v1/admin/vaults');
+    expect(listed.body.vaults.map((v) => v.name)).not.toContain('probe');
+  });
+
   it('never printed a secret in any log line of any app', async () => {
     const lines = system.processes.filter((p) => p.name !== 'password-safe-sim').flatMap((p) => p.lines);
     expect(lines.length).toBeGreaterThan(50);
