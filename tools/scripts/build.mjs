@@ -4,6 +4,9 @@
 //
 // The transform is the one the tests and the dev loader use (.swcrc); the workspace aliases (@openecm/*) of
 // tsconfig.base.json become relative requires, so the output needs nothing but node_modules.
+//
+// The web console (apps/console) is a browser app: Vite bundles it into dist/apps/console, which the gateway
+// serves under /console. `--no-console` leaves it out (the tests that need only the services do).
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,9 +31,11 @@ const configFile = join(work, 'swcrc.json');
 writeFileSync(configFile, JSON.stringify(config));
 
 rmSync(out, { recursive: true, force: true });
+// browser apps (a Vite config beside their sources) are bundled below, not compiled for Node
+const isBrowserApp = (dir) => existsSync(join(dir, 'vite.config.mjs'));
 const sources = ['apps', 'libs', 'tools'].flatMap((top) =>
   readdirSync(join(root, top), { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && existsSync(join(root, top, entry.name, 'src')))
+    .filter((entry) => entry.isDirectory() && existsSync(join(root, top, entry.name, 'src')) && !isBrowserApp(join(root, top, entry.name)))
     .map((entry) => `${top}/${entry.name}/src`),
 );
 const swc = spawnSync(
@@ -57,6 +62,11 @@ for (const top of ['apps', 'tools']) {
       if (entry.isDirectory() && existsSync(from)) cpSync(from, join(out, top, entry.name, data), { recursive: true });
     }
   }
+}
+if (!process.argv.includes('--no-console')) {
+  const { build } = await import('vite');
+  await build({ configFile: join(root, 'apps/console/vite.config.mjs'), build: { outDir: join(out, 'apps/console'), emptyOutDir: true } });
+  console.log(`built the console into ${join(out, 'apps/console')}`);
 }
 // The compiled tree is CommonJS whatever the root package.json says.
 writeFileSync(join(out, 'package.json'), `${JSON.stringify({ type: 'commonjs' }, null, 2)}\n`);

@@ -8,6 +8,8 @@ export const APPS = ['token-cache', 'vault-adapters', 'policy-approval', 'sessio
 export type AppName = (typeof APPS)[number];
 
 const ROOT = resolve(__dirname, '../../..');
+/** The console's client at the development identity provider. */
+const CONSOLE_CLIENT_ID = 'openecm-console';
 
 export interface LaunchedProcess {
   name: string;
@@ -37,6 +39,13 @@ export interface SystemOptions {
   instances?: Partial<Record<AppName, number>>;
   /** Also start the Secret Server simulator. */
   secretServer?: boolean;
+  /**
+   * Also start the development identity provider (tools/dev-idp, its own process) and give the gateway its
+   * OpenID Connect settings, so people can sign in to the console; `port` fixes its port (a free one otherwise).
+   */
+  devIdp?: boolean | { port?: number };
+  /** The built console the gateway serves (CONSOLE_DIR); dist/apps/console when not given. */
+  consoleDir?: string;
   /** The keyrings (`keyId:base64[,...]`) token-cache and vault-adapters seal with; new random ones when absent. */
   keys?: { tokenCacheKeys: string; vaultSettingsKeys: string; auditKeys?: string };
   /** Echo every line the processes print (the demo does; tests keep them for inspection). */
@@ -50,6 +59,8 @@ export interface RunningSystem {
   /** The Secret Server simulator's base URL and control URL, when started. */
   secretServerUrl?: string;
   secretServerControlUrl?: string;
+  /** The development identity provider's issuer, when started; the console is at `${gatewayUrl}/console`. */
+  devIdpUrl?: string;
   processes: LaunchedProcess[];
   bootstrap: { clientId: string; clientSecret: string };
   secrets: string[];
@@ -142,6 +153,8 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
     ...options.env,
   };
   const processes: LaunchedProcess[] = [];
+  const consoleClientSecret = randomBytes(24).toString('base64url');
+  let devIdpUrl: string | undefined;
   const stop = async () => {
     await Promise.all(processes.map(stopProcess));
   };
@@ -166,6 +179,36 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
       processes.push(ss);
       sims.push(ss);
     }
+    const consoleEnv: Record<string, string> = options.consoleDir ? { CONSOLE_DIR: options.consoleDir } : {};
+    if (options.devIdp) {
+      const port = (typeof options.devIdp === 'object' ? options.devIdp.port : undefined) ?? (await freePort());
+      const gateway = `http://127.0.0.1:${gatewayPort}`;
+      devIdpUrl = `http://127.0.0.1:${port}`;
+      const idp = launch(
+        'dev-idp',
+        'tools/dev-idp/src/main.ts',
+        {
+          ...common,
+          DEV_IDP_PORT: String(port),
+          DEV_IDP_CLIENT_ID: CONSOLE_CLIENT_ID,
+          DEV_IDP_CLIENT_SECRET: consoleClientSecret,
+          DEV_IDP_REDIRECT_URIS: `${gateway}/console/auth/callback`,
+          DEV_IDP_POST_LOGOUT_REDIRECT_URIS: `${gateway}/console`,
+        },
+        devIdpUrl,
+        options.echo,
+      );
+      processes.push(idp);
+      await waitReady(idp, '/.well-known/openid-configuration', 60_000);
+      Object.assign(consoleEnv, {
+        OIDC_ISSUER: devIdpUrl,
+        OIDC_CLIENT_ID: CONSOLE_CLIENT_ID,
+        OIDC_CLIENT_SECRET: consoleClientSecret,
+        OIDC_REDIRECT_URI: `${gateway}/console/auth/callback`,
+        // plain http on loopback: a Secure cookie would not be kept by every browser
+        CONSOLE_COOKIE_SECURE: 'false',
+      });
+    }
     for (const app of APPS) {
       for (let instance = 0; instance < (options.instances?.[app] ?? 1); instance++) {
         const port = app === 'appliance-gateway' && instance === 0 ? gatewayPort : await freePort();
@@ -183,6 +226,7 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
             GATEWAY_HOST: '127.0.0.1',
             OPENECM_BOOTSTRAP_CLIENT_ID: bootstrap.clientId,
             OPENECM_BOOTSTRAP_CLIENT_SECRET: bootstrap.clientSecret,
+            ...consoleEnv,
           });
         }
         const name = instance === 0 ? app : `${app}#${instance + 1}`;
@@ -202,9 +246,10 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
     ...(options.secretServer
       ? { secretServerUrl: `http://127.0.0.1:${ssPort}/SecretServer`, secretServerControlUrl: `http://127.0.0.1:${ssPort}/_sim` }
       : {}),
+    ...(devIdpUrl ? { devIdpUrl } : {}),
     processes,
     bootstrap,
-    secrets: [bootstrap.clientSecret, ...[tokenKeys, vaultKeys, auditKeys].flatMap((ring) => ring.split(',').map((entry) => entry.slice(entry.indexOf(':') + 1)))],
+    secrets: [bootstrap.clientSecret, ...(devIdpUrl ? [consoleClientSecret] : []), ...[tokenKeys, vaultKeys, auditKeys].flatMap((ring) => ring.split(',').map((entry) => entry.slice(entry.indexOf(':') + 1)))],
     stop,
   };
 }
