@@ -205,6 +205,21 @@ describe('the audit trail (real HTTP, NATS, Redis, Postgres)', () => {
     expect((await pg.query('SELECT seq FROM audit.record WHERE event_id = $1', ['redelivered:1'])).rowCount).toBe(1);
   });
 
+  it('records a call whose input holds a NUL (PostgreSQL refuses U+0000: a NUL must not hide a call from the audit)', async () => {
+    const refused = await call('DELETE', '/api/v1/admin/api-accounts/edge%00admin');
+    expect(refused.status).toBe(400);
+    const failedSignIn = await fetch(`${gateway.url}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('audit\u0000admin:wrong').toString('base64')}` },
+      body: 'grant_type=client_credentials',
+    });
+    expect(failedSignIn.status).toBeGreaterThanOrEqual(400);
+    const found = await records();
+    expect(found.some((r) => JSON.stringify(r).includes('edge\u2400admin'))).toBe(true);
+    // a client id with a control character is refused before it names anyone: recorded without an actor
+    expect(found.some((r) => r.kind === 'sign-in.failed' && r.details['reason'] === 'invalid-request')).toBe(true);
+  });
+
   it('exports every record, oldest first, as JSON lines', async () => {
     const res = await call('GET', '/api/v1/admin/audit/export');
     expect(res.status).toBe(200);

@@ -104,6 +104,7 @@ export class AuditTrail implements OnModuleInit, OnApplicationBootstrap, OnAppli
    * stream sequence), so a redelivered event is recorded once.
    */
   async record(entry: AuditEntry, eventId?: string): Promise<void> {
+    entry = storable(entry);
     await this.db.query(
       `INSERT INTO audit.record (at, kind, actor, user_name, endpoint, vault, credential, lease_id, outcome, trace_id, details, event_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (event_id) DO NOTHING`,
@@ -250,4 +251,18 @@ export class AuditTrail implements OnModuleInit, OnApplicationBootstrap, OnAppli
       after = rows.at(-1)?.seq ?? after;
     }
   }
+}
+
+/**
+ * PostgreSQL refuses U+0000 in text and jsonb, and a hostile call is exactly what carries one: a record that
+ * could not be written would let a NUL hide a call from the audit. Each NUL becomes U+2400 (the visible
+ * symbol for NUL), in every string, keys of the details included.
+ */
+export function storable<T>(value: T): T {
+  if (typeof value === 'string') return value.replace(/\u0000/g, '\u2400') as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => storable(v)) as T;
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k), storable(v)])) as T;
+  }
+  return value;
 }
