@@ -259,7 +259,7 @@ export class AuditTrail implements OnModuleInit, OnApplicationBootstrap, OnAppli
  * symbol for NUL), in every string, keys of the details included.
  */
 export function storable<T>(value: T): T {
-  if (typeof value === 'string') return value.replace(/\u0000/g, '\u2400') as T;
+  if (typeof value === 'string') return value.replaceAll('\u0000', '\u2400') as T;
   if (Array.isArray(value)) return value.map((v: unknown) => storable(v)) as T;
   if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k), storable(v)])) as T;
