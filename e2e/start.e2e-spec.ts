@@ -97,6 +97,7 @@ describe('npm start', () => {
         // the simulator of this test listens on loopback
         VAULT_ALLOWED_ADDRESSES: '127.0.0.1',
         AUDIT_HMAC_KEYS: `a1:${testKey()}`,
+        APPLIANCE_SETTINGS_KEYS: `r1:${testKey()}`,
         GATEWAY_PORT: String(gatewayPort),
         GATEWAY_HOST: '127.0.0.1',
         TOKEN_CACHE_HTTP_PORT: String(await freePort()),

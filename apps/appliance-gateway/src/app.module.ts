@@ -34,6 +34,9 @@ import { TokenService } from './oauth/token.service';
 import { ApiDocsHttpController } from './openapi/api-docs.http-controller';
 import { DiagnosticsService } from './ops/diagnostics.service';
 import { OpsHttpController } from './ops/ops.http-controller';
+import { ApplianceConnectionHttpController } from './reports/appliance.http-controller';
+import { ReportsHttpController } from './reports/reports.http-controller';
+import { SessionEventsHttpController } from './sessions/session-events.http-controller';
 import { GATEWAY_SCHEMA } from './schema';
 
 @Module({
@@ -66,6 +69,9 @@ import { GATEWAY_SCHEMA } from './schema';
     OpsHttpController,
     ConsoleAuthHttpController,
     ConsolePagesHttpController,
+    ReportsHttpController,
+    SessionEventsHttpController,
+    ApplianceConnectionHttpController,
   ],
   providers: [ConsoleSessions, OidcSignIn, ApiAccountsService, TokenService, ApiAuthGuard, DiagnosticsService, SignInLimiter, SignInEvents, AuditTrail, AuditLeaseEvents, { provide: APP_INTERCEPTOR, useClass: AuditInterceptor }],
 })

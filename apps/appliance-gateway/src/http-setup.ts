@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import { answerClientError } from './edge/client-error';
 import { ControlCharactersPipe } from './edge/control-characters.pipe';
 import { requireClientCertificate } from './edge/tls';
+import { INGEST_BODY_LIMIT_BYTES, SESSION_EVENTS_PATH } from './sessions/session-events.http-controller';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -29,6 +30,8 @@ export function configureGateway(app: INestApplication): void {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     next();
   });
+  // an appliance's event batch (up to 1,000 events) may be larger; a body parsed here is not parsed again below
+  app.use(SESSION_EVENTS_PATH, json({ limit: INGEST_BODY_LIMIT_BYTES }));
   app.use(json({ limit: BODY_LIMIT_BYTES }));
   app.use(urlencoded({ limit: BODY_LIMIT_BYTES, extended: false, parameterLimit: 100 }));
   app.use((error: unknown, _req: Request, _res: Response, next: NextFunction) => next(safeBodyError(error)));

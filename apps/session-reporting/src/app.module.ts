@@ -2,7 +2,15 @@ import { Module } from '@nestjs/common';
 import { MessagingModule } from '@openecm/messaging';
 import { PersistenceModule } from '@openecm/persistence';
 import { OpsModule } from '@openecm/service-kit';
+import { ApplianceConnectionEntity, ReportPollEntity } from './appliance/appliance-connection.entity';
+import { ApplianceConnections } from './appliance/appliance-connection.service';
+import { ApplianceKeys } from './appliance/appliance-keys';
+import { ApplianceNatsController } from './appliance/appliance.nats-controller';
+import { ReportPollProcessor } from './appliance/report-poll.processor';
 import { CreateReportingTables1795391302481 } from './migrations/1795391302481-create-reporting-tables';
+import { ReportingBrokerColumns1796000000000 } from './migrations/1796000000000-reporting-broker-columns';
+import { ReportsNatsController } from './reports/reports.nats-controller';
+import { ReportsService } from './reports/reports.service';
 import { LeaseEventsProcessor } from './sessions/lease-events.processor';
 import { SessionEventDataEntity } from './sessions/session-event-data.entity';
 import { SessionEventEntity } from './sessions/session-event.entity';
@@ -15,11 +23,12 @@ import { SessionEntity } from './sessions/session.entity';
     OpsModule,
     PersistenceModule.forService({
       schema: 'reporting',
-      entities: [SessionEntity, SessionEventEntity, SessionEventDataEntity],
-      migrations: [CreateReportingTables1795391302481],
+      entities: [SessionEntity, SessionEventEntity, SessionEventDataEntity, ApplianceConnectionEntity, ReportPollEntity],
+      migrations: [CreateReportingTables1795391302481, ReportingBrokerColumns1796000000000],
       applicationName: 'session-reporting',
     }),
   ],
-  providers: [SessionEventsService, LeaseEventsProcessor],
+  controllers: [ReportsNatsController, ApplianceNatsController],
+  providers: [SessionEventsService, LeaseEventsProcessor, ReportsService, ApplianceKeys, ApplianceConnections, ReportPollProcessor],
 })
 export class AppModule {}

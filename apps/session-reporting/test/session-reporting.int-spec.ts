@@ -1,13 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
 import { LEASE_EVENTS_STREAM, type EventOf, type EventSubject } from '@openecm/contracts';
 import { publishEvent, qualifiedStream, qualifiedSubject } from '@openecm/messaging';
-import { NATS_URL, createTestDatabase, deleteNamespaceStreams, startTestApp, waitFor } from '@openecm/testing';
+import { NATS_URL, createTestDatabase, deleteNamespaceStreams, startTestApp, testKey, waitFor } from '@openecm/testing';
 import { JSONCodec, connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 
 process.env['NATS_URL'] = NATS_URL;
+process.env['APPLIANCE_SETTINGS_KEYS'] = `r1:${testKey()}`;
 // a nak'd event comes back after 1 s; catch-up restarts the app
 jest.setTimeout(60_000);
 

@@ -310,3 +310,19 @@ export const consoleConfig = defineConfig(
   ['OIDC_CLIENT_SECRET'],
 );
 export type ConsoleConfig = z.infer<typeof consoleConfig.schema>;
+
+/**
+ * Session reporting: APPLIANCE_SETTINGS_KEYS (`keyId:base64key[,older...]`, the first seals, all open) seals the
+ * appliance connection's client secret at rest and yields (HKDF) the key pair its settings are sealed to on the bus.
+ * The report poller gives up on an appliance call after APPLIANCE_HTTP_TIMEOUT_MS and reads at most
+ * APPLIANCE_MAX_RESPONSE_BYTES of one report.
+ */
+export const sessionReportingConfig = defineConfig(
+  'session-reporting',
+  z.object({
+    APPLIANCE_SETTINGS_KEYS: keyring,
+    APPLIANCE_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
+    APPLIANCE_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  }),
+  ['APPLIANCE_SETTINGS_KEYS'],
+);

@@ -222,10 +222,22 @@ const TextValue = z.string().min(1).max(1024).refine((v) => !/\p{Cc}/u.test(v), 
 const IntValue = z.coerce.number({ error: 'an integer' }).int('an integer').min(0).max(Number.MAX_SAFE_INTEGER);
 const BoolValue = z.enum(['true', 'false']);
 
-type FilterShape = Record<string, z.ZodOptional<z.ZodType>>;
+type Text = z.ZodOptional<z.ZodType<string, string>>;
+type Int = z.ZodOptional<z.ZodType<number, unknown>>;
+type Bool = z.ZodOptional<z.ZodType<'true' | 'false', 'true' | 'false'>>;
+/** The query parameters of a grid's columns, typed by kind: `user`, `user.prefix`, `startTime.from`, ... */
+type FilterShape<C extends Record<string, ColumnKind>> = {
+  [K in keyof C & string as C[K] extends 'text' ? K | `${K}.prefix` : C[K] extends 'integer' ? K | `${K}.from` | `${K}.to` : C[K] extends 'time' ? `${K}.from` | `${K}.to` : K]: C[K] extends 'text'
+    ? Text
+    : C[K] extends 'integer'
+      ? Int
+      : C[K] extends 'time'
+        ? Text
+        : Bool;
+};
 
-function filterShape(columns: Record<string, ColumnKind>): FilterShape {
-  const shape: FilterShape = {};
+function filterShape<const C extends Record<string, ColumnKind>>(columns: C): FilterShape<C> {
+  const shape: Record<string, z.ZodOptional<z.ZodType>> = {};
   for (const [col, kind] of Object.entries(columns)) {
     if (kind === 'text') {
       shape[col] = TextValue.optional().meta({ description: `${col} equals` });
@@ -241,7 +253,7 @@ function filterShape(columns: Record<string, ColumnKind>): FilterShape {
       shape[col] = BoolValue.optional().meta({ description: `${col} is` });
     }
   }
-  return shape;
+  return shape as FilterShape<C>;
 }
 
 function sortEnum<const S extends readonly string[]>(sorts: S) {

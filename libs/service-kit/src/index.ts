@@ -5,3 +5,4 @@ export * from './ops.module';
 export * from './problem.filter';
 export * from './redis';
 export * from './ops-responder';
+export * from './bullmq';

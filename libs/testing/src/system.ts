@@ -47,7 +47,7 @@ export interface SystemOptions {
   /** The built console the gateway serves (CONSOLE_DIR); dist/apps/console when not given. */
   consoleDir?: string;
   /** The keyrings (`keyId:base64[,...]`) token-cache and vault-adapters seal with; new random ones when absent. */
-  keys?: { tokenCacheKeys: string; vaultSettingsKeys: string; auditKeys?: string };
+  keys?: { tokenCacheKeys: string; vaultSettingsKeys: string; auditKeys?: string; applianceKeys?: string };
   /** Echo every line the processes print (the demo does; tests keep them for inspection). */
   echo?: (process: string, line: string) => void;
 }
@@ -139,6 +139,7 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
   const tokenKeys = options.keys?.tokenCacheKeys ?? `k1:${key()}`;
   const vaultKeys = options.keys?.vaultSettingsKeys ?? `v1:${key()}`;
   const auditKeys = options.keys?.auditKeys ?? `a1:${key()}`;
+  const applianceKeys = options.keys?.applianceKeys ?? `r1:${key()}`;
   const gatewayPort = options.gatewayPort ?? (await freePort());
   watchGateway(`http://127.0.0.1:${gatewayPort}`);
   const simPort = options.simPort ?? (await freePort());
@@ -220,6 +221,7 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
           env['VAULT_ALLOWED_ADDRESSES'] = options.vaultAllowedAddresses ?? '127.0.0.1';
         }
         if (app === 'appliance-gateway') env['AUDIT_HMAC_KEYS'] = auditKeys;
+        if (app === 'session-reporting') env['APPLIANCE_SETTINGS_KEYS'] = applianceKeys;
         if (app === 'appliance-gateway') {
           Object.assign(env, {
             GATEWAY_PORT: String(port),
@@ -249,7 +251,7 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
     ...(devIdpUrl ? { devIdpUrl } : {}),
     processes,
     bootstrap,
-    secrets: [bootstrap.clientSecret, ...(devIdpUrl ? [consoleClientSecret] : []), ...[tokenKeys, vaultKeys, auditKeys].flatMap((ring) => ring.split(',').map((entry) => entry.slice(entry.indexOf(':') + 1)))],
+    secrets: [bootstrap.clientSecret, ...(devIdpUrl ? [consoleClientSecret] : []), ...[tokenKeys, vaultKeys, auditKeys, applianceKeys].flatMap((ring) => ring.split(',').map((entry) => entry.slice(entry.indexOf(':') + 1)))],
     stop,
   };
 }

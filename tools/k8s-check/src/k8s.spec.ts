@@ -65,7 +65,7 @@ describe('deploy/k8s', () => {
     };
     expect(checkManifests(withPassword, facts, options)).toEqual([]);
     const readers = withPassword.filter((r) => r.kind === 'Deployment' && containerOf(r).env.some((e) => e.name === 'REDIS_URL'));
-    expect(readers.map((r) => r.metadata.name).sort()).toEqual(['appliance-gateway', 'policy-approval', 'token-cache']);
+    expect(readers.map((r) => r.metadata.name).sort()).toEqual(['appliance-gateway', 'policy-approval', 'session-reporting', 'token-cache']);
     for (const reader of readers) {
       expect(containerOf(reader).env.find((e) => e.name === 'REDIS_URL')?.['valueFrom']).toEqual({
         secretKeyRef: { name: SECRET_NAME, key: 'REDIS_URL' },
@@ -78,7 +78,7 @@ describe('deploy/k8s', () => {
     expect(apps.map((s) => s.name).sort()).toEqual(['appliance-gateway', 'policy-approval', 'session-reporting', 'token-cache', 'vault-adapters']);
     expect(facts.services.filter((s) => s.kind === 'simulator').map((s) => s.name)).toEqual(['password-safe-sim', 'secret-server-sim']);
     expect(facts.sensitiveVariables).toEqual(
-      new Set(['AUDIT_HMAC_KEYS', 'DATABASE_URL', 'NATS_NKEY_SEED', 'NATS_PASSWORD', 'OIDC_CLIENT_SECRET', 'OPENECM_BOOTSTRAP_CLIENT_SECRET', 'REDIS_URL', 'TOKEN_CACHE_KEYS', 'VAULT_SETTINGS_KEYS']),
+      new Set(['APPLIANCE_SETTINGS_KEYS', 'AUDIT_HMAC_KEYS', 'DATABASE_URL', 'NATS_NKEY_SEED', 'NATS_PASSWORD', 'OIDC_CLIENT_SECRET', 'OPENECM_BOOTSTRAP_CLIENT_SECRET', 'REDIS_URL', 'TOKEN_CACHE_KEYS', 'VAULT_SETTINGS_KEYS']),
     );
     for (const kind of ['Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']) {
       expect(base.filter((r) => r.kind === kind).map((r) => r.metadata.name).sort()).toEqual(apps.map((s) => s.name).sort());
@@ -97,6 +97,7 @@ describe('deploy/k8s', () => {
       }
     }
     expect([...keys].sort()).toEqual([
+      'APPLIANCE_SETTINGS_KEYS',
       'DATABASE_URL',
       ...['APPLIANCE_GATEWAY', 'POLICY_APPROVAL', 'SESSION_REPORTING', 'TOKEN_CACHE', 'VAULT_ADAPTERS'].map((app) => `NATS_PASSWORD_${app}`),
       'OPENECM_BOOTSTRAP_CLIENT_ID',
@@ -115,7 +116,7 @@ describe('deploy/k8s', () => {
   it('the demo Secret holds the demo-only values of .env.example, and says so', () => {
     const example = parseEnvFile(readFileSync(join(root, '.env.example'), 'utf8'));
     const data = secretData(demoSecret);
-    for (const key of ['TOKEN_CACHE_KEYS', 'VAULT_SETTINGS_KEYS', 'OPENECM_BOOTSTRAP_CLIENT_ID', 'OPENECM_BOOTSTRAP_CLIENT_SECRET', 'POSTGRES_PASSWORD']) {
+    for (const key of ['TOKEN_CACHE_KEYS', 'VAULT_SETTINGS_KEYS', 'APPLIANCE_SETTINGS_KEYS', 'OPENECM_BOOTSTRAP_CLIENT_ID', 'OPENECM_BOOTSTRAP_CLIENT_SECRET', 'POSTGRES_PASSWORD']) {
       expect(`${key}=${data[key]}`).toBe(`${key}=${example[key]}`);
     }
     expect(new URL(data['DATABASE_URL'] ?? '').password).toBe(example['POSTGRES_PASSWORD']);

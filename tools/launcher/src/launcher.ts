@@ -43,7 +43,7 @@ export function configurationProblems(env: Env): string[] {
     error.issues.map((issue) => (env[issue.variable] ? `${issue.variable}: malformed: ${issue.problem}` : `${issue.variable}: required, not set`)),
   );
   // A keyring of the right form may still hold keys of the wrong size; the audit chain needs its key too.
-  for (const variable of ['TOKEN_CACHE_KEYS', 'VAULT_SETTINGS_KEYS', 'AUDIT_HMAC_KEYS']) {
+  for (const variable of ['TOKEN_CACHE_KEYS', 'VAULT_SETTINGS_KEYS', 'AUDIT_HMAC_KEYS', 'APPLIANCE_SETTINGS_KEYS']) {
     const value = env[variable];
     if (problems.some((p) => p.startsWith(`${variable}:`))) continue;
     if (!value) {

@@ -36,6 +36,15 @@ describe('the demo keys', () => {
     expect(loadDemoKeys(dir).keys.auditKeys).toBe(loaded.keys.auditKeys);
   });
 
+  it('adds an appliance connection key to a keys file written before there was one, keeping the other keys', () => {
+    const older = { tokenCacheKeys: `k1:${Keyring.generateKey()}`, vaultSettingsKeys: `v1:${Keyring.generateKey()}`, auditKeys: `a1:${Keyring.generateKey()}` };
+    writeFileSync(join(dir, 'keys.json'), JSON.stringify(older), { mode: 0o600 });
+    const loaded = loadDemoKeys(dir);
+    expect(loaded.keys).toMatchObject(older);
+    expect(() => Keyring.parse(loaded.keys.applianceKeys)).not.toThrow();
+    expect(loadDemoKeys(dir).keys).toEqual(loaded.keys);
+  });
+
   it('closes a keys file others could read', () => {
     const { file } = loadDemoKeys(dir);
     chmodSync(file, 0o644);

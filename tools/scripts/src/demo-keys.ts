@@ -8,6 +8,8 @@ export interface DemoKeys {
   vaultSettingsKeys: string;
   /** The gateway's audit chain key (AUDIT_HMAC_KEYS); added to a keys.json written before it existed. */
   auditKeys: string;
+  /** session-reporting's appliance connection key (APPLIANCE_SETTINGS_KEYS); added to a keys.json written before it existed. */
+  applianceKeys: string;
 }
 
 export const KEYS_FILE = 'keys.json';
@@ -23,6 +25,7 @@ export function loadDemoKeys(dir: string): { keys: DemoKeys; created: boolean; f
       tokenCacheKeys: `k1:${Keyring.generateKey()}`,
       vaultSettingsKeys: `v1:${Keyring.generateKey()}`,
       auditKeys: `a1:${Keyring.generateKey()}`,
+      applianceKeys: `r1:${Keyring.generateKey()}`,
     };
     // 'wx': two demos starting at once never overwrite each other's keys.
     writeFileSync(file, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
@@ -44,16 +47,25 @@ export function loadDemoKeys(dir: string): { keys: DemoKeys; created: boolean; f
       throw new Error(`${file}: ${field} is not a keyring (${(error as Error).message}); delete the file to start over with new keys`);
     }
   }
-  let auditKeys = parsed.auditKeys;
-  if (auditKeys === undefined) {
-    auditKeys = `a1:${Keyring.generateKey()}`;
-    writeFileSync(file, `${JSON.stringify({ ...parsed, auditKeys }, null, 2)}\n`, { mode: 0o600 });
-  } else {
+  // keys added after a keys.json was first written are generated into it now, the others kept
+  const added: Partial<DemoKeys> = {};
+  for (const [field, prefix] of [['auditKeys', 'a1'], ['applianceKeys', 'r1']] as const) {
+    const value = parsed[field];
+    if (value === undefined) {
+      added[field] = `${prefix}:${Keyring.generateKey()}`;
+      continue;
+    }
     try {
-      Keyring.parse(auditKeys);
+      Keyring.parse(value);
     } catch (error) {
-      throw new Error(`${file}: auditKeys is not a keyring (${(error as Error).message}); delete the file to start over with new keys`);
+      throw new Error(`${file}: ${field} is not a keyring (${(error as Error).message}); delete the file to start over with new keys`);
     }
   }
-  return { keys: { tokenCacheKeys: parsed.tokenCacheKeys as string, vaultSettingsKeys: parsed.vaultSettingsKeys as string, auditKeys }, created: false, file };
+  if (Object.keys(added).length > 0) writeFileSync(file, `${JSON.stringify({ ...parsed, ...added }, null, 2)}\n`, { mode: 0o600 });
+  const keys = { ...parsed, ...added } as DemoKeys;
+  return {
+    keys: { tokenCacheKeys: keys.tokenCacheKeys, vaultSettingsKeys: keys.vaultSettingsKeys, auditKeys: keys.auditKeys, applianceKeys: keys.applianceKeys },
+    created: false,
+    file,
+  };
 }

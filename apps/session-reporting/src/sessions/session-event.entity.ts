@@ -9,6 +9,11 @@ import { SessionEntity } from './session.entity';
 @Index('ix_session_event_type_destination', ['type', 'destination'])
 @Index('ix_session_event_type_performed_by', ['type', 'performedBy'])
 @Index('ix_session_event_event_key', ['eventKey'], { unique: true })
+@Index('ix_session_event_timestamp_id', ['timestamp', 'id'])
+@Index('ix_session_event_session_id_id', ['sessionId', 'id'])
+@Index('ix_session_event_type_timestamp', ['type', 'timestamp', 'destination', 'performedBy', 'credentialName'])
+@Index('ix_session_event_lease_id', ['leaseId'])
+@Index('ix_session_event_trace_id', ['traceId'])
 export class SessionEventEntity {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS', primaryKeyConstraintName: 'pk_session_event' })
   id!: string;
@@ -38,6 +43,22 @@ export class SessionEventEntity {
   /** Identifies the fact that produced the row, so a redelivered or republished fact is stored once. */
   @Column({ name: 'event_key', type: 'text' })
   eventKey!: string;
+
+  /** broker, appliance (its event batch) or poller (its reporting API). */
+  @Column({ type: 'varchar', length: 16, default: 'broker' })
+  source!: string;
+
+  @Column({ name: 'trace_id', type: 'text', nullable: true })
+  traceId!: string | null;
+
+  @Column({ name: 'lease_id', type: 'text', nullable: true })
+  leaseId!: string | null;
+
+  @Column({ name: 'credential_name', type: 'text', nullable: true })
+  credentialName!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  vault!: string | null;
 
   @OneToMany('SessionEventDataEntity', (data: SessionEventDataEntity) => data.sessionEvent)
   data?: SessionEventDataEntity[];

@@ -148,8 +148,9 @@ export class SessionEventsService {
     const intCols = SESSION_INT_COLUMNS.map(([, c]) => `"${c}"`);
     const n = 4;
     const rows = await manager.query<Array<{ id: string; lsid: string }>>(
-      `INSERT INTO "reporting"."session" AS s ("lsid", "start_time", "end_time", "emergency", ${textCols.join(', ')}, ${intCols.join(', ')})
-       SELECT u.lsid, u.start_time, u.end_time, COALESCE(u.emergency, false), ${textCols.map((_, i) => `u.t${i}`).join(', ')},
+      `INSERT INTO "reporting"."session" AS s ("lsid", "start_time", "end_time", "duration", "emergency", ${textCols.join(', ')}, ${intCols.join(', ')})
+       SELECT u.lsid, u.start_time, u.end_time, GREATEST(0, EXTRACT(EPOCH FROM u.end_time - u.start_time))::int, COALESCE(u.emergency, false),
+              ${textCols.map((_, i) => `u.t${i}`).join(', ')},
               ${intCols.map((c, i) => (c === '"file_transfers"' ? `COALESCE(u.i${i}, 0)` : `u.i${i}`)).join(', ')}
          FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::boolean[],
                      ${textCols.map((_, i) => `$${n + 1 + i}::text[]`).join(', ')},

@@ -11,6 +11,15 @@ import type { SessionEventEntity } from './session-event.entity';
 @Index('ix_session_start_time', ['startTime'])
 @Index('ix_session_host_name', ['hostName'])
 @Index('ix_session_jump_group_name', ['jumpGroupName'])
+@Index('ix_session_start_time_id', ['startTime', 'id', 'userName', 'endpoint'])
+@Index('ix_session_user_name_id', ['userName', 'id'])
+@Index('ix_session_endpoint_id', ['endpoint', 'id'])
+@Index('ix_session_credential_name_id', ['credentialName', 'id'])
+@Index('ix_session_host_name_id', ['hostName', 'id'])
+@Index('ix_session_jump_group_name_id', ['jumpGroupName', 'id'])
+@Index('ix_session_emergency_start_time', ['emergency', 'startTime'])
+@Index('ix_session_lease_id', ['leaseId'])
+@Index('ix_session_trace_id', ['traceId'])
 export class SessionEntity {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS', primaryKeyConstraintName: 'pk_session' })
   id!: string;
@@ -53,6 +62,42 @@ export class SessionEntity {
 
   @Column({ name: 'jump_group_name', type: 'text', nullable: true })
   jumpGroupName!: string | null;
+
+  // what only the broker knows
+
+  /** The representative: the broker's user, or the appliance's representative. */
+  @Column({ name: 'user_name', type: 'text', nullable: true })
+  userName!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  endpoint!: string | null;
+
+  /** The last credential injected (its name). */
+  @Column({ name: 'credential_name', type: 'text', nullable: true })
+  credentialName!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  vault!: string | null;
+
+  @Column({ name: 'lease_id', type: 'text', nullable: true })
+  leaseId!: string | null;
+
+  @Column({ name: 'approval_id', type: 'text', nullable: true })
+  approvalId!: string | null;
+
+  @Column({ type: 'boolean', default: false })
+  emergency!: boolean;
+
+  /** The trace of the first broker event of the session. */
+  @Column({ name: 'trace_id', type: 'text', nullable: true })
+  traceId!: string | null;
+
+  /** Counted as events are inserted (a duplicate never counts), so the grid needs no join. */
+  @Column({ type: 'integer', default: 0 })
+  injections!: number;
+
+  @Column({ type: 'integer', default: 0 })
+  failures!: number;
 
   @OneToMany('SessionEventEntity', (event: SessionEventEntity) => event.session)
   events?: SessionEventEntity[];

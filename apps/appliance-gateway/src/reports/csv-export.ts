@@ -1,0 +1,42 @@
+import { stringify } from 'csv-stringify';
+import type { Response } from 'express';
+import { once } from 'node:events';
+
+interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/**
+ * Writes every row of a grid as CSV, one keyset page (one NATS request) at a time, each page written as it
+ * arrives: the first bytes leave before the last page is read, and only one page is ever held. The first page is
+ * asked before the head is sent, so a failure to start is still a problem answer; a failure later cuts the
+ * connection (a truncated file must not look complete).
+ */
+export async function streamCsv<T extends object>(res: Response, name: string, columns: readonly string[], fetch: (cursor: string | null) => Promise<Page<T>>): Promise<void> {
+  let page = await fetch(null);
+  res.status(200);
+  res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+  res.setHeader('Content-Disposition', `attachment; filename="${name}.csv"`);
+  res.setHeader('Cache-Control', 'no-store');
+  const csv = stringify({
+    header: true,
+    columns: [...columns],
+    cast: { boolean: (v) => (v ? 'true' : 'false'), object: (v) => JSON.stringify(v), date: (v) => v.toISOString() },
+  });
+  csv.pipe(res);
+  try {
+    for (;;) {
+      for (const row of page.items) {
+        if (!csv.write(row)) await once(csv, 'drain');
+      }
+      if (!page.nextCursor || res.destroyed) break;
+      page = await fetch(page.nextCursor);
+    }
+    csv.end();
+    await once(res, 'finish');
+  } catch {
+    csv.destroy();
+    res.destroy();
+  }
+}

@@ -1,0 +1,59 @@
+import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
+import {
+  EVENT_CSV_COLUMNS,
+  EventsQuery,
+  REPORT_EXPORT_PAGE,
+  SESSION_CSV_COLUMNS,
+  SessionPath,
+  SessionsQuery,
+  SummaryQuery,
+  parseOrThrow,
+  type EventPage,
+  type ReportSummary,
+  type SessionDetail,
+  type SessionPage,
+} from '@openecm/contracts';
+import { Bus } from '@openecm/messaging';
+import type { Request, Response } from 'express';
+import { Authorize } from '../oauth/api-auth.guard';
+import { streamCsv } from './csv-export';
+
+const wantsCsv = (req: Request) => req.accepts(['application/json', 'text/csv']) === 'text/csv';
+
+/** The dashboard's reads: validated here, answered by session-reporting. */
+@Controller('api/v1/reports')
+@Authorize('reporting')
+export class ReportsHttpController {
+  constructor(private readonly bus: Bus) {}
+
+  @Get('summary')
+  summary(@Query() query: unknown): Promise<ReportSummary> {
+    return this.bus.request('reporting.summary.get.v1', parseOrThrow(SummaryQuery, query, 'query'));
+  }
+
+  /** One page as JSON, or with `Accept: text/csv` every matching row, streamed a keyset page at a time. */
+  @Get('sessions')
+  async sessions(@Query() query: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SessionPage | undefined> {
+    const parsed = parseOrThrow(SessionsQuery, query, 'query');
+    if (!wantsCsv(req)) return this.bus.request('reporting.sessions.query.v1', parsed);
+    await streamCsv(res, 'sessions', SESSION_CSV_COLUMNS, (cursor) =>
+      this.bus.request('reporting.sessions.query.v1', { ...parsed, limit: REPORT_EXPORT_PAGE, ...(cursor ? { cursor } : { cursor: undefined }) }),
+    );
+    return undefined;
+  }
+
+  @Get('events')
+  async events(@Query() query: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<EventPage | undefined> {
+    const parsed = parseOrThrow(EventsQuery, query, 'query');
+    if (!wantsCsv(req)) return this.bus.request('reporting.events.query.v1', parsed);
+    await streamCsv(res, 'events', EVENT_CSV_COLUMNS, (cursor) =>
+      this.bus.request('reporting.events.query.v1', { ...parsed, limit: REPORT_EXPORT_PAGE, ...(cursor ? { cursor } : { cursor: undefined }) }),
+    );
+    return undefined;
+  }
+
+  @Get('sessions/:id')
+  session(@Param() params: unknown): Promise<SessionDetail> {
+    return this.bus.request('reporting.session.get.v1', parseOrThrow(SessionPath, params, 'path'));
+  }
+}

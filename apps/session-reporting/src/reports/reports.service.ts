@@ -1,0 +1,259 @@
+import { Injectable } from '@nestjs/common';
+import {
+  EVENT_COLUMNS,
+  HOURLY_SERIES_MAX_HOURS,
+  OpenEcmError,
+  SESSION_COLUMNS,
+  SESSION_EVENT_TYPES,
+  TOP_ENTRIES,
+  type EventRow,
+  type ParsedRequestOf,
+  type ReportSummary,
+  type SessionDetail,
+  type SessionRow,
+} from '@openecm/contracts';
+import { DataSource } from 'typeorm';
+import { encodeCursor, gridSql, type GridColumns } from './grid-query';
+
+/** A page's answer stays well under NATS's max_payload (1 MiB by default): rows past this are the next page's. */
+export const MAX_PAGE_BYTES = 768 * 1024;
+
+const nullable = (kind: GridColumns[string]['kind'], sql: string, notNull = false) => ({ kind, sql, nullable: !notNull });
+
+const SESSION_SQL: Record<keyof typeof SESSION_COLUMNS, string> = {
+  id: 's."id"',
+  lsid: 's."lsid"',
+  type: 's."type"',
+  startTime: 's."start_time"',
+  endTime: 's."end_time"',
+  duration: 's."duration"',
+  fileTransfers: 's."file_transfers"',
+  hostName: 's."host_name"',
+  externalKey: 's."external_key"',
+  publicSiteId: 's."public_site_id"',
+  publicSiteName: 's."public_site_name"',
+  jumpGroupId: 's."jump_group_id"',
+  jumpGroupName: 's."jump_group_name"',
+  user: 's."user_name"',
+  endpoint: 's."endpoint"',
+  credential: 's."credential_name"',
+  vault: 's."vault"',
+  leaseId: 's."lease_id"',
+  approvalId: 's."approval_id"',
+  emergency: 's."emergency"',
+  traceId: 's."trace_id"',
+  injections: 's."injections"',
+  failures: 's."failures"',
+};
+const SESSION_NOT_NULL = new Set(['id', 'lsid', 'startTime', 'fileTransfers', 'emergency', 'injections', 'failures']);
+const SESSION_GRID: GridColumns = Object.fromEntries(
+  Object.entries(SESSION_COLUMNS).map(([name, kind]) => [name, nullable(kind, SESSION_SQL[name as keyof typeof SESSION_SQL], SESSION_NOT_NULL.has(name))]),
+);
+
+const EVENT_SQL: Record<keyof typeof EVENT_COLUMNS, string> = {
+  id: 'e."id"',
+  sessionId: 'e."session_id"',
+  lsid: 's."lsid"',
+  type: 'e."type"',
+  performedByType: 'e."performed_by_type"',
+  performedBy: 'e."performed_by"',
+  destination: 'e."destination"',
+  timestamp: 'e."timestamp"',
+  source: 'e."source"',
+  traceId: 'e."trace_id"',
+  credential: 'e."credential_name"',
+  vault: 'e."vault"',
+  leaseId: 'e."lease_id"',
+};
+const EVENT_NOT_NULL = new Set(['id', 'sessionId', 'lsid', 'type', 'performedByType', 'timestamp', 'source']);
+const EVENT_GRID: GridColumns = Object.fromEntries(
+  Object.entries(EVENT_COLUMNS).map(([name, kind]) => [name, nullable(kind, EVENT_SQL[name as keyof typeof EVENT_SQL], EVENT_NOT_NULL.has(name))]),
+);
+
+const SESSION_SELECT = Object.entries(SESSION_SQL)
+  .map(([name, sql]) => `${sql} AS "${name}"`)
+  .join(', ');
+const EVENT_SELECT = Object.entries(EVENT_SQL)
+  .map(([name, sql]) => `${sql} AS "${name}"`)
+  .join(', ');
+
+const iso = (v: Date | string | null): string | null => (v === null ? null : new Date(v).toISOString());
+
+function toSessionRow(r: Record<string, unknown>): SessionRow {
+  return {
+    ...(r as unknown as SessionRow),
+    id: String(r['id']),
+    startTime: iso(r['startTime'] as Date) as string,
+    endTime: iso(r['endTime'] as Date | null),
+  };
+}
+
+function toEventRow(r: Record<string, unknown>, data: Record<string, string | null>): EventRow {
+  return {
+    ...(r as unknown as EventRow),
+    id: String(r['id']),
+    sessionId: String(r['sessionId']),
+    timestamp: iso(r['timestamp'] as Date) as string,
+    data,
+  };
+}
+
+interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** The report queries: the summary cards, the two grids and a session in detail. */
+@Injectable()
+export class ReportsService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async sessions(query: ParsedRequestOf<'reporting.sessions.query.v1'>): Promise<Page<SessionRow>> {
+    const sql = gridSql(SESSION_GRID, query, 's."id"');
+    return this.page(
+      `SELECT ${SESSION_SELECT}, ${sql.sortKey} AS "__key" FROM "reporting"."session" s`,
+      sql,
+      query.limit,
+      async (rows) => rows.map(toSessionRow),
+    );
+  }
+
+  async events(query: ParsedRequestOf<'reporting.events.query.v1'>): Promise<Page<EventRow>> {
+    const sql = gridSql(EVENT_GRID, query, 'e."id"');
+    return this.page(
+      `SELECT ${EVENT_SELECT}, ${sql.sortKey} AS "__key"
+         FROM "reporting"."session_event" e JOIN "reporting"."session" s ON s."id" = e."session_id"`,
+      sql,
+      query.limit,
+      (rows) => this.withData(rows),
+    );
+  }
+
+  async session(id: string): Promise<SessionDetail> {
+    const [session] = await this.dataSource.query<Array<Record<string, unknown>>>(
+      `SELECT ${SESSION_SELECT} FROM "reporting"."session" s WHERE s."id" = $1`,
+      [id],
+    );
+    if (!session) throw new OpenEcmError('NOT_FOUND', 'no session has this id');
+    const events = await this.dataSource.query<Array<Record<string, unknown>>>(
+      `SELECT ${EVENT_SELECT} FROM "reporting"."session_event" e JOIN "reporting"."session" s ON s."id" = e."session_id"
+        WHERE e."session_id" = $1 ORDER BY e."timestamp", e."id"`,
+      [id],
+    );
+    return { session: toSessionRow(session), events: await this.withData(events) };
+  }
+
+  /**
+   * Every card is one index range of the range asked: sessions on (start_time, id, user_name, endpoint), whose
+   * distinct users and endpoints are hash-aggregated from the index alone; events on (type, timestamp, destination,
+   * performed_by, credential_name), which also answers the top 10s. The queries run side by side on the pool.
+   */
+  async summary(query: ParsedRequestOf<'reporting.summary.get.v1'>): Promise<ReportSummary> {
+    const to = query.to ? new Date(query.to) : new Date();
+    const from = query.from ? new Date(query.from) : new Date(to.getTime() - 7 * 86_400_000);
+    const hours = (to.getTime() - from.getTime()) / 3_600_000;
+    const interval = hours <= HOURLY_SERIES_MAX_HOURS ? 'hour' : 'day';
+    const range = [from.toISOString(), to.toISOString()];
+    const T = SESSION_EVENT_TYPES;
+    const q = <R>(sql: string, params: unknown[] = range) => this.dataSource.query<R[]>(sql, params);
+    const count = (rows: Array<{ n: string | number }>) => Number(rows[0]?.n ?? 0);
+    const sessionRange = `"start_time" >= $1::timestamptz AND "start_time" < $2::timestamptz`;
+    const eventRange = `"timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz`;
+    const top = (column: string) =>
+      q<{ value: string; count: string }>(
+        `SELECT ${column} AS value, count(*) AS count FROM "reporting"."session_event"
+          WHERE "type" = $3 AND ${eventRange} AND ${column} IS NOT NULL
+          GROUP BY ${column} ORDER BY count(*) DESC, ${column} LIMIT ${TOP_ENTRIES}`,
+        [...range, T.credentialsUsed],
+      ).then((rows) => rows.map((r) => ({ value: r.value, count: Number(r.count) })));
+    const bucket = (column: string) => `date_trunc('${interval}', ${column}, 'UTC')`;
+
+    const [sessions, users, endpoints, emergency, byType, topEndpoints, topUsers, topCredentials, sessionSeries, injectionSeries] = await Promise.all([
+      q<{ n: string }>(`SELECT count(*) AS n FROM "reporting"."session" WHERE ${sessionRange}`),
+      q<{ n: string }>(`SELECT count(*) AS n FROM (SELECT DISTINCT "user_name" FROM "reporting"."session" WHERE ${sessionRange} AND "user_name" IS NOT NULL) d`),
+      q<{ n: string }>(`SELECT count(*) AS n FROM (SELECT DISTINCT "endpoint" FROM "reporting"."session" WHERE ${sessionRange} AND "endpoint" IS NOT NULL) d`),
+      q<{ n: string }>(`SELECT count(*) AS n FROM "reporting"."session" WHERE "emergency" AND ${sessionRange}`),
+      q<{ type: string; n: string }>(
+        `SELECT "type", count(*) AS n FROM "reporting"."session_event" WHERE "type" = ANY($3::varchar[]) AND ${eventRange} GROUP BY "type"`,
+        [...range, [T.credentialsUsed, T.credentialRequestFailed, T.credentialReleaseFailed]],
+      ),
+      top('"destination"'),
+      top('"performed_by"'),
+      top('"credential_name"'),
+      q<{ b: Date; n: string }>(`SELECT ${bucket('"start_time"')} AS b, count(*) AS n FROM "reporting"."session" WHERE ${sessionRange} GROUP BY 1`),
+      q<{ b: Date; n: string }>(
+        `SELECT ${bucket('"timestamp"')} AS b, count(*) AS n FROM "reporting"."session_event" WHERE "type" = $3 AND ${eventRange} GROUP BY 1`,
+        [...range, T.credentialsUsed],
+      ),
+    ]);
+    const typeCount = (type: string) => Number(byType.find((r) => r.type === type)?.n ?? 0);
+    return {
+      from: from.toISOString(),
+      to: to.toISOString(),
+      interval,
+      cards: {
+        sessions: count(sessions),
+        injections: typeCount(T.credentialsUsed),
+        distinctUsers: count(users),
+        distinctEndpoints: count(endpoints),
+        failedRequests: typeCount(T.credentialRequestFailed),
+        rotationsFailed: typeCount(T.credentialReleaseFailed),
+        emergencyAccesses: count(emergency),
+      },
+      top: { endpoints: topEndpoints, users: topUsers, credentials: topCredentials },
+      series: series(from, to, interval, sessionSeries, injectionSeries),
+    };
+  }
+
+  private async page<T>(select: string, sql: ReturnType<typeof gridSql>, limit: number, map: (rows: Array<Record<string, unknown>>) => Promise<T[]>): Promise<Page<T>> {
+    const rows = await this.dataSource.query<Array<Record<string, unknown>>>(
+      `${select}${sql.where.length ? ` WHERE ${sql.where.join(' AND ')}` : ''} ORDER BY ${sql.orderBy} LIMIT ${limit + 1}`,
+      sql.params,
+    );
+    const items = await map(rows.slice(0, limit).map(({ __key: _key, ...row }) => row));
+    // cut where the answer would outgrow a NATS message: the rest is the next page
+    let bytes = 0;
+    let kept = 0;
+    for (const item of items) {
+      bytes += Buffer.byteLength(JSON.stringify(item));
+      if (bytes > MAX_PAGE_BYTES && kept > 0) break;
+      kept++;
+    }
+    const more = rows.length > limit || kept < items.length;
+    const last = rows[kept - 1];
+    return {
+      items: items.slice(0, kept),
+      nextCursor: more && last ? encodeCursor((last['__key'] as string | null) ?? null, String(last['id'])) : null,
+    };
+  }
+
+  private async withData(rows: Array<Record<string, unknown>>): Promise<EventRow[]> {
+    const ids = rows.map((r) => String(r['id']));
+    const data = new Map<string, Record<string, string | null>>();
+    if (ids.length > 0) {
+      const values = await this.dataSource.query<Array<{ id: string; name: string; value: string | null }>>(
+        `SELECT "session_event_id" AS id, "name", "value" FROM "reporting"."session_event_data"
+          WHERE "session_event_id" = ANY($1::bigint[]) ORDER BY "id"`,
+        [ids],
+      );
+      for (const v of values) {
+        const d = data.get(String(v.id)) ?? {};
+        d[v.name] = v.value;
+        data.set(String(v.id), d);
+      }
+    }
+    return rows.map((r) => toEventRow(r, data.get(String(r['id'])) ?? {}));
+  }
+}
+
+function series(from: Date, to: Date, interval: 'hour' | 'day', sessions: Array<{ b: Date; n: string }>, injections: Array<{ b: Date; n: string }>) {
+  const key = (b: Date) => new Date(b).getTime();
+  const s = new Map(sessions.map((r) => [key(r.b), Number(r.n)]));
+  const i = new Map(injections.map((r) => [key(r.b), Number(r.n)]));
+  const step = interval === 'hour' ? 3_600_000 : 86_400_000;
+  const out: ReportSummary['series'] = [];
+  for (let t = Math.floor(from.getTime() / step) * step; t < to.getTime(); t += step) {
+    out.push({ bucket: new Date(t).toISOString(), sessions: s.get(t) ?? 0, injections: i.get(t) ?? 0 });
+  }
+  return out;
+}
