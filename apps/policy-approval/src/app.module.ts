@@ -25,6 +25,8 @@ import { OffersService } from './offers/offers.service';
 import { ReleaseProcessor } from './release-queue/release.processor';
 import { ReleaseProducer } from './release-queue/release.producer';
 import { ReleaseReconciler } from './release-queue/release.reconciler';
+import { VaultSweepProcessor } from './vault-sweep/vault-sweep.processor';
+import { VaultSweepProducer } from './vault-sweep/vault-sweep.producer';
 
 @Module({
   imports: [
@@ -49,6 +51,8 @@ import { ReleaseReconciler } from './release-queue/release.reconciler';
     ReleaseProducer,
     ReleaseProcessor,
     ReleaseReconciler,
+    VaultSweepProducer,
+    VaultSweepProcessor,
     JumpItemSettingsRepository,
     JumpItemsCache,
     JumpItemsService,

@@ -22,6 +22,8 @@ import { SecretServerAdapter } from './secret-server/secret-server.adapter';
 import { SessionsNatsController } from './sessions/sessions.nats-controller';
 import { VaultSessionCache } from './sessions/vault-session-cache';
 import { SystemsNatsController } from './systems/systems.nats-controller';
+import { CheckoutSweepNatsController } from './sweep/checkout-sweep.nats-controller';
+import { CheckoutSweepService } from './sweep/checkout-sweep.service';
 import { SystemsService } from './systems/systems.service';
 
 @Module({
@@ -35,13 +37,14 @@ import { SystemsService } from './systems/systems.service';
       applicationName: 'vault-adapters',
     }),
   ],
-  controllers: [ConnectionsNatsController, CredentialsNatsController, DiagnosticsNatsController, SealingNatsController, SessionsNatsController, SystemsNatsController, KeysNatsController],
+  controllers: [ConnectionsNatsController, CredentialsNatsController, DiagnosticsNatsController, SealingNatsController, SessionsNatsController, SystemsNatsController, KeysNatsController, CheckoutSweepNatsController],
   providers: [
     ResealService,
     SealingKeys,
     ConnectionsService,
     CheckoutRepository,
     CredentialsService,
+    CheckoutSweepService,
     SystemsService,
     VaultSessionCache,
     PasswordSafeAdapter,

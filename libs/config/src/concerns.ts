@@ -209,6 +209,14 @@ export const vaultAdaptersConfig = defineConfig(
       .default('')
       .transform((v) => v.split(',').map((a) => a.trim()).filter(Boolean))
       .pipe(z.array(z.string().refine((a) => isIpOrCidr(a), 'an IP address or CIDR block such as 10.0.0.0/8'))),
+    /**
+     * The vault-side sweep never checks in what is younger than this (by the vault's clock): a check-out in
+     * flight whose request id is not recorded yet. Longer than a check-out can take (VAULT_HTTP_TIMEOUT_MS
+     * times its retries).
+     */
+    VAULT_SWEEP_GRACE_MS: z.coerce.number().int().min(0).default(120_000),
+    /** In API-key mode the sweep lists the requests of every user who checked out on the connection this many days back. */
+    VAULT_SWEEP_LOOKBACK_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   }),
   ['VAULT_SETTINGS_KEYS'],
 );
@@ -236,6 +244,11 @@ export const policyConfig = defineConfig(
     RELEASE_STALLED_CHECK_MS: z.coerce.number().int().min(500).default(5_000),
     /** Credential ids not listed again for this long, and never injected, are forgotten. */
     OFFER_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
+    /**
+     * How often the vault-side sweep runs (one run at a time across instances): each vault is asked what
+     * OpenECM's identities hold, and what no open lease owns is checked in. 0 turns it off.
+     */
+    VAULT_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(10 * 60_000),
   }),
 );
 

@@ -42,6 +42,7 @@ export const CALLERS = {
   'vault.credentials.list.v1': ['appliance-gateway'],
   'vault.credentials.checkout.v1': ['policy-approval'],
   'vault.credentials.checkin.v1': ['policy-approval'],
+  'vault.checkouts.sweep.v1': ['policy-approval'],
   'vault.systems.search.v1': ['policy-approval'],
   'vault.connection.upsert.v1': ['appliance-gateway'],
   'vault.connection.list.v1': ['appliance-gateway'],

@@ -26,6 +26,25 @@ import { REPORTING_SUBJECTS } from './reporting';
 import { KeyringEnvelope, SealedBox, SealingPublicKey } from './sealed';
 import { VaultConnectionView } from './vault-settings';
 
+/** How many leases one sweep request names: 20 000 ids keep it under NATS's default 1 MiB payload. */
+export const MAX_SWEEP_LEASES = 20_000;
+
+/**
+ * One vault's sweep: `held` what OpenECM's identities hold there, `owned` of those what a lease still holds,
+ * `young` what is inside the grace period (an in-flight check-out), `checkedIn` and `failed` the rest;
+ * `error` the code of a failure that kept the vault from being swept at all (the counts are then partial).
+ */
+export const VaultSweepCounts = z.strictObject({
+  vault: VaultName,
+  held: z.number().int().nonnegative(),
+  owned: z.number().int().nonnegative(),
+  young: z.number().int().nonnegative(),
+  checkedIn: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  error: z.string().nullable(),
+});
+export type VaultSweepCounts = z.infer<typeof VaultSweepCounts>;
+
 /** Where a listing failed, in the order a listing runs; what Test Settings reports. */
 export const TestStep = z.enum(['configuration', 'tls', 'connect', 'authentication', 'impersonation', 'search']);
 export type TestStep = z.infer<typeof TestStep>;
@@ -183,6 +202,16 @@ export const SUBJECTS = {
   'vault.credentials.checkin.v1': {
     request: z.strictObject({ leaseId: z.string().uuid(), rotate: z.boolean(), reason: z.string().max(256) }),
     reply: z.strictObject({ checkedIn: z.boolean(), rotationRequested: z.boolean() }),
+  },
+  /**
+   * The vault-side sweep: per connection, what OpenECM's identities hold at the vault (Password Safe requests,
+   * Secret Server check-outs), and a check-in of what no lease in `leaseIds` owns and is older than the grace
+   * period. `leaseIds`: the leases policy-approval still holds a check-out for (active, or still to be checked
+   * in by its release path). Counts only: a vault's request id is a bearer capability and never leaves.
+   */
+  'vault.checkouts.sweep.v1': {
+    request: z.strictObject({ leaseIds: z.array(z.string().uuid()).max(MAX_SWEEP_LEASES) }),
+    reply: z.strictObject({ vaults: z.array(VaultSweepCounts) }),
   },
   /**
    * External jump items: per connected vault (but those in `skip`), the systems the user may reach whose name,

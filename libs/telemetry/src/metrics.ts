@@ -32,3 +32,17 @@ export const releaseRotationFailed = new Counter({
   labelNames: ['code'],
   registers: [metricsRegistry],
 });
+
+export const vaultSweepCheckedIn = new Counter({
+  name: 'openecm_vault_sweep_checked_in_total',
+  help: 'Check-outs the vault-side sweep found at a vault with no open lease owning them, and checked in, by vault',
+  labelNames: ['vault'],
+  registers: [metricsRegistry],
+});
+
+export const vaultSweepFailures = new Counter({
+  name: 'openecm_vault_sweep_failures_total',
+  help: 'What the vault-side sweep could not do: a check-in that failed or a vault it could not sweep (by vault), or a whole run (vault "*"), by error code',
+  labelNames: ['vault', 'code'],
+  registers: [metricsRegistry],
+});

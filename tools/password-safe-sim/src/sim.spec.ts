@@ -456,6 +456,41 @@ describe('requests and credentials', () => {
     expect(sim.state.activeRequests()[0]).toMatchObject({ durationMinutes: 240, accessType: 'SSH' });
   });
 
+  it("answers GET Requests with the signed-in identity's own requests only, by status, with the vault's clock in Date", async () => {
+    const { sim, base, origin } = await start();
+    const alice = await keySession(base, 'alice');
+    const bob = await keySession(base, 'bob');
+    const app = await oauthSession(base);
+    const active = await requestId(await createRequest(base, alice, { SystemID: LNX_WEB01, AccountID: ROOT }));
+    const pending = await requestId(await createRequest(base, bob, { SystemID: LNX_WEB01, AccountID: DEPLOY }));
+    const ended = await requestId(await createRequest(base, alice, { SystemID: SRV_APP01, AccountID: ADMINISTRATOR }));
+    expect((await send(base, 'PUT', `Requests/${ended}/Checkin`, alice, {})).status).toBe(204);
+    const mine = await get(base, 'Requests', alice);
+    expect(mine.status).toBe(200);
+    const all = (await mine.json()) as Array<Record<string, unknown>>;
+    expect(all.map((r) => [r['RequestID'], r['Status']])).toEqual([
+      [ended, 'Released'],
+      [active, 'Active'],
+    ]);
+    expect(all[1]).toMatchObject({ SystemID: LNX_WEB01, AccountID: ROOT, AccessType: 'RDP', RequestReleaseDate: expect.any(String), ExpiresDate: expect.any(String) });
+    expect(((await (await get(base, 'Requests?status=active', alice)).json()) as unknown[]).length).toBe(1);
+    expect(((await (await get(base, 'Requests?status=pending', bob)).json()) as Array<{ RequestID: number }>).map((r) => r.RequestID)).toEqual([pending]);
+    expect(await (await get(base, 'Requests?status=active', app)).json()).toEqual([]);
+    expect(await (await get(base, 'Requests?queue=app', alice)).json()).toEqual([]);
+    expect((await get(base, 'Requests?status=nope', alice)).status).toBe(400);
+
+    // a request made long ago: back-dated, its expiry unchanged
+    const before = Date.parse(sim.state.activeRequests().find((r) => r.requestId === active)?.createdAt ?? '');
+    expect((await postControl(origin, `requests/${active}/backdate`, { ms: 600_000 })).status).toBe(200);
+    const after = Date.parse(sim.state.activeRequests().find((r) => r.requestId === active)?.createdAt ?? '');
+    expect(before - after).toBe(600_000);
+    expect((await postControl(origin, `requests/${ended}/backdate`, { ms: 1 })).status).toBe(404);
+
+    await postControl(origin, 'clock', { advanceMs: 3_600_000 });
+    const date = Date.parse((await get(base, 'Requests', alice)).headers.get('date') ?? '');
+    expect(date).toBeGreaterThan(Date.now() + 3_500_000);
+  });
+
   it('keeps an approval-required request pending: 403 4034 until approved through the control API', async () => {
     const { base, origin } = await start();
     const cookie = await keySession(base, 'bob');

@@ -7,7 +7,7 @@ import { EMPTY_SEED, loadDemoSeed, simSeedSchema, type SimSeed } from './seed';
 import { SimState, type SimFault } from './state';
 
 export { EMPTY_SEED, DEMO_SEED_PATH, loadDemoSeed, loadSeedFile, simSeedSchema, type SimSeed } from './seed';
-export { SimState, parsePsAuth, type SimFault, type SimRequestView, type SimStats } from './state';
+export { SimState, parsePsAuth, type RequestItem, type SimFault, type SimRequestView, type SimStats } from './state';
 export type { SimLogger } from '@openecm/sim-kit';
 export { generateSeed, summariseSeed, type GenerateOptions } from './generate';
 
@@ -29,6 +29,8 @@ const faultSchema = z.object({
   delayMs: z.number().int().min(0).max(120_000).optional(),
   through: z.boolean().optional(),
 });
+
+const backdateSchema = z.object({ ms: z.number().int().min(0).max(366 * 24 * 3600_000) });
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -111,6 +113,8 @@ export function createPasswordSafeSim(options: PasswordSafeSimOptions = {}): Pas
       });
 
       api.addHook('onSend', async (request, reply, payload) => {
+        // the vault's clock is the simulator's, moved or not: what a caller reads a request's age against
+        reply.header('date', new Date(state.now()).toUTCString());
         const fault = lateFaults.get(request);
         if (!fault) return payload;
         lateFaults.delete(request);
@@ -176,6 +180,8 @@ export function createPasswordSafeSim(options: PasswordSafeSimOptions = {}): Pas
         return send(reply, 204, undefined);
       });
 
+      api.get('/Requests', async (request, reply) => send(reply, 200, state.listRequests(session(request), firstValues(request.query))));
+
       api.post('/Requests', async (request, reply) => {
         const { requestId, reused } = state.createRequest(session(request), request.body);
         // Sources disagree on 200 vs 201; answering both (201 new, 200 reused) keeps clients honest.
@@ -220,6 +226,14 @@ export function createPasswordSafeSim(options: PasswordSafeSimOptions = {}): Pas
       control.get('/requests', async (_request, reply) => send(reply, 200, { requests: state.activeRequests() }));
 
       control.post('/sessions/expire', async (_request, reply) => send(reply, 200, { expired: state.expireAllSessions() }));
+
+      control.post('/requests/:requestId/backdate', async (request, reply) => {
+        const requestId = idParam(request.params, 'requestId', new ApiError(404, { error: 'no open request' }));
+        const parsed = backdateSchema.safeParse(request.body ?? {});
+        if (!parsed.success) return send(reply, 400, { error: z.prettifyError(parsed.error) });
+        if (!state.backdateRequest(requestId, parsed.data.ms)) return send(reply, 404, { error: 'no open request' });
+        return send(reply, 200, { backdated: true });
+      });
 
       control.post('/requests/:requestId/approve', async (request, reply) => {
         const requestId = idParam(request.params, 'requestId', new ApiError(404, { error: 'no pending request' }));

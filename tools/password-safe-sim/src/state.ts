@@ -88,7 +88,25 @@ export interface SimRequestView {
   durationMinutes: number;
   approved: boolean;
   rotateOnCheckin: boolean;
+  createdAt: string;
   expiresAt: string;
+}
+
+/** One request as `GET Requests` answers it: the vendor's field names, `SystemID`/`AccountID` casing. */
+export interface RequestItem {
+  RequestID: number;
+  SystemID: number;
+  SystemName: string | null;
+  AccountID: number;
+  AccountName: string | null;
+  DomainName: string | null;
+  AliasID: number | null;
+  ApplicationID: number | null;
+  RequestReleaseDate: string;
+  ApprovedDate: string | null;
+  ExpiresDate: string;
+  Status: 'Pending' | 'Active' | 'Released' | 'Expired' | 'Cancelled';
+  AccessType: AccessType;
 }
 
 export interface SimStats {
@@ -217,8 +235,28 @@ export class SimState extends SimStateBase<SimSeed, ParsedSeed, SimFault> {
         durationMinutes: r.durationMinutes,
         approved: r.approved,
         rotateOnCheckin: r.rotateOnCheckin,
+        createdAt: new Date(r.createdAt).toISOString(),
         expiresAt: new Date(r.expiresAt).toISOString(),
       }));
+  }
+
+  /** A request of any status (ended ones included), for tests; undefined when there is none. */
+  requestStatus(requestId: number): { status: RequestStatus; rotateOnCheckin: boolean } | undefined {
+    this.sweep();
+    const request = this.requests.get(requestId);
+    return request && { status: request.status, rotateOnCheckin: request.rotateOnCheckin };
+  }
+
+  /**
+   * Moves a request's creation back by `ms` (its expiry stays): a request made that long ago, without moving
+   * the clock for everything else. False when there is no such open request.
+   */
+  backdateRequest(requestId: number, ms: number): boolean {
+    this.sweep();
+    const request = this.requests.get(requestId);
+    if (!request || request.status !== 'open') return false;
+    request.createdAt -= ms;
+    return true;
   }
 
   expireAllSessions(): number {
@@ -457,6 +495,26 @@ export class SimState extends SimStateBase<SimSeed, ParsedSeed, SimFault> {
     return { requestId: request.id, reused: false };
   }
 
+  /**
+   * `GET Requests`: the signed-in identity's own requests (the run-as user's in API-key mode, the application's
+   * in OAuth mode), newest first. `status` all (the default: open and ended), active (approved and open) or
+   * pending (awaiting approval); `queue` req (the requestor's, the default) or app (the approver's: none here).
+   */
+  listRequests(session: Session, rawQuery: Record<string, string>): RequestItem[] {
+    this.sweep();
+    const query = lowerKeys(rawQuery);
+    const status = (query['status'] ?? 'all').toLowerCase();
+    const queue = (query['queue'] ?? 'req').toLowerCase();
+    if (!['all', 'active', 'pending'].includes(status)) badRequestThrow(`Invalid status '${query['status']}'`);
+    if (!['req', 'app'].includes(queue)) badRequestThrow(`Invalid queue '${query['queue']}'`);
+    if (queue === 'app') return [];
+    return [...this.requests.values()]
+      .filter((r) => r.ownerKey === session.identity.ownerKey)
+      .filter((r) => status === 'all' || (r.status === 'open' && (status === 'active' ? r.approved : !r.approved)))
+      .sort((a, b) => b.createdAt - a.createdAt || b.id - a.id)
+      .map((r) => this.requestItem(r));
+  }
+
   credential(session: Session, requestId: number, rawType: string | undefined): string {
     const request = this.ownOpenRequest(session, requestId);
     const record = this.accountRecord(request.accountId);
@@ -569,6 +627,28 @@ export class SimState extends SimStateBase<SimSeed, ParsedSeed, SimFault> {
       IsChanging: false,
       ChangeState: 0,
       AccountDescription: a.AccountDescription,
+    };
+  }
+
+  private requestItem(r: ReleaseRequest): RequestItem {
+    const record = this.accounts.get(r.accountId);
+    const system = this.systemsById.get(r.systemId);
+    const status: RequestItem['Status'] =
+      r.status === 'open' ? (r.approved ? 'Active' : 'Pending') : r.status === 'released' ? 'Released' : r.status === 'expired' ? 'Expired' : 'Cancelled';
+    return {
+      RequestID: r.id,
+      SystemID: r.systemId,
+      SystemName: system?.SystemName ?? null,
+      AccountID: r.accountId,
+      AccountName: record?.seed.AccountName ?? null,
+      DomainName: record?.seed.DomainName ?? null,
+      AliasID: null,
+      ApplicationID: null,
+      RequestReleaseDate: new Date(r.createdAt).toISOString(),
+      ApprovedDate: r.approved ? new Date(r.createdAt).toISOString() : null,
+      ExpiresDate: new Date(r.expiresAt).toISOString(),
+      Status: status,
+      AccessType: r.accessType,
     };
   }
 

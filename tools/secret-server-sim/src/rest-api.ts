@@ -120,6 +120,11 @@ export function registerRestApi(api: FastifyInstance, state: SimState): void {
     });
   });
 
+  // The summary: whether the secret is checked out and to whom, without its values and without checking it out.
+  api.get('/api/v1/secrets/:id/summary', async (request, reply) =>
+    sendJson(reply, 200, summaryJson(state.secretSummary(session(request), secretIdOf(request.params)), [])),
+  );
+
   // The plain GET checks a check-out secret out unless noAutoCheckout=true; comments need the POST below.
   api.get('/api/v1/secrets/:id', async (request, reply) => {
     const current = session(request);

@@ -189,6 +189,18 @@ export class LeaseRepository {
   }
 
   /**
+   * The leases whose check-out policy-approval still holds: active ones, released ones not yet checked in and
+   * failed check-outs still due for one. At most `limit` ids, oldest first.
+   */
+  async heldCheckouts(limit: number): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.db.query(
+      `SELECT id FROM policy.lease WHERE state IN ('active', 'released') OR checkin_due ORDER BY opened_at LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /**
    * Leases that still need a check-in: active ones (at their due time), released ones and failed check-outs
    * (now). Leases opened in the last `graceSeconds` are left to the injection that is still scheduling them.
    */

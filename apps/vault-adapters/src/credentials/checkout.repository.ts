@@ -16,6 +16,17 @@ export interface Checkout {
   durationMinutes: number | null;
 }
 
+/** A check-out as the vault-side sweep reads it: who checked out, when, and the handle if it is recorded and readable. */
+export interface SweptCheckout {
+  leaseId: string;
+  user: string;
+  ref: VaultRef;
+  /** Never logged, traced or answered. */
+  vaultRequest: string | undefined;
+  state: Checkout['state'];
+  createdAt: Date;
+}
+
 interface Row {
   lease_id: string;
   connection: string;
@@ -69,6 +80,32 @@ export class CheckoutRepository {
       state: row.state,
       durationMinutes: row.duration_minutes,
     };
+  }
+
+  /**
+   * The check-outs the sweep weighs for one connection: every one still out (or pending), and those checked in
+   * within `lookbackDays` (their users may hold a request OpenECM lost track of).
+   */
+  async forSweep(connection: string, lookbackDays: number): Promise<SweptCheckout[]> {
+    const rows: Array<Row & { created_at: Date }> = await this.db.query(
+      `SELECT lease_id, user_name, ref, request_sealed, state, created_at FROM vault.checkout
+        WHERE connection = $1 AND (state <> 'in' OR created_at > now() - make_interval(days => $2))`,
+      [connection, lookbackDays],
+    );
+    return rows.map((row) => ({
+      leaseId: row.lease_id,
+      user: row.user_name,
+      ref: row.ref,
+      vaultRequest: row.request_sealed === null ? undefined : this.keyring.open(row.request_sealed, `checkout:${row.lease_id}`),
+      state: row.state,
+      createdAt: row.created_at,
+    }));
+  }
+
+  /** The sweep checked in what these leases' records name. */
+  async markHandleCheckedIn(leaseIds: readonly string[]): Promise<void> {
+    if (leaseIds.length === 0) return;
+    await this.db.query(`UPDATE vault.checkout SET state = 'in', checked_in_at = now() WHERE lease_id = ANY($1::uuid[]) AND state <> 'in'`, [leaseIds]);
   }
 
   async markCheckedIn(leaseId: string): Promise<void> {

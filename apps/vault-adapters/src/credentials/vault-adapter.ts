@@ -13,6 +13,16 @@ export interface HeldSecret {
   value: SecretValue;
 }
 
+/** Something an identity of OpenECM's holds at the vault, as the vault-side sweep sees it. */
+export interface HeldCheckout {
+  /** The vault's handle (Password Safe: the request id; Secret Server: the secret id). Never logged, traced or answered. */
+  handle: string;
+  /** How long ago it began by the vault's own clock; undefined when the vault does not say. */
+  ageMs: number | undefined;
+  /** What it is of (Password Safe: system and account), to match a check-out whose handle was never recorded. */
+  target: string | undefined;
+}
+
 /** What every vault type implements; the credentials service picks the adapter by the connection's type. */
 export interface VaultAdapter<T extends VaultKind = VaultKind> {
   readonly type: T;
@@ -29,6 +39,21 @@ export interface VaultAdapter<T extends VaultKind = VaultKind> {
    * called (recorded first) needs none.
    */
   reclaim?(connection: ConnectionOf<T>, checkout: Checkout): Promise<string | undefined>;
+  /**
+   * The vault-side sweep: what `user` holds at the vault (the application, or the API account, where the
+   * connection signs in as one). `candidates`: the handles OpenECM's records name for this user, for a vault
+   * that can only be asked about each (Secret Server); one that lists its requests (Password Safe) ignores them.
+   */
+  held(connection: ConnectionOf<T>, user: string, candidates: readonly string[]): Promise<HeldCheckout[]>;
+  /** Checks in what the sweep found orphaned, rotated as the connection's settings say; something already ended counts as done. */
+  release(connection: ConnectionOf<T>, user: string, handle: string): Promise<void>;
+  /** The `target` a check-out of `ref` has at the vault (see HeldCheckout), or undefined. */
+  targetOf(ref: VaultRef): string | undefined;
+  /**
+   * Which identities may hold check-outs at the vault, given the users of its check-outs: one when the broker
+   * signs in as itself (the application, the API account), named with a leading `*` as no user can be.
+   */
+  sweepIdentities(connection: ConnectionOf<T>, users: readonly string[]): string[];
   /** Some vaults answer "this user has yet to approve" rather than a list; the answer's `pending` shows it. */
   listOrPending?(connection: ConnectionOf<T>, user: string, endpoint: string): Promise<{ credentials: VaultCredential[] } | { pending: { reason: string; approveUrl?: string } }>;
   /**

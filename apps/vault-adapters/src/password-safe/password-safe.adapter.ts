@@ -14,7 +14,7 @@ import type { ConnectionOf } from '../connections/connections.service';
 
 type VaultConnection = ConnectionOf<'password-safe'>;
 import type { Checkout } from '../credentials/checkout.repository';
-import type { HeldSecret, VaultAdapter } from '../credentials/vault-adapter';
+import type { HeldCheckout, HeldSecret, VaultAdapter } from '../credentials/vault-adapter';
 import { PasswordSafeSystems } from '../systems/password-safe-systems';
 import type { SystemsOrPending } from '../systems/systems';
 import { VaultSessionCache } from '../sessions/vault-session-cache';
@@ -24,6 +24,7 @@ import {
   PasswordSafeClient,
   PasswordSafeError,
   runAsProblem,
+  vaultDate,
   withSessionRetry,
   type ManagedAccount,
   type ManagedSystem,
@@ -169,6 +170,54 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
       }
       return { rotationRequested: input.rotate };
     });
+  }
+
+  /**
+   * The sweep: the active requests of the signed-in identity (the run-as user in API-key mode, the application in
+   * OAuth mode), each aged by the vault's clock (its `Date` against the request's `RequestReleaseDate`).
+   */
+  async held(connection: VaultConnection, user: string): Promise<HeldCheckout[]> {
+    return this.withSession(connection, user, async (client, session) => {
+      const { requests, vaultNow } = await client.listActiveRequests(session);
+      const now = vaultNow ?? Date.now();
+      return requests.map((r) => {
+        const began = vaultDate(r.RequestReleaseDate) ?? vaultDate(r.ApprovedDate);
+        return {
+          handle: String(r.RequestID),
+          ageMs: began === undefined ? undefined : now - began,
+          target: typeof r.SystemID === 'number' && typeof r.AccountID === 'number' ? `${r.SystemID}:${r.AccountID}` : undefined,
+        };
+      });
+    });
+  }
+
+  /**
+   * Checks in an orphaned request; when the connection rotates after release, the rotation is asked for first
+   * (a request made by hand may lack it). A request the vault already ended counts as checked in.
+   */
+  async release(connection: VaultConnection, user: string, handle: string): Promise<void> {
+    const requestId = Number(handle);
+    await this.withSession(connection, user, async (client, session) => {
+      try {
+        if (connection.settings.rotateAfterRelease) await client.rotateOnCheckin(session, requestId);
+        await client.checkin(session, requestId, 'OpenECM: checking in a request no lease holds');
+      } catch (error) {
+        if (!(error instanceof PasswordSafeError && error.kind === 'not-found')) throw error;
+      }
+    });
+  }
+
+  targetOf(ref: VaultRef): string | undefined {
+    const { systemId, accountId } = ref;
+    return typeof systemId === 'number' && typeof accountId === 'number' ? `${systemId}:${accountId}` : undefined;
+  }
+
+  /** OAuth: the application holds every request; API key: each run-as user holds their own. */
+  sweepIdentities(connection: VaultConnection, users: readonly string[]): string[] {
+    if (connection.settings.auth.mode === 'oauth') return [APPLICATION_IDENTITY];
+    const seen = new Map<string, string>();
+    for (const user of users) if (!runAsProblem(user) && !seen.has(user.toLowerCase())) seen.set(user.toLowerCase(), user);
+    return [...seen.values()];
   }
 
   /**

@@ -103,11 +103,36 @@ const managedAccountSchema = z.looseObject({
 
 const tokenSchema = z.looseObject({ access_token: z.string().min(1) });
 
+/** One of the signed-in user's requests, as `GET Requests` answers it: `SystemID`/`AccountID` casing here. */
+const requestSchema = z.looseObject({
+  RequestID: z.number().int().positive(),
+  SystemID: z.number().int().nullish(),
+  SystemName: z.string().nullish(),
+  AccountID: z.number().int().nullish(),
+  AccountName: z.string().nullish(),
+  DomainName: z.string().nullish(),
+  AliasID: z.number().int().nullish(),
+  ApplicationID: z.number().int().nullish(),
+  RequestReleaseDate: z.string().nullish(),
+  ApprovedDate: z.string().nullish(),
+  ExpiresDate: z.string().nullish(),
+  Status: z.string().nullish(),
+  AccessType: z.string().nullish(),
+});
+
 export type ManagedSystem = z.infer<typeof managedSystemSchema>;
+export type ReleaseRequest = z.infer<typeof requestSchema>;
+
+/** The requests a user holds and the vault's clock when it answered (from `Date`; undefined without one). */
+export interface HeldRequests {
+  requests: ReleaseRequest[];
+  vaultNow: number | undefined;
+}
 export type ManagedAccount = z.infer<typeof managedAccountSchema>;
 export type Platform = z.infer<typeof platformSchema>;
 export type Workgroup = z.infer<typeof workgroupSchema>;
 
+const ENDED_OR_PENDING = /^\s*(pending|denied|rejected|expired|released|checked ?in|cancell?ed)\s*$/i;
 const DEFAULT_ATTEMPTS = 5;
 const PAGE_SIZE = 1000;
 /** Bounds paging so a misbehaving server cannot keep the client looping. */
@@ -312,6 +337,21 @@ export class PasswordSafeClient {
     return Number(match[1]);
   }
 
+  /**
+   * The signed-in user's requests (the run-as user in API-key mode, the application in OAuth mode) that are
+   * active: approved and neither released nor expired. Each `RequestID` is a bearer capability: the caller keeps
+   * it out of logs, traces and answers. `vaultNow` is the vault's clock, to read request ages against.
+   */
+  async listActiveRequests(session: PasswordSafeSession): Promise<HeldRequests> {
+    const op = 'GET Requests';
+    const answer = await this.exchange({ op, method: 'GET', path: 'Requests?status=active&queue=req', headers: sessionHeaders(session), phase: 'call' });
+    // asked for active ones; a status that says otherwise (an older server ignoring the filter) is left out
+    const requests = parseBody(op, answer, z.array(requestSchema)).filter((r) => !ENDED_OR_PENDING.test(r.Status ?? ''));
+    const date = answer.headers['date'];
+    const vaultNow = Date.parse((Array.isArray(date) ? date[0] : date) ?? '');
+    return { requests, vaultNow: Number.isNaN(vaultNow) ? undefined : vaultNow };
+  }
+
   /** The checked-out password, held as a SecretValue from the moment it is parsed. */
   async getCredential(session: PasswordSafeSession, requestId: number): Promise<SecretValue> {
     const op = 'GET Credentials/{id}';
@@ -490,6 +530,17 @@ function parseBody<T>(op: string, answer: Answer, schema: z.ZodType<T>): T {
   const parsed = schema.safeParse(parseJson(answer.text));
   if (!parsed.success) throw new PasswordSafeError('unexpected', `${op} answered a body of an unexpected shape`, { status: answer.status });
   return parsed.data;
+}
+
+/**
+ * A Password Safe date as milliseconds: the API writes ISO 8601, often without a zone, which is the server's
+ * UTC; undefined for anything else.
+ */
+export function vaultDate(text: string | null | undefined): number | undefined {
+  if (!text) return undefined;
+  const zoned = /(Z|[+-]\d{2}:?\d{2})$/i.test(text.trim()) ? text.trim() : `${text.trim()}Z`;
+  const ms = Date.parse(zoned);
+  return Number.isNaN(ms) ? undefined : ms;
 }
 
 function vendorCode(text: string): number | undefined {

@@ -12,7 +12,7 @@ import {
 } from '@openecm/contracts';
 import type { ConnectionOf } from '../connections/connections.service';
 import type { Checkout } from '../credentials/checkout.repository';
-import type { HeldSecret, VaultAdapter } from '../credentials/vault-adapter';
+import type { HeldCheckout, HeldSecret, VaultAdapter } from '../credentials/vault-adapter';
 import { VaultSessionCache, type SignIn, type SignInResult } from '../sessions/vault-session-cache';
 import { VaultAddressPolicy } from '../http/address-policy';
 import { assertVaultUrl } from '../http/vault-url';
@@ -218,7 +218,13 @@ export class SecretServerAdapter implements VaultAdapter<'secret-server'>, OnApp
    * the vault already ended and gave to someone else, has nothing of ours to check in: both count as done.
    */
   async checkin(connection: Connection, checkout: Checkout & { vaultRequest: string }, _input: { rotate: boolean; reason: string }): Promise<{ rotationRequested: boolean }> {
-    const secretId = Number(checkout.vaultRequest);
+    await this.checkInSecret(connection, checkout.user, checkout.vaultRequest);
+    // Secret Server rotates on check-in by the secret's own CheckOutChangePasswordEnabled, not on request.
+    return { rotationRequested: false };
+  }
+
+  private async checkInSecret(connection: Connection, user: string, handle: string): Promise<void> {
+    const secretId = Number(handle);
     if (!Number.isSafeInteger(secretId) || secretId <= 0) {
       throw new OpenEcmError('VAULT_ERROR', 'Secret Server: the recorded check-out does not name a secret');
     }
@@ -227,14 +233,58 @@ export class SecretServerAdapter implements VaultAdapter<'secret-server'>, OnApp
       if (connection.settings.apiMode === 'rest') {
         await this.withRest(connection, tokens, (rest, token) => rest.checkIn(token, secretId));
       } else {
-        await this.withSoapUser(connection, tokens, checkout.user, (soap, token) => soap.checkIn(token, secretId));
+        await this.withSoapUser(connection, tokens, user, (soap, token) => soap.checkIn(token, secretId));
       }
     } catch (error) {
       if (!isSecretServerError(error, 'checked-out')) throw toBrokerError(error);
       this.logger.debug({ vault: connection.name, msg: 'check-in: the vault already ended this check-out' });
     }
-    // Secret Server rotates on check-in by the secret's own CheckOutChangePasswordEnabled, not on request.
-    return { rotationRequested: false };
+  }
+
+  /**
+   * The sweep: which of `candidates` (secret ids OpenECM checked out for this user) the vault shows checked
+   * out, asked as the identity that checked them out (the impersonated user in SOAP mode, the API account in
+   * REST mode). Secret Server says nothing of when a check-out began: the records' age stands in for it.
+   */
+  async held(connection: Connection, user: string, candidates: readonly string[]): Promise<HeldCheckout[]> {
+    const ids = [...new Set(candidates)].map(Number).filter((id) => Number.isSafeInteger(id) && id > 0);
+    const tokens = this.cachedTokens(connection);
+    try {
+      // only what is checked out to this identity: someone else's check-out is not OpenECM's to end
+      const { me, statuses } =
+        connection.settings.apiMode === 'rest'
+          ? await this.withRest(connection, tokens, async (rest, token) => ({
+              me: await rest.currentUserId(token),
+              statuses: await mapLimit(ids, READ_CONCURRENCY, (id) => unlessGone(rest.getCheckOutStatus(token, id))),
+            }))
+          : await this.withSoapUser(connection, tokens, user, async (soap, token) => ({
+              me: (await soap.whoAmI(token)).userId,
+              statuses: await mapLimit(ids, READ_CONCURRENCY, (id) => unlessGone(soap.getCheckOutStatus(token, id))),
+            }));
+      return ids.flatMap((id, i) => {
+        const status = statuses[i];
+        const mine = status?.checkedOut === true && (status.userId === undefined || status.userId === me);
+        return mine ? [{ handle: String(id), ageMs: undefined, target: undefined }] : [];
+      });
+    } catch (error) {
+      throw toBrokerError(error);
+    }
+  }
+
+  /** Checks the secret in as the identity that holds it; one checked out to someone else is not ours and is left alone. */
+  async release(connection: Connection, user: string, handle: string): Promise<void> {
+    // rotated, or not, by the secret's own CheckOutChangePasswordEnabled
+    await this.checkInSecret(connection, user, handle);
+  }
+
+  targetOf(): undefined {
+    return undefined;
+  }
+
+  /** REST: the API account holds every check-out; SOAP: each impersonated user holds their own. */
+  sweepIdentities(connection: Connection, users: readonly string[]): string[] {
+    if (connection.settings.apiMode === 'rest') return [API_IDENTITY];
+    return [...new Set(users.map((u) => u.trim()))].filter((u) => u !== '' && u.toLowerCase() !== API_IDENTITY);
   }
 
   /**
@@ -735,4 +785,12 @@ function clientFingerprint(settings: SecretServerSettings): string {
 
 async function closeClients(clients: Clients): Promise<void> {
   await Promise.all([clients.soap?.close(), clients.rest?.close()]);
+}
+
+/** A secret deleted, or no longer visible to the identity, holds nothing of OpenECM's there. */
+function unlessGone<T>(status: Promise<T>): Promise<T | undefined> {
+  return status.catch((error: unknown) => {
+    if (isSecretServerError(error, 'not-found', 'access-denied')) return undefined;
+    throw error;
+  });
 }

@@ -24,6 +24,7 @@ const summarySchema = z.looseObject({
   active: z.boolean().nullish(),
   checkedOut: z.boolean().nullish(),
   checkOutEnabled: z.boolean().nullish(),
+  checkOutUserId: z.number().int().nullish(),
   isRestricted: z.boolean().nullish(),
   requiresComment: z.boolean().nullish(),
   extendedFields: z.array(extendedFieldSchema).nullish(),
@@ -162,6 +163,28 @@ export class SecretServerRestClient {
     const parsed = secretSchema.safeParse(json('GET api/v1/secrets/{id}', answer));
     if (!parsed.success) throw new SecretServerError('unexpected', 'Secret Server answered a secret of an unexpected shape', { status: answer.status });
     return parsed.data;
+  }
+
+  /**
+   * Whether the secret is checked out and to which user id, from its summary: no values are read and reading
+   * it checks nothing out (the plain GET of a check-out secret would).
+   */
+  async getCheckOutStatus(token: string, secretId: number): Promise<{ checkedOut: boolean; userId: number | undefined }> {
+    const op = 'GET api/v1/secrets/{id}/summary';
+    const answer = await this.api(op, 'GET', `/api/v1/secrets/${positiveId(secretId)}/summary`, token, 'read');
+    const parsed = summarySchema.safeParse(json(op, answer));
+    if (!parsed.success) throw new SecretServerError('unexpected', 'Secret Server answered a secret summary of an unexpected shape', { status: answer.status });
+    const userId = parsed.data.checkOutUserId ?? undefined;
+    return { checkedOut: parsed.data.checkedOut ?? false, userId: userId === undefined || userId < 0 ? undefined : userId };
+  }
+
+  /** The signed-in account's user id. */
+  async currentUserId(token: string): Promise<number> {
+    const op = 'GET api/v1/users/current';
+    const answer = await this.api(op, 'GET', '/api/v1/users/current', token, 'read');
+    const parsed = z.looseObject({ id: z.number().int() }).safeParse(json(op, answer));
+    if (!parsed.success) throw new SecretServerError('unexpected', 'Secret Server answered the current user in an unexpected shape', { status: answer.status });
+    return parsed.data.id;
   }
 
   /** One field's value; file fields (a private key) are only served this way. */

@@ -197,6 +197,16 @@ export class SecretServerSoapClient {
     };
   }
 
+  /** Whether the secret is checked out and to which user id (-1 or absent: nobody); no values are read. */
+  async getCheckOutStatus(token: string, secretId: number): Promise<{ checkedOut: boolean; userId: number | undefined }> {
+    const result = await this.call('GetCheckOutStatus', [
+      { name: 'token', value: token, secret: true },
+      { name: 'secretId', value: positiveId(secretId) },
+    ]);
+    const userId = int(childText(result, 'CheckOutUserId'));
+    return { checkedOut: bool(childText(result, 'IsCheckedOut')) ?? false, userId: userId === undefined || userId < 0 ? undefined : userId };
+  }
+
   /** Checking in a secret that is not checked out is not an error. */
   async checkIn(token: string, secretId: number): Promise<void> {
     try {
@@ -356,6 +366,10 @@ function classify(operation: string, message: string, demand: SoapSecretDemand |
       if (/\bnot found\b|\bdoes not exist\b/i.test(text)) return 'not-found';
       return 'unexpected';
     }
+    case 'GetCheckOutStatus':
+      if (/\baccess denied\b|\bnot (have )?permission\b/i.test(text)) return 'access-denied';
+      if (/\bnot found\b|\bdoes not exist\b/i.test(text)) return 'not-found';
+      return 'unexpected';
     case 'CheckIn':
       if (/\bchecked out by\b/i.test(text)) return 'checked-out';
       if (/\baccess denied\b/i.test(text)) return 'access-denied';
