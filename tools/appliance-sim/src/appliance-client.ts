@@ -61,10 +61,11 @@ export class ApplianceClient {
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, traceId, headers: res.headers };
   }
 
-  listCredentials(user: string, endpoint: string) {
+  /** `sessionId`: the appliance session the list is for, which session reporting links the list to. */
+  listCredentials(user: string, endpoint: string, sessionId?: string) {
     return this.call<{ credentials: Array<{ id: string; name: string; username: string; domain: string | null; scope: string; vault: string }>; pending: unknown[] }>(
       'GET',
-      `/api/v1/credentials?${new URLSearchParams({ user, endpoint })}`,
+      `/api/v1/credentials?${new URLSearchParams({ user, endpoint, ...(sessionId ? { sessionId } : {}) })}`,
     );
   }
 

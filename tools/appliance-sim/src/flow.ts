@@ -1,4 +1,5 @@
 import { ApplianceClient } from './appliance-client';
+import { ApplianceSite } from './site';
 
 export interface FlowOptions {
   user: string;
@@ -11,6 +12,8 @@ export interface FlowOptions {
   simAccountId?: number;
   rotationTimeoutMs?: number;
   print?: (line: string) => void;
+  /** The appliance's own side: the session is recorded there, so its reporting API reports it. */
+  site?: ApplianceSite;
 }
 
 export interface FlowResult {
@@ -27,9 +30,19 @@ export interface FlowResult {
 export async function runApplianceFlow(client: ApplianceClient, options: FlowOptions): Promise<FlowResult> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const traceIds: Record<string, string> = {};
-  const sessionId = options.sessionId ?? `demo-${Date.now()}`;
+  const sessionId = options.sessionId ?? (options.site ? ApplianceSite.newLsid() : `demo-${Date.now()}`);
+  const now = () => Math.floor(Date.now() / 1000);
+  options.site?.startSession({
+    lsid: sessionId,
+    startTime: now(),
+    jumpGroup: { id: 1, name: 'Servers' },
+    publicSite: { id: 1, name: 'Default' },
+    jumpoint: 'default',
+    hostname: options.endpoint,
+    username: options.user,
+  });
 
-  const list = await client.listCredentials(options.user, options.endpoint);
+  const list = await client.listCredentials(options.user, options.endpoint, sessionId);
   traceIds['list'] = list.traceId;
   if (list.status !== 200) throw new Error(`list failed: ${list.status} ${JSON.stringify(list.body)}`);
   print(`1. list     ${options.user} on ${options.endpoint}: ${list.body.credentials.length} credential(s)  trace ${list.traceId}`);
@@ -40,6 +53,7 @@ export async function runApplianceFlow(client: ApplianceClient, options: FlowOpt
   const injected = await client.inject(chosen.id, options.user, options.endpoint, sessionId);
   traceIds['inject'] = injected.traceId;
   if (injected.status !== 201) throw new Error(`inject failed: ${injected.status} ${JSON.stringify(injected.body)}`);
+  options.site?.addEvent(sessionId, { timestamp: now(), type: 'Credentials Used', performedByType: 'representative', performedBy: options.user, destination: options.endpoint, data: { credential: chosen.name } });
   const before = await accountState(options.simControlUrl, options.simAccountId);
   print(
     `2. inject   ${chosen.name}: lease ${injected.body.leaseId}, ${injected.body.secret.type} of ${injected.body.secret.value.length} characters injected (not shown), release at ${injected.body.releaseAt}  trace ${injected.traceId}`,
@@ -48,6 +62,7 @@ export async function runApplianceFlow(client: ApplianceClient, options: FlowOpt
   const released = await client.release(injected.body.leaseId);
   traceIds['release'] = released.traceId;
   if (released.status !== 200) throw new Error(`release failed: ${released.status} ${JSON.stringify(released.body)}`);
+  options.site?.endSession(sessionId, now());
   print(`3. release  session ${sessionId} ended: rotation ${released.body.rotation}  trace ${released.traceId}`);
 
   const deadline = Date.now() + (options.rotationTimeoutMs ?? 30_000);

@@ -18,11 +18,16 @@ export class CredentialsHttpController {
   async list(@Query() query: unknown): Promise<CredentialList> {
     const request = parseOrThrow(CredentialsQuery, query, 'query');
     await this.bus.request('policy.access.check.v1', request);
-    const listed = await this.bus.request('vault.credentials.list.v1', request);
+    const listed = await this.bus.request('vault.credentials.list.v1', {
+      user: request.user,
+      endpoint: request.endpoint,
+      ...(request.protocol ? { protocol: request.protocol } : {}),
+    });
     const offered = await this.bus.request('policy.offers.record.v1', {
       user: request.user,
       endpoint: request.endpoint,
       credentials: listed.credentials,
+      ...(request.sessionId ? { sessionId: request.sessionId } : {}),
     });
     return { credentials: offered.credentials, pending: listed.pending };
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { OpenEcmError, type LeaseView, type ParsedRequestOf, type ReplyOf, type SealingPublicKey } from '@openecm/contracts';
 import { Bus } from '@openecm/messaging';
+import { currentTraceId } from '@openecm/telemetry';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { AccessService } from '../access/access.service';
@@ -8,6 +9,8 @@ import { LeaseEvents } from '../events/lease-events';
 import { OffersService } from '../offers/offers.service';
 import { ReleaseProducer } from '../release-queue/release.producer';
 import { LeaseRepository, toView, type LeaseRow } from './lease.repository';
+
+type OpenRequest = { credentialId: string; user: string; endpoint: string; sessionId: string; owner: string; sealTo: SealingPublicKey };
 
 /**
  * Injection and release. The lease row is written before the vault check-out, so a crash between the two
@@ -24,9 +27,38 @@ export class LeaseService {
     private readonly producer: ReleaseProducer,
   ) {}
 
-  /** The secret comes back sealed to the gateway's `sealTo` key and is passed on as it came: this service cannot read it. */
-  async open(req: { credentialId: string; user: string; endpoint: string; sessionId: string; owner: string; sealTo: SealingPublicKey }): Promise<ReplyOf<'policy.lease.open.v1'>> {
+  /**
+   * The secret comes back sealed to the gateway's `sealTo` key and is passed on as it came: this service cannot read
+   * it. A refused or failed injection is a fact too (policy.injection.failed.v1, its code only).
+   */
+  async open(req: OpenRequest): Promise<ReplyOf<'policy.lease.open.v1'>> {
+    const seen: { credentialName: string | null; vault: string | null; leaseId: string | null } = { credentialName: null, vault: null, leaseId: null };
+    try {
+      return await this.openLease(req, seen);
+    } catch (error) {
+      const code = error instanceof OpenEcmError ? error.code : 'INTERNAL';
+      const traceId = currentTraceId();
+      // the answer must not wait for, nor fail by, the report of its failure
+      void this.events
+        .publish('policy.injection.failed.v1', {
+          eventId: randomUUID(),
+          user: req.user,
+          endpoint: req.endpoint,
+          sessionId: req.sessionId,
+          ...seen,
+          code,
+          at: new Date().toISOString(),
+          ...(traceId ? { traceId } : {}),
+        })
+        .catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async openLease(req: OpenRequest, seen: { credentialName: string | null; vault: string | null; leaseId: string | null }): Promise<ReplyOf<'policy.lease.open.v1'>> {
     const offer = await this.offers.resolve(req.credentialId, req.user, req.endpoint);
+    seen.credentialName = offer.name;
+    seen.vault = offer.vault;
     await this.access.check(req.user);
     const lease = await this.leases.insert({
       id: randomUUID(),
@@ -42,6 +74,7 @@ export class LeaseService {
       durationMinutes: offer.releaseDurationMinutes,
       owner: req.owner,
     });
+    seen.leaseId = lease.id;
     let checkout: ReplyOf<'vault.credentials.checkout.v1'>;
     try {
       checkout = await this.bus.request('vault.credentials.checkout.v1', {
@@ -132,7 +165,9 @@ function decodeCursor(cursor: string): { openedAt: string; id: string } {
 }
 
 export function eventBase(l: LeaseRow) {
+  const traceId = currentTraceId();
   return {
+    ...(traceId ? { traceId } : {}),
     leaseId: l.id,
     user: l.user_name,
     endpoint: l.endpoint,
