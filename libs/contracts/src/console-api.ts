@@ -193,6 +193,6 @@ export const CONSOLE_ROUTES = {
       `Needs the session's CSRF token in \`${CONSOLE_CSRF_HEADER}\`.`,
     access: 'anyone',
     answers: { 200: { description: 'Signed out.', schema: ConsoleSignedOut, noStore: true } },
-    errors: ['UNAUTHENTICATED', 'PERMISSION_MISSING', 'SERVICE_UNAVAILABLE'],
+    errors: ['UNAUTHENTICATED', 'CSRF_TOKEN_INVALID', 'SERVICE_UNAVAILABLE'],
   },
 } satisfies Record<string, GatewayRoute>;

@@ -7,3 +7,5 @@ export * from './ports';
 export * from './system';
 export * from './sealing';
 export * from './eavesdropper';
+export * from './browser';
+export * from './reporting-fixtures';

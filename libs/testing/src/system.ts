@@ -236,7 +236,7 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
       }
     }
     await Promise.all(sims.map((s) => waitReady(s, '/_sim/stats', 60_000)));
-    await Promise.all(processes.filter((p) => !sims.includes(p)).map((p) => waitReady(p, '/health/ready', 60_000)));
+    await Promise.all(processes.filter((p) => !sims.includes(p) && p.name !== 'dev-idp').map((p) => waitReady(p, '/health/ready', 60_000)));
   } catch (error) {
     await stop();
     throw error;

@@ -42,12 +42,13 @@ const GRIDS = {
   },
 } as const;
 
-const TEXT_FILTER = { filter: 'agTextColumnFilter', filterParams: { filterOptions: ['equals', 'startsWith'], maxNumConditions: 1, buttons: ['apply', 'reset'], debounceMs: 0 } };
+// one condition per column, as the API takes them; the floating filter under each header applies the first option
+const TEXT_FILTER = { filter: 'agTextColumnFilter', filterParams: { filterOptions: ['equals', 'startsWith'], maxNumConditions: 1, buttons: ['reset'], debounceMs: 400 } };
 const NUMBER_FILTER = {
   filter: 'agNumberColumnFilter',
-  filterParams: { filterOptions: ['equals', 'greaterThanOrEqual', 'lessThanOrEqual', 'inRange'], maxNumConditions: 1, buttons: ['apply', 'reset'] },
+  filterParams: { filterOptions: ['equals', 'greaterThanOrEqual', 'lessThanOrEqual', 'inRange'], maxNumConditions: 1, buttons: ['reset'], debounceMs: 400 },
 };
-const BOOLEAN_FILTER = { filter: 'agTextColumnFilter', filterParams: { filterOptions: ['equals'], maxNumConditions: 1, buttons: ['apply', 'reset'] } };
+const BOOLEAN_FILTER = { filter: 'agTextColumnFilter', filterParams: { filterOptions: ['equals'], maxNumConditions: 1, buttons: ['reset'], debounceMs: 400 } };
 
 interface SimpleFilter {
   filterType: 'text' | 'number';
@@ -207,12 +208,13 @@ export function Grid({ grid, initial }: { grid: GridName; initial: URLSearchPara
         <AgGridReact<Row>
           theme={themeQuartz}
           columnDefs={columnDefs}
-          defaultColDef={{ resizable: true, minWidth: 90, flex: 1 }}
+          defaultColDef={{ resizable: true, minWidth: 110, flex: 1, floatingFilter: true }}
           rowModelType="infinite"
           datasource={datasource}
           cacheBlockSize={PAGE_SIZE}
           maxBlocksInCache={20}
           pagination
+          suppressColumnVirtualisation
           paginationPageSize={PAGE_SIZE}
           paginationPageSizeSelector={false}
           onGridReady={(e) => {
