@@ -224,6 +224,32 @@ describe('session-reporting over JetStream and Postgres', () => {
     expect(await totals()).toEqual(stored);
   });
 
+  it('stores each event once with two instances sharing the durable, every event published twice and a list for the session', async () => {
+    const { AppModule } = await import('../src/app.module');
+    const second = await startTestApp('session-reporting', AppModule);
+    try {
+      const lsid = `pra-${randomUUID()}`;
+      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const leases = Array.from({ length: 20 }, () => ({ ...lease(lsid), releaseAt: '2026-03-01T12:00:00.000Z', traceId }));
+      const listed = { eventId: randomUUID(), user: 'CORP\\alice', endpoint: 'srv-01.corp.local', sessionId: lsid, credentials: [{ name: 'srv-01\\Administrator', vault: 'ps' }], at: nextAt(), traceId };
+      // each published twice under different message ids, as a publisher retrying after a lost acknowledgement does
+      await Promise.all([
+        ...leases.flatMap((l) => [publish('policy.lease.opened.v1', l), publish('policy.lease.opened.v1', l)]),
+        publish('policy.credentials.listed.v1', listed),
+        publish('policy.credentials.listed.v1', listed),
+      ]);
+      await drained();
+      expect(await count('session', lsid)).toBe(1);
+      expect(await count('session_event', lsid)).toBe(21);
+      const { rows } = await pg.query(`SELECT injections, trace_id FROM reporting.session WHERE lsid = $1`, [lsid]);
+      expect(rows[0]).toEqual({ injections: 20, trace_id: traceId });
+      const traced = await pg.query(`SELECT count(*)::int AS n FROM reporting.session_event e JOIN reporting.session s ON s.id = e.session_id WHERE s.lsid = $1 AND e.trace_id = $2`, [lsid, traceId]);
+      expect(traced.rows[0].n).toBe(21);
+    } finally {
+      await second.app.close();
+    }
+  });
+
   it('writes an event and its data in one transaction and retries a failed write until it lands', async () => {
     const lsid = `pra-${randomUUID()}`;
     const opened = { ...lease(lsid), releaseAt: '2026-03-01T12:00:00.000Z' };

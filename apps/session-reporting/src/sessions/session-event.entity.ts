@@ -10,10 +10,9 @@ import { SessionEntity } from './session.entity';
 @Index('ix_session_event_type_performed_by', ['type', 'performedBy'])
 @Index('ix_session_event_event_key', ['eventKey'], { unique: true })
 @Index('ix_session_event_timestamp_id', ['timestamp', 'id'])
-@Index('ix_session_event_session_id_id', ['sessionId', 'id'])
 @Index('ix_session_event_type_timestamp', ['type', 'timestamp', 'destination', 'performedBy', 'credentialName'])
-@Index('ix_session_event_lease_id', ['leaseId'])
-@Index('ix_session_event_trace_id', ['traceId'])
+@Index('ix_session_event_lease_id', ['leaseId'], { where: '"lease_id" IS NOT NULL' })
+@Index('ix_session_event_trace_id', ['traceId'], { where: '"trace_id" IS NOT NULL' })
 export class SessionEventEntity {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS', primaryKeyConstraintName: 'pk_session_event' })
   id!: string;

@@ -18,8 +18,8 @@ import type { SessionEventEntity } from './session-event.entity';
 @Index('ix_session_host_name_id', ['hostName', 'id'])
 @Index('ix_session_jump_group_name_id', ['jumpGroupName', 'id'])
 @Index('ix_session_emergency_start_time', ['emergency', 'startTime'])
-@Index('ix_session_lease_id', ['leaseId'])
-@Index('ix_session_trace_id', ['traceId'])
+@Index('ix_session_lease_id', ['leaseId'], { where: '"lease_id" IS NOT NULL' })
+@Index('ix_session_trace_id', ['traceId'], { where: '"trace_id" IS NOT NULL' })
 export class SessionEntity {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS', primaryKeyConstraintName: 'pk_session' })
   id!: string;
