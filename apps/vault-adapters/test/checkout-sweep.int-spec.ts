@@ -41,6 +41,7 @@ describe('the vault-side sweep, vault.checkouts.sweep.v1 (simulators over HTTP, 
   let pg: Client;
   const direct: PasswordSafeClient[] = [];
   const lines: string[] = [];
+  let ssSettings: Record<string, unknown>;
 
   beforeAll(async () => {
     ps = createPasswordSafeSim({ idleTimeoutMs: 600_000 });
@@ -68,7 +69,7 @@ describe('the vault-side sweep, vault.checkouts.sweep.v1 (simulators over HTTP, 
         connection: await sealedForVaultAdapters(bus, { type: 'password-safe', settings: { ...psSettings, auth } }, SEAL_CONTEXTS.vaultConnection(name)),
       });
     }
-    const ssSettings = {
+    ssSettings = {
       endpointUrl: `${ssUrl}/webservices/SSWebService.asmx`,
       allowInsecureHttp: true,
       apiUser: 'openecm-api',
@@ -227,6 +228,31 @@ describe('the vault-side sweep, vault.checkouts.sweep.v1 (simulators over HTTP, 
     expect(await ssSecret(105)).toMatchObject({ checkedOut: false, rotations: rotations + 1 });
     expect(await stateOf(leaseId)).toBe('in');
     expect((await sweep([]))['ss']).toEqual(counts({ vault: 'ss' }));
+  });
+
+  it("Secret Server REST: the API account's check-out is swept; a check-out of the same secret by someone else is not OpenECM's to end", async () => {
+    await bus.request('vault.connection.upsert.v1', {
+      name: 'ss-rest',
+      connection: await sealedForVaultAdapters(bus, { type: 'secret-server', settings: { ...ssSettings, apiMode: 'rest' } }, SEAL_CONTEXTS.vaultConnection('ss-rest')),
+    });
+    const list = await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'srv-app01' });
+    const deploy = (vault: string) => list.credentials.find((c) => c.vault === vault && c.name.includes('svc-deploy'));
+    const api = randomUUID();
+    await checkoutOpened(bus, { leaseId: api, vault: 'ss-rest', ref: deploy('ss-rest')!.ref, user: 'alice', durationMinutes: 30, reason: 'test' });
+    expect(await ssSecret(105)).toMatchObject({ checkedOut: true, checkedOutBy: 'openecm-api' });
+    expect((await sweep([api]))['ss-rest']).toEqual(counts({ vault: 'ss-rest', held: 1, owned: 1 }));
+    await ageRecord(api);
+    expect((await sweep([]))['ss-rest']).toEqual(counts({ vault: 'ss-rest', held: 1, checkedIn: 1 }));
+    expect(await ssSecret(105)).toMatchObject({ checkedOut: false });
+
+    // now alice holds it through the SOAP connection: the REST records still name the secret, but its holder is not the API account
+    const alice = randomUUID();
+    await checkoutOpened(bus, { leaseId: alice, vault: 'ss', ref: deploy('ss')!.ref, user: 'alice', durationMinutes: 30, reason: 'test' });
+    const both = await sweep([alice]);
+    expect(both['ss-rest']).toEqual(counts({ vault: 'ss-rest' }));
+    expect(both['ss']).toEqual(counts({ vault: 'ss', held: 1, owned: 1 }));
+    expect(await ssSecret(105)).toMatchObject({ checkedOut: true, checkedOutBy: 'CORP\\alice' });
+    await bus.request('vault.credentials.checkin.v1', { leaseId: alice, rotate: false, reason: 'done' });
   });
 
   it('logs one line per vault per sweep with counts only, never a request id', () => {

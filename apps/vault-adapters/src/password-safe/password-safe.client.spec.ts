@@ -4,6 +4,7 @@ import {
   PasswordSafeClient,
   PasswordSafeError,
   redactRequestIds,
+  vaultDate,
   withSessionRetry,
   type PasswordSafeClientOptions,
   type PasswordSafeErrorKind,
@@ -208,6 +209,31 @@ describe('requests, credentials and rotation', () => {
     const requestId = await client.createRequest(session, { systemId: LNX_WEB01, accountId: ROOT, durationMinutes: 15, reason: 'r', rotateOnCheckin: true });
     await client.checkin(session, requestId, 'done');
     expect(sim.state.rotationsOf(ROOT)).toBe(1);
+  });
+
+  it("lists the signed-in user's active requests only, with the vault's clock to age them by", async () => {
+    const { sim, client } = await setup();
+    const alice = await client.signInWithApiKey({ apiKey: SecretValue.of(API_KEY), runAs: 'alice' });
+    const app = await client.signInWithOAuth(OAUTH);
+    const open = await client.createRequest(alice, { systemId: LNX_WEB01, accountId: ROOT, durationMinutes: 120, reason: 'r' });
+    const ended = await client.createRequest(alice, { systemId: SRV_APP01, accountId: ADMINISTRATOR, durationMinutes: 15, reason: 'r' });
+    await client.checkin(alice, ended, 'done');
+    await client.createRequest(app, { systemId: SRV_APP01, accountId: ADMINISTRATOR, durationMinutes: 120, reason: 'r' });
+    sim.state.advanceClock(600_000);
+    const held = await client.listActiveRequests(alice);
+    expect(held.requests).toEqual([expect.objectContaining({ RequestID: open, SystemID: LNX_WEB01, AccountID: ROOT, Status: 'Active', RequestReleaseDate: expect.any(String) })]);
+    // the vault's own clock, moved ten minutes on: a request's age is read against it, not against ours
+    expect(held.vaultNow).toBeGreaterThan(Date.now() + 500_000);
+    expect((await client.listActiveRequests(app)).requests).toHaveLength(1);
+    expect(logLines.join('\n')).not.toContain(`Requests/${open}`);
+  });
+
+  it('reads Password Safe dates with or without a zone (none is UTC), and nothing else', () => {
+    expect(vaultDate('2026-12-01T13:58:02.123')).toBe(Date.UTC(2026, 11, 1, 13, 58, 2, 123));
+    expect(vaultDate('2026-12-01T13:58:02Z')).toBe(Date.UTC(2026, 11, 1, 13, 58, 2));
+    expect(vaultDate('2026-12-01T14:58:02+01:00')).toBe(Date.UTC(2026, 11, 1, 13, 58, 2));
+    expect(vaultDate('yesterday')).toBeUndefined();
+    expect(vaultDate(null)).toBeUndefined();
   });
 
   it('always sends ConflictOption reuse, so concurrent pulls share one request', async () => {
