@@ -9,6 +9,7 @@ import { ApplianceNatsController } from './appliance/appliance.nats-controller';
 import { ReportPollProcessor } from './appliance/report-poll.processor';
 import { CreateReportingTables1795391302481 } from './migrations/1795391302481-create-reporting-tables';
 import { ReportingBrokerColumns1796000000000 } from './migrations/1796000000000-reporting-broker-columns';
+import { ReportingPartialIndexes1796000000001 } from './migrations/1796000000001-reporting-partial-indexes';
 import { ReportsNatsController } from './reports/reports.nats-controller';
 import { ReportsService } from './reports/reports.service';
 import { LeaseEventsProcessor } from './sessions/lease-events.processor';
@@ -24,7 +25,7 @@ import { SessionEntity } from './sessions/session.entity';
     PersistenceModule.forService({
       schema: 'reporting',
       entities: [SessionEntity, SessionEventEntity, SessionEventDataEntity, ApplianceConnectionEntity, ReportPollEntity],
-      migrations: [CreateReportingTables1795391302481, ReportingBrokerColumns1796000000000],
+      migrations: [CreateReportingTables1795391302481, ReportingBrokerColumns1796000000000, ReportingPartialIndexes1796000000001],
       applicationName: 'session-reporting',
     }),
   ],

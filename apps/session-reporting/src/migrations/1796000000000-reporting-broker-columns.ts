@@ -47,18 +47,18 @@ export class ReportingBrokerColumns1796000000000 implements MigrationInterface {
     await q.query(`CREATE INDEX "ix_session_host_name_id" ON "reporting"."session" ("host_name", "id")`);
     await q.query(`CREATE INDEX "ix_session_jump_group_name_id" ON "reporting"."session" ("jump_group_name", "id")`);
     await q.query(`CREATE INDEX "ix_session_emergency_start_time" ON "reporting"."session" ("emergency", "start_time")`);
-    await q.query(`CREATE INDEX "ix_session_lease_id" ON "reporting"."session" ("lease_id") WHERE "lease_id" IS NOT NULL`);
-    await q.query(`CREATE INDEX "ix_session_trace_id" ON "reporting"."session" ("trace_id") WHERE "trace_id" IS NOT NULL`);
+    await q.query(`CREATE INDEX "ix_session_lease_id" ON "reporting"."session" ("lease_id")`);
+    await q.query(`CREATE INDEX "ix_session_trace_id" ON "reporting"."session" ("trace_id")`);
 
-    // events: the grid's time order, and the cards' and top 10s' range by type (one session's events: the vendor's session_id)
+    // events: the grid's time order, one session's events in order, and the cards' and top 10s' range by type
     await q.query(`CREATE INDEX "ix_session_event_timestamp_id" ON "reporting"."session_event" ("timestamp", "id")`);
+    await q.query(`CREATE INDEX "ix_session_event_session_id_id" ON "reporting"."session_event" ("session_id", "id")`);
     await q.query(
       `CREATE INDEX "ix_session_event_type_timestamp" ON "reporting"."session_event"
          ("type", "timestamp", "destination", "performed_by", "credential_name")`,
     );
-    // partial: the appliance's events (most of them) have neither, and cost these indexes nothing
-    await q.query(`CREATE INDEX "ix_session_event_lease_id" ON "reporting"."session_event" ("lease_id") WHERE "lease_id" IS NOT NULL`);
-    await q.query(`CREATE INDEX "ix_session_event_trace_id" ON "reporting"."session_event" ("trace_id") WHERE "trace_id" IS NOT NULL`);
+    await q.query(`CREATE INDEX "ix_session_event_lease_id" ON "reporting"."session_event" ("lease_id")`);
+    await q.query(`CREATE INDEX "ix_session_event_trace_id" ON "reporting"."session_event" ("trace_id")`);
 
     // the appliance connection (one today, named) with its client secret sealed (AES-256-GCM, key id in the envelope)
     await q.query(`
@@ -90,7 +90,7 @@ export class ReportingBrokerColumns1796000000000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE "reporting"."report_poll"`);
     await q.query(`DROP TABLE "reporting"."appliance_connection"`);
-    for (const ix of ['timestamp_id', 'type_timestamp', 'lease_id', 'trace_id']) {
+    for (const ix of ['timestamp_id', 'session_id_id', 'type_timestamp', 'lease_id', 'trace_id']) {
       await q.query(`DROP INDEX "reporting"."ix_session_event_${ix}"`);
     }
     for (const ix of ['start_time_id', 'user_name_id', 'endpoint_id', 'credential_name_id', 'host_name_id', 'jump_group_name_id', 'emergency_start_time', 'lease_id', 'trace_id']) {
