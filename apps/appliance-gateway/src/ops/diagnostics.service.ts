@@ -38,12 +38,13 @@ export class DiagnosticsService {
       this.accounts.list(),
     ]);
     const running = (service: ServiceName) => instances.ok && instances.value.some((i) => i.service === service);
-    const [vaults, keyring] = await Promise.all([
+    const [vaults, keyring, appliance] = await Promise.all([
       running('vault-adapters') ? settle(this.bus.request('vault.connection.list.v1', {}, { timeoutMs: QUICK_MS }).then((r) => r.connections)) : undefined,
       // token-cache answers vault-adapters alone, which relays its keyring check
       running('token-cache') && running('vault-adapters')
         ? settle(this.bus.request('vault.session-keyring.check.v1', {}, { timeoutMs: QUICK_MS }))
         : undefined,
+      running('session-reporting') ? settle(this.bus.request('reporting.appliance.get.v1', {}, { timeoutMs: QUICK_MS })) : undefined,
     ]);
     const names = vaults?.ok ? vaults.value.filter((v) => !unreadable(v)).map((v) => v.name) : [];
     const target = query.user && query.endpoint ? { user: query.user, endpoint: query.endpoint } : undefined;
@@ -61,6 +62,7 @@ export class DiagnosticsService {
       instances,
       ...(vaults ? { vaults } : {}),
       ...(keyring ? { keyring } : {}),
+      ...(appliance ? { appliance } : {}),
       accounts,
       ...(target ? { target } : {}),
       tests: Object.fromEntries(tests.filter((t): t is [string, NonNullable<(typeof t)[1]>] => t[1] !== undefined)),

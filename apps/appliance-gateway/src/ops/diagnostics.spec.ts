@@ -1,4 +1,4 @@
-import { SERVICE_NAMES, type InstanceStatus } from '@openecm/contracts';
+import { SERVICE_NAMES, type ApplianceConnectionView, type InstanceStatus } from '@openecm/contracts';
 import { evaluate, type DiagnosticsInput } from './diagnostics';
 
 function instance(service: string, extra: Partial<InstanceStatus> = {}): InstanceStatus {
@@ -29,12 +29,39 @@ function healthy(): DiagnosticsInput {
     target: { user: 'alice', endpoint: 'srv-app01' },
     tests: { ps: { ok: true, value: { result: 'ok', credentials: [{ name: 'a', username: 'a', domain: null, scope: 'machine' }] } } },
     clocks: { ps: { ok: true, value: { vault: 'ps', vaultTime: '2030-01-01T00:00:02.000Z', localTime: '2030-01-01T00:00:00.000Z', skewSeconds: 2, failure: null } } },
+    appliance: { ok: true, value: appliance({}) },
+  };
+}
+
+function appliance(over: Partial<ApplianceConnectionView>, poll: Partial<ApplianceConnectionView['poll']> = {}): ApplianceConnectionView {
+  return {
+    configured: false,
+    url: null,
+    clientId: null,
+    clientSecretSet: false,
+    pollIntervalSeconds: null,
+    caBundle: false,
+    allowInsecureHttp: false,
+    updatedAt: null,
+    ...over,
+    poll: { resumeFrom: null, lastPolledAt: null, lastError: null, sessionsStored: 0, ...poll },
   };
 }
 
 const byId = (input: DiagnosticsInput, id: string) => evaluate(input).checks.find((c) => c.id === id);
 
 describe('diagnostics', () => {
+  it("reports the appliance connection's last report poll, naming the failing step and what to do", () => {
+    const configured = { configured: true, url: 'https://pra.example.com', clientId: 'openecm', clientSecretSet: true, pollIntervalSeconds: 60 };
+    const input = healthy();
+    input.appliance = { ok: true, value: appliance(configured, { lastPolledAt: '2030-01-01T00:00:00.000Z', resumeFrom: '2029-12-31T23:00:00.000Z' }) };
+    expect(byId(input, 'appliance')).toMatchObject({ status: 'ok', detail: expect.stringContaining('polled every 60 s') });
+    input.appliance = { ok: true, value: appliance(configured, { lastPolledAt: '2030-01-01T00:00:00.000Z', lastError: 'authentication: the token endpoint answered 401' }) };
+    expect(byId(input, 'appliance')).toMatchObject({ status: 'fail', step: 'authentication', remedy: expect.stringContaining('Reporting API') });
+    input.appliance = { ok: false, error: { code: 'UPSTREAM_TIMEOUT', message: 'no answer' } };
+    expect(byId(input, 'appliance')).toMatchObject({ status: 'warn' });
+  });
+
   it('is ok when every step is, the appliance connection only informational', () => {
     const report = evaluate(healthy(), new Date('2030-01-01T00:00:00Z'));
     expect(report.status).toBe('ok');

@@ -1,5 +1,6 @@
 import {
   SERVICE_NAMES,
+  type ApplianceConnectionView,
   TEST_STEP_REMEDIES,
   worstStatus,
   type DiagnosticCheck,
@@ -34,6 +35,33 @@ export interface DiagnosticsInput {
   target?: { user: string; endpoint: string };
   tests: Record<string, Outcome<VaultTestResult>>;
   clocks: Record<string, Outcome<ReplyOf<'vault.clock.check.v1'>>>;
+  /** Absent when no session-reporting instance answers. */
+  appliance?: Outcome<ApplianceConnectionView>;
+}
+
+/** The appliance connection as session-reporting keeps it, and how its last report poll went. */
+function applianceCheck(input: DiagnosticsInput): DiagnosticCheck {
+  const title = 'Appliance connection';
+  if (!input.appliance) return check('appliance', title, 'info', 'not checked: no session-reporting instance answers');
+  if (!input.appliance.ok) return check('appliance', title, 'warn', `session-reporting did not answer (${failed(input.appliance.error)})`);
+  const c = input.appliance.value;
+  if (!c.configured) {
+    return check('appliance', title, 'info', 'not configured: session reports come only from the appliance posting its events', {
+      remedy: "PUT /api/v1/admin/appliance with the site's URL and an API account holding the Reporting API (and Command API) permissions",
+    });
+  }
+  if (c.poll.lastError) {
+    const step = c.poll.lastError.slice(0, c.poll.lastError.indexOf(':'));
+    const remedy =
+      step === 'authentication'
+        ? "check the API account's client id and secret (regenerating the secret on the appliance ends the old one) and that it holds the Reporting API permission"
+        : step === 'connect'
+          ? 'check the URL and port, the network path, and the caBundle when the site has a private CA'
+          : "check that the API account may read the appliance's session reports";
+    return check('appliance', title, 'fail', `the last report poll of ${c.url} failed: ${c.poll.lastError}`, { step, remedy });
+  }
+  if (!c.poll.lastPolledAt) return check('appliance', title, 'info', `${c.url}: not polled yet (every ${c.pollIntervalSeconds} s)`);
+  return check('appliance', title, 'ok', `${c.url}: polled every ${c.pollIntervalSeconds} s, last at ${c.poll.lastPolledAt}, resuming from ${c.poll.resumeFrom ?? 'now'}`);
 }
 
 function check(id: string, title: string, status: DiagnosticCheck['status'], detail: string, extra: { step?: string; remedy?: string } = {}): DiagnosticCheck {
@@ -252,7 +280,7 @@ export function evaluate(input: DiagnosticsInput, now = new Date()): Diagnostics
     tokenKeysCheck(input),
     accountsCheck(input.accounts),
     ...vaultChecks(input),
-    check('appliance', 'Appliance connection', 'info', 'not configured: this version does not connect to the appliance (Command API, session reports) yet'),
+    applianceCheck(input),
     logLevelCheck(instances),
   ];
   return { status: worstStatus(checks), generatedAt: now.toISOString(), checks };
