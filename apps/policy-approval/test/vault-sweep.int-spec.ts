@@ -27,7 +27,7 @@ const TEN_MINUTES = 600_000;
 describe('policy-approval runs the vault-side sweep on its BullMQ schedule (real NATS, Redis, Postgres, vault-adapters, Password Safe simulator)', () => {
   let db: { url: string; drop: () => Promise<void> };
   let policy: INestApplication;
-  let vault: INestApplication;
+  let vault: INestApplication | undefined;
   let cache: INestApplication;
   let bus: Bus;
   let pg: Client;
@@ -130,5 +130,18 @@ describe('policy-approval runs the vault-side sweep on its BullMQ schedule (real
     await waitFor(async () => (await completedRuns()) >= runs + 2, { what: 'two more sweeps', timeoutMs: 15_000 });
     const last = runLines().at(-1);
     expect(last).toMatchObject({ leases: 0, held: 0, checkedIn: 0, failed: 0 });
+  });
+
+  it('a sweep no vault-adapters answers is counted as failed, and the runs go on', async () => {
+    const failures = async () =>
+      (await metricsRegistry.getSingleMetric('openecm_vault_sweep_failures_total')?.get())?.values.find((v) => v.labels['vault'] === '*' && v.labels['code'] === 'SERVICE_UNAVAILABLE')?.value ?? 0;
+    const before = await failures();
+    // no vault-adapters on the bus: NATS says so at once
+    await vault?.close();
+    vault = undefined;
+    await waitFor(async () => (await failures()) >= before + 1, { what: 'openecm_vault_sweep_failures_total{vault="*",code="SERVICE_UNAVAILABLE"}', timeoutMs: 15_000 });
+    const runs = await completedRuns();
+    await waitFor(async () => (await completedRuns()) > runs, { what: 'the next run', timeoutMs: 15_000 });
+    expect(lines.some((l) => l.includes('vault sweep failed; the next run retries'))).toBe(true);
   });
 });

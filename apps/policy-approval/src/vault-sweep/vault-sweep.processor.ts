@@ -9,8 +9,11 @@ import { LeaseRepository } from '../leases/lease.repository';
 import { bullConnection, bullPrefix } from '../release-queue/bullmq-connection';
 import { VAULT_SWEEP_JOB, VAULT_SWEEP_QUEUE, type VaultSweepJob } from './vault-sweep-job';
 
-/** A sweep asks every vault in turn, each identity of each; it may take a while, and nothing waits for it. */
-const SWEEP_TIMEOUT_MS = 5 * 60_000;
+/**
+ * A sweep asks every vault in turn, each identity of each; it may take a while, and nothing waits for it. It is
+ * given its interval (at least a second, at most 5 minutes): an unanswered one is counted and the next run retries.
+ */
+const MAX_SWEEP_TIMEOUT_MS = 5 * 60_000;
 
 export interface VaultSweepRun {
   /** The leases named as held; undefined when there were too many to name and the run was skipped. */
@@ -61,7 +64,8 @@ export class VaultSweepProcessor implements OnApplicationBootstrap, OnApplicatio
         this.logger.warn({ leases: held.length, max: MAX_SWEEP_LEASES }, 'vault sweep skipped: more open leases than one sweep can name');
         return { leases: undefined, vaults: [] };
       }
-      const { vaults } = await this.bus.request('vault.checkouts.sweep.v1', { leaseIds: held }, { timeoutMs: SWEEP_TIMEOUT_MS });
+      const timeoutMs = Math.min(MAX_SWEEP_TIMEOUT_MS, Math.max(1000, this.config.VAULT_SWEEP_INTERVAL_MS));
+      const { vaults } = await this.bus.request('vault.checkouts.sweep.v1', { leaseIds: held }, { timeoutMs });
       for (const v of vaults) {
         if (v.checkedIn > 0) vaultSweepCheckedIn.inc({ vault: v.vault }, v.checkedIn);
         if (v.failed > 0) vaultSweepFailures.inc({ vault: v.vault, code: v.error ?? 'VAULT_ERROR' }, v.failed);

@@ -267,6 +267,8 @@ export class SecretServerAdapter implements VaultAdapter<'secret-server'>, OnApp
         return mine ? [{ handle: String(id), ageMs: undefined, target: undefined }] : [];
       });
     } catch (error) {
+      // a user who has not approved the API account, or no longer does: nothing can be ended as them
+      if (pendingOf(error)) return [];
       throw toBrokerError(error);
     }
   }
