@@ -24,6 +24,10 @@ process.env['NATS_URL'] = NATS_URL;
 process.env['TOKEN_CACHE_KEYS'] = `k1:${testKey()}`;
 process.env['VAULT_SETTINGS_KEYS'] = `v1:${testKey()}`;
 process.env['VAULT_ALLOWED_ADDRESSES'] = '127.0.0.1';
+// This suite edits vault.connection behind the service's back and tests token-cache's own contract, so both
+// in-process caches are off here (test/vault-caches.int-spec.ts covers them).
+process.env['VAULT_CONNECTIONS_CACHE_SECONDS'] = '0';
+process.env['VAULT_SESSION_L1_SECONDS'] = '0';
 process.env['VAULT_RETRY_BASE_DELAY_MS'] = '5';
 
 describe('vault-adapters with Password Safe (simulator over HTTP, real NATS, Redis, Postgres)', () => {

@@ -39,6 +39,8 @@ describe('re-sealing under the newest key (real NATS, Redis, Postgres, Password 
     await vaultApp?.close();
     process.env['VAULT_SETTINGS_KEYS'] = keys;
     process.env['VAULT_ALLOWED_ADDRESSES'] = '127.0.0.1';
+    // rows are planted behind the service's back: no snapshot of the connections
+    process.env['VAULT_CONNECTIONS_CACHE_SECONDS'] = '0';
     const { AppModule } = await import('../src/app.module');
     ({ app: vaultApp } = await startTestApp('vault-adapters', AppModule));
   };

@@ -25,6 +25,10 @@ process.env['NATS_URL'] = NATS_URL;
 process.env['TOKEN_CACHE_KEYS'] = `k1:${testKey()}`;
 process.env['VAULT_SETTINGS_KEYS'] = `v1:${testKey()}`;
 process.env['VAULT_ALLOWED_ADDRESSES'] = '127.0.0.1';
+// This suite edits vault.connection behind the service's back and tests token-cache's own contract, so both
+// in-process caches are off here (test/vault-caches.int-spec.ts covers them).
+process.env['VAULT_CONNECTIONS_CACHE_SECONDS'] = '0';
+process.env['VAULT_SESSION_L1_SECONDS'] = '0';
 /** The simulators listen on loopback, which a vault URL may name only when allowed. */
 const loopbackAllowed = new VaultAddressPolicy({ allowed: ['127.0.0.1'], infrastructure: [] });
 process.env['VAULT_RETRY_BASE_DELAY_MS'] = '5';
@@ -449,7 +453,7 @@ describe('SecretServerAdapter, SOAP mode (simulator over HTTP, token-cache over 
       const conn = connection('ss-reset');
       await listed(conn, 'CORP\\alice', 'srv-app01');
       expect((await tokenCacheEntries()).filter((e) => e.key.includes(':ss-reset:'))).toHaveLength(2);
-      await adapter.reset('ss-reset');
+      await adapter.reset('ss-reset', 'everywhere');
       expect((await tokenCacheEntries()).filter((e) => e.key.includes(':ss-reset:'))).toHaveLength(0);
       const before = sim.state.stats().authenticate.total;
       await listed(conn, 'CORP\\alice', 'srv-app01');

@@ -196,6 +196,13 @@ export const vaultAdaptersConfig = defineConfig(
     VAULT_RETRY_BASE_DELAY_MS: z.coerce.number().int().min(1).default(500),
     /** Vault sessions are cached this long below the vault's idle timeout. */
     VAULT_SESSION_TTL_SECONDS: z.coerce.number().int().min(10).default(15 * 60),
+    /**
+     * How long the connections are reused from this process, opened and parsed, at most: a save drops them on
+     * every instance at once, so this only bounds an invalidation that was missed; 0 reads them for every call.
+     */
+    VAULT_CONNECTIONS_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+    /** How long a vault session is reused from this process before token-cache is asked again; 0 asks it every time. */
+    VAULT_SESSION_L1_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
     /** The largest answer a vault may give to one call, in bytes: a larger one is cut off and fails that call (VAULT_ERROR). */
     VAULT_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(4 * 1024 * 1024),
     /**
@@ -225,6 +232,11 @@ export const policyConfig = defineConfig(
   'policy-approval',
   z.object({
     RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
+    /**
+     * How long a user's memberships and their policies are reused from memory at most (the window is judged at
+     * each request): a membership change drops them on every instance at once; 0 reads them for every request.
+     */
+    ACCESS_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
     /** Check-in attempts of one release, at most; ROTATION_RETRY_FOR_MS usually ends the retries first. */
     RELEASE_JOB_ATTEMPTS: z.coerce.number().int().min(1).default(100_000),
     /** The first retry's delay; each next one doubles, up to RELEASE_JOB_BACKOFF_MAX_MS. */

@@ -1,5 +1,5 @@
 import { EVENTS, LEASE_EVENTS_STREAM, type EventSubject } from './events';
-import type { ServiceName } from './ops';
+import type { BroadcastSubject, ServiceName } from './ops';
 import { qualify, type Subject } from './subjects';
 
 /**
@@ -68,8 +68,15 @@ export const CALLERS = {
   'reporting.sealing-key.get.v1': ['appliance-gateway'],
 } as const satisfies Record<Subject, readonly ServiceName[]>;
 
-/** The ops broadcasts are answered by every instance of every service and sent by the gateway's ops routes. */
-export const BROADCAST_SENDERS: readonly ServiceName[] = ['appliance-gateway'];
+/**
+ * The broadcasts are answered by every instance of every service. The gateway's ops routes send the ops ones;
+ * a cache invalidation is sent by the service that owns the cache, to its own instances.
+ */
+export const BROADCAST_SENDERS = {
+  'ops.instance.ping.v1': ['appliance-gateway'],
+  'ops.log-level.set.v1': ['appliance-gateway'],
+  'ops.cache.invalidate.v1': ['vault-adapters', 'policy-approval'],
+} as const satisfies Record<BroadcastSubject, readonly ServiceName[]>;
 
 export interface StreamRoles {
   /** The events the stream keeps; publishing them is granted to `publishers`. */

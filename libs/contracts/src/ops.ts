@@ -42,6 +42,17 @@ export const LogLevelApplied = z.strictObject({
 export type LogLevelApplied = z.infer<typeof LogLevelApplied>;
 
 /**
+ * The in-process caches on the credential path: what each keeps, and what invalidates it across instances.
+ * `vault-connections` (vault-adapters: the connections, opened and parsed), `vault-sessions` (vault-adapters: a
+ * short first level in front of token-cache), `access-decisions` (policy-approval: who may request now).
+ */
+export const CacheName = z.enum(['vault-connections', 'vault-sessions', 'access-decisions']);
+export type CacheName = z.infer<typeof CacheName>;
+
+export const CacheInvalidated = z.strictObject({ service: z.string(), instance: z.string(), cache: CacheName, dropped: z.number().int().nonnegative() });
+export type CacheInvalidated = z.infer<typeof CacheInvalidated>;
+
+/**
  * Subjects every instance of every service answers (no queue group): the sender gathers the replies for a
  * bounded time. `<domain>.<entity>.<verb>.v<N>` like the request subjects, and never one of them.
  */
@@ -58,6 +69,15 @@ export const BROADCASTS = {
       revertAfterSeconds: z.number().int().min(1).max(LOG_LEVEL_REVERT.maxSeconds).default(LOG_LEVEL_REVERT.defaultSeconds),
     }),
     reply: LogLevelApplied,
+  },
+  /**
+   * Sent by the instance that changed what a cache holds (a connection saved, a member removed), before it
+   * answers the change: each instance holding that cache drops the entries in scope (all, one vault, one user)
+   * and says so, so the next request on any instance that answered sees the change.
+   */
+  'ops.cache.invalidate.v1': {
+    request: z.strictObject({ cache: CacheName, vault: z.string().min(1).max(256).optional(), user: z.string().min(1).max(512).optional() }),
+    reply: CacheInvalidated,
   },
 } as const;
 

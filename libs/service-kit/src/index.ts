@@ -6,3 +6,4 @@ export * from './problem.filter';
 export * from './redis';
 export * from './ops-responder';
 export * from './bullmq';
+export * from './cache-invalidation';

@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Subscription } from 'nats';
 import { DataSource } from 'typeorm';
+import { CacheInvalidations } from './cache-invalidation';
 import { HealthRegistry } from './health';
 
 export interface OpsIdentity {
@@ -21,7 +22,8 @@ export interface OpsIdentity {
 
 /**
  * Every instance of every app answers the ops broadcasts: a ping (who it is, its version, uptime, readiness
- * and migrations) and the log-level switch, which reverts to the configured LOG_LEVEL on its own.
+ * and migrations), the log-level switch, which reverts to the configured LOG_LEVEL on its own, and the
+ * invalidation of the in-process caches it holds.
  */
 @Injectable()
 export class OpsResponder implements BeforeApplicationShutdown {
@@ -34,6 +36,7 @@ export class OpsResponder implements BeforeApplicationShutdown {
     private readonly nats: NatsConnectionProvider,
     private readonly health: HealthRegistry,
     private readonly moduleRef: ModuleRef,
+    private readonly caches: CacheInvalidations,
   ) {}
 
   async start(identity: OpsIdentity): Promise<void> {
@@ -43,6 +46,7 @@ export class OpsResponder implements BeforeApplicationShutdown {
     this.subscriptions = [
       answerBroadcast(nc, 'ops.instance.ping.v1', (req) => this.ping(req)),
       answerBroadcast(nc, 'ops.log-level.set.v1', (req) => this.setLevel(req)),
+      answerBroadcast(nc, 'ops.cache.invalidate.v1', (req) => this.invalidate(req)),
     ];
     await nc.flush();
   }
@@ -74,6 +78,14 @@ export class OpsResponder implements BeforeApplicationShutdown {
     if (req.service && req.service !== identity.service) return undefined;
     const applied = level.set(req.level, req.revertAfterSeconds * 1000);
     return { service: identity.service, instance: identity.instance, level: req.level, revertsAt: applied.revertsAt?.toISOString() ?? null };
+  }
+
+  private async invalidate(req: ParsedBroadcastRequestOf<'ops.cache.invalidate.v1'>): Promise<BroadcastReplyOf<'ops.cache.invalidate.v1'> | undefined> {
+    const { identity } = this.started();
+    if (!this.caches.holds(req.cache)) return undefined;
+    const dropped = this.caches.drop(req.cache, { vault: req.vault, user: req.user });
+    identity.logger.debug({ cache: req.cache, dropped }, 'cache invalidated');
+    return { service: identity.service, instance: identity.instance, cache: req.cache, dropped };
   }
 
   private started(): { identity: Required<OpsIdentity>; level: LogLevelSwitch } {

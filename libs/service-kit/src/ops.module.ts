@@ -1,6 +1,7 @@
 import { Global, Module, type MiddlewareConsumer, type NestModule, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { DataSource } from 'typeorm';
+import { CacheInvalidations } from './cache-invalidation';
 import { HealthController, HealthRegistry } from './health';
 import { HttpMetricsMiddleware, MetricsController } from './metrics';
 import { OpsResponder, optionalProvider } from './ops-responder';
@@ -13,8 +14,8 @@ import { Broadcaster, NatsConnectionProvider } from '@openecm/messaging';
 @Global()
 @Module({
   controllers: [HealthController, MetricsController],
-  providers: [HealthRegistry, OpsResponder, Broadcaster],
-  exports: [HealthRegistry, OpsResponder, Broadcaster],
+  providers: [HealthRegistry, OpsResponder, Broadcaster, CacheInvalidations],
+  exports: [HealthRegistry, OpsResponder, Broadcaster, CacheInvalidations],
 })
 export class OpsModule implements NestModule, OnModuleInit {
   constructor(

@@ -6,6 +6,7 @@ import {
   STREAMS,
   SUBJECTS,
   answererOf,
+  type BroadcastSubject,
   type ServiceName,
   type Subject,
 } from '@openecm/contracts';
@@ -63,7 +64,7 @@ export function checkUses(scan: ScanResult, namespace?: string): string[] {
     if (!used(answererOf(subject), 'answer', subject)) problems.push(`${subject}: ${answererOf(subject)} has no @Handles for it`);
   }
   for (const broadcast of Object.keys(BROADCASTS)) {
-    for (const sender of BROADCAST_SENDERS) {
+    for (const sender of BROADCAST_SENDERS[broadcast as BroadcastSubject]) {
       if (!used(sender, 'broadcast', broadcast)) problems.push(`${ROLES}: ${sender} may send ${broadcast} but never does`);
     }
   }

@@ -1,4 +1,4 @@
-import { BROADCASTS, CALLERS, EVENTS, SERVICE_NAMES, SUBJECTS, type Subject } from '@openecm/contracts';
+import { BROADCASTS, BROADCAST_SENDERS, CALLERS, EVENTS, SERVICE_NAMES, SUBJECTS, type BroadcastSubject, type Subject } from '@openecm/contracts';
 import { allows, servicePermissions, subjectMatches } from './permissions';
 
 const tokenSubjects = Object.keys(SUBJECTS).filter((s) => s.startsWith('token.'));
@@ -26,14 +26,16 @@ describe('service permissions', () => {
     }
   });
 
-  it('lets policy-approval alone publish the lease events and every service answer the ops broadcasts', () => {
+  it('lets policy-approval alone publish the lease events, every service answer the broadcasts, and only their senders send them', () => {
     for (const event of Object.keys(EVENTS)) {
       for (const service of SERVICE_NAMES) expect(allows(permissions[service].publish, event)).toBe(service === 'policy-approval');
     }
+    expect(BROADCAST_SENDERS['ops.log-level.set.v1']).toEqual(['appliance-gateway']);
+    expect(BROADCAST_SENDERS['ops.cache.invalidate.v1']).toEqual(['vault-adapters', 'policy-approval']);
     for (const broadcast of Object.keys(BROADCASTS)) {
       for (const service of SERVICE_NAMES) {
         expect(allows(permissions[service].subscribe, broadcast)).toBe(true);
-        expect(allows(permissions[service].publish, broadcast)).toBe(service === 'appliance-gateway');
+        expect(allows(permissions[service].publish, broadcast)).toBe((BROADCAST_SENDERS[broadcast as BroadcastSubject] as readonly string[]).includes(service));
       }
     }
   });

@@ -8,6 +8,7 @@ import {
   qualify,
   serviceInbox,
   streamName,
+  type BroadcastSubject,
   type ServiceName,
   type Subject,
 } from '@openecm/contracts';
@@ -56,7 +57,7 @@ export function servicePermissions(namespace: string | undefined): Record<Servic
     }
     for (const broadcast of Object.keys(BROADCASTS)) {
       subscribe.add(q(broadcast));
-      if (BROADCAST_SENDERS.includes(service)) publish.add(q(broadcast));
+      if ((BROADCAST_SENDERS[broadcast as BroadcastSubject] as readonly ServiceName[]).includes(service)) publish.add(q(broadcast));
     }
     for (const [base, roles] of Object.entries(STREAMS)) {
       const stream = streamName(base, namespace);

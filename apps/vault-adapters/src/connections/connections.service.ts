@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { loadConfig, vaultAdaptersConfig } from '@openecm/config';
 import {
   OpenEcmError,
@@ -7,6 +7,8 @@ import {
   type VaultConnectionView,
 } from '@openecm/contracts';
 import { Keyring } from '@openecm/crypto';
+import { Broadcaster } from '@openecm/messaging';
+import { CacheInvalidations, type CacheScope } from '@openecm/service-kit';
 import { DataSource } from 'typeorm';
 
 export type VaultConnection = VaultConnectionInput & { name: string };
@@ -28,15 +30,43 @@ export function unreadableError(name: string): OpenEcmError {
   );
 }
 
-/** Vault connections and their settings; secrets sealed at rest, masked whenever shown. */
+/**
+ * Who is told that a connection changed: `here` is true on every instance the change reached (reset what this
+ * process holds for it), false once, on the instance that made it (reset what is shared too, such as the
+ * vault sessions token-cache keeps).
+ */
+export type ConnectionListener = (name: string, here: boolean) => void;
+
+interface Snapshot {
+  connections: VaultConnection[];
+  unreadable: string[];
+}
+
+/**
+ * Vault connections and their settings; secrets sealed at rest, masked whenever shown. A list reads them from
+ * an in-process snapshot (opened and parsed once, not per list), which a saved connection drops on every
+ * instance through `ops.cache.invalidate.v1` before the save is answered.
+ */
 @Injectable()
-export class ConnectionsService {
+export class ConnectionsService implements OnModuleInit {
+  private readonly logger = new Logger(ConnectionsService.name);
   private readonly keyring = Keyring.parse(loadConfig(vaultAdaptersConfig).VAULT_SETTINGS_KEYS);
-  private readonly listeners: Array<(name: string) => void> = [];
+  /** Every instance refreshes its connections at least this often, should an invalidation have been missed. */
+  private readonly snapshotMaxAgeMs = loadConfig(vaultAdaptersConfig).VAULT_CONNECTIONS_CACHE_SECONDS * 1000;
+  private readonly listeners: ConnectionListener[] = [];
+  private snapshot?: { at: number; value: Promise<Snapshot> };
 
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly broadcaster: Broadcaster,
+    private readonly caches: CacheInvalidations,
+  ) {}
 
-  onChange(listener: (name: string) => void): void {
+  onModuleInit(): void {
+    this.caches.register('vault-connections', (scope) => this.drop(scope));
+  }
+
+  onChange(listener: ConnectionListener): void {
     this.listeners.push(listener);
   }
 
@@ -49,8 +79,27 @@ export class ConnectionsService {
       [name, input.type, sealed],
     );
     const row = rows[0] as Row & { created: boolean };
-    for (const listener of this.listeners) listener(name);
+    this.snapshot = undefined;
+    for (const listener of this.listeners) listener(name, false);
+    await this.invalidateEverywhere(name);
     return { connection: this.view(row, input), created: row.created };
+  }
+
+  /** Every instance (this one included) drops its snapshot and what it holds for the vault, before the save is answered. */
+  private async invalidateEverywhere(vault: string): Promise<void> {
+    try {
+      await this.broadcaster.gather('ops.cache.invalidate.v1', { cache: 'vault-connections', vault }, { quietMs: 100, maxWaitMs: 2_000 });
+    } catch (error) {
+      // the save stands; an instance that missed it refreshes within VAULT_CONNECTIONS_CACHE_SECONDS
+      this.logger.warn({ msg: 'connection change not announced to the other instances', vault, err: (error as Error).message });
+    }
+  }
+
+  private drop(scope: CacheScope): number {
+    const had = this.snapshot ? 1 : 0;
+    this.snapshot = undefined;
+    if (scope.vault) for (const listener of this.listeners) listener(scope.vault, true);
+    return had;
   }
 
   /** Every connection, secrets masked; one whose settings cannot be opened is shown as `unreadable`. */
@@ -63,7 +112,21 @@ export class ConnectionsService {
   }
 
   /** The connections a list asks, and the names of those whose settings cannot be opened (never asked). */
-  async all(): Promise<{ connections: VaultConnection[]; unreadable: string[] }> {
+  all(): Promise<Snapshot> {
+    const now = Date.now();
+    if (!this.snapshot || now - this.snapshot.at >= this.snapshotMaxAgeMs) {
+      const value = this.load();
+      const snapshot = { at: now, value };
+      this.snapshot = snapshot;
+      // a failed read is not kept: the next list reads again
+      value.catch(() => {
+        if (this.snapshot === snapshot) this.snapshot = undefined;
+      });
+    }
+    return this.snapshot.value;
+  }
+
+  private async load(): Promise<Snapshot> {
     const rows: Row[] = await this.db.query(`SELECT * FROM vault.connection ORDER BY name`);
     const connections: VaultConnection[] = [];
     const unreadable: string[] = [];
@@ -76,6 +139,9 @@ export class ConnectionsService {
   }
 
   async get(name: string): Promise<VaultConnection> {
+    const cached = (await this.all()).connections.find((c) => c.name === name);
+    if (cached) return cached;
+    // unreadable, or saved so recently that this snapshot predates it: the row decides
     const rows: Row[] = await this.db.query(`SELECT * FROM vault.connection WHERE name = $1`, [name]);
     const row = rows[0];
     if (!row) throw new OpenEcmError('VAULT_NOT_FOUND', `no vault connection named "${name}"`);

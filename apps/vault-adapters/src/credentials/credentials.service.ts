@@ -20,8 +20,8 @@ export class CredentialsService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.connections.onChange((name) => {
-      for (const adapter of this.adapters) void adapter.reset(name).catch(() => undefined);
+    this.connections.onChange((name, here) => {
+      for (const adapter of this.adapters) void adapter.reset(name, here ? 'here' : 'everywhere').catch(() => undefined);
     });
   }
 

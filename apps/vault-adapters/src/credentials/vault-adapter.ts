@@ -63,8 +63,12 @@ export interface VaultAdapter<T extends VaultKind = VaultKind> {
   searchSystems?(connection: ConnectionOf<T>, user: string, search: string, limit: number): Promise<SystemsOrPending>;
   /** Test Settings: the listing with these settings, uncached, reporting the failing step. */
   test(connection: ConnectionOf<T>, user: string, endpoint: string): Promise<VaultTestResult>;
-  /** Drops cached clients and sessions after the connection's settings changed. */
-  reset(name: string): Promise<void>;
+  /**
+   * Drops cached clients and sessions after the connection's settings changed: `here`, what this process holds
+   * (every instance the change reached); `everywhere`, the vault sessions kept by token-cache as well (once, by
+   * the instance that saved the change).
+   */
+  reset(name: string, scope: 'here' | 'everywhere'): Promise<void>;
 }
 
 export const VAULT_ADAPTERS = Symbol('VAULT_ADAPTERS');

@@ -229,12 +229,13 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
     return this.withSession(connection, user, (client, session) => this.systems.search(connection.name, connection.settings.baseUrl, identity, client, session, search, limit));
   }
 
-  async reset(name: string): Promise<void> {
+  async reset(name: string, scope: 'here' | 'everywhere'): Promise<void> {
     const client = this.clients.get(name);
     this.clients.delete(name);
     this.systems.forget(name);
     await client?.close();
-    await this.sessions.forget(name);
+    if (scope === 'everywhere') await this.sessions.forget(name);
+    else this.sessions.dropHere({ vault: name });
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -343,11 +343,12 @@ export class SecretServerAdapter implements VaultAdapter<'secret-server'>, OnApp
     }
   }
 
-  async reset(name: string): Promise<void> {
+  async reset(name: string, scope: 'here' | 'everywhere'): Promise<void> {
     const clients = this.clientsByConnection.get(name);
     this.clientsByConnection.delete(name);
     if (clients) await closeClients(clients);
-    await this.sessions.forget(name);
+    if (scope === 'everywhere') await this.sessions.forget(name);
+    else this.sessions.dropHere({ vault: name });
   }
 
   async onApplicationShutdown(): Promise<void> {
