@@ -8,10 +8,12 @@
  * keys kept in `.openecm/demo` (OPENECM_DEMO_DIR) so a later run opens what an earlier one sealed.
  * Set OTEL_EXPORTER_OTLP_ENDPOINT (e.g. http://127.0.0.1:4318 for a local Jaeger) to see the traces.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ApplianceClient, runApplianceFlow, seedDemo } from '@openecm/appliance-sim';
 import { launchSystem, type RunningSystem } from '@openecm/testing';
+import { DEV_PEOPLE } from '../dev-idp/src/people';
 import { DemoInfraError, DemoInfrastructure } from './src/demo-infra';
 import { loadDemoKeys } from './src/demo-keys';
 
@@ -80,6 +82,25 @@ async function earlierVaults(client: ApplianceClient, wanted: Record<string, str
   return kept;
 }
 
+/** The console, built for this run into the demo folder (Vite takes a few seconds); undefined if it cannot be. */
+function buildConsole(): string | undefined {
+  const dir = join(demoDir, 'console');
+  const root = resolve(__dirname, '..', '..');
+  const built = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'apps/console/vite.config.mjs', '--outDir', dir], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  if (built.status === 0) return dir;
+  out(`the console could not be built (${built.stderr.trim().split('\n').pop() ?? 'vite failed'}): /console will say so`);
+  return undefined;
+}
+
+/** Where to sign in to the console, and as whom. */
+function printConsole(system: RunningSystem): void {
+  out(`console: ${system.gatewayUrl}/console, signing in at the development identity provider ${system.devIdpUrl ?? ''} as (DEMO ONLY):`);
+  for (const p of DEV_PEOPLE) out(`  ${p.username.padEnd(6)} password ${p.password.padEnd(16)} ${p.about}`);
+}
+
 async function run(): Promise<void> {
   process.once('SIGINT', () => {
     out('stopping ...');
@@ -96,7 +117,8 @@ async function run(): Promise<void> {
   if (stopping) return;
 
   const bootstrap = { clientId: 'demo-appliance', clientSecret: env['OPENECM_DEMO_CLIENT_SECRET'] ?? 'demo-appliance-secret-change-me' };
-  out('starting the Password Safe and Secret Server simulators and the five OpenECM apps ...');
+  const consoleDir = buildConsole();
+  out('starting the Password Safe and Secret Server simulators, the development identity provider and the five OpenECM apps ...');
   launching = launchSystem({
     namespace: env['OPENECM_NAMESPACE'] ?? 'demo',
     ...urls,
@@ -108,6 +130,8 @@ async function run(): Promise<void> {
     logLevel: env['LOG_LEVEL'] ?? 'info',
     bootstrap,
     keys: keys.keys,
+    devIdp: { port: Number(env['DEV_IDP_PORT'] ?? 8092) },
+    ...(consoleDir ? { consoleDir } : {}),
     echo: verbose ? (name, line) => out(`[${name}] ${line}`) : undefined,
   });
   const system = await launching;
@@ -115,6 +139,7 @@ async function run(): Promise<void> {
 
   out(`gateway ${system.gatewayUrl}, Password Safe simulator ${system.simUrl}, Secret Server simulator ${system.secretServerUrl}`);
   out(`API account: ${bootstrap.clientId} (its secret is in OPENECM_DEMO_CLIENT_SECRET or the README)`);
+  printConsole(system);
   const client = new ApplianceClient(system.gatewayUrl, bootstrap.clientId, bootstrap.clientSecret);
   const secretServerUrl = `${system.secretServerUrl}/webservices/SSWebService.asmx`;
   if (await earlierVaults(client, { 'password-safe': system.simUrl, 'secret-server': secretServerUrl })) {

@@ -171,7 +171,7 @@ export const CONSOLE_ROUTES = {
     access: 'anyone',
     query: ConsoleCallbackQuery,
     answers: { 200: { description: 'A page moving on to the console.', schema: z.string(), contentTypes: ['text/html'], noStore: true } },
-    errors: [],
+    errors: ['NOT_FOUND'],
   },
   getConsoleSession: {
     method: 'get',
