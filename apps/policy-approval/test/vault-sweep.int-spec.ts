@@ -27,6 +27,8 @@ const TEN_MINUTES = 600_000;
 describe('policy-approval runs the vault-side sweep on its BullMQ schedule (real NATS, Redis, Postgres, vault-adapters, Password Safe simulator)', () => {
   let db: { url: string; drop: () => Promise<void> };
   let policy: INestApplication;
+  /** A second instance: one schedule and one run at a time between them. */
+  let policy2: INestApplication;
   let vault: INestApplication | undefined;
   let cache: INestApplication;
   let bus: Bus;
@@ -50,6 +52,7 @@ describe('policy-approval runs the vault-side sweep on its BullMQ schedule (real
     ({ app: vault } = await startTestApp('vault-adapters', (await import('../../vault-adapters/src/app.module')).AppModule));
     ({ app: cache } = await startTestApp('token-cache', (await import('../../token-cache/src/app.module')).AppModule));
     ({ app: policy } = await startTestApp('policy-approval', (await import('../src/app.module')).AppModule));
+    ({ app: policy2 } = await startTestApp('policy-approval', (await import('../src/app.module')).AppModule));
     // after the apps started (each sets its own logger): from here on every line is kept
     Logger.overrideLogger(new PinoNestLogger(createLogger('policy-approval', 'info', stream)));
     bus = testBus();
@@ -73,6 +76,7 @@ describe('policy-approval runs the vault-side sweep on its BullMQ schedule (real
     await byHand?.close();
     await bus?.onApplicationShutdown();
     await policy?.close();
+    await policy2?.close();
     await vault?.close();
     await cache?.close();
     await pg?.end();
@@ -87,6 +91,14 @@ describe('policy-approval runs the vault-side sweep on its BullMQ schedule (real
   /** policy-approval's line per run (vault-adapters logs one per vault, without `leases`). */
   const runLines = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['msg'] === 'vault sweep' && 'leases' in l);
   const completedRuns = async () => policy.get(VaultSweepProducer).queue.getCompletedCount();
+
+  it('two instances make one schedule, whose runs go one at a time', async () => {
+    const queue = policy.get(VaultSweepProducer).queue;
+    expect(await queue.getJobSchedulersCount()).toBe(1);
+    expect((await queue.getJobScheduler('vault-sweep'))?.every).toBe(300);
+    expect(await queue.getGlobalConcurrency()).toBe(1);
+    expect(await policy2.get(VaultSweepProducer).queue.getJobSchedulersCount()).toBe(1);
+  });
 
   it('checks in an orphan request made by hand, rotated, and leaves the active lease alone run after run', async () => {
     // an active lease, opened through the broker; its request and record made old enough to be swept
@@ -130,6 +142,10 @@ describe('policy-approval runs the vault-side sweep on its BullMQ schedule (real
     await waitFor(async () => (await completedRuns()) >= runs + 2, { what: 'two more sweeps', timeoutMs: 15_000 });
     const last = runLines().at(-1);
     expect(last).toMatchObject({ leases: 0, held: 0, checkedIn: 0, failed: 0 });
+    // the runs so far, across both instances' workers: none began before the one before it ended
+    const done = (await policy.get(VaultSweepProducer).queue.getCompleted(0, 100)).sort((a, b) => (a.processedOn ?? 0) - (b.processedOn ?? 0));
+    expect(done.length).toBeGreaterThanOrEqual(5);
+    done.slice(1).forEach((job, i) => expect(job.processedOn).toBeGreaterThanOrEqual(done[i]?.finishedOn ?? Infinity));
   });
 
   it('a sweep no vault-adapters answers is counted as failed, and the runs go on', async () => {
