@@ -1,0 +1,107 @@
+import type { INestApplication } from '@nestjs/common';
+import { SESSION_EVENT_TYPES } from '@openecm/contracts';
+import { NATS_URL, createTestDatabase, deleteNamespaceStreams, startTestApp, testKey } from '@openecm/testing';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { ReportsService } from '../src/reports/reports.service';
+
+process.env['NATS_URL'] = NATS_URL;
+process.env['APPLIANCE_SETTINGS_KEYS'] = `r1:${testKey()}`;
+jest.setTimeout(120_000);
+
+interface PlanNode {
+  'Node Type': string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+}
+
+const nodes = (plan: PlanNode): PlanNode[] => [plan, ...(plan.Plans ?? []).flatMap(nodes)];
+
+/**
+ * The report queries' plans on a table big enough for the planner to choose: every grid page and summary card reads
+ * an index range, never the whole table (the bench measures them on a million sessions).
+ */
+describe('session-reporting: the report queries use their indexes', () => {
+  let db: { url: string; drop: () => Promise<void> };
+  let pg: Client;
+  let app: INestApplication;
+  let reports: ReportsService;
+  const statements: Array<{ sql: string; params: unknown[] }> = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    process.env['DATABASE_URL'] = db.url;
+    pg = new Client({ connectionString: db.url });
+    await pg.connect();
+    const { AppModule } = await import('../src/app.module');
+    ({ app } = await startTestApp('session-reporting', AppModule));
+    reports = app.get(ReportsService);
+    // 200,000 sessions over 200 days, 400,000 events (half injections), 1,000 users, 5,000 endpoints
+    await pg.query(`
+      INSERT INTO reporting.session (lsid, start_time, end_time, user_name, endpoint, credential_name, host_name, jump_group_name, injections)
+      SELECT 'gen-' || g, timestamptz '2026-01-01' + g * interval '86 seconds', timestamptz '2026-01-01' + g * interval '86 seconds' + interval '10 minutes',
+             'user' || (g % 1000), 'srv-' || (g % 5000), 'cred-' || (g % 300), 'site-' || (g % 3), 'group-' || (g % 40), 1
+        FROM generate_series(1, 200000) g`);
+    await pg.query(`
+      INSERT INTO reporting.session_event (session_id, type, performed_by_type, performed_by, destination, timestamp, event_key, source, credential_name)
+      SELECT s.id, t.type, 'representative', s.user_name, s.endpoint, s.start_time + t.o, s.lsid || ':' || t.type, 'broker', s.credential_name
+        FROM reporting.session s CROSS JOIN (VALUES ('${SESSION_EVENT_TYPES.credentialsUsed}', interval '1 second'), ('Session Start', interval '0 seconds')) AS t(type, o)`);
+    // as autovacuum leaves them: statistics gathered, the visibility map set (index-only scans need it)
+    await pg.query(`VACUUM ANALYZE reporting.session`);
+    await pg.query(`VACUUM ANALYZE reporting.session_event`);
+    // the statements the service runs, kept to be explained (the queries still run against the real database)
+    const dataSource = app.get(DataSource);
+    const query = dataSource.query.bind(dataSource);
+    dataSource.query = (async (sql: string, params?: unknown[]) => {
+      statements.push({ sql, params: params ?? [] });
+      return query(sql, params);
+    }) as typeof dataSource.query;
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await pg?.end();
+    await deleteNamespaceStreams();
+    await db?.drop();
+  });
+
+  const plansOf = async (run: () => Promise<unknown>): Promise<PlanNode[][]> => {
+    statements.length = 0;
+    await run();
+    const plans: PlanNode[][] = [];
+    for (const s of statements) {
+      const { rows } = await pg.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${s.sql}`, s.params);
+      plans.push(nodes((rows[0]?.['QUERY PLAN'][0] as { Plan: PlanNode }).Plan));
+    }
+    return plans;
+  };
+  const scans = (plan: PlanNode[]) => plan.filter((n) => n['Node Type'].includes('Scan')).map((n) => `${n['Node Type']}${n['Index Name'] ? ` ${n['Index Name']}` : ''}`);
+  const noSeqScan = (plan: PlanNode[]) => expect(scans(plan).filter((s) => s.startsWith('Seq Scan'))).toEqual([]);
+
+  it.each([
+    ['-startTime', 'ix_session_start_time_id'],
+    ['user', 'ix_session_user_name_id'],
+    ['-endpoint', 'ix_session_endpoint_id'],
+    ['credential', 'ix_session_credential_name_id'],
+  ])('pages the session grid sorted by %s from the index %s, deep pages included', async (sort, index) => {
+    const first = await reports.sessions({ sort, limit: 100 } as never);
+    const [plan] = await plansOf(() => reports.sessions({ sort, limit: 100, cursor: first.nextCursor ?? undefined } as never));
+    expect(scans(plan as PlanNode[])).toContain(`Index Scan ${index}`);
+    noSeqScan(plan as PlanNode[]);
+  });
+
+  it('pages the event grid by time and filters by type from indexes', async () => {
+    const [plan] = await plansOf(() => reports.events({ sort: '-timestamp', limit: 100, type: SESSION_EVENT_TYPES.credentialsUsed } as never));
+    noSeqScan(plan as PlanNode[]);
+  });
+
+  it('answers every summary card of a week from index ranges, without a sequential scan', async () => {
+    const plans = await plansOf(() => reports.summary({ from: '2026-03-01T00:00:00Z', to: '2026-03-08T00:00:00Z' }));
+    expect(plans.length).toBeGreaterThanOrEqual(10);
+    for (const plan of plans) noSeqScan(plan);
+    // the event cards and the top 10s read the (type, timestamp, ...) index alone
+    const eventPlans = plans.filter((p) => scans(p).some((s) => s.includes('ix_session_event_type_timestamp')));
+    expect(eventPlans.length).toBe(5);
+    for (const plan of eventPlans) expect(scans(plan)).toEqual(['Index Only Scan ix_session_event_type_timestamp']);
+  });
+});
