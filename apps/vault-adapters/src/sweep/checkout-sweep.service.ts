@@ -88,7 +88,7 @@ export class CheckoutSweepService {
   }
 }
 
-interface Ownership {
+export interface Ownership {
   /** Held by a lease policy-approval still holds, or by a check-out still inside the grace period. */
   owns(item: HeldCheckout, identity: string): boolean;
   /** A handle a check-out inside the grace period names. */
@@ -102,7 +102,7 @@ interface Ownership {
  * Who owns what, from the records: a handle named by a lease still held; for a check-out of a held lease whose
  * handle was never recorded (the answer was lost), whatever the same user holds of the same target.
  */
-function ownership(rows: readonly SweptCheckout[], leases: ReadonlySet<string>, youngSince: number, targetOf: (ref: SweptCheckout['ref']) => string | undefined): Ownership {
+export function ownership(rows: readonly SweptCheckout[], leases: ReadonlySet<string>, youngSince: number, targetOf: (ref: SweptCheckout['ref']) => string | undefined): Ownership {
   const ownedHandles = new Set<string>();
   /** target -> the users (lower-cased) whose unrecorded check-outs of it are still owned */
   const ownedTargets = new Map<string, Set<string>>();
