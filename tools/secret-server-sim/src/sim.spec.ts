@@ -924,6 +924,20 @@ describe('REST secrets', () => {
     expect((await rest(base, `secrets/${CHECKOUT_SECRET}/fields/password`, dave)).status).toBe(200);
   });
 
+  it('answers a secret summary with its check-out holder, without values and without checking it out', async () => {
+    const { base } = await start();
+    const api = await bearer(base);
+    const summary = async () => (await (await rest(base, `secrets/${CHECKOUT_SECRET}/summary`, api)).json()) as Record<string, unknown>;
+    expect(await summary()).toMatchObject({ id: CHECKOUT_SECRET, checkedOut: false, checkOutUserId: -1, checkOutEnabled: true });
+    await rest(base, `secrets/${CHECKOUT_SECRET}`, api);
+    const held = await summary();
+    expect(held).toMatchObject({ checkedOut: true, checkOutUserName: 'OpenECM API account' });
+    expect(held['checkOutUserId']).toEqual(((await (await rest(base, 'users/current', api)).json()) as { id: number }).id);
+    expect(JSON.stringify(held)).not.toContain('Demo-');
+    const dave = await bearer(base, 'dave', 'dave-demo-pass');
+    expect((await rest(base, `secrets/${CHECKOUT_SECRET}/summary`, dave)).status).toBe(200);
+  });
+
   it('lets an impersonation token read over REST as that user', async () => {
     const { base } = await start();
     const alice = await userToken(base, 'alice', 'CORP');
