@@ -153,6 +153,17 @@ describe('session reporting end to end', () => {
     const expected = stringify(rows, { header: true, columns: [...EVENT_CSV_COLUMNS], cast: { boolean: (v) => (v ? 'true' : 'false'), object: (v) => JSON.stringify(v) } });
     expect(await csv.text()).toBe(expected);
 
+    // a client that goes away after the first bytes ends the export; the gateway carries on
+    const abort = new AbortController();
+    const cut = await fetch(`${system.gatewayUrl}/api/v1/reports/events?lsid=${lsid}&sort=timestamp`, {
+      headers: { authorization: `Bearer ${(await api.authenticate()).body.access_token}`, accept: 'text/csv' },
+      signal: abort.signal,
+    });
+    const reader = cut.body?.getReader();
+    expect((await reader?.read())?.value?.length).toBeGreaterThan(0);
+    abort.abort();
+    expect((await api.call('GET', `/api/v1/reports/events?lsid=${lsid}&limit=1`)).status).toBe(200);
+
     const summary = await get<ReportSummary>(`/api/v1/reports/summary?from=2026-07-01T00:00:00Z&to=2026-07-02T00:00:00Z`);
     expect(summary).toMatchObject({ interval: 'hour', cards: { sessions: 1, injections: 0 } });
     expect(summary.series).toHaveLength(24);

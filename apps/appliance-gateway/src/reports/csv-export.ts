@@ -1,6 +1,20 @@
 import { stringify } from 'csv-stringify';
 import type { Response } from 'express';
 import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+
+/** Resolves when the stream may take more, or when the client went away (then nothing will drain it). */
+function drainedOrGone(csv: Readable & { once(event: 'drain', listener: () => void): unknown }, res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      csv.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    csv.once('drain', done);
+    res.once('close', done);
+  });
+}
 
 interface Page<T> {
   items: T[];
@@ -28,13 +42,19 @@ export async function streamCsv<T extends object>(res: Response, name: string, c
   try {
     for (;;) {
       for (const row of page.items) {
-        if (!csv.write(row)) await once(csv, 'drain');
+        if (!csv.write(row)) await drainedOrGone(csv, res);
+        if (res.destroyed) break;
       }
+      // a client that went away stops the export: no further page is asked for
       if (!page.nextCursor || res.destroyed) break;
       page = await fetch(page.nextCursor);
     }
+    if (res.destroyed) {
+      csv.destroy();
+      return;
+    }
     csv.end();
-    await once(res, 'finish');
+    await Promise.race([once(res, 'finish'), once(res, 'close')]);
   } catch {
     csv.destroy();
     res.destroy();
