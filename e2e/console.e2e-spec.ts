@@ -199,6 +199,28 @@ describe('the web console', () => {
     expect(file.split('\n').filter((l) => l.trim() !== '').length).toBe(bobs.length + 1);
   });
 
+  it("opens the event grid of a card over the range chosen on the dashboard", async () => {
+    await page().getByRole('link', { name: 'Dashboard' }).click();
+    await page().getByTestId('range').selectOption('24h');
+    const card = page().getByTestId('card-injections');
+    const count = Number(await waitFor(async () => (await card.locator('.card-value').innerText()).replace(/\D/g, '') || undefined, { what: 'the injections card' }));
+    expect(count).toBeGreaterThanOrEqual(1);
+    await card.click();
+    await page().waitForURL(/\/console\/events\?/);
+    const grid = page().getByTestId('grid-events');
+    const types = await waitFor(
+      async () => {
+        const cells = await grid.locator('.ag-row .ag-cell[col-id="type"]').allInnerTexts();
+        return cells.length === count && cells.every((c) => c !== '') ? cells : undefined;
+      },
+      { what: 'the injections in the event grid' },
+    );
+    expect(new Set(types)).toEqual(new Set(['Credentials Used']));
+    const query = new URLSearchParams((await page().getByTestId('api-query').innerText()).replace(/^GET \/api\/v1\/reports\/events\?/, ''));
+    expect(query.get('type')).toBe('Credentials Used');
+    expect(Date.parse(query.get('timestamp.to') ?? '') - Date.parse(query.get('timestamp.from') ?? '')).toBe(24 * 3_600_000);
+  });
+
   it("opens a session and shows its events in order, each broker event with its trace id", async () => {
     const found = await api<SessionPage>(`/api/v1/reports/sessions?lsid=${brokerSession}`);
     const id = found.items[0]?.id as string;

@@ -1,5 +1,8 @@
 import {
   ApiPermission,
+  CONSOLE_CSRF_HEADER,
+  CONSOLE_ROLE_PERMISSIONS,
+  CONSOLE_SESSION_COOKIE,
   ERROR_CODES,
   ERROR_MEANINGS,
   GATEWAY_ROUTES,
@@ -78,7 +81,9 @@ function security(route: GatewayRoute): oas31.SecurityRequirementObject[] {
   // the client id and secret may come in HTTP Basic or in the form body: the empty requirement is the latter
   if (route.access === 'client-credentials') return [{ clientBasic: [] }, {}];
   const { permission } = route.access;
-  return [{ clientCredentials: [permission] }, { bearerToken: [permission] }];
+  // a person signed in to the console whose roles grant the permission
+  const person = Object.values(CONSOLE_ROLE_PERMISSIONS).some((granted) => granted.includes(permission)) ? [{ consoleSession: [] }] : [];
+  return [{ clientCredentials: [permission] }, { bearerToken: [permission] }, ...person];
 }
 
 function answer(a: RouteAnswer): ZodOpenApiResponseObject {
@@ -174,6 +179,14 @@ export function buildOpenApiDocument(): OpenApiDocument {
           description: `An access token from \`POST ${TOKEN_PATH}\`; the role names the permission a route needs.`,
         },
         clientBasic: { type: 'http', scheme: 'basic', description: "The API account's client id and secret." },
+        consoleSession: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: CONSOLE_SESSION_COOKIE,
+          description:
+            'A person signed in to the console (OpenID Connect): `viewer` holds `reporting`, `admin` holds `admin`. A call that ' +
+            `changes something also needs the session's CSRF token in \`${CONSOLE_CSRF_HEADER}\`.`,
+        },
       },
     },
   }, {

@@ -217,9 +217,9 @@ export function Grid({ grid, initial }: { grid: GridName; initial: URLSearchPara
           suppressColumnVirtualisation
           paginationPageSize={PAGE_SIZE}
           paginationPageSizeSelector={false}
+          initialState={{ filter: { filterModel: initialFilterModel(spec.columns, initial) } }}
           onGridReady={(e) => {
             api.current = e.api;
-            e.api.setFilterModel(initialFilterModel(spec.columns, initial));
           }}
           onRowClicked={(e) => {
             const row = e.data;
