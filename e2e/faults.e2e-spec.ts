@@ -27,6 +27,8 @@ describe('no check-out left behind', () => {
         RELEASE_JOB_LOCK_MS: '2000',
         RELEASE_STALLED_CHECK_MS: '1000',
         VAULT_RETRY_BASE_DELAY_MS: '20',
+        // the vault-side sweep every second; its 2-minute grace keeps it off every check-out in flight here
+        VAULT_SWEEP_INTERVAL_MS: '1000',
       },
     });
     admin = new ApplianceClient(system.gatewayUrl, system.bootstrap.clientId, system.bootstrap.clientSecret);
@@ -109,4 +111,31 @@ describe('no check-out left behind', () => {
     expect(states.rows).toEqual([{ state: 'rotated', n: 20 }]);
     expect(await openAtVault()).toBe(0);
   }, 120_000);
+
+  it('a database restored from before a check-out: the sweep checks in the request OpenECM no longer knows, rotated', async () => {
+    const [pair] = (await offers()).filter((p) => p.user === 'alice');
+    // a check-out from before the backup: released and rotated, its record kept
+    const before = await admin.inject(pair?.id as string, 'alice', 'srv-app01', 'before-backup');
+    expect(before.status).toBe(201);
+    expect((await admin.release(before.body.leaseId as string)).status).toBe(200);
+    await waitFor(async () => (await unsettled()) === 0 && (await openAtVault()) === 0, { what: 'the earlier check-out settled' });
+    const injected = await admin.inject(pair?.id as string, 'alice', 'srv-app01', 'after-backup');
+    expect(injected.status).toBe(201);
+    const leaseId = injected.body.leaseId as string;
+    const [request] = (await simControl<{ requests: Array<{ requestId: number; accountId: number }> }>('/requests')).requests;
+    expect(request).toBeDefined();
+    const { rotations } = await simControl<{ rotations: number }>(`/accounts/${request?.accountId}`);
+    // the records of this check-out gone, as after a restore from a backup taken before it; the request made long ago
+    await pg.query(`DELETE FROM vault.checkout WHERE lease_id = $1`, [leaseId]);
+    await pg.query(`DELETE FROM policy.lease WHERE id = $1`, [leaseId]);
+    const backdated = await fetch(`${system.simControlUrl}/requests/${request?.requestId}/backdate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ms: 600_000 }),
+    });
+    expect(backdated.status).toBe(200);
+
+    await waitFor(async () => (await openAtVault()) === 0, { timeoutMs: 15_000, what: 'the sweep checking in the unknown request' });
+    expect((await simControl<{ rotations: number }>(`/accounts/${request?.accountId}`)).rotations).toBe(rotations + 1);
+  }, 60_000);
 });

@@ -81,8 +81,7 @@ export class VaultSweepProcessor implements OnApplicationBootstrap, OnApplicatio
         failed: total('failed'),
         vaults: vaults.map((v) => ({ vault: v.vault, held: v.held, owned: v.owned, young: v.young, checkedIn: v.checkedIn, failed: v.failed, error: v.error })),
         ms: Date.now() - startedAt,
-        msg: 'vault sweep',
-      });
+      }, 'vault sweep');
       return { leases: held.length, vaults };
     } catch (error) {
       const code = error instanceof OpenEcmError ? error.code : 'INTERNAL';

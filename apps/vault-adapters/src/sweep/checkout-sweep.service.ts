@@ -83,7 +83,7 @@ export class CheckoutSweepService {
     });
 
     const result = { ...counts, error: errors[0] ?? null };
-    this.logger.log({ ...counts, identities: identities.length, errors: errors.length, msg: 'vault sweep' });
+    this.logger.log({ ...counts, identities: identities.length, errors: errors.length }, 'vault sweep');
     return result;
   }
 }
@@ -91,7 +91,7 @@ export class CheckoutSweepService {
 export interface Ownership {
   /** Held by a lease policy-approval still holds, or by a check-out still inside the grace period. */
   owns(item: HeldCheckout, identity: string): boolean;
-  /** A handle a check-out inside the grace period names. */
+  /** A handle a check-out inside the grace period, not yet checked in, names. */
   isYoung(handle: string): boolean;
   isRecorded(handle: string): boolean;
   /** The leases whose records name this handle, to mark them checked in. */
@@ -109,12 +109,16 @@ export function ownership(rows: readonly SweptCheckout[], leases: ReadonlySet<st
   const young = new Set<string>();
   const byHandle = new Map<string, string[]>();
   for (const row of rows) {
-    const isYoung = row.createdAt.getTime() > youngSince;
+    // checked in, a record protects nothing; made inside the grace period and not yet checked in, it may be a
+    // check-out in flight
+    const open = row.state !== 'in';
+    const inFlight = open && row.createdAt.getTime() > youngSince;
+    const held = open && leases.has(row.leaseId);
     if (row.vaultRequest !== undefined) {
       byHandle.set(row.vaultRequest, [...(byHandle.get(row.vaultRequest) ?? []), row.leaseId]);
-      if (isYoung) young.add(row.vaultRequest);
-      if (leases.has(row.leaseId) && row.state !== 'in') ownedHandles.add(row.vaultRequest);
-    } else if (leases.has(row.leaseId) || isYoung) {
+      if (inFlight) young.add(row.vaultRequest);
+      if (held) ownedHandles.add(row.vaultRequest);
+    } else if (held || inFlight) {
       const target = targetOf(row.ref);
       if (target !== undefined) ownedTargets.set(target, (ownedTargets.get(target) ?? new Set()).add(row.user.trim().toLowerCase()));
     }

@@ -48,4 +48,13 @@ describe('who owns what the vault holds', () => {
     expect(owners.isRecorded('101')).toBe(true);
     expect(owners.isRecorded('102')).toBe(false);
   });
+
+  it('a record already checked in protects nothing, however young (a reclaimed check-out leaves one without a handle)', () => {
+    const rows = [row({ leaseId: 'r', state: 'in', createdAt: YOUNG }), row({ leaseId: 's', vaultRequest: '101', state: 'in', createdAt: YOUNG })];
+    const owners = ownership(rows, new Set(['r', 's']), GRACE_START, targetOf);
+    expect(owners.owns(item('800', '1:1001'), 'alice')).toBe(false);
+    expect(owners.owns(item('101'), 'alice')).toBe(false);
+    expect(owners.isYoung('101')).toBe(false);
+    expect(owners.isRecorded('101')).toBe(true);
+  });
 });
