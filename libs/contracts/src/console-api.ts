@@ -67,11 +67,12 @@ export const ConsoleSignedOut = z.strictObject({
 });
 export type ConsoleSignedOut = z.infer<typeof ConsoleSignedOut>;
 
+const RETURN_PATH = /^\/console(\/[A-Za-z0-9._~\-/]*)?(\?[A-Za-z0-9._~\-=&%:+]*)?$/;
+/** Where the console goes after sign-in: a path of its own, never another origin. */
 const ReturnTo = z
   .string()
   .max(2048)
-  .regex(/^\/console(\/[A-Za-z0-9._~\-/]*)?(\?[A-Za-z0-9._~\-=&%:+]*)?$/, 'a path under /console')
-  .refine((v) => !v.includes('//') && !v.includes('/..'), 'a path under /console');
+  .refine((v) => RETURN_PATH.test(v) && !v.includes('//') && !v.includes('/..'), 'a path under /console');
 
 export const ConsoleLoginQuery = z.strictObject({ returnTo: ReturnTo.optional() });
 export const ConsoleSignInStart = z.strictObject({ authorizationUrl: z.string().url() });
