@@ -33,7 +33,10 @@ export class CheckoutSweepService {
     const { connections, unreadable } = await this.connections.all();
     const vaults: VaultSweepCounts[] = unreadable.map((vault) => ({ ...zero(vault), error: 'VAULT_SETTINGS_UNREADABLE' }));
     // one vault after the other: a sweep is background work, never a burst
-    for (const connection of connections) vaults.push(await this.sweepOne(connection, held));
+    for (const connection of connections) {
+      // one vault's failure (its records unreadable now, say) is its own: the others are still swept
+      vaults.push(await this.sweepOne(connection, held).catch((error: unknown) => ({ ...zero(connection.name), error: codeOf(error) })));
+    }
     return { vaults };
   }
 
