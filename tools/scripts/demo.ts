@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ApplianceClient, runApplianceFlow, seedDemo } from '@openecm/appliance-sim';
+import { ApplianceClient, ApplianceSite, runApplianceFlow, seedDemo } from '@openecm/appliance-sim';
 import { launchSystem, type RunningSystem } from '@openecm/testing';
 import { DEV_PEOPLE } from '../dev-idp/src/people';
 import { DemoInfraError, DemoInfrastructure } from './src/demo-infra';
@@ -27,12 +27,15 @@ const demoDir = resolve(env['OPENECM_DEMO_DIR'] || join(__dirname, '..', '..', '
 const infra = new DemoInfrastructure({ env, forcePrivate: args.includes('--private'), dir: demoDir, say: out });
 let launching: Promise<RunningSystem> | undefined;
 let stopping: Promise<void> | undefined;
+/** The appliance's own API (OAuth, session reports, Command API), which session-reporting polls. DEMO-ONLY account. */
+const site = new ApplianceSite({ clientId: 'demo-reporting', clientSecret: env['OPENECM_DEMO_APPLIANCE_SECRET'] ?? 'demo-only-appliance-reporting-secret' });
 
 /** The apps first, then the servers they use; safe to call while anything is still starting. */
 function stopAll(): Promise<void> {
   stopping ??= (async () => {
     const system = await launching?.catch(() => undefined);
     await system?.stop();
+    await site.close();
     await infra.stop();
   })();
   return stopping;
@@ -147,7 +150,18 @@ async function run(): Promise<void> {
   } else {
     await seedDemo(client, { vaultName: 'password-safe', passwordSafeUrl: system.simUrl, apiKey: 'demo-api-key', secretServerUrl, users: ['alice'], print: out });
   }
+  const siteUrl = await site.listen(Number(env['APPLIANCE_SIM_PORT'] ?? 8093));
+  const connected = await client.call('PUT', '/api/v1/admin/appliance', {
+    url: siteUrl,
+    clientId: 'demo-reporting',
+    clientSecret: env['OPENECM_DEMO_APPLIANCE_SECRET'] ?? 'demo-only-appliance-reporting-secret',
+    pollIntervalSeconds: 10,
+    allowInsecureHttp: true,
+  });
+  if (connected.status !== 200) throw new Error(`the appliance connection was refused: ${connected.status}`);
+  out(`appliance site simulator ${siteUrl}: session-reporting polls its session reports every 10 s`);
   const result = await runApplianceFlow(client, {
+    site,
     user: 'alice',
     endpoint: 'srv-app01',
     credential: 'Administrator',
@@ -155,6 +169,7 @@ async function run(): Promise<void> {
     simAccountId: 1001,
     print: out,
   });
+  out(`5. report   the session in ${system.gatewayUrl}/api/v1/reports/sessions?lsid=${result.sessionId} (reporting permission), the appliance's view of it within 10 s`);
   out(result.rotated ? 'done: the password was injected, released and rotated.' : 'done, but the lease did not rotate: see the lease state above.');
   if (exitAfterFlow) {
     exitAfterStop(result.rotated ? 0 : 1);

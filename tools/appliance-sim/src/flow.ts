@@ -17,6 +17,8 @@ export interface FlowOptions {
 }
 
 export interface FlowResult {
+  /** The appliance session the flow ran in. */
+  sessionId: string;
   leaseId: string;
   rotated: boolean;
   traceIds: Record<string, string>;
@@ -76,7 +78,7 @@ export async function runApplianceFlow(client: ApplianceClient, options: FlowOpt
   const proof =
     before && after ? `; the simulator counts ${after.rotations} rotation(s) of this account (was ${before.rotations})` : '';
   print(`4. rotate   lease ${lease.body.state}, rotation ${lease.body.rotation}${proof}  trace ${lease.traceId}`);
-  return { leaseId: injected.body.leaseId, rotated: lease.body.state === 'rotated', traceIds };
+  return { sessionId, leaseId: injected.body.leaseId, rotated: lease.body.state === 'rotated', traceIds };
 }
 
 /** The simulator's rotation count of an account (its control API; the password itself is never printed). */

@@ -19,6 +19,8 @@ import { Authorize } from '../oauth/api-auth.guard';
 import { streamCsv } from './csv-export';
 
 const wantsCsv = (req: Request) => req.accepts(['application/json', 'text/csv']) === 'text/csv';
+/** An export page is up to REPORT_EXPORT_PAGE rows, which a filter no index serves may take longer to find. */
+const EXPORT_PAGE_TIMEOUT_MS = 30_000;
 
 /** The dashboard's reads: validated here, answered by session-reporting. */
 @Controller('api/v1/reports')
@@ -37,7 +39,7 @@ export class ReportsHttpController {
     const parsed = parseOrThrow(SessionsQuery, query, 'query');
     if (!wantsCsv(req)) return this.bus.request('reporting.sessions.query.v1', parsed);
     await streamCsv(res, 'sessions', SESSION_CSV_COLUMNS, (cursor) =>
-      this.bus.request('reporting.sessions.query.v1', { ...parsed, limit: REPORT_EXPORT_PAGE, ...(cursor ? { cursor } : { cursor: undefined }) }),
+      this.bus.request('reporting.sessions.query.v1', { ...parsed, limit: REPORT_EXPORT_PAGE, cursor: cursor ?? undefined }, { timeoutMs: EXPORT_PAGE_TIMEOUT_MS }),
     );
     return undefined;
   }
@@ -47,7 +49,7 @@ export class ReportsHttpController {
     const parsed = parseOrThrow(EventsQuery, query, 'query');
     if (!wantsCsv(req)) return this.bus.request('reporting.events.query.v1', parsed);
     await streamCsv(res, 'events', EVENT_CSV_COLUMNS, (cursor) =>
-      this.bus.request('reporting.events.query.v1', { ...parsed, limit: REPORT_EXPORT_PAGE, ...(cursor ? { cursor } : { cursor: undefined }) }),
+      this.bus.request('reporting.events.query.v1', { ...parsed, limit: REPORT_EXPORT_PAGE, cursor: cursor ?? undefined }, { timeoutMs: EXPORT_PAGE_TIMEOUT_MS }),
     );
     return undefined;
   }
