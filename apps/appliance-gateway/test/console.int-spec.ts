@@ -1,13 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
 import type { ConsoleSession, ProblemDetails } from '@openecm/contracts';
 import { NATS_URL, REDIS_URL, clearNamespaceKeys, createTestDatabase, deleteNamespaceStreams, startTestApp } from '@openecm/testing';
-import type { Response } from 'express';
+import type { Response as ExpressResponse } from 'express';
 import { ConsoleSessions } from '../src/console/console-sessions';
 
 process.env['REDIS_URL'] = REDIS_URL;
 process.env['NATS_URL'] = NATS_URL;
 process.env['OPENECM_BOOTSTRAP_CLIENT_ID'] = 'console-admin';
 process.env['OPENECM_BOOTSTRAP_CLIENT_SECRET'] = 'console-admin-secret-0123456789';
+process.env['TOKEN_RATE_PER_ADDRESS'] = '3';
 
 const OIDC = {
   // never called here: discovery happens at the first sign-in
@@ -52,7 +53,7 @@ describe('console sessions at the gateway (real HTTP, Redis, Postgres)', () => {
   /** A session started by instance `app`, as its callback would: the cookie it sets. */
   async function signIn(app: INestApplication, roles: Array<'viewer' | 'admin' | 'approver'>): Promise<string> {
     const headers: Record<string, unknown> = {};
-    const res = { getHeader: (n: string) => headers[n], setHeader: (n: string, v: unknown) => (headers[n] = v) } as unknown as Response;
+    const res = { getHeader: (n: string) => headers[n], setHeader: (n: string, v: unknown) => (headers[n] = v) } as unknown as ExpressResponse;
     await app.get(ConsoleSessions).start(res, { subject: 'sub-1', name: 'Vera Viewer', email: null, roles, idToken: null });
     const cookie = (headers['Set-Cookie'] as string[])[0] as string;
     expect(cookie).toMatch(/^__Host-openecm-console=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=28800; HttpOnly; SameSite=Strict; Secure$/);
@@ -86,6 +87,18 @@ describe('console sessions at the gateway (real HTTP, Redis, Postgres)', () => {
     const unknown = await get<ProblemDetails>(a, '/console/auth/callback?code=x&state=y&extra=1');
     expect(unknown.status).toBe(400);
     expect(unknown.body.errors?.map((e) => e.field)).toEqual(['extra']);
+  });
+
+  it('counts sign-ins against the address, answering 503 while the identity provider is out of reach and 429 beyond', async () => {
+    const statuses: number[] = [];
+    let last: Response | undefined;
+    for (let i = 0; i < 4; i++) {
+      last = await fetch(`${url.get(b)}/console/auth/login`);
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([503, 503, 503, 429]);
+    expect(Number(last?.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await last?.json()) as ProblemDetails).code).toBe('RATE_LIMITED');
   });
 
   it('without OpenID Connect settings says sign-in is not configured and admits nobody by cookie', async () => {

@@ -153,11 +153,12 @@ export const CONSOLE_ROUTES = {
     summary: 'Start signing in to the console',
     description:
       "Answers the identity provider's authorization address for the console to go to (authorization code with PKCE, S256); the " +
-      'state, nonce and code verifier stay at the gateway, and a short-lived cookie binds the sign-in to this browser.',
+      'state, nonce and code verifier stay at the gateway, and a short-lived cookie binds the sign-in to this browser. ' +
+      'Sign-ins count against the source address\'s budget of the token endpoint (429 with `Retry-After` beyond it).',
     access: 'anyone',
     query: ConsoleLoginQuery,
     answers: { 200: { description: 'Where to send the browser.', schema: ConsoleSignInStart, noStore: true } },
-    errors: ['NOT_FOUND', 'SERVICE_UNAVAILABLE'],
+    errors: ['NOT_FOUND', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE'],
   },
   consoleSignInCallback: {
     method: 'get',

@@ -10,6 +10,7 @@ import {
   type ConsoleSignedOut,
 } from '@openecm/contracts';
 import type { Request, Response } from 'express';
+import { SignInLimiter, SignInRefused } from '../oauth/sign-in-limiter';
 import { ConsoleSessions } from './console-sessions';
 import { OidcSignIn } from './oidc-sign-in';
 
@@ -25,6 +26,7 @@ export class ConsoleAuthHttpController {
   constructor(
     private readonly oidc: OidcSignIn,
     private readonly sessions: ConsoleSessions,
+    private readonly limiter: SignInLimiter,
   ) {}
 
   /**
@@ -47,10 +49,18 @@ export class ConsoleAuthHttpController {
   }
 
   @Get('login')
-  async login(@Query() query: Record<string, unknown>, @Res({ passthrough: true }) res: Response): Promise<ConsoleSignInStart> {
+  async login(@Query() query: Record<string, unknown>, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<ConsoleSignInStart> {
     const { returnTo } = parseOrThrow(ConsoleLoginQuery, { ...query }, 'query');
     res.setHeader('Cache-Control', 'no-store');
     if (!this.oidc.configured) throw new OpenEcmError('NOT_FOUND', 'sign-in to the console is not configured');
+    // the sign-in budget of the source address, shared with the token endpoint (TOKEN_RATE_PER_ADDRESS)
+    try {
+      await this.limiter.admitAddress(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+    } catch (error) {
+      if (!(error instanceof SignInRefused)) throw error;
+      res.setHeader('Retry-After', String(error.retryAfterSeconds ?? 1));
+      throw new OpenEcmError('RATE_LIMITED', error.message);
+    }
     const start = await this.oidc.start();
     await this.sessions.beginSignIn(res, start.state, { codeVerifier: start.codeVerifier, nonce: start.nonce, returnTo: returnTo ?? '/console' });
     return { authorizationUrl: start.url };
