@@ -20,7 +20,12 @@ export const EVENTS = {
   'policy.lease.opened.v1': LeaseEventBase.extend({ releaseAt: z.string() }),
   'policy.lease.released.v1': LeaseEventBase.extend({ releasedBy: z.enum(['appliance', 'expiry']) }),
   'policy.lease.rotated.v1': LeaseEventBase.extend({ rotated: z.boolean() }),
-  'policy.lease.failed.v1': LeaseEventBase.extend({ code: z.string(), message: z.string() }),
+  'policy.lease.failed.v1': LeaseEventBase.extend({
+    code: z.string(),
+    message: z.string(),
+    /** Where it failed: the check-out of an injection, or the check-in and rotation after the release (absent: release). */
+    phase: z.enum(['checkout', 'release']).optional(),
+  }),
   /** A list answered: the names offered, never a secret or an opaque id. `sessionId` when the appliance named it. */
   'policy.credentials.listed.v1': z.strictObject({
     /** One per list answered: the idempotency key of the fact. */

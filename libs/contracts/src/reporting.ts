@@ -60,6 +60,8 @@ export const SESSION_EVENT_TYPES = {
   credentialCheckedIn: 'Credential Checked In',
   /** Check-in or rotation failed for good (policy.lease.failed.v1): the rotations-failed card counts these. */
   credentialReleaseFailed: 'Credential Release Failed',
+  /** The vault's check-out of an injection failed (its lease's failure; the request itself is a Credential Request Failed). */
+  credentialCheckoutFailed: 'Credential Checkout Failed',
 } as const;
 export type BrokerSessionEventType = (typeof SESSION_EVENT_TYPES)[keyof typeof SESSION_EVENT_TYPES];
 

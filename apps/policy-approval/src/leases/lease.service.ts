@@ -91,7 +91,7 @@ export class LeaseService {
       // Whatever the error, the vault may hold a request for this lease (a timeout, a crash of vault-adapters,
       // a refusal after the request was made): the release path checks it in; with nothing out it is a no-op.
       const failed = await this.leases.markCheckoutFailed(lease.id, err.code, err.message);
-      if (failed) await this.events.publish('policy.lease.failed.v1', { ...eventBase(failed), code: err.code, message: err.message });
+      if (failed) await this.events.publish('policy.lease.failed.v1', { ...eventBase(failed), code: err.code, message: err.message, phase: 'checkout' });
       await this.producer.schedule(lease.id, new Date()).catch(() => undefined);
       throw err;
     }

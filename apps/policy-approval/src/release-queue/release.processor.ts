@@ -94,7 +94,7 @@ export class ReleaseProcessor implements OnApplicationBootstrap, OnApplicationSh
         if (failed) {
           releaseRotationFailed.inc({ code: err.code });
           this.logger.error({ leaseId: lease.id, code: err.code }, 'giving up on the check-in of a released lease');
-          await this.events.publish('policy.lease.failed.v1', { ...eventBase(failed), code: err.code, message: err.message });
+          await this.events.publish('policy.lease.failed.v1', { ...eventBase(failed), code: err.code, message: err.message, phase: 'release' });
         }
         return;
       }

@@ -65,6 +65,8 @@ describe('lease event to session event', () => {
       performedByType: 'system',
     });
     expect(dataOf(failed, 'policy.lease.failed.v1')).toMatchObject({ code: 'VAULT_UNAVAILABLE', message: 'vault did not answer' });
+    expect(toSessionEvent('policy.lease.failed.v1', { ...failed, phase: 'release' }).type).toBe(SESSION_EVENT_TYPES.credentialReleaseFailed);
+    expect(toSessionEvent('policy.lease.failed.v1', { ...failed, phase: 'checkout' }).type).toBe('Credential Checkout Failed');
   });
 
   it('keys the fact, not its delivery: the same event gives the same key, another kind or time another', () => {

@@ -55,7 +55,8 @@ const CLASSIFY: { [E in EventSubject]: (event: EventOf<E>) => Classified } = {
   }),
   'policy.lease.failed.v1': (e) => ({
     ...ofLease(e),
-    type: SESSION_EVENT_TYPES.credentialReleaseFailed,
+    // a failed check-out is not a failed rotation: the rotations-failed card must not count it
+    type: e.phase === 'checkout' ? SESSION_EVENT_TYPES.credentialCheckoutFailed : SESSION_EVENT_TYPES.credentialReleaseFailed,
     performedByType: 'system',
     extra: { ...leaseData(e), code: e.code, message: e.message },
     session: {},
