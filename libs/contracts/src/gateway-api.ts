@@ -23,7 +23,7 @@ import {
   IngestResult,
   ReportSummary,
   SessionDetail,
-  SessionEventBatch,
+  SessionEventBatchDescribed,
   SessionPage,
   SessionPath,
   SessionsQuery,
@@ -735,7 +735,8 @@ export const GATEWAY_ROUTES = {
       'named (`events[3].timestamp`), the others are stored. Idempotent: an event with the same appliance `eventId` (or, without ' +
       'one, the same content) is stored once, and counted in `duplicates` when sent again. The session row takes its attributes.',
     access: REPORTING,
-    body: SessionEventBatch,
+    // described event by event; the gateway validates the batch's shape and session-reporting each event
+    body: SessionEventBatchDescribed,
     answers: { 200: { description: 'What was stored, what had been, and what was rejected.', schema: IngestResult } },
     errors: [...BUS_ERRORS],
   },

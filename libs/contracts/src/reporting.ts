@@ -373,6 +373,8 @@ export type ApplianceSessionEvent = z.infer<typeof ApplianceSessionEvent>;
 
 /** The batch as a whole: its events are judged one by one, so a bad one does not refuse the others. */
 export const SessionEventBatch = z.strictObject({ events: z.array(z.unknown()).min(1).max(MAX_INGEST_BATCH) });
+/** The batch as the appliance sends it (what the API description shows): each event an ApplianceSessionEvent. */
+export const SessionEventBatchDescribed = z.strictObject({ events: z.array(ApplianceSessionEvent).min(1).max(MAX_INGEST_BATCH) });
 
 export const RejectedEvent = z.strictObject({
   /** The event's place in the batch. */
