@@ -2,11 +2,13 @@ import { ApplianceClient, runApplianceFlow, seedDemo } from '@openecm/appliance-
 import type { ConsoleSession, ProblemDetails, SessionDetail, SessionPage } from '@openecm/contracts';
 import {
   NATS_URL,
+  OtlpCollector,
   REDIS_URL,
   applianceSessions,
   clearNamespaceKeys,
   createTestDatabase,
   deleteNamespaceStreams,
+  freePort,
   launchBrowser,
   launchSystem,
   postSessionEvents,
@@ -38,6 +40,7 @@ describe('the web console', () => {
   let token: string;
   let consoleDir: string;
   let brokerSession: string;
+  let collector: OtlpCollector;
   const fixtures = applianceSessions({ prefix: `console-${namespace}`, count: 60, users: ['bob', 'carol', 'dave'] });
 
   beforeAll(async () => {
@@ -49,7 +52,9 @@ describe('the web console', () => {
     });
     if (built.status !== 0) throw new Error(`the console did not build:\n${built.stdout}\n${built.stderr}`);
     db = await createTestDatabase();
-    system = await launchSystem({ namespace, databaseUrl: db.url, redisUrl: REDIS_URL, natsUrl: NATS_URL, devIdp: true, consoleDir });
+    collector = new OtlpCollector();
+    const otlpEndpoint = await collector.start(await freePort());
+    system = await launchSystem({ namespace, databaseUrl: db.url, redisUrl: REDIS_URL, natsUrl: NATS_URL, otlpEndpoint, devIdp: true, consoleDir });
     admin = new ApplianceClient(system.gatewayUrl, system.bootstrap.clientId, system.bootstrap.clientSecret);
     token = (await admin.authenticate()).body.access_token;
     // the broker's own events: a list, an injection, a release and a rotation, each with its trace
@@ -83,6 +88,7 @@ describe('the web console', () => {
   afterAll(async () => {
     await browser?.close();
     await system?.stop();
+    await collector?.stop();
     await db?.drop();
     await clearNamespaceKeys();
     await deleteNamespaceStreams();
@@ -301,9 +307,21 @@ describe('the web console', () => {
     await signOutEverywhere();
   });
 
-  it('logs no session id, code, token or client secret', () => {
+  it('logs and traces no session id, code, token or client secret', async () => {
     const lines = system.processes.flatMap((p) => p.lines).join('\n');
     for (const secret of system.secrets) expect(lines).not.toContain(secret);
-    expect(lines).not.toMatch(/openecm-console=|code_verifier|id_token/);
+    expect(lines).not.toMatch(/openecm-console=|code_verifier|id_token|callback\?[^"\s]*code=/);
+    // the callback's spans name the route with its code and state redacted
+    const callbacks = await waitFor(
+      () => {
+        const found = collector.spans.filter((s) => s.service === 'appliance-gateway' && JSON.stringify(s.attributes).includes('/console/auth/callback?'));
+        return found.length > 0 ? found : undefined;
+      },
+      { what: "the callback's spans" },
+    );
+    for (const span of callbacks) expect(JSON.stringify(span.attributes)).not.toMatch(/(code|state)=(?!\{redacted\})/);
+    const spans = JSON.stringify(collector.spans.map((s) => s.attributes));
+    for (const secret of system.secrets) expect(spans).not.toContain(secret);
+    expect(spans).not.toMatch(/openecm-console=/);
   });
 });

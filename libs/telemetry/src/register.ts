@@ -16,7 +16,7 @@ import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, type Span as SdkSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { Span } from '@opentelemetry/api';
 
@@ -25,19 +25,69 @@ let sdk: NodeSDK | undefined;
 /** Password Safe request ids in a path are bearer capabilities: no span may carry them. */
 const CAPABILITY = /\/(Credentials|Requests(?:\/Release)?)\/\d+/gi;
 
+/** What an identity provider sends back to the console's callback (the authorization code, the state binding it). */
+const SIGN_IN_PARAMS = /((?:^|[?&])(?:code|state|session_state|id_token_hint)=)[^&#]*/gi;
+
+const SIGN_IN_CALLBACK = '/console/auth/callback';
+
 export function redactUrl(url: string): string {
-  return url.replace(CAPABILITY, '/$1/{id}');
+  const redacted = url.replace(CAPABILITY, '/$1/{id}');
+  return redacted.includes(SIGN_IN_CALLBACK) ? redacted.replace(SIGN_IN_PARAMS, '$1{redacted}') : redacted;
 }
 
-/** Overwrites the URL attributes an HTTP span was started with, when they hold a capability. */
+/** Overwrites the URL attributes an HTTP span was started with, when they hold a capability or a sign-in code. */
 function scrubUrl(span: Span, pathOrUrl: string | undefined, origin = ''): void {
-  if (!pathOrUrl || !CAPABILITY.test(pathOrUrl)) return;
-  CAPABILITY.lastIndex = 0;
+  if (!pathOrUrl) return;
   const path = redactUrl(pathOrUrl);
-  span.setAttribute('url.path', path.split('?')[0] ?? path);
+  if (path === pathOrUrl) return;
+  const query = path.indexOf('?');
+  span.setAttribute('url.path', query < 0 ? path : path.slice(0, query));
+  if (query >= 0) span.setAttribute('url.query', path.slice(query + 1));
   span.setAttribute('http.target', path);
   if (origin) span.setAttribute('url.full', `${origin}${path}`);
   if (origin) span.setAttribute('http.url', `${origin}${path}`);
+}
+
+/**
+ * The callback's code and state in any attribute of a span about the callback, whichever instrumentation set it
+ * (the Nest instrumentation puts the full URL on its request span): rewritten as the span starts and again just
+ * before it ends, ahead of the exporter.
+ */
+export class SignInRedaction implements SpanProcessor {
+  onStart(span: SdkSpan): void {
+    this.scrub(span);
+  }
+
+  onEnding(span: SdkSpan): void {
+    this.scrub(span);
+  }
+
+  onEnd(): void {}
+
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  private scrub(span: SdkSpan): void {
+    const attributes = Object.entries(span.attributes);
+    if (!attributes.some(([, v]) => typeof v === 'string' && v.includes(SIGN_IN_CALLBACK))) return;
+    for (const [key, value] of attributes) {
+      if (typeof value !== 'string') continue;
+      const redacted = value.replace(SIGN_IN_PARAMS, '$1{redacted}');
+      if (redacted !== value) span.setAttribute(key, redacted);
+    }
+  }
+}
+
+/** The origin an incoming request was addressed to, as the HTTP instrumentation builds its full URL. */
+function incomingOrigin(req: { headers?: Record<string, unknown>; socket?: unknown }): string {
+  const host = req.headers?.['host'];
+  if (typeof host !== 'string') return '';
+  return `${(req.socket as { encrypted?: boolean } | undefined)?.encrypted ? 'https' : 'http'}://${host}`;
 }
 
 export function startTelemetry(serviceName: string): void {
@@ -45,7 +95,7 @@ export function startTelemetry(serviceName: string): void {
   const env = process.env;
   const exporting = Boolean(env['OTEL_EXPORTER_OTLP_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
   const spanProcessors: SpanProcessor[] = exporting
-    ? [new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 500 })]
+    ? [new SignInRedaction(), new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 500 })]
     : [];
   sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: env['OTEL_SERVICE_NAME'] ?? serviceName }),
@@ -57,7 +107,7 @@ export function startTelemetry(serviceName: string): void {
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (req) => /^\/(health|metrics)/.test(req.url ?? ''),
         requestHook: (span, req) => {
-          if ('url' in req && typeof req.url === 'string') scrubUrl(span, req.url);
+          if ('url' in req && typeof req.url === 'string') scrubUrl(span, req.url, incomingOrigin(req));
           else if ('path' in req && typeof req.path === 'string') scrubUrl(span, req.path);
         },
       }),
