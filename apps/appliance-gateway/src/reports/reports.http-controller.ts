@@ -33,25 +33,34 @@ export class ReportsHttpController {
     return this.bus.request('reporting.summary.get.v1', parseOrThrow(SummaryQuery, query, 'query'));
   }
 
-  /** One page as JSON, or with `Accept: text/csv` every matching row, streamed a keyset page at a time. */
+  /**
+   * One page as JSON, or with `Accept: text/csv` every matching row, streamed a keyset page at a time. The answer is
+   * written here in both cases: a streamed one must not be answered again by Nest once it ended.
+   */
   @Get('sessions')
-  async sessions(@Query() query: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SessionPage | undefined> {
+  async sessions(@Query() query: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
     const parsed = parseOrThrow(SessionsQuery, query, 'query');
-    if (!wantsCsv(req)) return this.bus.request('reporting.sessions.query.v1', parsed);
+    res.vary('Accept');
+    if (!wantsCsv(req)) {
+      res.json(await this.bus.request('reporting.sessions.query.v1', parsed) satisfies SessionPage);
+      return;
+    }
     await streamCsv(res, 'sessions', SESSION_CSV_COLUMNS, (cursor) =>
       this.bus.request('reporting.sessions.query.v1', { ...parsed, limit: REPORT_EXPORT_PAGE, cursor: cursor ?? undefined }, { timeoutMs: EXPORT_PAGE_TIMEOUT_MS }),
     );
-    return undefined;
   }
 
   @Get('events')
-  async events(@Query() query: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<EventPage | undefined> {
+  async events(@Query() query: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
     const parsed = parseOrThrow(EventsQuery, query, 'query');
-    if (!wantsCsv(req)) return this.bus.request('reporting.events.query.v1', parsed);
+    res.vary('Accept');
+    if (!wantsCsv(req)) {
+      res.json(await this.bus.request('reporting.events.query.v1', parsed) satisfies EventPage);
+      return;
+    }
     await streamCsv(res, 'events', EVENT_CSV_COLUMNS, (cursor) =>
       this.bus.request('reporting.events.query.v1', { ...parsed, limit: REPORT_EXPORT_PAGE, cursor: cursor ?? undefined }, { timeoutMs: EXPORT_PAGE_TIMEOUT_MS }),
     );
-    return undefined;
   }
 
   @Get('sessions/:id')
