@@ -102,7 +102,7 @@ describe('the web console', () => {
   }
 
   const page = () => browser.page;
-  const sessionCookie = async () => (await browser.context.cookies(system.gatewayUrl)).find((c) => c.name === 'openecm-console');
+  const sessionCookie = async () => (await browser.context.cookies(system.gatewayUrl)).find((c) => c.name === '__Host-openecm-console');
   const signOutEverywhere = () => browser.context.clearCookies();
 
   it('serves the console with a strict Content-Security-Policy', async () => {
@@ -122,7 +122,8 @@ describe('the web console', () => {
     await signInToConsole(page(), system.gatewayUrl, vera.username, vera.password);
     await page().getByTestId('person').getByText(vera.name).waitFor();
     const cookie = await sessionCookie();
-    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    // Secure as in production: browsers keep Secure cookies on http://127.0.0.1
+    expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/' });
     // the summary the dashboard shows is the API's
     const sessionsCard = page().getByTestId('card-sessions');
     await sessionsCard.locator('.card-value').waitFor();
@@ -246,7 +247,7 @@ describe('the web console', () => {
 
   it('lets a session change something only with its CSRF token, and signs out at the gateway and the identity provider', async () => {
     const cookie = await sessionCookie();
-    const header = { Cookie: `openecm-console=${cookie?.value ?? ''}` };
+    const header = { Cookie: `__Host-openecm-console=${cookie?.value ?? ''}` };
     const session = (await (await fetch(`${system.gatewayUrl}/console/auth/session`, { headers: header })).json()) as ConsoleSession;
     expect(session).toMatchObject({ signedIn: true, person: { name: person('vera').name, roles: ['viewer'], permissions: ['reporting'] } });
     const forged = await fetch(`${system.gatewayUrl}/console/auth/logout`, { method: 'POST', headers: header });

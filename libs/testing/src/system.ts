@@ -206,8 +206,6 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
         OIDC_CLIENT_ID: CONSOLE_CLIENT_ID,
         OIDC_CLIENT_SECRET: consoleClientSecret,
         OIDC_REDIRECT_URI: `${gateway}/console/auth/callback`,
-        // plain http on loopback: a Secure cookie would not be kept by every browser
-        CONSOLE_COOKIE_SECURE: 'false',
       });
     }
     for (const app of APPS) {
