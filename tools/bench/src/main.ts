@@ -5,6 +5,7 @@
  * Prints the machine, both figures and their ratio, and writes docs/bench/latest.md.
  */
 import {
+  type RunningSystem,
   NATS_URL,
   OtlpCollector,
   clearNamespaceKeys,
@@ -20,22 +21,65 @@ import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { ApplianceClient, seedDemo } from '@openecm/appliance-sim';
 import { traceBreakdown } from './breakdown';
+import { measureCpu, pidsNamed, type ProcessGroups } from './cpu';
 import { runJumpItemsBench } from './jump-items';
-import { constantRate, type Summary } from './stats';
+import { closedLoop, constantRate, type Summary } from './stats';
 
 const TARGET_P99_MS = 50;
 const STEP_SECONDS = Number(process.env['BENCH_STEP_SECONDS'] ?? 5);
-const RATES = (process.env['BENCH_RATES'] ?? '10,20,40,60,80,120,160,240').split(',').map(Number);
+const RATES = (process.env['BENCH_RATES'] ?? '10,50,100,200,500,1000').split(',').map(Number);
+/** Calls kept in flight by the closed-loop runs that find each call's maximum rate. */
+const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
 
-/** NATS hops and simulator calls of each appliance call, as the services make them. */
-const HOPS = { list: 4, inject: 3 };
+/**
+ * NATS hops of each appliance call as the services make them with warm caches: a list is gateway →
+ * policy-approval → vault-adapters; an injection adds the check-out's call to vault-adapters from policy-approval
+ * and the lease's event. Each also makes one call to the simulator at least.
+ */
+const HOPS = { list: 2, inject: 3 };
+
+/** CPU ms of each process group per completed call. */
+type CpuPerCall = Record<string, number>;
 
 interface Step {
   rate: number;
   list: Summary;
   inject: Summary;
+  listCpu: CpuPerCall;
+  injectCpu: CpuPerCall;
   floorList: Summary;
   floorInject: Summary;
+}
+
+interface Max {
+  tracing: 'on' | 'off';
+  list: { rate: number; summary: Summary; cpu: CpuPerCall };
+  inject: { rate: number; summary: Summary; cpu: CpuPerCall };
+}
+
+const OPENECM = ['appliance-gateway', 'policy-approval', 'vault-adapters', 'token-cache', 'session-reporting'];
+
+/** The processes a call is charged with: each OpenECM service, the infrastructure, and the simulator apart. */
+function processGroups(system: RunningSystem): ProcessGroups {
+  const of = (name: string) => () => system.processes.filter((p) => p.name === name && p.child.pid).map((p) => p.child.pid as number);
+  return {
+    ...Object.fromEntries(OPENECM.map((name) => [name, of(name)])),
+    postgres: () => pidsNamed('postgres'),
+    redis: () => pidsNamed('redis-server'),
+    nats: () => pidsNamed('nats-server'),
+    'password-safe-sim': of('password-safe-sim'),
+  };
+}
+
+/** Runs `work`, and charges each group's CPU to the calls that completed. */
+async function charged<T extends { count: number }>(groups: ProcessGroups, work: () => Promise<T>): Promise<{ result: T; cpu: CpuPerCall }> {
+  const meter = measureCpu(groups);
+  const result = await work();
+  const used = meter.stop();
+  const per = (ms: number) => (result.count > 0 ? ms / result.count : Number.NaN);
+  const cpu = Object.fromEntries(Object.entries(used).map(([name, ms]) => [name, per(ms)]));
+  const broker = [...OPENECM, 'postgres', 'redis', 'nats'].reduce((sum, name) => sum + (cpu[name] ?? 0), 0);
+  return { result, cpu: { ...cpu, broker } };
 }
 
 const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
@@ -62,6 +106,7 @@ async function main(): Promise<void> {
     for await (const m of echo) m.respond(m.data);
   })();
   const steps: Step[] = [];
+  const maxima: Max[] = [];
   const breakdowns: Record<string, string[]> = {};
   try {
     const client = new ApplianceClient(system.gatewayUrl, system.bootstrap.clientId, system.bootstrap.clientSecret);
@@ -76,20 +121,26 @@ async function main(): Promise<void> {
     await constantRate(20, 2, list);
     await constantRate(20, 2, inject);
 
+    const groups = processGroups(system);
     for (const rate of RATES) {
+      const listed = await charged(groups, () => constantRate(rate, STEP_SECONDS, list));
+      const injected = await charged(groups, () => constantRate(rate, STEP_SECONDS, inject));
       const step: Step = {
         rate,
-        list: await constantRate(rate, STEP_SECONDS, list),
-        inject: await constantRate(rate, STEP_SECONDS, inject),
+        list: listed.result,
+        inject: injected.result,
+        listCpu: listed.cpu,
+        injectCpu: injected.cpu,
         floorList: await constantRate(rate, STEP_SECONDS, () => floorOp(nc, echoSubject, HOPS.list, simStats)),
         floorInject: await constantRate(rate, STEP_SECONDS, () => floorOp(nc, echoSubject, HOPS.inject, simStats)),
       };
       steps.push(step);
       process.stdout.write(
-        `rate ${rate}/s  list p50 ${fmt(step.list.p50)} p99 ${fmt(step.list.p99)}  inject p50 ${fmt(step.inject.p50)} p99 ${fmt(step.inject.p99)}  floor p99 ${fmt(step.floorList.p99)}/${fmt(step.floorInject.p99)} ms  errors ${step.list.errors + step.inject.errors}\n`,
+        `rate ${rate}/s  list p50 ${fmt(step.list.p50)} p99 ${fmt(step.list.p99)} cpu ${fmt(step.listCpu['broker'] ?? Number.NaN)} ms  inject p50 ${fmt(step.inject.p50)} p99 ${fmt(step.inject.p99)} cpu ${fmt(step.injectCpu['broker'] ?? Number.NaN)} ms  floor p99 ${fmt(step.floorList.p99)}/${fmt(step.floorInject.p99)} ms  errors ${step.list.errors + step.inject.errors}\n`,
       );
       if (step.list.p99 > TARGET_P99_MS * 2 && step.inject.p99 > TARGET_P99_MS * 2) break;
     }
+    maxima.push(await maxima_(groups, list, inject, 'on'));
     // one unloaded list and one injection, traced
     await new Promise((r) => setTimeout(r, 2000));
     for (const [name, call] of [
@@ -109,14 +160,51 @@ async function main(): Promise<void> {
     echo.unsubscribe();
     await nc.close();
     await system.stop();
+    await clearNamespaceKeys(namespace);
+    await deleteNamespaceStreams(namespace);
+  }
+  await db.drop();
+  maxima.push(await untracedMaxima());
+  report(steps, maxima, breakdowns);
+}
+
+/** The most each call reaches with CONCURRENCY calls in flight, and what it costs per call. */
+async function maxima_(groups: ProcessGroups, list: () => Promise<boolean>, inject: () => Promise<boolean>, tracing: 'on' | 'off'): Promise<Max> {
+  const wrap = async (op: () => Promise<boolean>) => {
+    const { result, cpu } = await charged(groups, async () => {
+      const run = await closedLoop(CONCURRENCY, STEP_SECONDS, op);
+      return { ...run, count: run.summary.count };
+    });
+    process.stdout.write(`closed loop, tracing ${tracing}: ${fmt(result.rate)}/s p99 ${fmt(result.summary.p99)} ms cpu ${fmt(cpu['broker'] ?? Number.NaN)} ms\n`);
+    return { rate: result.rate, summary: result.summary, cpu };
+  };
+  return { tracing, list: await wrap(list), inject: await wrap(inject) };
+}
+
+/** The same closed-loop runs on a second system with the OpenTelemetry SDK off, for the price of tracing. */
+async function untracedMaxima(): Promise<Max> {
+  const namespace = `bench${randomBytes(3).toString('hex')}`;
+  const db = await createTestDatabase();
+  const system = await launchSystem({ namespace, databaseUrl: db.url, redisUrl: 'redis://127.0.0.1:6379', natsUrl: NATS_URL, logLevel: 'warn', env: { OTEL_SDK_DISABLED: 'true' } });
+  try {
+    const client = new ApplianceClient(system.gatewayUrl, system.bootstrap.clientId, system.bootstrap.clientSecret);
+    await seedDemo(client, { vaultName: 'password-safe', passwordSafeUrl: system.simUrl, apiKey: 'demo-api-key', users: ['alice'], print: () => undefined });
+    const credentialId = (await client.listCredentials('alice', 'srv-app01')).body.credentials[0]?.id as string;
+    let session = 0;
+    const list = async () => (await client.listCredentials('alice', 'srv-app01')).status === 200;
+    const inject = async () => (await client.inject(credentialId, 'alice', 'srv-app01', `bench-off-${session++}`)).status === 201;
+    await constantRate(20, 2, list);
+    await constantRate(20, 2, inject);
+    return await maxima_(processGroups(system), list, inject, 'off');
+  } finally {
+    await system.stop();
     await db.drop();
     await clearNamespaceKeys(namespace);
     await deleteNamespaceStreams(namespace);
   }
-  report(steps, breakdowns);
 }
 
-function report(steps: Step[], breakdowns: Record<string, string[]>): void {
+function report(steps: Step[], maxima: Max[], breakdowns: Record<string, string[]>): void {
   const held = steps.filter((s) => s.list.p99 < TARGET_P99_MS && s.inject.p99 < TARGET_P99_MS && s.list.errors + s.inject.errors === 0);
   const best = held[held.length - 1];
   const cpu = cpus();
@@ -150,6 +238,10 @@ function report(steps: Step[], breakdowns: Record<string, string[]>): void {
     '|---|---|---|---|---|---|',
     ...rows,
     '',
+    ...cpuReport(steps),
+    '',
+    ...maximaReport(maxima),
+    '',
     'Where one unloaded request spends its time (start and duration in ms, from its trace):',
     '',
     ...Object.entries(breakdowns).flatMap(([name, lines]) => [`${name}:`, '```', ...lines, '```', '']),
@@ -157,6 +249,48 @@ function report(steps: Step[], breakdowns: Record<string, string[]>): void {
   process.stdout.write(`\n${text}\n`);
   mkdirSync('docs/bench', { recursive: true });
   writeFileSync('docs/bench/latest.md', text);
+}
+
+const CPU_COLUMNS = [...OPENECM, 'postgres', 'redis', 'nats'];
+const SHORT: Record<string, string> = {
+  'appliance-gateway': 'gateway',
+  'policy-approval': 'policy',
+  'vault-adapters': 'vault-ad.',
+  'token-cache': 'token-c.',
+  'session-reporting': 'reporting',
+};
+
+/** CPU ms per call of every OpenECM process and the infrastructure, from /proc, for each rate. */
+function cpuReport(steps: Step[]): string[] {
+  const head = `| call, rate/s | all (ms) | ${CPU_COLUMNS.map((c) => SHORT[c] ?? c).join(' | ')} | simulator |`;
+  const line = (label: string, cpu: CpuPerCall) =>
+    `| ${label} | **${fmt(cpu['broker'] ?? Number.NaN)}** | ${CPU_COLUMNS.map((c) => fmt(cpu[c] ?? Number.NaN)).join(' | ')} | ${fmt(cpu['password-safe-sim'] ?? Number.NaN)} |`;
+  return [
+    'CPU per call (user + system ms from /proc, 10 ms ticks; "all" sums every OpenECM process, PostgreSQL, Redis and NATS, the simulator apart):',
+    '',
+    head,
+    `|---|---|${CPU_COLUMNS.map(() => '---').join('|')}|---|`,
+    ...steps.flatMap((s) => [line(`list, ${s.rate}`, s.listCpu), line(`inject, ${s.rate}`, s.injectCpu)]),
+  ];
+}
+
+/** Closed-loop maxima with tracing as shipped (OTLP export) and with the SDK off, and the price of tracing. */
+function maximaReport(maxima: Max[]): string[] {
+  const on = maxima.find((m) => m.tracing === 'on');
+  const off = maxima.find((m) => m.tracing === 'off');
+  const cost = (a?: number, b?: number) => (a && b ? `${(((b - a) / b) * 100).toFixed(0)}%` : '-');
+  return [
+    `Maximum, closed loop with ${CONCURRENCY} calls in flight for ${STEP_SECONDS} s:`,
+    '',
+    '| tracing | list/s | list p50 / p99 ms | list CPU ms | inject/s | inject p50 / p99 ms | inject CPU ms |',
+    '|---|---|---|---|---|---|---|',
+    ...maxima.map(
+      (m) =>
+        `| ${m.tracing === 'on' ? 'on (OTLP export)' : 'off (SDK disabled)'} | ${fmt(m.list.rate)} | ${fmt(m.list.summary.p50)} / ${fmt(m.list.summary.p99)} | ${fmt(m.list.cpu['broker'] ?? Number.NaN)} | ${fmt(m.inject.rate)} | ${fmt(m.inject.summary.p50)} / ${fmt(m.inject.summary.p99)} | ${fmt(m.inject.cpu['broker'] ?? Number.NaN)} |`,
+    ),
+    '',
+    `Tracing costs ${cost(on?.list.rate, off?.list.rate)} of the list maximum and ${cost(on?.inject.rate, off?.inject.rate)} of the inject maximum (issue 11 allows 15%).`,
+  ];
 }
 
 // `--jump-items` runs the jump-item search figures alone; a plain run ends with them

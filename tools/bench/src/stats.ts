@@ -58,3 +58,25 @@ export async function constantRate(rate: number, seconds: number, op: () => Prom
   await Promise.all(pending);
   return summarise(latencies, errors);
 }
+
+/**
+ * Keeps `concurrency` calls of `op` in flight for `seconds` (closed loop): the rate it reaches is the most the
+ * system gives at that concurrency, and the latencies are what a caller sees there.
+ */
+export async function closedLoop(concurrency: number, seconds: number, op: () => Promise<boolean>): Promise<{ rate: number; summary: Summary }> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const started = performance.now();
+  const end = started + seconds * 1000;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < end) {
+      const at = performance.now();
+      const ok = await op().catch(() => false);
+      if (ok) latencies.push(performance.now() - at);
+      else errors += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = (performance.now() - started) / 1000;
+  return { rate: latencies.length / elapsed, summary: summarise(latencies, errors) };
+}
