@@ -23,24 +23,12 @@ const released: string[] = [];
 
 @Controller()
 class FakeDownstream {
-  @Handles('policy.access.check.v1')
-  async check(_req: ParsedRequestOf<'policy.access.check.v1'>): Promise<ReplyOf<'policy.access.check.v1'>> {
-    return { policy: 'p', group: 'g' };
-  }
-
-  @Handles('vault.credentials.list.v1')
-  async list(_req: ParsedRequestOf<'vault.credentials.list.v1'>): Promise<ReplyOf<'vault.credentials.list.v1'>> {
+  @Handles('policy.credentials.list.v1')
+  async list(_req: ParsedRequestOf<'policy.credentials.list.v1'>): Promise<ReplyOf<'policy.credentials.list.v1'>> {
     return {
-      credentials: [
-        { vault: 'ps', ref: { systemId: 7, accountId: 42 }, name: 'srv-app01\\Administrator', username: 'Administrator', domain: null, scope: 'machine', releaseDurationMinutes: 60, rotateAfterRelease: true },
-      ],
+      credentials: [{ id: randomUUID(), name: 'srv-app01\\Administrator', username: 'Administrator', domain: null, scope: 'machine', vault: 'ps' }],
       pending: [],
     };
-  }
-
-  @Handles('policy.offers.record.v1')
-  async offers(req: ParsedRequestOf<'policy.offers.record.v1'>): Promise<ReplyOf<'policy.offers.record.v1'>> {
-    return { credentials: req.credentials.map((c) => ({ id: randomUUID(), name: c.name, username: c.username, domain: c.domain, scope: c.scope, vault: c.vault })) };
   }
 
   @Handles('policy.lease.open.v1')

@@ -32,9 +32,9 @@ const calls: Array<{ subject: Subject; request: unknown }> = [];
 
 @Controller()
 class FakePolicyController {
-  @Handles('policy.access.check.v1')
-  async check(req: ParsedRequestOf<'policy.access.check.v1'>): Promise<ReplyOf<'policy.access.check.v1'>> {
-    calls.push({ subject: 'policy.access.check.v1', request: req });
+  @Handles('policy.credentials.list.v1')
+  async list(req: ParsedRequestOf<'policy.credentials.list.v1'>): Promise<ReplyOf<'policy.credentials.list.v1'>> {
+    calls.push({ subject: 'policy.credentials.list.v1', request: req });
     throw new OpenEcmError('ACCESS_DENIED', 'in no requester group');
   }
 
@@ -382,7 +382,7 @@ describe('the gateway edge: sign-in limits, input rules, lease owners (real HTTP
       // the same name spelt with K is asked for as usual
       const plain = await send(first.url, 'GET', '/api/v1/credentials?user=Kate&endpoint=srv-app01', { headers: { authorization: `Bearer ${token}` } });
       expectProblem(plain, 403, 'ACCESS_DENIED');
-      expect(calls.map((c) => c.subject)).toEqual(['policy.access.check.v1']);
+      expect(calls.map((c) => c.subject)).toEqual(['policy.credentials.list.v1']);
     });
 
     it('answers a request head over the limit with 431 problem+json', async () => {

@@ -57,18 +57,13 @@ class FakePolicyController {
   private readonly members = new Set<string>();
   private defaultsCreated = false;
 
-  @Handles('policy.access.check.v1')
-  async check(req: ParsedRequestOf<'policy.access.check.v1'>): Promise<ReplyOf<'policy.access.check.v1'>> {
-    seen('policy.access.check.v1', req);
+  @Handles('policy.credentials.list.v1')
+  async list(req: ParsedRequestOf<'policy.credentials.list.v1'>): Promise<ReplyOf<'policy.credentials.list.v1'>> {
+    seen('policy.credentials.list.v1', req);
     if (req.user === 'CORP\\mallory') throw new OpenEcmError('ACCESS_DENIED', 'CORP\\mallory is in no requester group');
-    return { policy: POLICY, group: GROUP };
-  }
-
-  @Handles('policy.offers.record.v1')
-  async offers(req: ParsedRequestOf<'policy.offers.record.v1'>): Promise<ReplyOf<'policy.offers.record.v1'>> {
-    seen('policy.offers.record.v1', req);
     return {
-      credentials: req.credentials.map((c) => ({ id: offeredId, name: c.name, username: c.username, domain: c.domain, scope: c.scope, vault: c.vault })),
+      credentials: [{ id: offeredId, name: vaultCredential.name, username: vaultCredential.username, domain: vaultCredential.domain, scope: vaultCredential.scope, vault: vaultCredential.vault }],
+      pending: [{ vault: 'ps-east', reason: 'approval pending in the vault' }],
     };
   }
 
@@ -438,23 +433,22 @@ describe('appliance-gateway over real HTTP, NATS and Postgres', () => {
   });
 
   describe('credentials, injections and leases', () => {
-    it('lists: access check, vault list, offers record, in that order; answers ids and names, never a secret', async () => {
+    it('lists in one call to policy-approval; answers ids and names, never a secret', async () => {
       const res = await call('GET', '/api/v1/credentials?user=CORP%5Calice&endpoint=srv-app01&protocol=rdp', { token: credentialsToken });
       expect(res.status).toBe(200);
       expect(res.body).toEqual({
         credentials: [{ id: offeredId, name: 'srv-app01\\Administrator', username: 'Administrator', domain: null, scope: 'machine', vault: 'ps' }],
         pending: [{ vault: 'ps-east', reason: 'approval pending in the vault' }],
       });
-      expect(subjects()).toEqual(['policy.access.check.v1', 'vault.credentials.list.v1', 'policy.offers.record.v1']);
+      expect(subjects()).toEqual(['policy.credentials.list.v1']);
       expect(calls[0]?.request).toEqual({ user: 'CORP\\alice', endpoint: 'srv-app01', protocol: 'rdp' });
-      expect(calls[2]?.request).toEqual({ user: 'CORP\\alice', endpoint: 'srv-app01', credentials: [vaultCredential] });
       expect(res.text).not.toContain('accountId');
     });
 
-    it('passes ACCESS_DENIED through as 403 problem+json and asks no vault', async () => {
+    it('passes ACCESS_DENIED through as 403 problem+json', async () => {
       const res = await call('GET', '/api/v1/credentials?user=CORP%5Cmallory&endpoint=srv-app01', { token: credentialsToken });
       expectProblem(res, 403, 'ACCESS_DENIED');
-      expect(subjects()).toEqual(['policy.access.check.v1']);
+      expect(subjects()).toEqual(['policy.credentials.list.v1']);
     });
 
     it('rejects unknown, repeated or missing query fields by name and calls nothing', async () => {

@@ -1,6 +1,6 @@
-import type { INestApplication } from '@nestjs/common';
-import { OpenEcmError } from '@openecm/contracts';
-import type { Bus } from '@openecm/messaging';
+import { Controller, Module, type INestApplication } from '@nestjs/common';
+import { OpenEcmError, type ParsedRequestOf, type ReplyOf } from '@openecm/contracts';
+import { Handles, MessagingModule, type Bus } from '@openecm/messaging';
 import { OpsResponder } from '@openecm/service-kit';
 import { NATS_URL, REDIS_URL, clearNamespaceKeys, createTestDatabase, deleteNamespaceStreams, startTestApp, testBus } from '@openecm/testing';
 import { pino } from 'pino';
@@ -12,6 +12,18 @@ process.env['RUN_RELEASE_WORKER'] = 'false';
 process.env['ACCESS_CACHE_SECONDS'] = '300';
 
 const GROUP = 'Secure Remote Access Requesters';
+
+/** The vault side: an empty vault, so an allowed list answers and a refused one never gets here. */
+@Controller()
+class EmptyVaultController {
+  @Handles('vault.credentials.list.v1')
+  async list(_req: ParsedRequestOf<'vault.credentials.list.v1'>): Promise<ReplyOf<'vault.credentials.list.v1'>> {
+    return { credentials: [], pending: [] };
+  }
+}
+
+@Module({ imports: [MessagingModule], controllers: [EmptyVaultController] })
+class EmptyVaultModule {}
 
 /**
  * Access decisions read a user's memberships from memory; removing a member through either of two
@@ -32,6 +44,7 @@ describe('access decisions across policy-approval instances (real NATS, Redis, P
       await app.get(OpsResponder).start({ service: 'policy-approval', logger: pino({ level: 'silent' }), instance });
       apps.push(app);
     }
+    apps.push((await startTestApp('vault-adapters', EmptyVaultModule)).app);
     bus = testBus();
     await bus.request('policy.defaults.ensure.v1', {});
   });
@@ -44,11 +57,11 @@ describe('access decisions across policy-approval instances (real NATS, Redis, P
     await db?.drop();
   });
 
-  /** Enough checks that both instances of the queue group answer some; each answer's outcome. */
+  /** Enough lists that both instances of the queue group answer some; each answer's outcome. */
   async function checks(user: string): Promise<string[]> {
     const outcomes = await Promise.all(
       Array.from({ length: CHECKS }, () =>
-        bus.request('policy.access.check.v1', { user, endpoint: 'srv-app01' }).then(
+        bus.request('policy.credentials.list.v1', { user, endpoint: 'srv-app01' }).then(
           () => 'allowed',
           (error: unknown) => (error instanceof OpenEcmError ? error.code : 'error'),
         ),

@@ -29,10 +29,19 @@ const vault = {
   checkouts: [] as Array<ParsedRequestOf<'vault.credentials.checkout.v1'>>,
   checkins: [] as Array<ParsedRequestOf<'vault.credentials.checkin.v1'>>,
   checkinFailure: undefined as OpenEcmError | undefined,
+  /** What the next list finds in the vault. */
+  listing: [] as VaultCredential[],
+  lists: 0,
 };
 
 @Controller()
 class FakeVaultController {
+  @Handles('vault.credentials.list.v1')
+  async list(_req: ParsedRequestOf<'vault.credentials.list.v1'>): Promise<ReplyOf<'vault.credentials.list.v1'>> {
+    vault.lists += 1;
+    return { credentials: vault.listing, pending: [] };
+  }
+
   @Handles('vault.credentials.checkout.v1')
   async checkout(req: ParsedRequestOf<'vault.credentials.checkout.v1'>): Promise<ReplyOf<'vault.credentials.checkout.v1'>> {
     vault.checkouts.push(req);
@@ -102,20 +111,21 @@ describe('policy-approval on real NATS, Postgres, Redis and BullMQ', () => {
   const leaseState = (id: string) => bus.request('policy.lease.get.v1', { leaseId: id, owner: null });
   const metricValue = async (name: string, code: string) =>
     (await metricsRegistry.getSingleMetric(name)?.get())?.values.find((v) => v.labels['code'] === code)?.value ?? 0;
-  const list = (user: string, endpoint: string, creds = [credential(1)]) =>
-    bus.request('policy.offers.record.v1', { user, endpoint, credentials: creds });
+  const list = (user: string, endpoint: string, creds = [credential(1)]) => {
+    vault.listing = creds;
+    return bus.request('policy.credentials.list.v1', { user, endpoint });
+  };
 
   it('creates the default policy and group once', async () => {
     const again = await bus.request('policy.defaults.ensure.v1', {});
     expect(again).toEqual({ group: 'Secure Remote Access Requesters', policy: 'Secure Remote Access Approval Policy', created: false });
   });
 
-  it('admits a member of the requesters group and refuses anyone else', async () => {
-    await expect(bus.request('policy.access.check.v1', { user: 'corp\\alice', endpoint: 'srv-app01' })).resolves.toEqual({
-      group: 'Secure Remote Access Requesters',
-      policy: 'Secure Remote Access Approval Policy',
-    });
-    await expect(bus.request('policy.access.check.v1', { user: 'mallory', endpoint: 'srv-app01' })).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+  it('lists for a member of the requesters group, and refuses anyone else without asking a vault', async () => {
+    await expect(list('corp\\alice', 'srv-app01')).resolves.toMatchObject({ credentials: [{ name: 'srv-app01\\acct1', vault: 'ps' }], pending: [] });
+    const asked = vault.lists;
+    await expect(list('mallory', 'srv-app01')).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+    expect(vault.lists).toBe(asked);
   });
 
   it('refuses a policy outside its window', async () => {
@@ -124,7 +134,7 @@ describe('policy-approval on real NATS, Postgres, Redis and BullMQ', () => {
        INSERT INTO policy.requester_group (name, name_key, policy_id) SELECT 'Night', 'night', id FROM policy.access_policy WHERE name = 'never';`,
     );
     await bus.request('policy.group-member.add.v1', { group: 'Night', user: 'nina' });
-    await expect(bus.request('policy.access.check.v1', { user: 'nina', endpoint: 'x' })).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+    await expect(list('nina', 'x')).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
   });
 
   it('issues stable credential ids that only the listed user on the listed endpoint can inject', async () => {
@@ -140,6 +150,23 @@ describe('policy-approval on real NATS, Postgres, Redis and BullMQ', () => {
       bus.request('policy.lease.open.v1', { credentialId: '00000000-0000-4000-8000-000000000000', user: 'CORP\\Alice', endpoint: 'srv-app01', sessionId: 's1', owner: 'pra-site-1', sealTo: gateway.publicKey }),
     ).rejects.toMatchObject({ code: 'CREDENTIAL_NOT_FOUND' });
     expect(vault.checkouts.length).toBe(before);
+  });
+
+  it('writes nothing when a list offers what it offered before, and writes what changed', async () => {
+    const listedAt = async () =>
+      (await pg.query<{ name: string; listed_at: Date }>(`SELECT name, listed_at FROM policy.credential_offer WHERE endpoint_key = 'srv-quiet01'`)).rows;
+    const first = await list('CORP\\Alice', 'srv-quiet01', [credential(70)]);
+    const written = await listedAt();
+    expect(written).toHaveLength(1);
+    const again = await list('CORP\\Alice', 'srv-quiet01', [credential(70)]);
+    expect(again.credentials[0]?.id).toBe(first.credentials[0]?.id);
+    expect(await listedAt()).toEqual(written);
+    const renamed = { ...credential(70), name: 'srv-quiet01\\renamed' };
+    const changed = await list('CORP\\Alice', 'srv-quiet01', [renamed]);
+    expect(changed.credentials[0]).toMatchObject({ id: first.credentials[0]?.id, name: 'srv-quiet01\\renamed' });
+    const rewritten = await listedAt();
+    expect(rewritten[0]?.name).toBe('srv-quiet01\\renamed');
+    expect(rewritten[0]?.listed_at.getTime()).toBeGreaterThan(written[0]?.listed_at.getTime() as number);
   });
 
   it('refuses injection to a user removed from the group after the list', async () => {

@@ -102,10 +102,9 @@ describe('policy-approval runs the vault-side sweep on its BullMQ schedule (real
 
   it('checks in an orphan request made by hand, rotated, and leaves the active lease alone run after run', async () => {
     // an active lease, opened through the broker; its request and record made old enough to be swept
-    const listed = await bus.request('vault.credentials.list.v1', { user: 'alice', endpoint: 'srv-app01' });
-    const offers = await bus.request('policy.offers.record.v1', { user: 'alice', endpoint: 'srv-app01', credentials: listed.credentials.filter((c) => c.username === 'Administrator') });
+    const offers = await bus.request('policy.credentials.list.v1', { user: 'alice', endpoint: 'srv-app01' });
     const gateway = await SealingKeyPair.generate();
-    const lease = await bus.request('policy.lease.open.v1', { credentialId: offers.credentials[0]?.id as string, user: 'alice', endpoint: 'srv-app01', sessionId: 'sweep-1', owner: 'pra-site-1', sealTo: gateway.publicKey });
+    const lease = await bus.request('policy.lease.open.v1', { credentialId: offers.credentials.find((c) => c.username === 'Administrator')?.id as string, user: 'alice', endpoint: 'srv-app01', sessionId: 'sweep-1', owner: 'pra-site-1', sealTo: gateway.publicKey });
     await pg.query(`UPDATE vault.checkout SET created_at = now() - interval '10 minutes' WHERE lease_id = $1`, [lease.leaseId]);
     const leaseRequest = sim.state.activeRequests().find((r) => r.accountId === 1001)?.requestId as number;
     await backdate(leaseRequest);

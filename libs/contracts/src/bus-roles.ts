@@ -26,8 +26,7 @@ export function answererOf(subject: Subject): ServiceName {
  * token-cache is called by vault-adapters alone, so nothing else can read or plant a vault session.
  */
 export const CALLERS = {
-  'policy.access.check.v1': ['appliance-gateway'],
-  'policy.offers.record.v1': ['appliance-gateway'],
+  'policy.credentials.list.v1': ['appliance-gateway'],
   'policy.lease.open.v1': ['appliance-gateway'],
   'policy.lease.release.v1': ['appliance-gateway'],
   'policy.lease.get.v1': ['appliance-gateway'],
@@ -39,7 +38,7 @@ export const CALLERS = {
   'policy.jump-items.recent.v1': ['appliance-gateway'],
   'policy.jump-settings.get.v1': ['appliance-gateway'],
   'policy.jump-settings.put.v1': ['appliance-gateway'],
-  'vault.credentials.list.v1': ['appliance-gateway'],
+  'vault.credentials.list.v1': ['policy-approval'],
   'vault.credentials.checkout.v1': ['policy-approval'],
   'vault.credentials.checkin.v1': ['policy-approval'],
   'vault.checkouts.sweep.v1': ['policy-approval'],

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CONSOLE_CSRF_HEADER, CONSOLE_ROUTES } from './console-api';
 import { ERROR_CODES, type ErrorCode } from './errors';
-import { ApiPermission, Endpoint, LeaseView, OfferedCredential, PendingVault, UserName, VaultName } from './model';
+import { ApiPermission, Endpoint, LeaseView, UserName, VaultName } from './model';
 import { DiagnosticsQuery, DiagnosticsReport, InstanceList, LeaseListQuery, LogLevelAnswer, LogLevelRequest } from './ops';
 import { Injection, InjectionRequest, LeasePath, SUBJECTS, VaultTestResult } from './subjects';
 import {
@@ -118,8 +118,8 @@ export const TokenResponse = z.strictObject({
 export type TokenResponse = z.infer<typeof TokenResponse>;
 
 /** The query of a list is exactly what the access check takes: user, endpoint and an optional protocol. */
-export const CredentialsQuery = SUBJECTS['policy.access.check.v1'].request;
-export const CredentialList = z.strictObject({ credentials: z.array(OfferedCredential), pending: z.array(PendingVault) });
+export const CredentialsQuery = SUBJECTS['policy.credentials.list.v1'].request;
+export const CredentialList = SUBJECTS['policy.credentials.list.v1'].reply;
 export type CredentialList = z.infer<typeof CredentialList>;
 
 export const LeaseRelease = SUBJECTS['policy.lease.release.v1'].reply;

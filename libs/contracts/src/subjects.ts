@@ -115,14 +115,14 @@ const ResealCounts = z.strictObject({
  * a VALIDATION_FAILED reply.
  */
 export const SUBJECTS = {
-  'policy.access.check.v1': {
+  /**
+   * The whole list in one call: policy-approval decides (a user who may not request causes no vault traffic),
+   * asks the vaults, and swaps their locators for credential ids bound to this user and endpoint. `sessionId`:
+   * the appliance session the list is for, reported with the names listed (session reporting).
+   */
+  'policy.credentials.list.v1': {
     request: z.strictObject({ user: UserName, endpoint: Endpoint, protocol: Protocol.optional(), sessionId: ApplianceSessionId.optional() }),
-    reply: z.strictObject({ policy: z.string(), group: z.string() }),
-  },
-  'policy.offers.record.v1': {
-    /** `sessionId`: the appliance session the list is for, recorded with the names listed (session reporting). */
-    request: z.strictObject({ user: UserName, endpoint: Endpoint, credentials: z.array(VaultCredential), sessionId: ApplianceSessionId.optional() }),
-    reply: z.strictObject({ credentials: z.array(OfferedCredential) }),
+    reply: z.strictObject({ credentials: z.array(OfferedCredential), pending: z.array(PendingVault) }),
   },
   /** The secret stays sealed to the gateway's `sealTo` key (SEAL_CONTEXTS.checkoutSecret of the lease id). */
   'policy.lease.open.v1': {

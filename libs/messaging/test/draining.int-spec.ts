@@ -12,10 +12,11 @@ let instanceName = '';
 class SlowController {
   private readonly name = instanceName;
 
-  @Handles('policy.access.check.v1')
-  async check(req: ParsedRequestOf<'policy.access.check.v1'>): Promise<ReplyOf<'policy.access.check.v1'>> {
+  @Handles('policy.credentials.list.v1')
+  async list(req: ParsedRequestOf<'policy.credentials.list.v1'>): Promise<ReplyOf<'policy.credentials.list.v1'>> {
     if (req.user === 'hold') await new Promise<void>((release) => held.push({ by: this.name, release }));
-    return { policy: this.name, group: 'g' };
+    // the instance that answered, named where a list names a vault
+    return { credentials: [], pending: [{ vault: this.name, reason: 'answered' }] };
   }
 }
 
@@ -44,20 +45,20 @@ describe('an instance shutting down over real NATS', () => {
     const bus = new Bus();
     try {
       // Both instances are in the queue group: send until the first one holds a request.
-      const inFlight: Array<Promise<ReplyOf<'policy.access.check.v1'>>> = [];
+      const inFlight: Array<Promise<ReplyOf<'policy.credentials.list.v1'>>> = [];
       while (!held.some((h) => h.by === 'first')) {
-        inFlight.push(bus.request('policy.access.check.v1', { user: 'hold', endpoint: 'e' }));
+        inFlight.push(bus.request('policy.credentials.list.v1', { user: 'hold', endpoint: 'e' }));
         await until(() => held.length >= inFlight.length);
       }
       const closing = first.app.close();
       await first.server.left;
       // While it drains, new requests are answered by the other instance only.
-      const during = await Promise.all(Array.from({ length: 10 }, () => bus.request('policy.access.check.v1', { user: 'u', endpoint: 'e' })));
-      expect(new Set(during.map((r) => r.policy))).toEqual(new Set(['second']));
+      const during = await Promise.all(Array.from({ length: 10 }, () => bus.request('policy.credentials.list.v1', { user: 'u', endpoint: 'e' })));
+      expect(new Set(during.map((r) => r.pending[0]?.vault))).toEqual(new Set(['second']));
       for (const { release } of held.splice(0)) release();
       const answers = await Promise.all(inFlight);
-      expect(answers.every((a) => a.policy === 'first' || a.policy === 'second')).toBe(true);
-      expect(answers.some((a) => a.policy === 'first')).toBe(true);
+      expect(answers.every((a) => a.pending[0]?.vault === 'first' || a.pending[0]?.vault === 'second')).toBe(true);
+      expect(answers.some((a) => a.pending[0]?.vault === 'first')).toBe(true);
       await closing;
     } finally {
       for (const { release } of held.splice(0)) release();

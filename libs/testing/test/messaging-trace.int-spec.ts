@@ -14,11 +14,12 @@ propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 
 @Controller()
 class EchoController {
-  @Handles('policy.access.check.v1')
-  async check(req: ParsedRequestOf<'policy.access.check.v1'>): Promise<ReplyOf<'policy.access.check.v1'>> {
+  @Handles('policy.credentials.list.v1')
+  async check(req: ParsedRequestOf<'policy.credentials.list.v1'>): Promise<ReplyOf<'policy.credentials.list.v1'>> {
     if (req.user === 'boom') throw new Error('secret-bearing message that must not travel');
     if (req.user === 'denied') throw new OpenEcmError('ACCESS_DENIED', 'no');
-    return { policy: trace.getActiveSpan()?.spanContext().traceId ?? 'none', group: 'g' };
+    // the handler's trace id, named where a list names a vault
+    return { credentials: [], pending: [{ vault: trace.getActiveSpan()?.spanContext().traceId ?? 'none', reason: 'traced' }] };
   }
 }
 
@@ -32,16 +33,16 @@ describe('@Handles and Bus over real NATS', () => {
     try {
       const tracer = trace.getTracer('test');
       const traceId = await tracer.startActiveSpan('caller', async (span) => {
-        const reply = await bus.request('policy.access.check.v1', { user: 'u', endpoint: 'e' });
+        const reply = await bus.request('policy.credentials.list.v1', { user: 'u', endpoint: 'e' });
         span.end();
-        expect(reply.policy).toBe(span.spanContext().traceId);
+        expect(reply.pending[0]?.vault).toBe(span.spanContext().traceId);
         return span.spanContext().traceId;
       });
       const names = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId).map((s) => s.name);
-      expect(names).toEqual(expect.arrayContaining(['caller', 'policy.access.check.v1 send', 'policy.access.check.v1 process']));
+      expect(names).toEqual(expect.arrayContaining(['caller', 'policy.credentials.list.v1 send', 'policy.credentials.list.v1 process']));
 
-      await expect(bus.request('policy.access.check.v1', { user: 'denied', endpoint: 'e' })).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
-      const internal = await bus.request('policy.access.check.v1', { user: 'boom', endpoint: 'e' }).then(() => undefined, (e: OpenEcmError) => e);
+      await expect(bus.request('policy.credentials.list.v1', { user: 'denied', endpoint: 'e' })).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+      const internal = await bus.request('policy.credentials.list.v1', { user: 'boom', endpoint: 'e' }).then(() => undefined, (e: OpenEcmError) => e);
       expect(internal).toMatchObject({ code: 'INTERNAL', message: 'internal error' });
     } finally {
       await bus.onApplicationShutdown();

@@ -11,25 +11,12 @@ export class CredentialsHttpController {
   constructor(private readonly bus: Bus) {}
 
   /**
-   * Names only, never a secret. The policy decides first, so a user who may not request anything causes no
-   * vault traffic; the offers step swaps vault locators for ids bound to this user and endpoint.
+   * Names only, never a secret: one call to policy-approval, which decides (a user who may not request anything
+   * causes no vault traffic), asks the vaults and issues ids bound to this user and endpoint.
    */
   @Get('credentials')
-  async list(@Query() query: unknown): Promise<CredentialList> {
-    const request = parseOrThrow(CredentialsQuery, query, 'query');
-    await this.bus.request('policy.access.check.v1', request);
-    const listed = await this.bus.request('vault.credentials.list.v1', {
-      user: request.user,
-      endpoint: request.endpoint,
-      ...(request.protocol ? { protocol: request.protocol } : {}),
-    });
-    const offered = await this.bus.request('policy.offers.record.v1', {
-      user: request.user,
-      endpoint: request.endpoint,
-      credentials: listed.credentials,
-      ...(request.sessionId ? { sessionId: request.sessionId } : {}),
-    });
-    return { credentials: offered.credentials, pending: listed.pending };
+  list(@Query() query: unknown): Promise<CredentialList> {
+    return this.bus.request('policy.credentials.list.v1', parseOrThrow(CredentialsQuery, query, 'query'));
   }
 
   /** The one answer that carries a secret: never stored by a cache on the way. */

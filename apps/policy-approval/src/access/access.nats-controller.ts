@@ -7,11 +7,6 @@ import { AccessService } from './access.service';
 export class AccessNatsController {
   constructor(private readonly access: AccessService) {}
 
-  @Handles('policy.access.check.v1')
-  check(req: ParsedRequestOf<'policy.access.check.v1'>): Promise<ReplyOf<'policy.access.check.v1'>> {
-    return this.access.check(req.user);
-  }
-
   @Handles('policy.defaults.ensure.v1')
   ensureDefaults(_req: ParsedRequestOf<'policy.defaults.ensure.v1'>): Promise<ReplyOf<'policy.defaults.ensure.v1'>> {
     return this.access.ensureDefaults();

@@ -1,8 +1,9 @@
 import { Controller, Logger } from '@nestjs/common';
 import type { ParsedRequestOf, ReplyOf } from '@openecm/contracts';
-import { Handles } from '@openecm/messaging';
+import { Bus, Handles } from '@openecm/messaging';
 import { currentTraceId } from '@openecm/telemetry';
 import { randomUUID } from 'node:crypto';
+import { AccessService } from '../access/access.service';
 import { LeaseEvents } from '../events/lease-events';
 import { OffersService } from './offers.service';
 
@@ -11,18 +12,27 @@ export class OffersNatsController {
   private readonly logger = new Logger(OffersNatsController.name);
 
   constructor(
+    private readonly access: AccessService,
     private readonly offers: OffersService,
     private readonly events: LeaseEvents,
+    private readonly bus: Bus,
   ) {}
 
   /**
-   * The list's last step, so it also reports what was listed (names and vaults only) for session reporting. A list
-   * is the hot path: the answer does not wait for JetStream's acknowledgement, and a lost report costs a report
-   * line, never a list (the audit trail has the list either way).
+   * A list, whole: the decision first (a user who may not request anything causes no vault traffic), then the
+   * vaults, then the ids bound to this user and endpoint. It also reports what was listed (names and vaults
+   * only) for session reporting; a list is the hot path, so the answer does not wait for JetStream's
+   * acknowledgement, and a lost report costs a report line, never a list (the audit trail has the list anyway).
    */
-  @Handles('policy.offers.record.v1')
-  async record(req: ParsedRequestOf<'policy.offers.record.v1'>): Promise<ReplyOf<'policy.offers.record.v1'>> {
-    const credentials = await this.offers.record(req.user, req.endpoint, req.credentials);
+  @Handles('policy.credentials.list.v1')
+  async list(req: ParsedRequestOf<'policy.credentials.list.v1'>): Promise<ReplyOf<'policy.credentials.list.v1'>> {
+    await this.access.check(req.user);
+    const listed = await this.bus.request('vault.credentials.list.v1', {
+      user: req.user,
+      endpoint: req.endpoint,
+      ...(req.protocol ? { protocol: req.protocol } : {}),
+    });
+    const credentials = await this.offers.record(req.user, req.endpoint, listed.credentials);
     const traceId = currentTraceId();
     this.events
       .publish('policy.credentials.listed.v1', {
@@ -35,6 +45,6 @@ export class OffersNatsController {
         ...(traceId ? { traceId } : {}),
       })
       .catch((error: Error) => this.logger.warn({ msg: 'credentials listed event not published', err: error.name }));
-    return { credentials };
+    return { credentials, pending: listed.pending };
   }
 }

@@ -19,16 +19,63 @@ function refKey(ref: VaultRef): string {
   return JSON.stringify(Object.keys(ref).sort().map((k) => [k, ref[k]]));
 }
 
+function offerKey(user: string, endpoint: string, c: VaultCredential): string {
+  return `${userKey(user)}\u0000${endpointKey(endpoint)}\u0000${c.vault}\u0000${refKey(c.ref)}`;
+}
+
+/** What an offer row says besides its key: a change (a renamed account, another duration) is written. */
+function fingerprint(c: VaultCredential): string {
+  return JSON.stringify([c.name, c.username, c.domain, c.scope, c.releaseDurationMinutes, c.rotateAfterRelease]);
+}
+
+function offered(id: string, c: VaultCredential): OfferedCredential {
+  return { id, name: c.name, username: c.username, domain: c.domain, scope: c.scope, vault: c.vault };
+}
+
 /**
  * The ids the broker hands out in a list. An id is bound to the user and endpoint it was listed for:
  * injection checks that binding here, in the service that owns it, not only at the edge.
  */
+/**
+ * How long an offer this instance wrote is answered from memory without writing it again. Far below the
+ * pruner's age (days), which only removes offers not listed for that long, so a remembered id always has a row.
+ */
+const OFFER_REMEMBERED_MS = 60 * 60_000;
+/** Offers remembered at most; the oldest is dropped first. */
+const OFFER_ENTRIES = 100_000;
+
 @Injectable()
 export class OffersService {
+  /** The offers this instance wrote lately, by what identifies them and with what they said. */
+  private readonly written = new Map<string, { id: string; fingerprint: string; at: number }>();
+
   constructor(private readonly db: DataSource) {}
 
+  /**
+   * The ids of a list. A list that offers what this instance wrote within the hour, unchanged, is answered from
+   * memory: no write on the read path when nothing changed. Anything new or changed writes the list.
+   */
   async record(user: string, endpoint: string, credentials: VaultCredential[]): Promise<OfferedCredential[]> {
     if (credentials.length === 0) return [];
+    const now = Date.now();
+    const keys = credentials.map((c) => offerKey(user, endpoint, c));
+    const known = keys.map((key, i) => {
+      const held = this.written.get(key);
+      return held && held.fingerprint === fingerprint(credentials[i] as VaultCredential) && now - held.at < OFFER_REMEMBERED_MS ? held.id : undefined;
+    });
+    if (known.every((id) => id !== undefined)) return credentials.map((c, i) => offered(known[i] as string, c));
+    const ids = await this.write(user, endpoint, credentials);
+    credentials.forEach((c, i) => this.remember(keys[i] as string, { id: ids[i] as string, fingerprint: fingerprint(c), at: now }));
+    return credentials.map((c, i) => offered(ids[i] as string, c));
+  }
+
+  private remember(key: string, entry: { id: string; fingerprint: string; at: number }): void {
+    this.written.delete(key);
+    this.written.set(key, entry);
+    if (this.written.size > OFFER_ENTRIES) this.written.delete(this.written.keys().next().value as string);
+  }
+
+  private async write(user: string, endpoint: string, credentials: VaultCredential[]): Promise<string[]> {
     const values: unknown[] = [];
     const rows = credentials.map((c, i) => {
       const base = i * 11;
@@ -47,14 +94,7 @@ export class OffersService {
       values,
     );
     const ids = new Map(saved.map((r) => [`${r.vault}|${r.ref_key}`, r.id]));
-    return credentials.map((c) => ({
-      id: ids.get(`${c.vault}|${refKey(c.ref)}`) as string,
-      name: c.name,
-      username: c.username,
-      domain: c.domain,
-      scope: c.scope,
-      vault: c.vault,
-    }));
+    return credentials.map((c) => ids.get(`${c.vault}|${refKey(c.ref)}`) as string);
   }
 
   /**
@@ -62,6 +102,8 @@ export class OffersService {
    * it injects, so an old id is only ever a replay. Ids behind a lease stay, for the lease's audit trail.
    */
   async prune(maxAgeDays: number): Promise<number> {
+    // what is pruned here was not written for days; forgetting every remembered offer keeps that true by construction
+    this.written.clear();
     const [, count] = (await this.db.query(
       `DELETE FROM policy.credential_offer o
         WHERE o.listed_at < now() - make_interval(days => $1)
