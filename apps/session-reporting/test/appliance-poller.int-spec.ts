@@ -170,4 +170,16 @@ describe('session-reporting: the appliance connection and its report poller', ()
     expect(JSON.stringify(view)).not.toContain('a-wrong-secret');
     await put({});
   });
+
+  it('keeps starting and polling when the secret no longer opens (a key removed), and says so', async () => {
+    const { rows } = await pg.query<{ client_secret: string }>(`SELECT client_secret FROM reporting.appliance_connection`);
+    // the same envelope under a key id this deployment does not hold
+    await pg.query(`UPDATE reporting.appliance_connection SET client_secret = $1`, [(rows[0] as { client_secret: string }).client_secret.replace(/^v1\.r1\./, 'v1.gone.')]);
+    const later = await start();
+    const outcome = await pollNow(later);
+    expect(outcome).toEqual({ outcome: 'failed', error: expect.stringMatching(/^keys: .*APPLIANCE_SETTINGS_KEYS/) });
+    expect((await bus.request('reporting.appliance.get.v1', {})).poll.lastError).toMatch(/^keys: /);
+    await put({});
+    expect(await pollNow(later)).toMatchObject({ outcome: 'ok' });
+  });
 });

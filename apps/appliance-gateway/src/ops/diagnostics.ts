@@ -57,7 +57,9 @@ function applianceCheck(input: DiagnosticsInput): DiagnosticCheck {
         ? "check the API account's client id and secret (regenerating the secret on the appliance ends the old one) and that it holds the Reporting API permission"
         : step === 'connect'
           ? 'check the URL and port, the network path, and the caBundle when the site has a private CA'
-          : "check that the API account may read the appliance's session reports";
+          : step === 'keys'
+            ? 'restore the APPLIANCE_SETTINGS_KEYS key the secret was sealed with, or enter the connection again (PUT /api/v1/admin/appliance)'
+            : "check that the API account may read the appliance's session reports";
     return check('appliance', title, 'fail', `the last report poll of ${c.url} failed: ${c.poll.lastError}`, { step, remedy });
   }
   if (!c.poll.lastPolledAt) return check('appliance', title, 'info', `${c.url}: not polled yet (every ${c.pollIntervalSeconds} s)`);

@@ -120,6 +120,11 @@ export class ApplianceConnections {
     };
   }
 
+  /** How often a connection is polled; null when there is none. Needs no key: a connection whose secret no longer opens is still scheduled, and its polls say why they fail. */
+  async pollInterval(name: string): Promise<number | null> {
+    return (await this.dataSource.getRepository(ApplianceConnectionEntity).findOneBy({ name }))?.pollIntervalSeconds ?? null;
+  }
+
   async names(): Promise<string[]> {
     return (await this.dataSource.getRepository(ApplianceConnectionEntity).find({ select: { name: true } })).map((c) => c.name);
   }

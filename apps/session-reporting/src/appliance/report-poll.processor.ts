@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { OpenEcmError } from '@openecm/contracts';
 import { metricsRegistry } from '@openecm/telemetry';
 import { bullConnection, bullPrefix } from '@openecm/service-kit';
 import { Queue, Worker, type Job } from 'bullmq';
@@ -67,10 +68,9 @@ export class ReportPollProcessor implements OnApplicationBootstrap, OnApplicatio
 
   /** One repeatable job per connection, every pollIntervalSeconds; saving the connection again moves it. */
   async schedule(name: string): Promise<void> {
-    const open = await this.connections.open(name);
-    if (!open) return;
-    await open.client.close();
-    await this.queue.upsertJobScheduler(`${REPORT_POLL_QUEUE}:${name}`, { every: open.pollIntervalSeconds * 1000 }, {
+    const interval = await this.connections.pollInterval(name);
+    if (interval === null) return;
+    await this.queue.upsertJobScheduler(`${REPORT_POLL_QUEUE}:${name}`, { every: interval * 1000 }, {
       name: REPORT_POLL_JOB,
       data: { connection: name },
       opts: { removeOnComplete: true, removeOnFail: 100, attempts: 1 },
@@ -104,10 +104,12 @@ export class ReportPollProcessor implements OnApplicationBootstrap, OnApplicatio
 
   private async pollLocked(name: string): Promise<PollOutcome> {
     const [row] = (await this.dataSource.query(`SELECT "resume_from" FROM "reporting"."report_poll" WHERE "connection" = $1`, [name])) as Array<{ resume_from: string }>;
-    const open = await this.connections.open(name);
-    if (!open || !row) return { outcome: 'not-configured' };
+    if (!row) return { outcome: 'not-configured' };
     const from = Number(row.resume_from);
+    let open: Awaited<ReturnType<ApplianceConnections['open']>> = null;
     try {
+      open = await this.connections.open(name);
+      if (!open) return { outcome: 'not-configured' };
       const xml = await open.client.accessSessions(from);
       const reported = readAccessSessionReport(xml, new URL(open.url).hostname);
       const records = reported.flatMap((s) => s.events);
@@ -124,13 +126,18 @@ export class ReportPollProcessor implements OnApplicationBootstrap, OnApplicatio
       return { outcome: 'ok', sessions: reported.length, stored, resumeFrom };
     } catch (error) {
       // the message names the step and the status or error code, never a URL, token or secret
-      const message = error instanceof ApplianceCallError ? error.message : `report: ${(error as Error).name}: ${(error as Error).message}`.slice(0, 500);
+      const message =
+        error instanceof ApplianceCallError
+          ? error.message
+          : error instanceof OpenEcmError
+            ? `keys: ${error.message}`
+            : `report: ${(error as Error).name}: ${(error as Error).message}`.slice(0, 500);
       await this.dataSource.query(`UPDATE "reporting"."report_poll" SET "last_polled_at" = now(), "last_error" = $2 WHERE "connection" = $1`, [name, message]);
       polls.inc({ outcome: 'failed' });
       this.logger.warn({ msg: 'appliance report poll failed', connection: name, error: message });
       return { outcome: 'failed', error: message };
     } finally {
-      await open.client.close();
+      await open?.client.close();
     }
   }
 }
