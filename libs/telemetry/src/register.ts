@@ -7,7 +7,7 @@
  * still created and propagated, so logs keep their trace ids.
  */
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
+import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { NestInstrumentation } from '@opentelemetry/instrumentation-nestjs-core';
@@ -111,7 +111,9 @@ export function startTelemetry(serviceName: string): void {
           else if ('path' in req && typeof req.path === 'string') scrubUrl(span, req.path);
         },
       }),
-      new ExpressInstrumentation(),
+      // One span per hop: the HTTP server span and Nest's handler span say what a request did; a span per
+      // Express middleware (body parsers, the router) costs CPU on every call and says nothing.
+      new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.REQUEST_HANDLER, ExpressLayerType.ROUTER] }),
       new NestInstrumentation(),
       new UndiciInstrumentation({ requestHook: (span, req) => scrubUrl(span, req.path, req.origin) }),
       new IORedisInstrumentation({ requireParentSpan: true }),
