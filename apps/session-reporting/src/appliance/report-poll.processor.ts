@@ -17,6 +17,9 @@ interface PollJob {
   connection: string;
 }
 
+/** How long saving a connection waits for its schedule before answering (Redis away: the schedule follows). */
+const SCHEDULE_WAIT_MS = 5000;
+
 /** Events are written a batch at a time, as the appliance's batch call does. */
 const WRITE_BATCH = 1000;
 
@@ -47,7 +50,7 @@ export class ReportPollProcessor implements OnApplicationBootstrap, OnApplicatio
     private readonly sessions: SessionEventsService,
   ) {
     this.queue.on('error', (error) => this.logger.warn({ msg: 'report poll queue connection error', err: error.name }));
-    connections.onChange((name) => this.schedule(name));
+    connections.onChange((name) => this.scheduleSoon(name));
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -58,12 +61,23 @@ export class ReportPollProcessor implements OnApplicationBootstrap, OnApplicatio
       concurrency: 1,
     });
     this.worker.on('error', (error) => this.logger.warn({ msg: 'report poll worker connection error', err: error.name }));
-    for (const name of await this.connections.names()) await this.schedule(name);
+    // not awaited: with Redis out of reach at start, the reports and the appliance's batches are served all the same,
+    // and the schedule is made when Redis answers (BullMQ's commands wait for the reconnect)
+    void this.connections.names().then((names) => Promise.all(names.map((name) => this.scheduleSoon(name))));
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.worker?.close();
     await this.queue.close();
+  }
+
+  /** Schedules, waiting at most SCHEDULE_WAIT_MS for Redis; the schedule is made later when it answers later. */
+  private async scheduleSoon(name: string): Promise<void> {
+    const scheduled = this.schedule(name).catch((error: Error) => this.logger.warn({ msg: 'report poll not scheduled', connection: name, err: error.name }));
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), SCHEDULE_WAIT_MS)));
+    if ((await Promise.race([scheduled, waited])) === 'late') this.logger.warn({ msg: 'report poll scheduled once Redis answers', connection: name });
+    clearTimeout(timer);
   }
 
   /** One repeatable job per connection, every pollIntervalSeconds; saving the connection again moves it. */
