@@ -100,6 +100,25 @@ describe('session-reporting: reports and the appliance batch', () => {
     expect(rows[0].n).toBe(1000);
   });
 
+  it("shows a long session's first 1,000 events and says more follow, which the event grid pages through", async () => {
+    for (let b = 0; b < 2; b++) {
+      expect((await ingest(Array.from({ length: 750 }, (_, i) => event('long-0001', 50_000 + b * 750 + i, { type: 'Keystroke', data: { key: 'x'.repeat(200) } })))).stored).toBe(750);
+    }
+    const [session] = (await bus.request('reporting.sessions.query.v1', { lsid: 'long-0001' })).items;
+    const detail = await bus.request('reporting.session.get.v1', { id: session?.id ?? '0' });
+    expect(detail.events).toHaveLength(1000);
+    expect(detail.moreEvents).toBe(true);
+    expect(detail.events[0]?.timestamp).toBe(at(50_000));
+    let total = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await bus.request('reporting.events.query.v1', { sessionId: Number(session?.id), sort: 'timestamp', limit: 1000, ...(cursor ? { cursor } : {}) });
+      total += page.items.length;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(total).toBe(1500);
+  });
+
   describe('the grids', () => {
     const users = ['alice', 'bob', 'carol', null];
     beforeAll(async () => {
@@ -186,6 +205,7 @@ describe('session-reporting: reports and the appliance batch', () => {
       const detail = await bus.request('reporting.session.get.v1', { id: page.items[0]?.sessionId ?? '0' });
       expect(detail.session.lsid).toBe('grid-0000');
       expect(detail.events.map((e) => e.type)).toEqual(['Session Start', SESSION_EVENT_TYPES.credentialsUsed]);
+      expect(detail.moreEvents).toBe(false);
       expect((await failure(bus.request('reporting.session.get.v1', { id: '999999999' }))).code).toBe('NOT_FOUND');
     });
 

@@ -26,7 +26,8 @@ import { SealedBox, SealingPublicKey } from './sealed';
  *     → {items: [SessionRow | EventRow], nextCursor: string | null}
  *     `Accept: text/csv`: every matching row (no limit), header = the row's column names, `data` as JSON.
  *
- *   GET /api/v1/reports/sessions/{id} → {session: SessionRow, events: [EventRow]}   (events oldest first)
+ *   GET /api/v1/reports/sessions/{id} → {session: SessionRow, events: [EventRow], moreEvents}   (events oldest first,
+ *     at most 1,000; the rest through the event grid with sessionId=)
  *
  *   SessionRow {id, lsid, type, startTime, endTime, duration, fileTransfers, hostName, externalKey, publicSiteId,
  *               publicSiteName, jumpGroupId, jumpGroupName, user, endpoint, credential, vault, leaseId, approvalId,
@@ -292,7 +293,15 @@ export const SESSION_CSV_COLUMNS = Object.keys(SessionRow.shape) as Array<keyof 
 export const EVENT_CSV_COLUMNS = Object.keys(EventRow.shape) as Array<keyof EventRow>;
 
 export const SessionPath = z.strictObject({ id: Id });
-export const SessionDetail = z.strictObject({ session: SessionRow, events: z.array(EventRow) });
+/** A session's page shows at most this many of its events; the event grid (`sessionId=`) pages through all of them. */
+export const SESSION_DETAIL_EVENTS = 1000;
+export const SessionDetail = z.strictObject({
+  session: SessionRow,
+  /** Oldest first, at most SESSION_DETAIL_EVENTS. */
+  events: z.array(EventRow),
+  /** More events follow: `GET /api/v1/reports/events?sessionId=<id>&sort=timestamp` pages through them all. */
+  moreEvents: z.boolean(),
+});
 export type SessionDetail = z.infer<typeof SessionDetail>;
 
 // ---- summary ----

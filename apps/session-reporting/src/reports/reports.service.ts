@@ -4,6 +4,7 @@ import {
   HOURLY_SERIES_MAX_HOURS,
   OpenEcmError,
   SESSION_COLUMNS,
+  SESSION_DETAIL_EVENTS,
   SESSION_EVENT_TYPES,
   TOP_ENTRIES,
   type EventRow,
@@ -135,12 +136,14 @@ export class ReportsService {
       [id],
     );
     if (!session) throw new OpenEcmError('NOT_FOUND', 'no session has this id');
-    const events = await this.dataSource.query<Array<Record<string, unknown>>>(
+    const rows = await this.dataSource.query<Array<Record<string, unknown>>>(
       `SELECT ${EVENT_SELECT} FROM "reporting"."session_event" e JOIN "reporting"."session" s ON s."id" = e."session_id"
-        WHERE e."session_id" = $1 ORDER BY e."timestamp", e."id"`,
+        WHERE e."session_id" = $1 ORDER BY e."timestamp", e."id" LIMIT ${SESSION_DETAIL_EVENTS + 1}`,
       [id],
     );
-    return { session: toSessionRow(session), events: await this.withData(events) };
+    const events = await this.withData(rows.slice(0, SESSION_DETAIL_EVENTS));
+    const kept = fitting(events, MAX_PAGE_BYTES - Buffer.byteLength(JSON.stringify(session)));
+    return { session: toSessionRow(session), events: events.slice(0, kept), moreEvents: rows.length > SESSION_DETAIL_EVENTS || kept < events.length };
   }
 
   /**
@@ -212,13 +215,7 @@ export class ReportsService {
     );
     const items = await map(rows.slice(0, limit).map(({ __key: _key, ...row }) => row));
     // cut where the answer would outgrow a NATS message: the rest is the next page
-    let bytes = 0;
-    let kept = 0;
-    for (const item of items) {
-      bytes += Buffer.byteLength(JSON.stringify(item));
-      if (bytes > MAX_PAGE_BYTES && kept > 0) break;
-      kept++;
-    }
+    const kept = fitting(items, MAX_PAGE_BYTES);
     const more = rows.length > limit || kept < items.length;
     const last = rows[kept - 1];
     return {
@@ -244,6 +241,18 @@ export class ReportsService {
     }
     return rows.map((r) => toEventRow(r, data.get(String(r['id'])) ?? {}));
   }
+}
+
+/** How many of the items, from the first, fit in `budget` bytes of JSON (at least one). */
+function fitting(items: readonly unknown[], budget: number): number {
+  let bytes = 0;
+  let kept = 0;
+  for (const item of items) {
+    bytes += Buffer.byteLength(JSON.stringify(item));
+    if (bytes > budget && kept > 0) break;
+    kept++;
+  }
+  return kept;
 }
 
 function series(from: Date, to: Date, interval: 'hour' | 'day', sessions: Array<{ b: Date; n: string }>, injections: Array<{ b: Date; n: string }>) {
