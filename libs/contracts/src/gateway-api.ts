@@ -719,7 +719,9 @@ export const GATEWAY_ROUTES = {
     path: '/api/v1/reports/sessions/{id}',
     tag: 'Reports',
     summary: 'A session and its events',
-    description: "Its events oldest first, each with its data, source and (a broker event's) trace id.",
+    description:
+      "Its events oldest first, each with its data, source and (a broker event's) trace id: the first 1,000, and `moreEvents` when " +
+      'the event grid (`sessionId=`) has more.',
     access: REPORTING,
     params: SessionPath,
     answers: { 200: { description: 'The session and its events.', schema: SessionDetail } },
