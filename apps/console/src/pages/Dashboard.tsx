@@ -3,7 +3,7 @@ import { BarChart, LineChart } from 'echarts/charts';
 import { DataZoomComponent, GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
 import * as echarts from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { call, query } from '../api';
 import { CARD_TITLES, REPORT_CARDS, cardGridQuery } from '../contract-values';
 import { navigate } from '../router';
@@ -96,13 +96,10 @@ function Top({ title, entries }: { title: string; entries: ReportSummary['top'][
 export function Dashboard() {
   const [rangeKey, setRangeKey] = useState<RangeKey>('7d');
   const [custom, setCustom] = useState(() => rangeOf('7d', { from: '', to: '' }));
-  const [range, setRange] = useState(() => rangeOf('7d', custom));
+  // a preset ends now, taken when it is chosen
+  const range = useMemo(() => rangeOf(rangeKey, custom), [rangeKey, custom]);
   const [summary, setSummary] = useState<ReportSummary | null>(null);
   const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    setRange(rangeOf(rangeKey, custom));
-  }, [rangeKey, custom]);
 
   useEffect(() => {
     let current = true;
