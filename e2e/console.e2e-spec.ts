@@ -112,7 +112,14 @@ describe('the web console', () => {
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("frame-ancestors 'none'");
-    expect(await res.text()).toContain('<div id="root">');
+    const html = await res.text();
+    expect(html).toContain('<div id="root">');
+    // the page's script, compressed on the way and cached for a year under its hashed name
+    const script = /src="\/console\/assets\/([^"]+\.js)"/.exec(html)?.[1] as string;
+    const asset = await fetch(`${system.gatewayUrl}/console/assets/${script}`);
+    expect(asset.headers.get('content-encoding')).toBe('gzip');
+    expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(await asset.text()).toBe(readFileSync(join(consoleDir, 'assets', script), 'utf8'));
     const unknown = await fetch(`${system.gatewayUrl}/console/assets/nothing-here.js`);
     expect(unknown.status).toBe(404);
   });

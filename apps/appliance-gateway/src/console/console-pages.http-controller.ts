@@ -1,9 +1,10 @@
-import { Controller, Get, Param, Res } from '@nestjs/common';
+import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import { consoleConfig, loadConfig } from '@openecm/config';
 import { ConsoleAssetPath, ConsolePagePath, ConsoleSessionPagePath, OpenEcmError, parseOrThrow } from '@openecm/contracts';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
 
 /**
  * The console's pages run scripts and styles of this origin only, call this origin only, and cannot be framed.
@@ -67,6 +68,8 @@ export class ConsolePagesHttpController {
   private readonly config = loadConfig(consoleConfig);
   private readonly dir = consoleDir(this.config.CONSOLE_DIR);
   private index?: string;
+  /** Assets never change under their hashed names: each is read and compressed once. */
+  private readonly assets = new Map<string, { plain: Buffer; gzip: Buffer }>();
 
   private page(res: Response): void {
     res.setHeader('Content-Security-Policy', CONSOLE_CSP);
@@ -105,13 +108,25 @@ export class ConsolePagesHttpController {
   }
 
   @Get('assets/:file')
-  asset(@Param() params: Record<string, string>, @Res() res: Response): void {
+  asset(@Param() params: Record<string, string>, @Req() req: Request, @Res() res: Response): void {
     const { file } = parseOrThrow(ConsoleAssetPath, { ...params }, 'path');
-    const path = this.dir ? join(this.dir, 'assets', file) : undefined;
-    if (!path || !existsSync(path)) throw new OpenEcmError('NOT_FOUND', 'no such file of the console');
+    let asset = this.assets.get(file);
+    if (!asset) {
+      const path = this.dir ? join(this.dir, 'assets', file) : undefined;
+      if (!path || !existsSync(path)) throw new OpenEcmError('NOT_FOUND', 'no such file of the console');
+      const plain = readFileSync(path);
+      asset = { plain, gzip: gzipSync(plain) };
+      this.assets.set(file, asset);
+    }
     res.setHeader('Content-Type', TYPES[extname(file)] ?? 'application/octet-stream');
     res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
     res.setHeader('Content-Security-Policy', CONSOLE_CSP);
-    res.send(readFileSync(path));
+    res.setHeader('Vary', 'Accept-Encoding');
+    if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+      res.setHeader('Content-Encoding', 'gzip');
+      res.send(asset.gzip);
+      return;
+    }
+    res.send(asset.plain);
   }
 }
