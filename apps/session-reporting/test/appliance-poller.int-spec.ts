@@ -4,6 +4,7 @@ import { sealTo } from '@openecm/crypto';
 import type { Bus } from '@openecm/messaging';
 import { NATS_URL, createTestDatabase, deleteNamespaceStreams, startTestApp, testBus, testKey, waitFor } from '@openecm/testing';
 import { Client } from 'pg';
+import { generate as selfSigned } from 'selfsigned';
 import { ApplianceSite } from '../../../tools/appliance-sim/src/site';
 import { ReportPollProcessor } from '../src/appliance/report-poll.processor';
 
@@ -169,6 +170,29 @@ describe('session-reporting: the appliance connection and its report poller', ()
     expect(view.poll.lastError).toBe('authentication: the token endpoint answered 401');
     expect(JSON.stringify(view)).not.toContain('a-wrong-secret');
     await put({});
+  });
+
+  it("trusts a site's private CA given as caBundle, and names the tls step without it", async () => {
+    const pems = await selfSigned([{ name: 'commonName', value: '127.0.0.1' }], {
+      keySize: 2048,
+      extensions: [
+        { name: 'basicConstraints', cA: true },
+        { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] },
+      ],
+    });
+    const tlsSite = new ApplianceSite({ clientId: 'openecm-reporting', clientSecret: CLIENT_SECRET, tls: { key: pems.private, cert: pems.cert } });
+    const tlsUrl = await tlsSite.listen();
+    try {
+      await put({ url: tlsUrl, allowInsecureHttp: false });
+      expect(await pollNow()).toEqual({ outcome: 'failed', error: expect.stringMatching(/^tls: the appliance's TLS certificate is not trusted/) });
+      const lsid = ApplianceSite.newLsid();
+      tlsSite.startSession({ lsid, startTime: now() + 400, jumpGroup: { id: 1, name: 'g' }, publicSite: { id: 1, name: 's' }, jumpoint: 'j', hostname: 'h', username: 'u' });
+      expect((await put({ url: tlsUrl, allowInsecureHttp: false, caBundle: pems.cert })).caBundle).toBe(true);
+      expect(await pollNow()).toMatchObject({ outcome: 'ok', stored: 1 });
+    } finally {
+      await tlsSite.close();
+      await put({});
+    }
   });
 
   it('keeps starting and polling when the secret no longer opens (a key removed), and says so', async () => {

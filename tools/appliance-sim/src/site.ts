@@ -35,6 +35,8 @@ export interface ApplianceSiteOptions {
   clientId: string;
   clientSecret: string;
   logger?: SimLogger;
+  /** Serve HTTPS with this PEM key and certificate, as a site with a private CA does. */
+  tls?: { key: string; cert: string };
 }
 
 /**
@@ -55,6 +57,7 @@ export class ApplianceSite {
     this.server = createSimServer({
       basePath: '',
       logger: options.logger,
+      tls: options.tls,
       requestLogMessage: 'appliance site request',
       invalidJson: () => Object.assign(new Error('invalid JSON'), { statusCode: 400 }),
     });

@@ -39,6 +39,15 @@ export interface DiagnosticsInput {
   appliance?: Outcome<ApplianceConnectionView>;
 }
 
+/** What to do when a report poll fails at a step (the step is the first word of its error). */
+const APPLIANCE_REMEDIES: Readonly<Record<string, string>> = {
+  authentication:
+    "check the API account's client id and secret (regenerating the secret on the appliance ends the old one) and that it holds the Reporting API permission",
+  tls: "add the CA that signed the site's certificate as caBundle (PUT /api/v1/admin/appliance)",
+  connect: 'check the URL and port and the network path',
+  keys: 'restore the APPLIANCE_SETTINGS_KEYS key the secret was sealed with, or enter the connection again (PUT /api/v1/admin/appliance)',
+};
+
 /** The appliance connection as session-reporting keeps it, and how its last report poll went. */
 function applianceCheck(input: DiagnosticsInput): DiagnosticCheck {
   const title = 'Appliance connection';
@@ -52,14 +61,7 @@ function applianceCheck(input: DiagnosticsInput): DiagnosticCheck {
   }
   if (c.poll.lastError) {
     const step = c.poll.lastError.slice(0, c.poll.lastError.indexOf(':'));
-    const remedy =
-      step === 'authentication'
-        ? "check the API account's client id and secret (regenerating the secret on the appliance ends the old one) and that it holds the Reporting API permission"
-        : step === 'connect'
-          ? 'check the URL and port, the network path, and the caBundle when the site has a private CA'
-          : step === 'keys'
-            ? 'restore the APPLIANCE_SETTINGS_KEYS key the secret was sealed with, or enter the connection again (PUT /api/v1/admin/appliance)'
-            : "check that the API account may read the appliance's session reports";
+    const remedy = APPLIANCE_REMEDIES[step] ?? "check that the API account may read the appliance's session reports";
     return check('appliance', title, 'fail', `the last report poll of ${c.url} failed: ${c.poll.lastError}`, { step, remedy });
   }
   if (!c.poll.lastPolledAt) return check('appliance', title, 'info', `${c.url}: not polled yet (every ${c.pollIntervalSeconds} s)`);

@@ -15,7 +15,7 @@ export interface ApplianceTarget {
 /** What failed, by step; the message holds no URL, token or secret, so it may be logged and stored. */
 export class ApplianceCallError extends Error {
   constructor(
-    readonly step: 'connect' | 'authentication' | 'report' | 'command',
+    readonly step: 'tls' | 'connect' | 'authentication' | 'report' | 'command',
     message: string,
   ) {
     super(`${step}: ${message}`);
@@ -101,8 +101,12 @@ export class ApplianceClient {
         dispatcher: this.dispatcher,
       });
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      throw new ApplianceCallError('connect', `the appliance could not be reached (${typeof code === 'string' ? code : (error as Error).name})`);
+      const code = tlsCode(error) ?? (error as { code?: unknown }).code;
+      const shown = typeof code === 'string' ? code : (error as Error).name;
+      if (typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
+        throw new ApplianceCallError('tls', `the appliance's TLS certificate is not trusted (${shown})`);
+      }
+      throw new ApplianceCallError('connect', `the appliance could not be reached (${shown})`);
     }
     const chunks: Buffer[] = [];
     let size = 0;
@@ -116,4 +120,13 @@ export class ApplianceClient {
     }
     return { status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') };
   }
+}
+
+/** The TLS verification code along the error's cause chain (undici wraps the socket's error). */
+function tlsCode(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) return code;
+  }
+  return undefined;
 }
