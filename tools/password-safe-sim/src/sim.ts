@@ -223,7 +223,10 @@ export function createPasswordSafeSim(options: PasswordSafeSimOptions = {}): Pas
         return send(reply, 200, { accountId, password: state.passwordOf(accountId), rotations: state.rotationsOf(accountId) });
       });
 
-      control.get('/requests', async (_request, reply) => send(reply, 200, { requests: state.activeRequests() }));
+      // the open requests; `?history=true` every request made, with how it ended and how often it rotated
+      control.get('/requests', async (request, reply) =>
+        send(reply, 200, { requests: (request.query as Record<string, string>)['history'] === 'true' ? state.requestHistory() : state.activeRequests() }),
+      );
 
       control.post('/sessions/expire', async (_request, reply) => send(reply, 200, { expired: state.expireAllSessions() }));
 

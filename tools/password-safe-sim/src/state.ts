@@ -68,6 +68,8 @@ interface ReleaseRequest {
   approved: boolean;
   rotateOnCheckin: boolean;
   status: RequestStatus;
+  /** How many times ending this request changed the account's password (a test's "exactly once"). */
+  rotations: number;
 }
 
 interface Counters {
@@ -222,22 +224,30 @@ export class SimState extends SimStateBase<SimSeed, ParsedSeed, SimFault> {
     };
   }
 
+  /** Every request made, open or ended, oldest first: how each ended and how often it rotated its account. */
+  requestHistory(): Array<SimRequestView & { status: RequestStatus; rotations: number }> {
+    this.sweep();
+    return [...this.requests.values()].map((r) => ({ ...this.view(r), status: r.status, rotations: r.rotations }));
+  }
+
   activeRequests(): SimRequestView[] {
     this.sweep();
-    return [...this.requests.values()]
-      .filter((r) => r.status === 'open')
-      .map((r) => ({
-        requestId: r.id,
-        owner: r.ownerKey,
-        systemId: r.systemId,
-        accountId: r.accountId,
-        accessType: r.accessType,
-        durationMinutes: r.durationMinutes,
-        approved: r.approved,
-        rotateOnCheckin: r.rotateOnCheckin,
-        createdAt: new Date(r.createdAt).toISOString(),
-        expiresAt: new Date(r.expiresAt).toISOString(),
-      }));
+    return [...this.requests.values()].filter((r) => r.status === 'open').map((r) => this.view(r));
+  }
+
+  private view(r: ReleaseRequest): SimRequestView {
+    return {
+      requestId: r.id,
+      owner: r.ownerKey,
+      systemId: r.systemId,
+      accountId: r.accountId,
+      accessType: r.accessType,
+      durationMinutes: r.durationMinutes,
+      approved: r.approved,
+      rotateOnCheckin: r.rotateOnCheckin,
+      createdAt: new Date(r.createdAt).toISOString(),
+      expiresAt: new Date(r.expiresAt).toISOString(),
+    };
   }
 
   /** A request of any status (ended ones included), for tests; undefined when there is none. */
@@ -490,6 +500,7 @@ export class SimState extends SimStateBase<SimSeed, ParsedSeed, SimFault> {
       // Absent means "rotate when policy allows", which finish() already applies via the system's flag.
       rotateOnCheckin: input.rotateOnCheckin === true,
       status: 'open',
+      rotations: 0,
     };
     this.requests.set(request.id, request);
     return { requestId: request.id, reused: false };
@@ -666,6 +677,7 @@ export class SimState extends SimStateBase<SimSeed, ParsedSeed, SimFault> {
     const system = this.systemsById.get(request.systemId);
     if (request.rotateOnCheckin || system?.ChangePasswordAfterAnyReleaseFlag) {
       this.rotate(this.accountRecord(request.accountId));
+      request.rotations += 1;
     }
   }
 

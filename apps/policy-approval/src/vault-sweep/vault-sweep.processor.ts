@@ -45,6 +45,9 @@ export class VaultSweepProcessor implements OnApplicationBootstrap, OnApplicatio
       prefix: bullPrefix(),
       telemetry: new BullMQOtel({ tracerName: 'policy-approval' }),
       concurrency: 1,
+      // as the release worker: a run held by an instance that died is taken up within seconds, not BullMQ's 30 s
+      lockDuration: this.config.RELEASE_JOB_LOCK_MS,
+      stalledInterval: this.config.RELEASE_STALLED_CHECK_MS,
     });
     this.worker.on('error', (error) => this.logger.warn({ err: error.name }, 'vault sweep worker connection error'));
   }
