@@ -34,8 +34,9 @@ const SESSION_INT_COLUMNS = [
   ['fileTransfers', 'file_transfers'],
 ] as const satisfies ReadonlyArray<readonly [keyof SessionAttributes, string]>;
 
-/** Columns the first value keeps (who the session is for, the trace that began it); the others take the latest. */
-const FIRST_WINS: ReadonlySet<string> = new Set(['user_name', 'endpoint', 'trace_id']);
+/** What the first value keeps (who the session is for, the trace that began it); the others take the latest. */
+const FIRST_WINS_ATTRS: ReadonlySet<keyof SessionAttributes> = new Set(['user', 'endpoint', 'traceId']);
+const FIRST_WINS: ReadonlySet<string> = new Set(SESSION_TEXT_COLUMNS.filter(([key]) => FIRST_WINS_ATTRS.has(key)).map(([, column]) => column));
 
 /**
  * Writes session events into the BGSessions tables, a batch in one transaction of four set-based statements
@@ -180,13 +181,12 @@ function merge(records: readonly SessionEventRecord[]): SessionUpsert[] {
     if (r.session.startTime && r.session.startTime < s.startTime) s.startTime = r.session.startTime;
     for (const [key, value] of Object.entries(r.session) as Array<[keyof SessionAttributes, unknown]>) {
       if (value === undefined || key === 'startTime') continue;
-      const firstWins = key === 'user' || key === 'endpoint' || key === 'traceId';
       if (key === 'endTime') {
         const end = value as Date;
         if (!s.attrs.endTime || end > s.attrs.endTime) s.attrs.endTime = end;
       } else if (key === 'emergency') {
         s.attrs.emergency = s.attrs.emergency === true || value === true;
-      } else if (!firstWins || s.attrs[key] === undefined) {
+      } else if (!FIRST_WINS_ATTRS.has(key) || s.attrs[key] === undefined) {
         (s.attrs as Record<string, unknown>)[key] = value;
       }
     }
