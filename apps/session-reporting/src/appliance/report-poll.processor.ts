@@ -63,7 +63,10 @@ export class ReportPollProcessor implements OnApplicationBootstrap, OnApplicatio
     this.worker.on('error', (error) => this.logger.warn({ msg: 'report poll worker connection error', err: error.name }));
     // not awaited: with Redis out of reach at start, the reports and the appliance's batches are served all the same,
     // and the schedule is made when Redis answers (BullMQ's commands wait for the reconnect)
-    void this.connections.names().then((names) => Promise.all(names.map((name) => this.scheduleSoon(name))));
+    void this.connections
+      .names()
+      .then((names) => Promise.all(names.map((name) => this.scheduleSoon(name))))
+      .catch((error: Error) => this.logger.warn({ msg: 'report polls not scheduled at start', err: error.name }));
   }
 
   async onApplicationShutdown(): Promise<void> {
