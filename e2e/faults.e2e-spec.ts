@@ -42,9 +42,17 @@ describe('no check-out left behind (private NATS, Redis and PostgreSQL)', () => 
     });
     admin = new ApplianceClient(system.gatewayUrl, system.bootstrap.clientId, system.bootstrap.clientSecret);
     await seedDemo(admin, { vaultName: 'password-safe', passwordSafeUrl: system.simUrl, apiKey: 'demo-api-key', users: ['alice', 'bob'], print: () => undefined });
-    pg = new Client({ connectionString: urls.databaseUrl });
-    await pg.connect();
+    await reconnect();
   }, 180_000);
+
+  /** The suite's own PostgreSQL client, made again after the server was stopped under it. */
+  async function reconnect(): Promise<void> {
+    await pg?.end().catch(() => undefined);
+    pg = new Client({ connectionString: urls.databaseUrl });
+    // the server going away under a test is expected: the client is made again after it
+    pg.on('error', () => undefined);
+    await pg.connect();
+  }
 
   afterAll(async () => {
     await system?.stop();
@@ -176,4 +184,51 @@ describe('no check-out left behind (private NATS, Redis and PostgreSQL)', () => 
     await waitFor(async () => (await openAtVault()) === 0, { timeoutMs: 15_000, what: 'the sweep checking in the unknown request' });
     expect((await simControl<{ rotations: number }>(`/accounts/${request?.accountId}`)).rotations).toBe(rotations + 1);
   }, 60_000);
+
+  /** `/health/ready` of one service's ops port: its status and the checks it names. */
+  const readiness = async (name: string) => {
+    const res = await fetch(`${processNamed(name).httpUrl}/health/ready`);
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  it('PostgreSQL stopped under a running system: calls answer 503 SERVICE_UNAVAILABLE, readiness names it, and all carries on once it is back', async () => {
+    const [pair] = (await offers()).filter((p) => p.user === 'alice');
+    const resume = await infra.interrupt('postgres');
+    try {
+      const injected = await admin.inject(pair?.id as string, 'alice', 'srv-app01', 'no-database');
+      expect([injected.status, injected.body.code]).toEqual([503, 'SERVICE_UNAVAILABLE']);
+      expect((await admin.call('GET', '/api/v1/leases')).status).toBe(503);
+      const ready = await readiness('policy-approval');
+      expect(ready.status).toBe(503);
+      expect(JSON.stringify(ready.body)).toMatch(/postgres[^,}]*down/);
+    } finally {
+      await resume();
+    }
+    await waitFor(async () => (await readiness('policy-approval')).status === 200, { timeoutMs: 30_000, what: 'policy-approval ready again' });
+    await reconnect();
+    const after = await admin.inject(pair?.id as string, 'alice', 'srv-app01', 'database-back');
+    expect(after.status).toBe(201);
+    expect((await admin.release(after.body.leaseId as string)).status).toBe(200);
+    await waitFor(async () => (await unsettled()) === 0 && (await openAtVault()) === 0, { timeoutMs: 30_000, what: 'everything settled after PostgreSQL came back' });
+  }, 120_000);
+
+  it('Redis stopped under a running system: no 500, readiness names it, and every lease settles once it is back', async () => {
+    const pairs = (await offers()).filter((p) => p.user === 'bob');
+    const resume = await infra.interrupt('redis');
+    const answers = [];
+    try {
+      for (const [i, pair] of pairs.entries()) answers.push(await admin.inject(pair.id, 'bob', 'srv-app01', `no-redis-${i}`));
+      // the check-out goes through (the vault session is in memory, the lease in PostgreSQL); what cannot be done
+      // answers as an outage, never a 500 or a wait for the timeout
+      for (const answer of answers) expect([answer.status, answer.body.code]).toEqual(answer.status === 201 ? [201, undefined] : [503, 'SERVICE_UNAVAILABLE']);
+      const ready = await readiness('token-cache');
+      expect(ready.status).toBe(503);
+      expect(JSON.stringify(ready.body)).toMatch(/redis[^,}]*down/);
+    } finally {
+      await resume();
+    }
+    await waitFor(async () => (await readiness('token-cache')).status === 200, { timeoutMs: 30_000, what: 'token-cache ready again' });
+    for (const answer of answers.filter((a) => a.status === 201)) expect((await admin.release(answer.body.leaseId as string)).status).toBe(200);
+    await waitFor(async () => (await unsettled()) === 0 && (await openAtVault()) === 0, { timeoutMs: 45_000, what: 'every lease settled after Redis came back' });
+  }, 120_000);
 });

@@ -92,9 +92,9 @@ export class DemoInfrastructure {
     return { natsUrl: urls.nats, redisUrl: urls.redis, databaseUrl: urls.postgres };
   }
 
-  private async startPrivate(kind: ServerKind, pathEnv: string, libRoot: string): Promise<PrivateServer> {
+  private async startPrivate(kind: ServerKind, pathEnv: string, libRoot: string, reusePort?: number): Promise<PrivateServer> {
     const dir = join(this.options.dir, kind);
-    const port = await freePort();
+    const port = reusePort ?? (await freePort());
     if (kind === 'nats') return startNats(findProgram('nats-server', pathEnv) as string, dir, port, this.options.say);
     if (kind === 'redis') return startRedis(findProgram('redis-server', pathEnv) as string, dir, port, this.options.say);
     mkdirSync(dir, { recursive: true });
@@ -102,6 +102,22 @@ export class DemoInfrastructure {
     if (process.getuid?.() === 0) chmodSync(this.options.dir, 0o755);
     const runner = await postgresRunner(dir, pathEnv);
     return startPostgres(findPostgresBin(pathEnv, libRoot) as string, dir, port, runner, this.options.say);
+  }
+
+  /**
+   * Stops one private server and answers how to start it again on the same port with the same data: an outage
+   * the services must ride out (the fault suite stops PostgreSQL and Redis under a running system).
+   */
+  async interrupt(kind: ServerKind): Promise<() => Promise<void>> {
+    await this.starting;
+    const index = this.started.findIndex((s) => s.kind === kind);
+    const server = this.started[index];
+    if (!server) throw new Error(`no private ${SERVERS[kind].label} was started`);
+    await server.stop();
+    const port = Number(new URL(server.url).port);
+    return async () => {
+      this.started[index] = await this.startPrivate(kind, this.options.env['PATH'] ?? '', this.options.postgresLibRoot ?? POSTGRES_LIB_ROOT, port);
+    };
   }
 
   /** The private servers this demo started. */

@@ -92,13 +92,13 @@ export class LeaseService {
       // a refusal after the request was made): the release path checks it in; with nothing out it is a no-op.
       const failed = await this.leases.markCheckoutFailed(lease.id, err.code, err.message);
       if (failed) await this.events.publish('policy.lease.failed.v1', { ...eventBase(failed), code: err.code, message: err.message, phase: 'checkout' });
-      await this.producer.schedule(lease.id, new Date()).catch(() => undefined);
+      await this.producer.scheduleOrLeave(lease.id, new Date());
       throw err;
     }
     // both before the answer: the audit fact, and the release that must follow even if nobody calls it
     await Promise.all([
       this.events.publish('policy.lease.opened.v1', { ...eventBase(lease), releaseAt: lease.release_at.toISOString() }),
-      this.producer.schedule(lease.id, lease.release_at),
+      this.producer.scheduleOrLeave(lease.id, lease.release_at),
     ]);
     return {
       leaseId: lease.id,
@@ -122,7 +122,7 @@ export class LeaseService {
     if (released) {
       await this.events.publish('policy.lease.released.v1', { ...eventBase(released), releasedBy: 'appliance' });
     }
-    if (lease.state === 'released') await this.producer.schedule(lease.id, new Date());
+    if (lease.state === 'released') await this.producer.scheduleOrLeave(lease.id, new Date());
     return {
       leaseId: lease.id,
       releasedAt: lease.released_at.toISOString(),

@@ -17,7 +17,9 @@ export class ReleaseProducer implements OnApplicationShutdown {
 
   constructor() {
     this.queue = new Queue<ReleaseJob>(RELEASE_QUEUE, {
-      connection: bullConnection(),
+      // Scheduling fails at once while Redis is out of reach instead of waiting for it: PostgreSQL has the lease,
+      // and the reconciler schedules it once Redis is back, so no caller waits on a queue that cannot take it.
+      connection: { ...bullConnection(), enableOfflineQueue: false },
       prefix: bullPrefix(),
       telemetry: new BullMQOtel({ tracerName: 'policy-approval' }),
       defaultJobOptions: {
@@ -29,6 +31,18 @@ export class ReleaseProducer implements OnApplicationShutdown {
       },
     });
     this.queue.on('error', (error) => this.logger.warn({ err: error.name }, 'release queue connection error'));
+  }
+
+  /**
+   * As `schedule`, for the credential flow: a queue out of reach is logged and left to the reconciler (the lease is
+   * in PostgreSQL, which it reads), never the caller's failure.
+   */
+  async scheduleOrLeave(leaseId: string, dueAt: Date): Promise<void> {
+    try {
+      await this.schedule(leaseId, dueAt);
+    } catch (error) {
+      this.logger.warn({ msg: 'release not scheduled now: the reconciler schedules it once the queue is back', leaseId, err: (error as Error).name });
+    }
   }
 
   /** Runs the release at `dueAt`, or now when it is due; moves an already waiting job forward when due earlier. */
