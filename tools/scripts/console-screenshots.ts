@@ -25,7 +25,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEV_PEOPLE } from '../dev-idp/src/people';
+import { DEV_PEOPLE } from '@openecm/dev-idp';
 
 const root = resolve(__dirname, '..', '..');
 const out = (line: string) => process.stdout.write(`${line}\n`);

@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ApplianceClient, ApplianceSite, runApplianceFlow, seedDemo } from '@openecm/appliance-sim';
 import { launchSystem, type RunningSystem } from '@openecm/testing';
-import { DEV_PEOPLE } from '../dev-idp/src/people';
+import { DEV_PEOPLE } from '@openecm/dev-idp';
 import { DemoInfraError, DemoInfrastructure } from './src/demo-infra';
 import { loadDemoKeys } from './src/demo-keys';
 
