@@ -16,6 +16,15 @@ function drainedOrGone(csv: Readable & { once(event: 'drain', listener: () => vo
   });
 }
 
+/**
+ * A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, or a tab or carriage return first) gets a
+ * leading `'`, which spreadsheets show as text: a user name or endpoint chosen by an attacker (`=HYPERLINK(…)`)
+ * must not execute on the auditor's machine that opens the export (OWASP's CSV injection advice).
+ */
+export function spreadsheetSafe(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
 interface Page<T> {
   items: T[];
   nextCursor: string | null;
@@ -36,7 +45,12 @@ export async function streamCsv<T extends object>(res: Response, name: string, c
   const csv = stringify({
     header: true,
     columns: [...columns],
-    cast: { boolean: (v) => (v ? 'true' : 'false'), object: (v) => JSON.stringify(v), date: (v) => v.toISOString() },
+    cast: {
+      string: (v) => spreadsheetSafe(v),
+      boolean: (v) => (v ? 'true' : 'false'),
+      object: (v) => JSON.stringify(v),
+      date: (v) => v.toISOString(),
+    },
   });
   csv.pipe(res);
   try {
