@@ -23,6 +23,7 @@ import { ApplianceClient, seedDemo } from '@openecm/appliance-sim';
 import { traceBreakdown } from './breakdown';
 import { measureCpu, pidsNamed, type ProcessGroups } from './cpu';
 import { runJumpItemsBench } from './jump-items';
+import { runReportingBench } from './reporting';
 import { closedLoop, constantRate, type Summary } from './stats';
 
 const TARGET_P99_MS = 50;
@@ -293,8 +294,10 @@ function maximaReport(maxima: Max[]): string[] {
   ];
 }
 
-// `--jump-items` runs the jump-item search figures alone; a plain run ends with them
-(process.argv.includes('--jump-items') ? runJumpItemsBench() : main().then(runJumpItemsBench)).catch((error: Error) => {
+// `--jump-items` or `--reporting` runs those figures alone; a plain run ends with both
+const only = ['--jump-items', '--reporting'].find((flag) => process.argv.includes(flag));
+const run = only === '--jump-items' ? runJumpItemsBench() : only === '--reporting' ? runReportingBench() : main().then(runJumpItemsBench).then(runReportingBench);
+run.catch((error: Error) => {
   process.stderr.write(`bench failed: ${error.stack ?? error.message}\n`);
   process.exit(1);
 });
