@@ -126,13 +126,15 @@ describe('session-reporting: the appliance connection and its report poller', ()
     expect(await pollNow()).toMatchObject({ outcome: 'ok', stored: 0 });
   });
 
-  it('links an event the appliance also posted to the same row (the same content is the same key)', async () => {
+  it('links an event the appliance also posted, with its own id and to the millisecond, to the same row (the same content is the same key)', async () => {
     const lsid = ApplianceSite.newLsid();
     const t = now() + 100;
     session(lsid, t);
     site.endSession(lsid, t + 5);
     const posted = await bus.request('reporting.events.ingest.v1', {
-      events: [{ lsid, type: 'Session Start', timestamp: new Date(t * 1000).toISOString(), performedByType: 'representative', performedBy: 'alice', destination: 'srv-app01' }],
+      events: [
+        { lsid, type: 'Session Start', timestamp: new Date(t * 1000 + 417).toISOString(), performedByType: 'representative', performedBy: 'alice', destination: 'srv-app01', eventId: 'pra-ev-1' },
+      ],
     });
     expect(posted.stored).toBe(1);
     expect(await pollNow()).toMatchObject({ outcome: 'ok', stored: 1 });

@@ -367,7 +367,7 @@ export const ApplianceSessionEvent = z.strictObject({
     .record(z.string().min(1).max(64), z.string().max(4096).nullable())
     .refine((d) => Object.keys(d).length <= 64, 'at most 64 values')
     .default({}),
-  /** The appliance's id of the event: the idempotency key when given, else the event's content. */
+  /** The appliance's id of the event, accepted as sent; an event is the same event by its content (to the second), which the reporting API can match. */
   eventId: Attr(128).pipe(z.string().min(1)).optional(),
   // session attributes, kept on the session row (the latest non-empty value wins)
   sessionType: Attr(64).optional(),
@@ -393,7 +393,7 @@ export const RejectedEvent = z.strictObject({
 export const IngestResult = z.strictObject({
   /** Events stored now. */
   stored: Count,
-  /** Events stored before (by the appliance's event id, or the same content). */
+  /** Events stored before (the same content: session, type, time to the second, who, where and data). */
   duplicates: Count,
   rejected: z.array(RejectedEvent),
 });

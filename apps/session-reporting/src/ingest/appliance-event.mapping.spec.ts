@@ -3,10 +3,12 @@ import { applianceEventKey, judgeBatch } from './appliance-event.mapping';
 const event = { lsid: 'l1', type: 'Command', timestamp: '2026-05-01T10:00:00Z', performedByType: 'representative', performedBy: 'alice', data: { a: '1', b: '2' } };
 
 describe("the appliance's session events", () => {
-  it('keys an event by its appliance id when given, else by its content whatever the order of its data or the form of its time', () => {
-    expect(applianceEventKey({ ...event, eventId: 'e-7' })).toBe('appliance:l1:id:e-7');
+  it('keys an event by its content, whatever the order of its data, the form of its time or the appliance id it was posted with', () => {
     const key = applianceEventKey(event);
     expect(applianceEventKey({ ...event, data: { b: '2', a: '1' }, timestamp: '2026-05-01T12:00:00+02:00' })).toBe(key);
+    // the reporting API reads the same event back to the second and without the id
+    expect(applianceEventKey({ ...event, timestamp: '2026-05-01T10:00:00.734Z', eventId: 'e-7' } as typeof event)).toBe(key);
+    expect(applianceEventKey({ ...event, timestamp: '2026-05-01T10:00:01Z' })).not.toBe(key);
     expect(applianceEventKey({ ...event, data: { a: '1', b: '3' } })).not.toBe(key);
     expect(applianceEventKey({ ...event, lsid: 'l2' })).not.toBe(key);
   });

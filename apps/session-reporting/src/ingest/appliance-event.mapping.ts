@@ -6,14 +6,15 @@ import type { SessionAttributes, SessionEventRecord } from '../sessions/session-
 const SESSION_END = 'Session End';
 
 /**
- * The idempotency key of an appliance event: the appliance's event id when it gave one, else the event's content
- * (session, type, time, who, where and data, canonically ordered), so the same event posted twice, or posted and
- * then read again from the reporting API, is stored once.
+ * The idempotency key of an appliance event: its content (session, type, time to the second, who, where and data,
+ * canonically ordered), so the same event posted twice, or posted and then read again from the reporting API, is
+ * stored once. Not the appliance's event id: the reporting API does not carry it, so an event posted with one and
+ * polled without would count twice; and not the milliseconds: the reporting API gives times to the second.
  */
-export function applianceEventKey(e: Pick<ApplianceSessionEvent, 'lsid' | 'type' | 'timestamp' | 'performedByType' | 'performedBy' | 'destination' | 'data' | 'eventId'>): string {
-  if (e.eventId) return `appliance:${e.lsid}:id:${e.eventId}`;
+export function applianceEventKey(e: Pick<ApplianceSessionEvent, 'lsid' | 'type' | 'timestamp' | 'performedByType' | 'performedBy' | 'destination' | 'data'>): string {
   const data = Object.entries(e.data).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const canonical = JSON.stringify([e.lsid, e.type, new Date(e.timestamp).toISOString(), e.performedByType, e.performedBy ?? null, e.destination ?? null, data]);
+  const second = Math.floor(new Date(e.timestamp).getTime() / 1000);
+  const canonical = JSON.stringify([e.lsid, e.type, second, e.performedByType, e.performedBy ?? null, e.destination ?? null, data]);
   return `appliance:${e.lsid}:${createHash('sha256').update(canonical).digest('base64url')}`;
 }
 
