@@ -1,3 +1,5 @@
+import { PoliciesHttpController } from './admin/policies.http-controller';
+import { ApprovalsHttpController, RevocationHttpController } from './approvals/approvals.http-controller';
 import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { MessagingModule } from '@openecm/messaging';
@@ -24,6 +26,7 @@ import { LeaseListHttpController } from './leases/lease-list.http-controller';
 import { LeasesHttpController } from './leases/leases.http-controller';
 import { GatewayApiAccounts1767225600000 } from './migrations/1767225600000-gateway-api-accounts';
 import { AuditRecord1767830400000 } from './migrations/1767830400000-audit-record';
+import { ApiAccountApprovals1767830400002 } from './migrations/1767830400002-api-account-approvals';
 import { AuditEventId1767830400001 } from './migrations/1767830400001-audit-event-id';
 import { AccessTokenEntity } from './oauth/access-token.entity';
 import { ApiAuthGuard } from './oauth/api-auth.guard';
@@ -48,7 +51,7 @@ import { GATEWAY_SCHEMA } from './schema';
     PersistenceModule.forService({
       schema: GATEWAY_SCHEMA,
       entities: [ApiAccountEntity, AccessTokenEntity],
-      migrations: [GatewayApiAccounts1767225600000, AuditRecord1767830400000, AuditEventId1767830400001],
+      migrations: [GatewayApiAccounts1767225600000, AuditRecord1767830400000, AuditEventId1767830400001, ApiAccountApprovals1767830400002],
       applicationName: 'appliance-gateway',
     }),
   ],
@@ -61,6 +64,9 @@ import { GATEWAY_SCHEMA } from './schema';
     TokenCacheHttpController,
     KeysHttpController,
     GroupsHttpController,
+    PoliciesHttpController,
+    ApprovalsHttpController,
+    RevocationHttpController,
     ApiAccountsHttpController,
     JumpItemsHttpController,
     JumpItemSettingsHttpController,

@@ -26,7 +26,7 @@ class FakeDownstream {
   @Handles('policy.credentials.list.v1')
   async list(_req: ParsedRequestOf<'policy.credentials.list.v1'>): Promise<ReplyOf<'policy.credentials.list.v1'>> {
     return {
-      credentials: [{ id: randomUUID(), name: 'srv-app01\\Administrator', username: 'Administrator', domain: null, scope: 'machine', vault: 'ps' }],
+      credentials: [{ id: randomUUID(), name: 'srv-app01\\Administrator', username: 'Administrator', domain: null, scope: 'machine', vault: 'ps', approval: 'auto', policy: 'Secure Remote Access Approval Policy' }],
       pending: [],
     };
   }

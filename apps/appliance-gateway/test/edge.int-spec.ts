@@ -79,6 +79,11 @@ const lease = (): LeaseView => ({
   rotation: 'pending',
   rotatedAt: null,
   error: null,
+      policy: 'Secure Remote Access Approval Policy',
+      approvalId: null,
+      emergency: false,
+      reason: null,
+      revokedReason: null,
 });
 
 @Module({ controllers: [FakePolicyController] })

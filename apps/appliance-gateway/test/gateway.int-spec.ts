@@ -62,7 +62,7 @@ class FakePolicyController {
     seen('policy.credentials.list.v1', req);
     if (req.user === 'CORP\\mallory') throw new OpenEcmError('ACCESS_DENIED', 'CORP\\mallory is in no requester group');
     return {
-      credentials: [{ id: offeredId, name: vaultCredential.name, username: vaultCredential.username, domain: vaultCredential.domain, scope: vaultCredential.scope, vault: vaultCredential.vault }],
+      credentials: [{ id: offeredId, name: vaultCredential.name, username: vaultCredential.username, domain: vaultCredential.domain, scope: vaultCredential.scope, vault: vaultCredential.vault, approval: 'auto', policy: 'Secure Remote Access Approval Policy' }],
       pending: [{ vault: 'ps-east', reason: 'approval pending in the vault' }],
     };
   }
@@ -104,6 +104,11 @@ class FakePolicyController {
       rotation: 'scheduled',
       rotatedAt: null,
       error: null,
+      policy: 'Secure Remote Access Approval Policy',
+      approvalId: null,
+      emergency: false,
+      reason: null,
+      revokedReason: null,
     };
   }
 

@@ -4,6 +4,14 @@ import { PersistenceModule } from '@openecm/persistence';
 import { OpsModule, RedisModule } from '@openecm/service-kit';
 import { AccessNatsController } from './access/access.nats-controller';
 import { AccessService } from './access/access.service';
+import { ApprovalTimers } from './approvals/approval-timers';
+import { ApprovalsNatsController } from './approvals/approvals.nats-controller';
+import { ApprovalsService } from './approvals/approvals.service';
+import { TimersProcessor } from './approvals/timers.processor';
+import { CredentialQueue } from './exclusive/credential-queue.service';
+import { PolicyApprovals1767399000000 } from './migrations/1767399000000-policy-approvals';
+import { PoliciesNatsController } from './policies/policies.nats-controller';
+import { PoliciesService } from './policies/policies.service';
 import { LeaseEvents } from './events/lease-events';
 import { LeaseNatsController } from './leases/lease.nats-controller';
 import { LeaseRepository } from './leases/lease.repository';
@@ -36,11 +44,11 @@ import { VaultSweepProducer } from './vault-sweep/vault-sweep.producer';
     PersistenceModule.forService({
       schema: 'policy',
       entities: [],
-      migrations: [PolicyInitial1764000000000, PolicyLeaseList1767312000000, PolicyCheckinDue1767398400000, PolicyRotationRetrying1767398500000, PolicyLeaseOwner1767398600000, PolicyJumpItems1767398900000],
+      migrations: [PolicyInitial1764000000000, PolicyLeaseList1767312000000, PolicyCheckinDue1767398400000, PolicyRotationRetrying1767398500000, PolicyLeaseOwner1767398600000, PolicyJumpItems1767398900000, PolicyApprovals1767399000000],
       applicationName: 'policy-approval',
     }),
   ],
-  controllers: [AccessNatsController, OffersNatsController, LeaseNatsController, JumpItemsNatsController],
+  controllers: [AccessNatsController, OffersNatsController, LeaseNatsController, JumpItemsNatsController, PoliciesNatsController, ApprovalsNatsController],
   providers: [
     AccessService,
     OffersService,
@@ -57,6 +65,11 @@ import { VaultSweepProducer } from './vault-sweep/vault-sweep.producer';
     JumpItemsCache,
     JumpItemsService,
     JumpItemUsesConsumer,
+    PoliciesService,
+    ApprovalTimers,
+    ApprovalsService,
+    CredentialQueue,
+    TimersProcessor,
   ],
 })
 export class AppModule {}

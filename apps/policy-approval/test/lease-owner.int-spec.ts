@@ -40,6 +40,12 @@ describe('leases belong to the API account that opened them (policy-approval on 
       domain: null,
       rotate: true,
       durationMinutes: 60,
+      policy: 'Secure Remote Access Approval Policy',
+      approvalId: null,
+      emergency: false,
+      reason: null,
+      exclusive: false,
+      credentialKey: 'password-safe:[]',
     };
     owned = (await policy.get(LeaseRepository).insert({ ...lease, id: randomUUID(), sessionId: 's1', owner: 'appliance-a' })).id;
     // a lease opened before owners were recorded

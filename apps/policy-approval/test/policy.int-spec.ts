@@ -9,6 +9,7 @@ import {
   clearNamespaceKeys,
   createTestDatabase,
   deleteNamespaceStreams,
+  openLease,
   startTestApp,
   testBus,
   waitFor,
@@ -129,12 +130,12 @@ describe('policy-approval on real NATS, Postgres, Redis and BullMQ', () => {
   });
 
   it('refuses a policy outside its window', async () => {
-    await pg.query(
-      `INSERT INTO policy.access_policy (name, days_of_week, start_minute, end_minute) VALUES ('never', '{}', 0, 1440);
-       INSERT INTO policy.requester_group (name, name_key, policy_id) SELECT 'Night', 'night', id FROM policy.access_policy WHERE name = 'never';`,
-    );
+    // a window that ended yesterday and never opens again
+    const yesterday = new Date(Date.now() - 24 * 3600_000).toISOString();
+    await bus.request('policy.access-policy.put.v1', { name: 'never', policy: { schedule: { timeZone: 'UTC', windows: [], endsAt: yesterday } } });
+    await bus.request('policy.group.put.v1', { name: 'Night', policies: ['never'] });
     await bus.request('policy.group-member.add.v1', { group: 'Night', user: 'nina' });
-    await expect(list('nina', 'x')).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+    await expect(list('nina', 'x')).rejects.toMatchObject({ code: 'ACCESS_DENIED', message: expect.stringContaining('none opens again') });
   });
 
   it('issues stable credential ids that only the listed user on the listed endpoint can inject', async () => {
@@ -178,7 +179,7 @@ describe('policy-approval on real NATS, Postgres, Redis and BullMQ', () => {
 
   it('opens a lease, publishes the event before answering, and on release checks in with rotation', async () => {
     const id = (await list('CORP\\Alice', 'srv-app01')).credentials[0]?.id as string;
-    const opened = await bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app01', sessionId: 'sess-1', owner: 'pra-site-1', sealTo: gateway.publicKey });
+    const opened = await openLease(bus, { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app01', sessionId: 'sess-1', owner: 'pra-site-1', sealTo: gateway.publicKey });
     // passed on as vault-adapters sealed it: readable with the gateway's key for this lease only
     expect(JSON.stringify(opened)).not.toContain('S3cret!');
     await expect(gateway.open(opened.secret, SEAL_CONTEXTS.checkoutSecret(opened.leaseId))).resolves.toEqual({ type: 'password', value: 'S3cret!' });
@@ -208,7 +209,7 @@ describe('policy-approval on real NATS, Postgres, Redis and BullMQ', () => {
 
   it('releases at expiry on its own, and after a Redis flush the reconciler still does it', async () => {
     const id = (await list('CORP\\Alice', 'srv-app02', [credential(2, false)])).credentials[0]?.id as string;
-    const opened = await bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app02', sessionId: 'sess-2', owner: 'pra-site-1', sealTo: gateway.publicKey });
+    const opened = await openLease(bus, { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app02', sessionId: 'sess-2', owner: 'pra-site-1', sealTo: gateway.publicKey });
     await clearNamespaceKeys();
     await pg.query(`UPDATE policy.lease SET release_at = now() - interval '1 second', opened_at = now() - interval '1 hour' WHERE id = $1`, [opened.leaseId]);
     const done = await waitFor(async () => {
@@ -221,7 +222,7 @@ describe('policy-approval on real NATS, Postgres, Redis and BullMQ', () => {
 
   it('marks the lease failed with the vault error when check-in cannot succeed', async () => {
     const id = (await list('CORP\\Alice', 'srv-app03', [credential(3)])).credentials[0]?.id as string;
-    const opened = await bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app03', sessionId: 'sess-3', owner: 'pra-site-1', sealTo: gateway.publicKey });
+    const opened = await openLease(bus, { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app03', sessionId: 'sess-3', owner: 'pra-site-1', sealTo: gateway.publicKey });
     vault.checkinFailure = new OpenEcmError('VAULT_FORBIDDEN', 'Password Safe refused the check-in (4031)');
     try {
       await bus.request('policy.lease.release.v1', { leaseId: opened.leaseId, owner: null });
@@ -237,7 +238,7 @@ describe('policy-approval on real NATS, Postgres, Redis and BullMQ', () => {
 
   it('retries a check-in that fails, showing rotation: retrying with the last error, until the vault is back', async () => {
     const id = (await list('CORP\\Alice', 'srv-app05', [credential(5)])).credentials[0]?.id as string;
-    const opened = await bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app05', sessionId: 'sess-5', owner: 'pra-site-1', sealTo: gateway.publicKey });
+    const opened = await openLease(bus, { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app05', sessionId: 'sess-5', owner: 'pra-site-1', sealTo: gateway.publicKey });
     vault.checkinFailure = new OpenEcmError('VAULT_UNAVAILABLE', 'Password Safe is not answering');
     try {
       await bus.request('policy.lease.release.v1', { leaseId: opened.leaseId, owner: null });
@@ -260,7 +261,7 @@ describe('policy-approval on real NATS, Postgres, Redis and BullMQ', () => {
 
   it('gives up only after ROTATION_RETRY_FOR_MS, announcing the failure', async () => {
     const id = (await list('CORP\\Alice', 'srv-app06', [credential(6)])).credentials[0]?.id as string;
-    const opened = await bus.request('policy.lease.open.v1', { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app06', sessionId: 'sess-6', owner: 'pra-site-1', sealTo: gateway.publicKey });
+    const opened = await openLease(bus, { credentialId: id, user: 'CORP\\Alice', endpoint: 'srv-app06', sessionId: 'sess-6', owner: 'pra-site-1', sealTo: gateway.publicKey });
     const events: Array<{ leaseId: string; code: string }> = [];
     const failedEvents = nc.subscribe(qualifiedSubject('policy.lease.failed.v1'), {
       callback: (_error, m) => events.push(JSONCodec<{ leaseId: string; code: string }>().decode(m.data)),

@@ -3,7 +3,7 @@ import { SEAL_CONTEXTS } from '@openecm/contracts';
 import { SealingKeyPair, SecretValue } from '@openecm/crypto';
 import type { Bus } from '@openecm/messaging';
 import { PinoNestLogger, createLogger, metricsRegistry } from '@openecm/telemetry';
-import { NATS_URL, REDIS_URL, clearNamespaceKeys, createTestDatabase, deleteNamespaceStreams, sealedForVaultAdapters, startTestApp, testBus, testKey, waitFor } from '@openecm/testing';
+import { NATS_URL, REDIS_URL, clearNamespaceKeys, createTestDatabase, deleteNamespaceStreams, openLease, sealedForVaultAdapters, startTestApp, testBus, testKey, waitFor } from '@openecm/testing';
 import { Writable } from 'node:stream';
 import { Client } from 'pg';
 import { createPasswordSafeSim, type PasswordSafeSim } from '../../../tools/password-safe-sim/src/sim';
@@ -104,7 +104,7 @@ describe('policy-approval runs the vault-side sweep on its BullMQ schedule (real
     // an active lease, opened through the broker; its request and record made old enough to be swept
     const offers = await bus.request('policy.credentials.list.v1', { user: 'alice', endpoint: 'srv-app01' });
     const gateway = await SealingKeyPair.generate();
-    const lease = await bus.request('policy.lease.open.v1', { credentialId: offers.credentials.find((c) => c.username === 'Administrator')?.id as string, user: 'alice', endpoint: 'srv-app01', sessionId: 'sweep-1', owner: 'pra-site-1', sealTo: gateway.publicKey });
+    const lease = await openLease(bus, { credentialId: offers.credentials.find((c) => c.username === 'Administrator')?.id as string, user: 'alice', endpoint: 'srv-app01', sessionId: 'sweep-1', owner: 'pra-site-1', sealTo: gateway.publicKey });
     await pg.query(`UPDATE vault.checkout SET created_at = now() - interval '10 minutes' WHERE lease_id = $1`, [lease.leaseId]);
     const leaseRequest = sim.state.activeRequests().find((r) => r.accountId === 1001)?.requestId as number;
     await backdate(leaseRequest);

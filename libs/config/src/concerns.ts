@@ -261,6 +261,10 @@ export const policyConfig = defineConfig(
      * OpenECM's identities hold, and what no open lease owns is checked in. 0 turns it off.
      */
     VAULT_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(10 * 60_000),
+    /** How long the first waiter for an exclusive credential holds it once its turn comes; then the next waiter's turn. */
+    EXCLUSIVE_TURN_SECONDS: z.coerce.number().int().min(5).max(24 * 3600).default(300),
+    /** How long a waiter for an exclusive credential waits at most before its place times out. */
+    EXCLUSIVE_WAIT_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(120),
   }),
 );
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { GatewayRoute } from './gateway-api';
-import type { ApiPermission } from './model';
+import { ApiPermission } from './model';
 
 /**
  * The web console at the gateway: people sign in with OpenID Connect (authorization code with PKCE) and the
@@ -19,7 +19,7 @@ export type ConsoleRole = z.infer<typeof ConsoleRole>;
  */
 export const CONSOLE_ROLE_PERMISSIONS: Readonly<Record<ConsoleRole, readonly ApiPermission[]>> = {
   viewer: ['reporting'],
-  approver: [],
+  approver: ['approvals'],
   admin: ['admin'],
 };
 
@@ -45,7 +45,7 @@ export const ConsolePerson = z.strictObject({
   name: z.string(),
   email: z.string().nullable(),
   roles: z.array(ConsoleRole),
-  permissions: z.array(z.enum(['credentials', 'reporting', 'admin'])),
+  permissions: z.array(ApiPermission),
 });
 export type ConsolePerson = z.infer<typeof ConsolePerson>;
 

@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   ACCESS_DENIED: 403,
   CREDENTIAL_NOT_OFFERED: 403,
   APPROVAL_REQUIRED: 403,
+  APPROVAL_DENIED: 403,
+  APPROVER_NOT_ELIGIBLE: 403,
   VAULT_FORBIDDEN: 403,
   VAULT_APPROVAL_PENDING: 403,
   NOT_FOUND: 404,
@@ -20,9 +22,14 @@ export const ERROR_CODES = {
   VAULT_ACCOUNT_NOT_FOUND: 404,
   GROUP_NOT_FOUND: 404,
   JUMP_ITEMS_DISABLED: 404,
+  POLICY_NOT_FOUND: 404,
+  APPROVAL_NOT_FOUND: 404,
+  QUEUE_ENTRY_NOT_FOUND: 404,
   CREDENTIAL_IN_USE: 409,
   VAULT_CONFLICT: 409,
   LEASE_NOT_ACTIVE: 409,
+  POLICY_IN_USE: 409,
+  APPROVAL_NOT_PENDING: 409,
   RATE_LIMITED: 429,
   REQUEST_HEADERS_TOO_LARGE: 431,
   VAULT_AUTH_FAILED: 502,
@@ -43,10 +50,22 @@ export interface FieldIssue {
   message: string;
 }
 
+/** Facts an error carries for the caller to act on, answered as problem+json extension members. */
+export interface ErrorDetails {
+  /** CREDENTIAL_IN_USE: the caller's place in the credential's queue. */
+  queueId?: string;
+  queuePosition?: number;
+  /** ACCESS_DENIED outside every window: when the next one opens. */
+  opensAt?: string;
+  /** APPROVAL_DENIED: the request that was denied. */
+  approvalId?: string;
+}
+
 export interface ErrorBody {
   code: ErrorCode;
   message: string;
   fields?: FieldIssue[];
+  details?: ErrorDetails;
 }
 
 /** A failure meant for the caller. The message must never carry a secret. */
@@ -55,6 +74,7 @@ export class OpenEcmError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly fields?: FieldIssue[],
+    readonly details?: ErrorDetails,
   ) {
     super(message);
     this.name = 'OpenEcmError';
@@ -65,11 +85,11 @@ export class OpenEcmError extends Error {
   }
 
   toBody(): ErrorBody {
-    return this.fields ? { code: this.code, message: this.message, fields: this.fields } : { code: this.code, message: this.message };
+    return { code: this.code, message: this.message, ...(this.fields ? { fields: this.fields } : {}), ...(this.details ? { details: this.details } : {}) };
   }
 
   static fromBody(body: ErrorBody): OpenEcmError {
-    return new OpenEcmError(body.code, body.message, body.fields);
+    return new OpenEcmError(body.code, body.message, body.fields, body.details);
   }
 }
 

@@ -16,9 +16,32 @@ const LeaseEventBase = z.strictObject({
   traceId: TraceId.optional(),
 });
 
+const ApprovalEventBase = z.strictObject({
+  eventId: z.string().uuid(),
+  approvalId: z.string().uuid(),
+  user: z.string(),
+  endpoint: z.string(),
+  sessionId: z.string(),
+  vault: z.string(),
+  credentialName: z.string(),
+  policy: z.string(),
+  at: z.string(),
+  traceId: TraceId.optional(),
+});
+
 export const EVENTS = {
-  'policy.lease.opened.v1': LeaseEventBase.extend({ releaseAt: z.string() }),
-  'policy.lease.released.v1': LeaseEventBase.extend({ releasedBy: z.enum(['appliance', 'expiry']) }),
+  'policy.lease.opened.v1': LeaseEventBase.extend({
+    releaseAt: z.string(),
+    /** The access policy that granted it, the approval it was opened with, and whether it is emergency access. */
+    policy: z.string().optional(),
+    approvalId: z.string().uuid().optional(),
+    emergency: z.boolean().optional(),
+  }),
+  'policy.lease.released.v1': LeaseEventBase.extend({ releasedBy: z.enum(['appliance', 'expiry', 'revocation']) }),
+  /** An admin revoked the lease (or the approval it was opened with): released and rotated at once, the appliance session ended. */
+  'policy.lease.revoked.v1': LeaseEventBase.extend({ reason: z.string(), by: z.string(), approvalId: z.string().uuid().nullable() }),
+  /** Emergency access granted without approvers: always announced, with the reason given. */
+  'policy.access.emergency.v1': LeaseEventBase.extend({ policy: z.string(), reason: z.string() }),
   'policy.lease.rotated.v1': LeaseEventBase.extend({ rotated: z.boolean() }),
   'policy.lease.failed.v1': LeaseEventBase.extend({
     code: z.string(),
@@ -47,6 +70,33 @@ export const EVENTS = {
     vault: z.string().nullable(),
     leaseId: z.string().uuid().nullable(),
     code: z.string(),
+    at: z.string(),
+    traceId: TraceId.optional(),
+  }),
+  /** An injection waits for approvers: who asked for what, under which policy, until when. */
+  'policy.approval.requested.v1': ApprovalEventBase.extend({
+    required: z.number().int(),
+    approverGroups: z.array(z.string()),
+    reason: z.string().nullable(),
+    expiresAt: z.string(),
+  }),
+  /** An approval request reached its end: approved (the last required approval), denied, expired unanswered, or revoked. */
+  'policy.approval.decided.v1': ApprovalEventBase.extend({
+    status: z.enum(['approved', 'denied', 'expired', 'revoked']),
+    /** Who decided last (null when it expired). */
+    approver: z.string().nullable(),
+    /** Approved: until when the injection may be repeated to check out. */
+    expiresAt: z.string(),
+  }),
+  /** The first waiter for an exclusive credential may now inject it, until `turnUntil`. */
+  'policy.queue.turn.v1': z.strictObject({
+    eventId: z.string().uuid(),
+    queueId: z.string().uuid(),
+    user: z.string(),
+    endpoint: z.string(),
+    vault: z.string(),
+    credentialName: z.string(),
+    turnUntil: z.string(),
     at: z.string(),
     traceId: TraceId.optional(),
   }),

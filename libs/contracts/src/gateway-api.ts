@@ -3,6 +3,24 @@ import { CONSOLE_CSRF_HEADER, CONSOLE_ROUTES } from './console-api';
 import { ERROR_CODES, type ErrorCode } from './errors';
 import { ApiPermission, Endpoint, LeaseView, UserName, VaultName } from './model';
 import { DiagnosticsQuery, DiagnosticsReport, InstanceList, LeaseListQuery, LogLevelAnswer, LogLevelRequest } from './ops';
+import {
+  AccessPolicyDefinition,
+  AccessPolicyView,
+  ApprovalDecisionRequest,
+  ApprovalPath,
+  ApprovalView,
+  ApprovalsQuery,
+  GroupDefinition,
+  GroupView,
+  GroupsPath,
+  PendingInjection,
+  PolicyPath,
+  QueuePath,
+  QueueView,
+  RevokeRequest,
+  RevokedApproval,
+  RevokedLease,
+} from './policies';
 import { Injection, InjectionRequest, LeasePath, SUBJECTS, VaultTestResult } from './subjects';
 import {
   DEFAULT_JUMP_ITEM_GROUP,
@@ -59,6 +77,13 @@ export const ProblemDetails = z.strictObject({
   /** The request path. */
   instance: z.string().optional(),
   error: OAuthErrorName.optional(),
+  /** CREDENTIAL_IN_USE: the caller's place in the exclusive credential's queue (`GET /api/v1/queue/{queueId}`). */
+  queueId: z.string().uuid().optional(),
+  queuePosition: z.number().int().nonnegative().optional(),
+  /** ACCESS_DENIED outside every window: when the next window opens. */
+  opensAt: z.string().optional(),
+  /** APPROVAL_DENIED: the approval request that was denied. */
+  approvalId: z.string().uuid().optional(),
 });
 export type ProblemDetails = z.infer<typeof ProblemDetails>;
 
@@ -71,6 +96,13 @@ export const ERROR_MEANINGS: Record<ErrorCode, string> = {
   ACCESS_DENIED: "The user is in no requester group, or no group's access policy allows access now.",
   CREDENTIAL_NOT_OFFERED: 'The credential id was not listed for this user on this endpoint.',
   APPROVAL_REQUIRED: 'The access policy requires an approver.',
+  APPROVAL_DENIED: 'An approver denied this request; `approvalId` names it.',
+  APPROVER_NOT_ELIGIBLE: 'The approver is not in an approver group of the policy, has decided already, or is the requester.',
+  POLICY_NOT_FOUND: 'No access policy by that name.',
+  APPROVAL_NOT_FOUND: 'No approval request by that id.',
+  QUEUE_ENTRY_NOT_FOUND: 'No place in a credential queue by that id.',
+  POLICY_IN_USE: 'A requester group uses the policy; take it off the group first.',
+  APPROVAL_NOT_PENDING: 'The approval request is decided, expired or revoked already.',
   VAULT_FORBIDDEN: 'The vault refuses this user the credential (delegated trust denied or revoked, no permission).',
   VAULT_APPROVAL_PENDING: 'The vault waits for an approval (a request or delegated trust) before it answers.',
   NOT_FOUND: 'No such object.',
@@ -80,7 +112,7 @@ export const ERROR_MEANINGS: Record<ErrorCode, string> = {
   VAULT_ACCOUNT_NOT_FOUND: 'The vault no longer has the account behind the credential.',
   GROUP_NOT_FOUND: 'No requester group has this name.',
   JUMP_ITEMS_DISABLED: 'Search for external jump items is switched off (PUT /api/v1/admin/jump-items).',
-  CREDENTIAL_IN_USE: 'The vault has the credential checked out by someone else.',
+  CREDENTIAL_IN_USE: 'The credential is checked out by someone else: at the vault, or an exclusive credential whose queue (`queueId`, `queuePosition`) the caller is now in.',
   VAULT_CONFLICT: 'The vault reports a conflicting change.',
   LEASE_NOT_ACTIVE: 'The lease was never released (it failed before a credential was checked out).',
   RATE_LIMITED:
@@ -180,6 +212,14 @@ export const AuditKind = z.enum([
   'lease.failed',
   'admin.change',
   'sign-in.failed',
+  /** An approver approved or denied a request (the outcome is the error code when refused). */
+  'approval.decision',
+  /** An approval request reached its end: approved, denied, expired or revoked (the outcome). */
+  'approval.decided',
+  /** Emergency access granted without approvers; the reason is in the details. */
+  'access.emergency',
+  /** A lease revoked: released and rotated at once, the appliance session ended. */
+  'lease.revoked',
 ]);
 export type AuditKind = z.infer<typeof AuditKind>;
 
@@ -252,7 +292,13 @@ export type HttpMethod = 'get' | 'post' | 'put' | 'delete';
  * Who may call a route: API accounts holding a permission (with a Bearer access token), API accounts
  * signing in with their client credentials (the token endpoint), or anyone.
  */
-export type RouteAccess = { permission: ApiPermission } | 'client-credentials' | 'anyone';
+export type RouteAccess = { permission: ApiPermission | readonly [ApiPermission, ...ApiPermission[]] } | 'client-credentials' | 'anyone';
+
+/** The permissions that admit to a route: any one of them. */
+export function permissionsOf(access: RouteAccess): readonly ApiPermission[] {
+  if (typeof access !== 'object') return [];
+  return typeof access.permission === 'string' ? [access.permission] : access.permission;
+}
 
 export interface RouteAnswer {
   description: string;
@@ -292,7 +338,9 @@ export const GATEWAY_TAGS = {
   'OAuth 2.0': 'Signing in: the client credentials grant.',
   Credentials: 'What an appliance does at a login screen: list, inject, release, watch.',
   Vaults: 'Vault connections, Test Settings and the token cache.',
-  'Requester groups': 'Who may request credentials.',
+  'Requester groups': 'Who may request credentials, and who approves.',
+  'Access policies': 'When, how and what a requester group may request: schedules, approval, exclusivity, emergency access, scope.',
+  Approvals: 'Approval requests and their decisions; revocation of leases and approvals.',
   'API accounts': 'The accounts appliances and operators sign in with.',
   Audit: 'The tamper-evident record of every credential use and every change: query, export, verify.',
   'External jump items': 'Searching the vaults for the RDP and shell systems a user may reach, and the ones used lately.',
@@ -366,18 +414,76 @@ export const GATEWAY_ROUTES = {
       'The lease is released by the appliance or at `releaseAt`, whichever comes first.',
     access: CREDENTIALS,
     body: InjectionRequest,
-    answers: { 201: { description: 'The lease and the secret to inject.', schema: Injection, noStore: true } },
+    answers: {
+      201: { description: 'The lease and the secret to inject.', schema: Injection, noStore: true },
+      202: {
+        description:
+          'The access policy asks approvers first: poll `GET /api/v1/approvals/{approvalId}`, or repeat this injection, which checks out once the request is approved (and answers this again while it is pending).',
+        schema: PendingInjection,
+        noStore: true,
+      },
+    },
     errors: [
       'CREDENTIAL_NOT_FOUND',
       'CREDENTIAL_NOT_OFFERED',
       'ACCESS_DENIED',
       'APPROVAL_REQUIRED',
+      'APPROVAL_DENIED',
       'CREDENTIAL_IN_USE',
       'VAULT_NOT_FOUND',
       'VAULT_ACCOUNT_NOT_FOUND',
       ...VAULT_ERRORS,
       ...BUS_ERRORS,
     ],
+  },
+  getQueuePlace: {
+    method: 'get',
+    path: '/api/v1/queue/{queueId}',
+    tag: 'Credentials',
+    summary: 'Show a place in the queue of an exclusive credential',
+    description:
+      'The `queueId` of a 409 CREDENTIAL_IN_USE. When the holder is done, the first waiter is told (`policy.queue.turn.v1`) and has ' +
+      'the credential for EXCLUSIVE_TURN_SECONDS (status `your-turn`): repeating the injection then checks it out.',
+    access: CREDENTIALS,
+    params: QueuePath,
+    answers: { 200: { description: 'The place: status, position (1 is next), and until when.', schema: QueueView } },
+    errors: ['QUEUE_ENTRY_NOT_FOUND', ...BUS_ERRORS],
+  },
+  listApprovals: {
+    method: 'get',
+    path: '/api/v1/approvals',
+    tag: 'Approvals',
+    summary: 'List approval requests',
+    description: 'Newest first. With `approver`, only the pending requests that person may still decide (in an approver group, not the requester, not decided yet).',
+    access: { permission: 'approvals' },
+    query: ApprovalsQuery,
+    answers: { 200: { description: 'The requests with their decisions.', schema: SUBJECTS['policy.approval.list.v1'].reply } },
+    errors: [...BUS_ERRORS],
+  },
+  getApproval: {
+    method: 'get',
+    path: '/api/v1/approvals/{approvalId}',
+    tag: 'Approvals',
+    summary: 'Show an approval request',
+    description: 'What the appliance polls after a 202: `approved` means repeating the injection checks out (until `expiresAt`).',
+    access: { permission: ['approvals', 'credentials'] },
+    params: ApprovalPath,
+    answers: { 200: { description: 'The request, its status and decisions.', schema: ApprovalView } },
+    errors: ['APPROVAL_NOT_FOUND', ...BUS_ERRORS],
+  },
+  decideApproval: {
+    method: 'post',
+    path: '/api/v1/approvals/{approvalId}/decision',
+    tag: 'Approvals',
+    summary: 'Approve or deny an approval request',
+    description:
+      'The approver must be in one of the policy\'s approver groups and is never the requester; with N approvers required, each counts for a different group. ' +
+      'A denial ends the request. A person signed in to the console decides as themselves.',
+    access: { permission: 'approvals' },
+    params: ApprovalPath,
+    body: ApprovalDecisionRequest,
+    answers: { 200: { description: 'The request after the decision.', schema: ApprovalView } },
+    errors: ['APPROVAL_NOT_FOUND', 'APPROVAL_NOT_PENDING', 'APPROVER_NOT_ELIGIBLE', ...BUS_ERRORS],
   },
   releaseLease: {
     method: 'post',
@@ -487,6 +593,103 @@ export const GATEWAY_ROUTES = {
     access: ADMIN,
     answers: { 200: { description: 'What was sealed again, per kind.', schema: SUBJECTS['vault.keys.reseal.v1'].reply } },
     errors: [...BUS_ERRORS],
+  },
+  putPolicy: {
+    method: 'put',
+    path: '/api/v1/admin/policies/{name}',
+    tag: 'Access policies',
+    summary: 'Create or replace an access policy',
+    description:
+      'When several policies apply to a user and credential, the most permissive one in its window decides: auto before manual, fewer ' +
+      'approvers before more, then not exclusive, no reason asked, the longer release, and the name. Every list and injection names it.',
+    access: ADMIN,
+    params: PolicyPath,
+    body: AccessPolicyDefinition,
+    answers: {
+      200: { description: 'The policy was replaced.', schema: AccessPolicyView },
+      201: { description: 'The policy was created.', schema: AccessPolicyView },
+    },
+    errors: [...BUS_ERRORS],
+  },
+  listPolicies: {
+    method: 'get',
+    path: '/api/v1/admin/policies',
+    tag: 'Access policies',
+    summary: 'List the access policies',
+    access: ADMIN,
+    answers: { 200: { description: 'Every policy, with the groups holding it.', schema: SUBJECTS['policy.access-policy.list.v1'].reply } },
+    errors: [...BUS_ERRORS],
+  },
+  getPolicy: {
+    method: 'get',
+    path: '/api/v1/admin/policies/{name}',
+    tag: 'Access policies',
+    summary: 'Show an access policy',
+    access: ADMIN,
+    params: PolicyPath,
+    answers: { 200: { description: 'The policy.', schema: AccessPolicyView } },
+    errors: ['POLICY_NOT_FOUND', ...BUS_ERRORS],
+  },
+  deletePolicy: {
+    method: 'delete',
+    path: '/api/v1/admin/policies/{name}',
+    tag: 'Access policies',
+    summary: 'Delete an access policy',
+    description: 'Refused while a group holds it.',
+    access: ADMIN,
+    params: PolicyPath,
+    answers: { 200: { description: 'The policy is gone.', schema: SUBJECTS['policy.access-policy.delete.v1'].reply } },
+    errors: ['POLICY_NOT_FOUND', 'POLICY_IN_USE', ...BUS_ERRORS],
+  },
+  putGroup: {
+    method: 'put',
+    path: '/api/v1/admin/groups/{name}',
+    tag: 'Requester groups',
+    summary: 'Create a requester group or set its policies',
+    description: 'The members stay as they are. A group is also what a policy names as an approver group.',
+    access: ADMIN,
+    params: GroupsPath,
+    body: GroupDefinition,
+    answers: {
+      200: { description: 'The group was changed.', schema: GroupView },
+      201: { description: 'The group was created.', schema: GroupView },
+    },
+    errors: [...BUS_ERRORS],
+  },
+  listGroups: {
+    method: 'get',
+    path: '/api/v1/admin/groups',
+    tag: 'Requester groups',
+    summary: 'List the requester groups',
+    access: ADMIN,
+    answers: { 200: { description: 'Every group, its policies and how many members it has.', schema: SUBJECTS['policy.group.list.v1'].reply } },
+    errors: [...BUS_ERRORS],
+  },
+  revokeLease: {
+    method: 'post',
+    path: '/api/v1/admin/leases/{leaseId}/revoke',
+    tag: 'Approvals',
+    summary: 'Revoke a lease',
+    description:
+      'Released and rotated at once, whatever the connection says; `policy.lease.revoked.v1` is published and, with an appliance connection ' +
+      'configured, the session is ended through the appliance Command API (`terminate_session`).',
+    access: ADMIN,
+    params: LeasePath,
+    body: RevokeRequest,
+    answers: { 200: { description: 'The revocation.', schema: RevokedLease } },
+    errors: ['LEASE_NOT_FOUND', 'LEASE_NOT_ACTIVE', ...BUS_ERRORS],
+  },
+  revokeApproval: {
+    method: 'post',
+    path: '/api/v1/admin/approvals/{approvalId}/revoke',
+    tag: 'Approvals',
+    summary: 'Revoke an approval',
+    description: 'The approval can no longer be used; a lease opened with it is revoked as with `POST /api/v1/admin/leases/{leaseId}/revoke`.',
+    access: ADMIN,
+    params: ApprovalPath,
+    body: RevokeRequest,
+    answers: { 200: { description: 'The revoked approval and its lease, if any.', schema: RevokedApproval } },
+    errors: ['APPROVAL_NOT_FOUND', ...BUS_ERRORS],
   },
   addGroupMember: {
     method: 'post',

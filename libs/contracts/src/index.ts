@@ -11,3 +11,4 @@ export * from './ops';
 export * from './sealed';
 export * from './reporting';
 export * from './console-api';
+export * from './policies';

@@ -71,6 +71,10 @@ export const OfferedCredential = z.strictObject({
   domain: z.string().nullable(),
   scope: CredentialScope,
   vault: VaultName,
+  /** Whether an injection is granted at once or waits for approvers (202 with an approval id). */
+  approval: z.enum(['auto', 'manual']),
+  /** The access policy that decided: the most permissive of those that apply now. */
+  policy: z.string(),
 });
 export type OfferedCredential = z.infer<typeof OfferedCredential>;
 
@@ -100,12 +104,18 @@ export const LeaseView = z.strictObject({
   openedAt: z.string(),
   releaseAt: z.string(),
   releasedAt: z.string().nullable(),
-  releasedBy: z.enum(['appliance', 'expiry']).nullable(),
+  releasedBy: z.enum(['appliance', 'expiry', 'revocation']).nullable(),
   rotation: RotationStatus,
   rotatedAt: z.string().nullable(),
   error: z.strictObject({ code: z.string(), message: z.string() }).nullable(),
+  /** The access policy that granted the lease (null for leases opened before policies were kept). */
+  policy: z.string().nullable(),
+  approvalId: z.string().uuid().nullable(),
+  emergency: z.boolean(),
+  reason: z.string().nullable(),
+  revokedReason: z.string().nullable(),
 });
 export type LeaseView = z.infer<typeof LeaseView>;
 
-export const ApiPermission = z.enum(['credentials', 'reporting', 'admin']);
+export const ApiPermission = z.enum(['credentials', 'reporting', 'admin', 'approvals']);
 export type ApiPermission = z.infer<typeof ApiPermission>;

@@ -63,6 +63,16 @@ export const SESSION_EVENT_TYPES = {
   credentialReleaseFailed: 'Credential Release Failed',
   /** The vault's check-out of an injection failed (its lease's failure; the request itself is a Credential Request Failed). */
   credentialCheckoutFailed: 'Credential Checkout Failed',
+  /** An injection waits for approvers (policy.approval.requested.v1). */
+  approvalRequested: 'Approval Requested',
+  /** Approved, denied, expired unanswered or revoked: the status in its data. */
+  approvalDecided: 'Approval Decided',
+  /** Emergency access granted without approvers, with the reason given. */
+  emergencyAccess: 'Emergency Access',
+  /** An admin revoked the lease: released and rotated at once, the session ended at the appliance. */
+  credentialRevoked: 'Credential Revoked',
+  /** The first waiter for an exclusive credential may now inject it. */
+  queueTurn: 'Credential Queue Turn',
 } as const;
 export type BrokerSessionEventType = (typeof SESSION_EVENT_TYPES)[keyof typeof SESSION_EVENT_TYPES];
 

@@ -22,6 +22,21 @@ import {
   SystemSearchReply,
   SystemSearchRequest,
 } from './jump-items';
+import {
+  AccessPolicyDefinition,
+  AccessPolicyView,
+  ApprovalDecisionRequest,
+  ApprovalView,
+  ApprovalsQuery,
+  GroupDefinition,
+  GroupName,
+  GroupView,
+  PendingInjection,
+  PolicyName,
+  QueueView,
+  RevokedApproval,
+  RevokedLease,
+} from './policies';
 import { REPORTING_SUBJECTS } from './reporting';
 import { KeyringEnvelope, SealedBox, SealingPublicKey } from './sealed';
 import { VaultConnectionView } from './vault-settings';
@@ -68,6 +83,10 @@ export const InjectionRequest = z.strictObject({
   user: UserName,
   endpoint: Endpoint,
   sessionId: ApplianceSessionId,
+  /** Why the user needs the credential: required by policies with `requireReason`, and for emergency access. */
+  reason: z.string().trim().min(1).max(512).optional(),
+  /** Emergency ("break glass") access: granted without approvers where a policy allows it, always with a reason, always audited. */
+  emergency: z.boolean().optional(),
 });
 /** The injection as the appliance receives it, over HTTPS: the one answer with the secret in it. */
 export const Injection = z.strictObject({
@@ -127,7 +146,60 @@ export const SUBJECTS = {
   /** The secret stays sealed to the gateway's `sealTo` key (SEAL_CONTEXTS.checkoutSecret of the lease id). */
   'policy.lease.open.v1': {
     request: InjectionRequest.extend({ sealTo: SealTo, owner: LeaseOwner }),
-    reply: Injection.extend({ secret: SealedBox }),
+    /** The lease and its sealed secret, or an approval request an approver must act on first. */
+    reply: z.union([Injection.extend({ secret: SealedBox }), PendingInjection]),
+  },
+  /** Released and rotated at once, whatever its connection says; `policy.lease.revoked.v1` ends the appliance session. */
+  'policy.lease.revoke.v1': {
+    request: LeasePath.extend({ reason: z.string().min(1).max(1000), by: z.string().min(1).max(256) }),
+    reply: RevokedLease,
+  },
+  'policy.access-policy.put.v1': {
+    request: z.strictObject({ name: PolicyName, policy: AccessPolicyDefinition }),
+    reply: z.strictObject({ policy: AccessPolicyView, created: z.boolean() }),
+  },
+  'policy.access-policy.get.v1': {
+    request: z.strictObject({ name: PolicyName }),
+    reply: AccessPolicyView,
+  },
+  'policy.access-policy.list.v1': {
+    request: z.strictObject({}),
+    reply: z.strictObject({ policies: z.array(AccessPolicyView) }),
+  },
+  /** Refused (POLICY_IN_USE) while a group uses the policy. */
+  'policy.access-policy.delete.v1': {
+    request: z.strictObject({ name: PolicyName }),
+    reply: z.strictObject({ name: z.string(), deleted: z.literal(true) }),
+  },
+  /** Creates the group or sets its policies; its members stay. */
+  'policy.group.put.v1': {
+    request: GroupDefinition.extend({ name: GroupName }),
+    reply: z.strictObject({ group: GroupView, created: z.boolean() }),
+  },
+  'policy.group.list.v1': {
+    request: z.strictObject({}),
+    reply: z.strictObject({ groups: z.array(GroupView) }),
+  },
+  'policy.approval.list.v1': {
+    request: ApprovalsQuery,
+    reply: z.strictObject({ approvals: z.array(ApprovalView) }),
+  },
+  'policy.approval.get.v1': {
+    request: z.strictObject({ approvalId: z.string().uuid() }),
+    reply: ApprovalView,
+  },
+  'policy.approval.decide.v1': {
+    request: ApprovalDecisionRequest.extend({ approvalId: z.string().uuid() }),
+    reply: ApprovalView,
+  },
+  /** The approval can no longer be used; a lease opened with it is revoked too. */
+  'policy.approval.revoke.v1': {
+    request: z.strictObject({ approvalId: z.string().uuid(), reason: z.string().min(1).max(1000), by: z.string().min(1).max(256) }),
+    reply: RevokedApproval,
+  },
+  'policy.queue.get.v1': {
+    request: z.strictObject({ queueId: z.string().uuid() }),
+    reply: QueueView,
   },
   /** Another account's lease is LEASE_NOT_FOUND, as if it did not exist. */
   'policy.lease.release.v1': {

@@ -46,6 +46,7 @@ export function toProblem(error: unknown, instance?: string): Problem {
       detail: error.message,
       code: error.code,
       ...(error.fields ? { errors: error.fields } : {}),
+      ...error.details,
       ...(instance ? { instance } : {}),
     };
   }

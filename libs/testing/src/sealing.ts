@@ -1,4 +1,4 @@
-import { SEAL_CONTEXTS, Secret, type RequestOf, type SealedBox } from '@openecm/contracts';
+import { SEAL_CONTEXTS, Secret, type ReplyOf, type RequestOf, type SealedBox } from '@openecm/contracts';
 import { SealingKeyPair, sealTo, type SealContext } from '@openecm/crypto';
 import type { Bus } from '@openecm/messaging';
 
@@ -13,4 +13,13 @@ export async function checkoutOpened(bus: Bus, request: Omit<RequestOf<'vault.cr
   const out = await bus.request('vault.credentials.checkout.v1', { ...request, sealTo: keys.publicKey });
   const secret = Secret.parse(await keys.open(out.secret, SEAL_CONTEXTS.checkoutSecret(request.leaseId)));
   return { ...out, secret, sealed: out.secret };
+}
+
+type LeaseOpened = Extract<ReplyOf<'policy.lease.open.v1'>, { leaseId: string }>;
+
+/** policy.lease.open.v1 where the policy grants at once: the lease, or a failed test when an approval was asked instead. */
+export async function openLease(bus: Bus, request: RequestOf<'policy.lease.open.v1'>): Promise<LeaseOpened> {
+  const reply = await bus.request('policy.lease.open.v1', request);
+  if (!('leaseId' in reply)) throw new Error(`expected a lease, got approval request ${reply.approvalId} (${reply.policy})`);
+  return reply;
 }

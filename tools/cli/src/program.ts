@@ -49,7 +49,7 @@ interface ApiAccountView {
 
 type Action = (client: GatewayClient, json: boolean, command: Command) => Promise<number>;
 
-const PERMISSIONS = ['credentials', 'reporting', 'admin'] as const;
+const PERMISSIONS = ['credentials', 'reporting', 'admin', 'approvals'] as const;
 
 function wholeNumber(min: number, max: number) {
   return (value: string): number => {

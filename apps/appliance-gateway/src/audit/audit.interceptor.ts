@@ -12,7 +12,7 @@ type Describe = (request: Request, answer: Record<string, unknown> | undefined) 
 const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 const field = (source: unknown, name: string): unknown => (source && typeof source === 'object' ? (source as Record<string, unknown>)[name] : undefined);
 /** Body fields an admin change may name in its record: identifiers only, never settings. */
-const ADMIN_FIELDS = ['user', 'endpoint', 'clientId', 'permissions', 'type', 'enabled', 'level', 'service'] as const;
+const ADMIN_FIELDS = ['user', 'endpoint', 'clientId', 'permissions', 'type', 'enabled', 'level', 'service', 'policies', 'reason'] as const;
 
 /** What each audited route records: identifiers taken from the request and its answer, never a secret. */
 const AUDITED: Partial<Record<GatewayRouteId, Describe>> = {
@@ -35,9 +35,25 @@ const AUDITED: Partial<Record<GatewayRouteId, Describe>> = {
       endpoint: str(field(req.body, 'endpoint')),
       credential: username && domain ? `${domain}\\${username}` : username,
       leaseId: str(field(answer, 'leaseId')),
-      details: { credentialId: str(field(req.body, 'credentialId')), sessionId: str(field(req.body, 'sessionId')), releaseAt: str(field(answer, 'releaseAt')) },
+      details: {
+        credentialId: str(field(req.body, 'credentialId')),
+        sessionId: str(field(req.body, 'sessionId')),
+        releaseAt: str(field(answer, 'releaseAt')),
+        // an approval asked for instead of a secret, emergency access, and the reason the user gave
+        approvalId: str(field(answer, 'approvalId')),
+        emergency: field(req.body, 'emergency') === true,
+        reason: str(field(req.body, 'reason')),
+      },
     };
   },
+  decideApproval: (req, answer) => ({
+    kind: 'approval.decision',
+    user: str(field(req.body, 'approver')),
+    endpoint: str(field(answer, 'endpoint')),
+    vault: str(field(answer, 'vault')),
+    credential: str(field(answer, 'credentialName')),
+    details: { approvalId: str(req.params['approvalId']), decision: str(field(req.body, 'decision')), status: str(field(answer, 'status')), requester: str(field(answer, 'user')) },
+  }),
   releaseLease: (req, answer) => ({
     kind: 'lease.release',
     leaseId: str(req.params['leaseId']),

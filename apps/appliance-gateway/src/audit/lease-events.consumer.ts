@@ -11,7 +11,13 @@ const KIND: Partial<Record<EventSubject, AuditKind>> = {
   'policy.lease.released.v1': 'lease.expired',
   'policy.lease.rotated.v1': 'lease.rotated',
   'policy.lease.failed.v1': 'lease.failed',
+  'policy.lease.revoked.v1': 'lease.revoked',
+  'policy.access.emergency.v1': 'access.emergency',
+  'policy.approval.decided.v1': 'approval.decided',
 };
+
+/** What a record keeps of an event besides its common fields: identifiers and outcomes, never a secret. */
+const DETAIL_FIELDS = ['message', 'reason', 'by', 'policy', 'approvalId', 'approver', 'status'] as const;
 
 /** Records policy-approval's lease events in the audit trail, each once (by its stream sequence). */
 @Injectable()
@@ -47,9 +53,14 @@ export class AuditLeaseEvents implements OnApplicationBootstrap, OnApplicationSh
       this.logger.warn({ msg: 'invalid lease event not recorded', subject, sequence });
       return;
     }
-    const event = parsed.data as Record<string, unknown> & { leaseId: string; user: string; endpoint: string; vault: string; credentialName: string; sessionId: string; at: string };
+    const event = parsed.data as Record<string, unknown> & { leaseId?: string; user: string; endpoint: string; vault: string; credentialName: string; sessionId: string; at: string };
     if (kind === 'lease.expired' && event['releasedBy'] !== 'expiry') return;
-    const outcome = kind === 'lease.failed' ? String(event['code']) : kind === 'lease.rotated' && event['rotated'] === false ? 'not-rotated' : 'ok';
+    const outcome =
+      kind === 'lease.failed' ? String(event['code'])
+      : kind === 'lease.rotated' && event['rotated'] === false ? 'not-rotated'
+      : kind === 'approval.decided' ? String(event['status'])
+      : 'ok';
+    const details = Object.fromEntries(DETAIL_FIELDS.filter((f) => event[f] !== undefined && event[f] !== null).map((f) => [f, event[f]]));
     await this.trail.record(
       {
         kind,
@@ -58,9 +69,9 @@ export class AuditLeaseEvents implements OnApplicationBootstrap, OnApplicationSh
         endpoint: event.endpoint,
         vault: event.vault,
         credential: event.credentialName,
-        leaseId: event.leaseId,
+        leaseId: event.leaseId ?? null,
         outcome,
-        details: { sessionId: event.sessionId, eventAt: event.at, ...(kind === 'lease.failed' ? { message: event['message'] } : {}) },
+        details: { sessionId: event.sessionId, eventAt: event.at, ...details },
       },
       `${this.stream}:${sequence}`,
     );

@@ -32,10 +32,10 @@ describe('the role claim', () => {
     expect(rolesOf('urn:x:admins', map)).toEqual(['admin']);
   });
 
-  it('gives viewer reporting and admin admin, and no role credentials', () => {
+  it('gives viewer reporting, approver approvals and admin admin, and no role credentials', () => {
     expect(consolePermissions(['viewer'])).toEqual(['reporting']);
-    expect(consolePermissions(['approver'])).toEqual([]);
-    expect(consolePermissions(['admin', 'viewer', 'approver']).sort()).toEqual(['admin', 'reporting']);
+    expect(consolePermissions(['approver'])).toEqual(['approvals']);
+    expect(consolePermissions(['admin', 'viewer', 'approver']).sort()).toEqual(['admin', 'approvals', 'reporting']);
   });
 });
 

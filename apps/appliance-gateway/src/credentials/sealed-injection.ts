@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { OpenEcmError, SEAL_CONTEXTS, Secret, type Injection, type RequestOf } from '@openecm/contracts';
+import { OpenEcmError, SEAL_CONTEXTS, Secret, type Injection, type PendingInjection, type RequestOf } from '@openecm/contracts';
 import { SealingKeyPair } from '@openecm/crypto';
 import type { Bus } from '@openecm/messaging';
 
@@ -14,9 +14,11 @@ export async function openLeaseSealed(
   bus: Bus,
   request: Omit<RequestOf<'policy.lease.open.v1'>, 'sealTo'>,
   release: (leaseId: string) => Promise<unknown>,
-): Promise<Injection> {
+): Promise<Injection | PendingInjection> {
   const keys = await SealingKeyPair.generate();
   const opened = await bus.request('policy.lease.open.v1', { ...request, sealTo: keys.publicKey });
+  // an approver must act first: nothing was checked out, nothing to open
+  if ('approvalId' in opened) return opened;
   const secret = Secret.safeParse(await keys.open(opened.secret, SEAL_CONTEXTS.checkoutSecret(opened.leaseId)));
   if (!secret.success) {
     // never handed out: released at once, so the vault checks the credential in and rotates it

@@ -26,9 +26,10 @@ export function personPrincipal(person: ConsolePerson): ApiPrincipal {
 }
 
 /** The role a person needs for a permission, for the refusal's message. */
-function roleFor(permission: ApiPermission | undefined): string {
-  const role = Object.entries(CONSOLE_ROLE_PERMISSIONS).find(([, granted]) => permission && granted.includes(permission))?.[0];
-  return role ? `the console role "${role}"` : `a console role granting "${permission ?? 'unknown'}"`;
+function roleFor(permission: ApiPermission | readonly ApiPermission[] | undefined): string {
+  const anyOf = typeof permission === 'string' ? [permission] : (permission ?? []);
+  const role = Object.entries(CONSOLE_ROLE_PERMISSIONS).find(([, granted]) => anyOf.some((p) => granted.includes(p)))?.[0];
+  return role ? `the console role "${role}"` : `a console role granting "${anyOf.join('" or "') || 'unknown'}"`;
 }
 
 /**
@@ -46,7 +47,7 @@ export class ApiAuthGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const required = this.reflector.getAllAndOverride<ApiPermission | undefined>(REQUIRED_PERMISSION, [
+    const required = this.reflector.getAllAndOverride<ApiPermission | readonly ApiPermission[] | undefined>(REQUIRED_PERMISSION, [
       context.getHandler(),
       context.getClass(),
     ]);
@@ -69,14 +70,14 @@ export class ApiAuthGuard implements CanActivate {
         throw new OpenEcmError('UNAUTHENTICATED', 'a valid access token is required');
       case 'forbidden':
         if (person) throw new OpenEcmError('PERMISSION_MISSING', `the signed-in person lacks ${roleFor(required)}`);
-        throw new OpenEcmError('PERMISSION_MISSING', `the API account lacks the "${required ?? 'unknown'}" permission`);
+        throw new OpenEcmError('PERMISSION_MISSING', `the API account lacks the "${(typeof required === 'string' ? [required] : (required ?? ['unknown'])).join('" or "')}" permission`);
     }
   }
 }
 
-/** The route (or every route of the controller) needs a live access token of an account holding `permission`. */
-export function Authorize(permission: ApiPermission): ClassDecorator & MethodDecorator {
-  return applyDecorators(SetMetadata(REQUIRED_PERMISSION, permission), UseGuards(ApiAuthGuard));
+/** The route (or every route of the controller) needs a live access token of an account holding `permission` (or one of `or`). */
+export function Authorize(permission: ApiPermission, ...or: ApiPermission[]): ClassDecorator & MethodDecorator {
+  return applyDecorators(SetMetadata(REQUIRED_PERMISSION, or.length > 0 ? [permission, ...or] : permission), UseGuards(ApiAuthGuard));
 }
 
 /** The API account a request was admitted for, if any (the audit trail's actor). */

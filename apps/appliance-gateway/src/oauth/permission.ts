@@ -15,9 +15,10 @@ export type AccessDecision = 'allow' | 'unauthenticated' | 'forbidden';
  * A route that names no permission admits nobody, so a forgotten declaration fails closed. Permissions
  * do not imply each other: an admin account lists no credentials unless it also holds `credentials`.
  */
-export function decideAccess(principal: ApiPrincipal | undefined, required: ApiPermission | undefined): AccessDecision {
+export function decideAccess(principal: ApiPrincipal | undefined, required: ApiPermission | readonly ApiPermission[] | undefined): AccessDecision {
   if (!principal) return 'unauthenticated';
-  if (!required || !principal.permissions.includes(required)) return 'forbidden';
+  const anyOf = typeof required === 'string' ? [required] : (required ?? []);
+  if (!anyOf.some((p) => principal.permissions.includes(p))) return 'forbidden';
   return 'allow';
 }
 

@@ -7,6 +7,7 @@ import {
   ERROR_MEANINGS,
   GATEWAY_ROUTES,
   GATEWAY_TAGS,
+  permissionsOf,
   LeaseView,
   OfferedCredential,
   PendingVault,
@@ -36,8 +37,9 @@ const TOKEN_PATH = GATEWAY_ROUTES.issueToken.path;
 
 const PERMISSION_MEANINGS: Record<ApiPermission, string> = {
   credentials: 'List, inject and release credentials: what an appliance needs.',
-  reporting: 'Held by reporting clients; no route of this version needs it yet.',
-  admin: 'Vault connections, requester groups, API accounts and the token cache. Implies no other permission.',
+  reporting: 'Session reports, the session and event grids, and the appliance connection they are polled with.',
+  admin: 'Vault connections, access policies, requester groups, API accounts, revocation and the token cache. Implies no other permission.',
+  approvals: 'Deciding approval requests: what an approval integration (a ticketing system, a chat bot) or an approver holds.',
 };
 
 const DESCRIPTION = [
@@ -80,10 +82,11 @@ function security(route: GatewayRoute): oas31.SecurityRequirementObject[] {
   if (route.access === 'anyone') return [];
   // the client id and secret may come in HTTP Basic or in the form body: the empty requirement is the latter
   if (route.access === 'client-credentials') return [{ clientBasic: [] }, {}];
-  const { permission } = route.access;
+  const permissions = permissionsOf(route.access);
   // a person signed in to the console whose roles grant the permission
-  const person = Object.values(CONSOLE_ROLE_PERMISSIONS).some((granted) => granted.includes(permission)) ? [{ consoleSession: [] }] : [];
-  return [{ clientCredentials: [permission] }, { bearerToken: [permission] }, ...person];
+  const person = Object.values(CONSOLE_ROLE_PERMISSIONS).some((granted) => permissions.some((p) => granted.includes(p))) ? [{ consoleSession: [] }] : [];
+  const byToken = permissions.flatMap((p): oas31.SecurityRequirementObject[] => [{ clientCredentials: [p] }, { bearerToken: [p] }]);
+  return [...byToken, ...person];
 }
 
 function answer(a: RouteAnswer): ZodOpenApiResponseObject {
@@ -117,7 +120,7 @@ function errorAnswers(route: GatewayRoute): ZodOpenApiResponsesObject {
 }
 
 function operation(id: string, route: GatewayRoute): ZodOpenApiOperationObject {
-  const needs = typeof route.access === 'object' ? `Needs the \`${route.access.permission}\` permission.` : undefined;
+  const needs = typeof route.access === 'object' ? `Needs the ${permissionsOf(route.access).map((p) => `\`${p}\``).join(' or the ')} permission.` : undefined;
   const description = [route.description, needs].filter(Boolean).join('\n\n');
   return {
     operationId: id,

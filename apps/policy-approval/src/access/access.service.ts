@@ -1,38 +1,32 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { loadConfig, policyConfig } from '@openecm/config';
-import { OpenEcmError } from '@openecm/contracts';
+import { AccessPolicyDefinition, OpenEcmError } from '@openecm/contracts';
 import { Broadcaster } from '@openecm/messaging';
 import { CacheInvalidations, type CacheScope } from '@openecm/service-kit';
 import { DataSource } from 'typeorm';
+import { coversEndpoint, decide, inScope, nextOpeningOf, openNow, type Grant, type HeldPolicy, type Target } from '../policies/policy-engine';
 import { userKey } from './identity';
-import { isWithinWindow } from './schedule';
 
 export const DEFAULT_POLICY = 'Secure Remote Access Approval Policy';
 export const DEFAULT_GROUP = 'Secure Remote Access Requesters';
 
-interface MembershipRow {
-  group_name: string;
-  policy_name: string;
-  days_of_week: number[];
-  start_minute: number;
-  end_minute: number;
-  time_zone: string;
-  auto_approve: boolean;
-}
-
-/** Users whose memberships are kept in memory at most; the oldest is dropped first. */
+/** Users whose policies are kept in memory at most; the oldest is dropped first. */
 const MEMBERSHIP_ENTRIES = 50_000;
 
+/** The default policy as Password Safe creates it: all day, every day, auto-approved. */
+const DEFAULT_DEFINITION: AccessPolicyDefinition = AccessPolicyDefinition.parse({});
+
 /**
- * Decides whether a user may request credentials now: a requester group whose policy is in its window. A
- * user's memberships and their policies are read once per ACCESS_CACHE_SECONDS, not per request; the window
- * is judged at each request, and a change of a membership drops them on every instance before it is answered.
+ * Decides what a user may request: the policies of their requester groups, the most permissive that covers a
+ * credential and is in its window now. A user's policies are read once per ACCESS_CACHE_SECONDS, not per
+ * request; windows are judged at each request, and a change of a membership, group or policy drops them on
+ * every instance before it is answered.
  */
 @Injectable()
 export class AccessService implements OnModuleInit {
   private readonly logger = new Logger(AccessService.name);
   private readonly ttlMs = loadConfig(policyConfig).ACCESS_CACHE_SECONDS * 1000;
-  private readonly memberships = new Map<string, { rows: Promise<MembershipRow[]>; expiresAt: number }>();
+  private readonly memberships = new Map<string, { rows: Promise<HeldPolicy[]>; expiresAt: number }>();
 
   constructor(
     private readonly db: DataSource,
@@ -44,40 +38,57 @@ export class AccessService implements OnModuleInit {
     this.caches?.register('access-decisions', (scope) => this.dropHere(scope));
   }
 
-  async check(user: string, at = new Date()): Promise<{ group: string; policy: string }> {
-    const rows = await this.membershipsOf(userKey(user));
-    if (rows.length === 0) {
-      throw new OpenEcmError('ACCESS_DENIED', 'the user is not in a requester group');
-    }
-    const inWindow = rows.filter((r) =>
-      isWithinWindow(
-        { daysOfWeek: r.days_of_week.map(Number), startMinute: r.start_minute, endMinute: r.end_minute, timeZone: r.time_zone },
-        at,
-      ),
+  /** The policies a user holds; ACCESS_DENIED when none. */
+  async policiesOf(user: string): Promise<HeldPolicy[]> {
+    const held = await this.membershipsOf(userKey(user));
+    if (held.length === 0) throw new OpenEcmError('ACCESS_DENIED', 'the user is not in a requester group with an access policy');
+    return held;
+  }
+
+  /**
+   * Whether the user may request anything at all on this endpoint now (before any vault is asked): some policy
+   * in its window whose endpoint scope can cover it. Otherwise ACCESS_DENIED, naming when the next window opens.
+   */
+  async mayRequest(user: string, endpoint: string | undefined, at = new Date()): Promise<HeldPolicy[]> {
+    const held = await this.policiesOf(user);
+    const candidates = endpoint === undefined ? held : held.filter((p) => coversEndpoint(p.definition, endpoint));
+    if (candidates.some((p) => openNow(p.definition, at))) return candidates;
+    throw outsideWindows(candidates, at, endpoint === undefined ? 'no access policy of the user is in its window now' : 'no access policy of the user covers this endpoint now');
+  }
+
+  /** The grant for one credential now: the most permissive policy that covers it and is in its window. */
+  decide(held: readonly HeldPolicy[], target: Target, at = new Date()): Grant {
+    const grant = decide(held, target, at);
+    if (grant) return grant;
+    throw outsideWindows(held.filter((p) => inScope(p.definition, target)), at, 'no access policy of the user covers this credential now');
+  }
+
+  /** Whether `approver` is a member of each of these groups (by name, any case): the groups they are in. */
+  async groupsOfApprover(approver: string, groups: readonly string[]): Promise<string[]> {
+    if (groups.length === 0) return [];
+    const rows: Array<{ name: string }> = await this.db.query(
+      `SELECT g.name FROM policy.group_member m JOIN policy.requester_group g ON g.id = m.group_id
+        WHERE m.user_key = $1 AND g.name_key = ANY($2) ORDER BY g.name`,
+      [userKey(approver), groups.map((g) => g.trim().toLowerCase())],
     );
-    if (inWindow.length === 0) {
-      throw new OpenEcmError('ACCESS_DENIED', "no requester group's access policy allows access at this time");
-    }
-    const auto = inWindow.find((r) => r.auto_approve);
-    if (!auto) {
-      throw new OpenEcmError('APPROVAL_REQUIRED', 'the access policy requires an approver; manual approval is not available yet');
-    }
-    return { group: auto.group_name, policy: auto.policy_name };
+    return rows.map((r) => r.name);
   }
 
   /** The policy and group Password Safe creates with its first remote-access connection; idempotent. */
   async ensureDefaults(): Promise<{ group: string; policy: string; created: boolean }> {
     return this.db.transaction(async (tx) => {
       const policy: Array<{ id: string }> = await tx.query(
-        `INSERT INTO policy.access_policy (name) VALUES ($1)
-         ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
-        [DEFAULT_POLICY],
+        `INSERT INTO policy.access_policy (name, name_key, definition) VALUES ($1, lower($1), $2)
+         ON CONFLICT (name_key) DO UPDATE SET name_key = EXCLUDED.name_key RETURNING id`,
+        [DEFAULT_POLICY, JSON.stringify(DEFAULT_DEFINITION)],
       );
       const group: Array<{ id: string }> = await tx.query(
-        `INSERT INTO policy.requester_group (name, name_key, policy_id) VALUES ($1, $2, $3)
+        `INSERT INTO policy.requester_group (name, name_key) VALUES ($1, $2)
          ON CONFLICT (name_key) DO NOTHING RETURNING id`,
-        [DEFAULT_GROUP, DEFAULT_GROUP.toLowerCase(), policy[0]?.id],
+        [DEFAULT_GROUP, DEFAULT_GROUP.toLowerCase()],
       );
+      // a group an admin has since given other policies keeps them
+      if (group[0]) await tx.query(`INSERT INTO policy.group_policy (group_id, policy_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [group[0].id, policy[0]?.id]);
       return { group: DEFAULT_GROUP, policy: DEFAULT_POLICY, created: group.length > 0 };
     });
   }
@@ -104,20 +115,22 @@ export class AccessService implements OnModuleInit {
     return count > 0;
   }
 
-  private membershipsOf(key: string): Promise<MembershipRow[]> {
+  private membershipsOf(key: string): Promise<HeldPolicy[]> {
     const now = Date.now();
     const held = this.memberships.get(key);
     if (held && held.expiresAt > now) return held.rows;
-    const rows = this.db.query<MembershipRow[]>(
-      `SELECT g.name AS group_name, p.name AS policy_name, p.days_of_week, p.start_minute, p.end_minute,
-              p.time_zone, p.auto_approve
-         FROM policy.group_member m
-         JOIN policy.requester_group g ON g.id = m.group_id
-         JOIN policy.access_policy p ON p.id = g.policy_id
-        WHERE m.user_key = $1
-        ORDER BY g.name`,
-      [key],
-    );
+    const rows = this.db
+      .query<Array<{ group_name: string; policy_name: string; definition: AccessPolicyDefinition }>>(
+        `SELECT g.name AS group_name, p.name AS policy_name, p.definition
+           FROM policy.group_member m
+           JOIN policy.requester_group g ON g.id = m.group_id
+           JOIN policy.group_policy gp ON gp.group_id = g.id
+           JOIN policy.access_policy p ON p.id = gp.policy_id
+          WHERE m.user_key = $1
+          ORDER BY g.name, p.name`,
+        [key],
+      )
+      .then((found) => found.map((r) => ({ name: r.policy_name, group: r.group_name, definition: r.definition })));
     if (this.ttlMs > 0) {
       const entry = { rows, expiresAt: now + this.ttlMs };
       this.memberships.delete(key);
@@ -141,7 +154,7 @@ export class AccessService implements OnModuleInit {
   }
 
   /** This instance and every other drop what they hold for the user (every user without one). */
-  private async invalidateEverywhere(user?: string): Promise<void> {
+  async invalidateEverywhere(user?: string): Promise<void> {
     this.dropHere({ user });
     try {
       await this.broadcaster?.gather('ops.cache.invalidate.v1', { cache: 'access-decisions', ...(user ? { user } : {}) }, { quietMs: 100, maxWaitMs: 2_000 });
@@ -159,4 +172,12 @@ export class AccessService implements OnModuleInit {
     if (!id) throw new OpenEcmError('GROUP_NOT_FOUND', `no requester group named "${group}"`);
     return id;
   }
+}
+
+/** ACCESS_DENIED outside every window, with when the next one opens (in the detail and as `opensAt`). */
+function outsideWindows(policies: readonly HeldPolicy[], at: Date, why: string): OpenEcmError {
+  const opens = nextOpeningOf(policies, at);
+  if (!opens) return new OpenEcmError('ACCESS_DENIED', `${why}, and none opens again`);
+  const when = opens.toISOString();
+  return new OpenEcmError('ACCESS_DENIED', `${why}; the next window opens at ${when}`, undefined, { opensAt: when });
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { LeaseView, LeaseState, VaultRef } from '@openecm/contracts';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 
 export interface LeaseRow {
   id: string;
@@ -18,7 +18,7 @@ export interface LeaseRow {
   opened_at: Date;
   release_at: Date;
   released_at: Date | null;
-  released_by: 'appliance' | 'expiry' | null;
+  released_by: 'appliance' | 'expiry' | 'revocation' | null;
   rotated_at: Date | null;
   error_code: string | null;
   error_message: string | null;
@@ -27,6 +27,24 @@ export interface LeaseRow {
   /** The client id of the API account that opened the lease; null for leases opened before owners were kept. */
   owner: string | null;
   ref?: VaultRef;
+  policy_name: string | null;
+  approval_id: string | null;
+  emergency: boolean;
+  reason: string | null;
+  exclusive: boolean;
+  credential_key: string | null;
+  revoked_at: Date | null;
+  revoked_reason: string | null;
+}
+
+/** Runs a statement: the data source, or a transaction's manager. */
+export type Queryable = Pick<EntityManager, 'query'>;
+
+/** Postgres refused a second holder of an exclusive credential (the partial unique index). */
+export function isExclusiveConflict(error: unknown): boolean {
+  const driver = (error as { driverError?: { code?: string; constraint?: string }; code?: string; constraint?: string }) ?? {};
+  const e = driver.driverError ?? driver;
+  return e.code === '23505' && e.constraint === 'lease_exclusive_holder';
 }
 
 export function toView(row: LeaseRow): LeaseView {
@@ -47,6 +65,11 @@ export function toView(row: LeaseRow): LeaseView {
     rotation: row.rotation,
     rotatedAt: row.rotated_at?.toISOString() ?? null,
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
+    policy: row.policy_name,
+    approvalId: row.approval_id,
+    emergency: row.emergency,
+    reason: row.reason,
+    revokedReason: row.revoked_reason,
   };
 }
 
@@ -68,13 +91,21 @@ export class LeaseRepository {
     rotate: boolean;
     durationMinutes: number;
     owner: string;
-  }): Promise<LeaseRow> {
-    const rows: LeaseRow[] = await this.db.query(
+    policy: string;
+    approvalId: string | null;
+    emergency: boolean;
+    reason: string | null;
+    exclusive: boolean;
+    credentialKey: string;
+  }, q: Queryable = this.db): Promise<LeaseRow> {
+    const rows: LeaseRow[] = await q.query(
       `INSERT INTO policy.lease (id, offer_id, user_name, endpoint, session_id, vault, credential_name, username, domain,
-                                 state, rotate, rotation, release_at, owner)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $11, now() + make_interval(mins => $12), $13)
+                                 state, rotate, rotation, release_at, owner, policy_name, approval_id, emergency, reason,
+                                 exclusive, credential_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $11, now() + make_interval(mins => $12), $13, $14, $15,
+               $16, $17, $18, $19)
        RETURNING *`,
-      [lease.id, lease.offerId, lease.user, lease.endpoint, lease.sessionId, lease.vault, lease.credentialName, lease.username, lease.domain, lease.rotate, lease.rotate ? 'pending' : 'not-required', lease.durationMinutes, lease.owner],
+      [lease.id, lease.offerId, lease.user, lease.endpoint, lease.sessionId, lease.vault, lease.credentialName, lease.username, lease.domain, lease.rotate, lease.rotate ? 'pending' : 'not-required', lease.durationMinutes, lease.owner, lease.policy, lease.approvalId, lease.emergency, lease.reason, lease.exclusive, lease.credentialKey],
     );
     return rows[0] as LeaseRow;
   }
@@ -109,6 +140,22 @@ export class LeaseRepository {
       [id],
     );
     return rows[0]?.ref;
+  }
+
+  /**
+   * active -> released by revocation, rotated whatever the connection says (whoever saw the secret may not keep
+   * it); answers the row only when this call made the transition.
+   */
+  async markRevoked(id: string, reason: string): Promise<LeaseRow | undefined> {
+    const rows: [LeaseRow[], number] = await this.db.query(
+      `UPDATE policy.lease
+          SET state = 'released', released_at = now(), released_by = 'revocation', rotate = true, rotation = 'scheduled',
+              revoked_at = now(), revoked_reason = $2
+        WHERE id = $1 AND state = 'active'
+        RETURNING *`,
+      [id, reason.slice(0, 1000)],
+    );
+    return rows[0][0];
   }
 
   /** active -> released; answers the row only when this call made the transition. */

@@ -1,16 +1,19 @@
 import { Injectable } from '@nestjs/common';
-import { OpenEcmError, type LeaseView, type ParsedRequestOf, type ReplyOf, type SealingPublicKey } from '@openecm/contracts';
+import { OpenEcmError, type LeaseView, type ParsedRequestOf, type ReplyOf } from '@openecm/contracts';
 import { Bus } from '@openecm/messaging';
 import { currentTraceId } from '@openecm/telemetry';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { AccessService } from '../access/access.service';
+import { ApprovalsService, pending } from '../approvals/approvals.service';
+import { CredentialQueue } from '../exclusive/credential-queue.service';
+import { emergencyPolicy, type HeldPolicy } from '../policies/policy-engine';
 import { LeaseEvents } from '../events/lease-events';
 import { OffersService } from '../offers/offers.service';
 import { ReleaseProducer } from '../release-queue/release.producer';
-import { LeaseRepository, toView, type LeaseRow } from './lease.repository';
+import { LeaseRepository, isExclusiveConflict, toView, type LeaseRow } from './lease.repository';
 
-type OpenRequest = { credentialId: string; user: string; endpoint: string; sessionId: string; owner: string; sealTo: SealingPublicKey };
+type OpenRequest = ParsedRequestOf<'policy.lease.open.v1'>;
 
 /**
  * Injection and release. The lease row is written before the vault check-out, so a crash between the two
@@ -25,6 +28,8 @@ export class LeaseService {
     private readonly bus: Bus,
     private readonly events: LeaseEvents,
     private readonly producer: ReleaseProducer,
+    private readonly approvals: ApprovalsService,
+    private readonly queue: CredentialQueue,
   ) {}
 
   /**
@@ -59,21 +64,68 @@ export class LeaseService {
     const offer = await this.offers.resolve(req.credentialId, req.user, req.endpoint);
     seen.credentialName = offer.name;
     seen.vault = offer.vault;
-    await this.access.check(req.user);
-    const lease = await this.leases.insert({
-      id: randomUUID(),
-      offerId: offer.id,
-      user: req.user,
-      endpoint: req.endpoint,
-      sessionId: req.sessionId,
-      vault: offer.vault,
-      credentialName: offer.name,
-      username: offer.username,
-      domain: offer.domain,
-      rotate: offer.rotateAfterRelease,
-      durationMinutes: offer.releaseDurationMinutes,
-      owner: req.owner,
-    });
+    const at = new Date();
+    const held = await this.access.policiesOf(req.user);
+    const target = { vault: offer.vault, name: offer.name, endpoint: req.endpoint };
+    const reason = req.reason ?? null;
+    let policy: HeldPolicy;
+    let approvalId: string | null = null;
+    if (req.emergency) {
+      if (!reason) throw new OpenEcmError('VALIDATION_FAILED', 'emergency access needs a reason', [{ field: 'reason', message: 'required with emergency: true' }]);
+      const allowing = emergencyPolicy(held, target, at);
+      if (!allowing) throw new OpenEcmError('ACCESS_DENIED', 'no access policy of the user allows emergency access to this credential');
+      policy = allowing;
+    } else {
+      const grant = this.access.decide(held, target, at);
+      policy = grant.policy;
+      if (policy.definition.requireReason && !reason) {
+        throw new OpenEcmError('VALIDATION_FAILED', `the access policy "${policy.name}" needs a reason for the injection`, [{ field: 'reason', message: 'required by the access policy' }]);
+      }
+      if (grant.mode === 'manual') {
+        const latest = await this.approvals.latestFor(offer.id, req.user);
+        if (!latest) return this.approvals.request({ offer, user: req.user, endpoint: req.endpoint, sessionId: req.sessionId, owner: req.owner, policy, reason });
+        if (latest.status === 'pending') return pending(latest);
+        if (latest.status === 'denied') {
+          throw new OpenEcmError('APPROVAL_DENIED', 'an approver denied this request', undefined, { approvalId: latest.id });
+        }
+        approvalId = latest.id;
+      }
+    }
+    const asker = { credentialKey: offer.credentialKey, user: req.user, endpoint: req.endpoint, vault: offer.vault, credentialName: offer.name };
+    const exclusive = policy.definition.exclusive;
+    if (exclusive) await this.queue.admit(asker);
+    const leaseId = randomUUID();
+    if (approvalId && !(await this.approvals.claim(approvalId, leaseId))) {
+      throw new OpenEcmError('APPROVAL_REQUIRED', 'the approval was used by another injection at the same time; inject again to ask anew');
+    }
+    let lease: LeaseRow;
+    try {
+      lease = await this.leases.insert({
+        id: leaseId,
+        offerId: offer.id,
+        user: req.user,
+        endpoint: req.endpoint,
+        sessionId: req.sessionId,
+        vault: offer.vault,
+        credentialName: offer.name,
+        username: offer.username,
+        domain: offer.domain,
+        rotate: offer.rotateAfterRelease,
+        durationMinutes: Math.min(offer.releaseDurationMinutes, policy.definition.maxReleaseMinutes ?? Number.MAX_SAFE_INTEGER),
+        owner: req.owner,
+        policy: policy.name,
+        approvalId,
+        emergency: req.emergency === true,
+        reason,
+        exclusive,
+        credentialKey: offer.credentialKey,
+      });
+    } catch (error) {
+      if (approvalId) await this.approvals.unclaim(approvalId, leaseId);
+      // another injection took the exclusive credential in between: this one queues after it
+      if (isExclusiveConflict(error)) await this.queue.admit(asker);
+      throw error;
+    }
     seen.leaseId = lease.id;
     let checkout: ReplyOf<'vault.credentials.checkout.v1'>;
     try {
@@ -97,7 +149,14 @@ export class LeaseService {
     }
     // both before the answer: the audit fact, and the release that must follow even if nobody calls it
     await Promise.all([
-      this.events.publish('policy.lease.opened.v1', { ...eventBase(lease), releaseAt: lease.release_at.toISOString() }),
+      this.events.publish('policy.lease.opened.v1', {
+        ...eventBase(lease),
+        releaseAt: lease.release_at.toISOString(),
+        policy: policy.name,
+        ...(approvalId ? { approvalId } : {}),
+        ...(lease.emergency ? { emergency: true } : {}),
+      }),
+      lease.emergency ? this.events.publish('policy.access.emergency.v1', { ...eventBase(lease), policy: policy.name, reason: reason ?? '' }) : undefined,
       this.producer.scheduleOrLeave(lease.id, lease.release_at),
     ]);
     return {
@@ -128,6 +187,37 @@ export class LeaseService {
       releasedAt: lease.released_at.toISOString(),
       rotation: lease.rotate ? 'scheduled' : 'not-required',
     };
+  }
+
+  /**
+   * Revocation: the lease is released and rotated at once, whatever its connection says, and
+   * policy.lease.revoked.v1 tells the appliance side to end the session.
+   */
+  async revoke(leaseId: string, reason: string, by: string): Promise<ReplyOf<'policy.lease.revoke.v1'>> {
+    const revoked = await this.leases.markRevoked(leaseId, reason);
+    if (!revoked) {
+      const lease = await this.leases.find(leaseId);
+      if (!lease) throw new OpenEcmError('LEASE_NOT_FOUND', 'no such lease');
+      throw new OpenEcmError('LEASE_NOT_ACTIVE', `the lease is ${lease.state} already`);
+    }
+    await Promise.all([
+      this.events.publish('policy.lease.released.v1', { ...eventBase(revoked), releasedBy: 'revocation' }),
+      this.events.publish('policy.lease.revoked.v1', { ...eventBase(revoked), reason, by, approvalId: revoked.approval_id }),
+    ]);
+    await this.producer.scheduleOrLeave(revoked.id, new Date());
+    return { leaseId: revoked.id, revokedAt: (revoked.revoked_at as Date).toISOString(), rotation: 'scheduled' };
+  }
+
+  /** The approval can no longer be used, and a lease opened with it is revoked. */
+  async revokeApproval(approvalId: string, reason: string, by: string): Promise<ReplyOf<'policy.approval.revoke.v1'>> {
+    const approval = await this.approvals.revoke(approvalId, by);
+    if (approval.lease_id) {
+      await this.revoke(approval.lease_id, reason, by).catch((error: unknown) => {
+        // a lease already released is being checked in and rotated anyway
+        if (!(error instanceof OpenEcmError && error.code === 'LEASE_NOT_ACTIVE')) throw error;
+      });
+    }
+    return { approvalId, status: 'revoked', leaseId: approval.lease_id };
   }
 
   async list(req: ParsedRequestOf<'policy.lease.list.v1'>): Promise<ReplyOf<'policy.lease.list.v1'>> {

@@ -5,6 +5,7 @@ import { currentTraceId } from '@openecm/telemetry';
 import { randomUUID } from 'node:crypto';
 import { AccessService } from '../access/access.service';
 import { LeaseEvents } from '../events/lease-events';
+import { decide } from '../policies/policy-engine';
 import { OffersService } from './offers.service';
 
 @Controller()
@@ -26,13 +27,23 @@ export class OffersNatsController {
    */
   @Handles('policy.credentials.list.v1')
   async list(req: ParsedRequestOf<'policy.credentials.list.v1'>): Promise<ReplyOf<'policy.credentials.list.v1'>> {
-    await this.access.check(req.user);
+    const at = new Date();
+    const held = await this.access.mayRequest(req.user, req.endpoint, at);
     const listed = await this.bus.request('vault.credentials.list.v1', {
       user: req.user,
       endpoint: req.endpoint,
       ...(req.protocol ? { protocol: req.protocol } : {}),
     });
-    const credentials = await this.offers.record(req.user, req.endpoint, listed.credentials);
+    // only what some policy lets the user request now: in OAuth mode the vault lists all it manages
+    const granted = listed.credentials.flatMap((c) => {
+      const grant = decide(held, { vault: c.vault, name: c.name, endpoint: req.endpoint }, at);
+      return grant ? [{ credential: c, grant }] : [];
+    });
+    const ids = await this.offers.record(req.user, req.endpoint, granted.map((g) => g.credential));
+    const credentials = ids.map((offer, i) => {
+      const { grant } = granted[i] as (typeof granted)[number];
+      return { ...offer, approval: grant.mode, policy: grant.policy.name };
+    });
     const traceId = currentTraceId();
     this.events
       .publish('policy.credentials.listed.v1', {

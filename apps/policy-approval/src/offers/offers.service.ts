@@ -7,6 +7,8 @@ export interface Offer {
   id: string;
   vault: string;
   ref: VaultRef;
+  /** The vault account behind the offer, whoever it was listed for: what an exclusive credential is held by. */
+  credentialKey: string;
   name: string;
   username: string;
   domain: string | null;
@@ -28,7 +30,10 @@ function fingerprint(c: VaultCredential): string {
   return JSON.stringify([c.name, c.username, c.domain, c.scope, c.releaseDurationMinutes, c.rotateAfterRelease]);
 }
 
-function offered(id: string, c: VaultCredential): OfferedCredential {
+/** An offer as a list answers it, before the policy that grants it is named. */
+export type Offered = Omit<OfferedCredential, 'approval' | 'policy'>;
+
+function offered(id: string, c: VaultCredential): Offered {
   return { id, name: c.name, username: c.username, domain: c.domain, scope: c.scope, vault: c.vault };
 }
 
@@ -55,7 +60,7 @@ export class OffersService {
    * The ids of a list. A list that offers what this instance wrote within the hour, unchanged, is answered from
    * memory: no write on the read path when nothing changed. Anything new or changed writes the list.
    */
-  async record(user: string, endpoint: string, credentials: VaultCredential[]): Promise<OfferedCredential[]> {
+  async record(user: string, endpoint: string, credentials: VaultCredential[]): Promise<Offered[]> {
     if (credentials.length === 0) return [];
     const now = Date.now();
     const keys = credentials.map((c) => offerKey(user, endpoint, c));
@@ -99,7 +104,7 @@ export class OffersService {
 
   /**
    * Forgets credential ids not listed again for `maxAgeDays` and never injected: the appliance lists before
-   * it injects, so an old id is only ever a replay. Ids behind a lease stay, for the lease's audit trail.
+   * it injects, so an old id is only ever a replay. Ids behind a lease or an approval request stay, for their audit trail.
    */
   async prune(maxAgeDays: number): Promise<number> {
     // what is pruned here was not written for days; forgetting every remembered offer keeps that true by construction
@@ -107,7 +112,8 @@ export class OffersService {
     const [, count] = (await this.db.query(
       `DELETE FROM policy.credential_offer o
         WHERE o.listed_at < now() - make_interval(days => $1)
-          AND NOT EXISTS (SELECT 1 FROM policy.lease l WHERE l.offer_id = o.id)`,
+          AND NOT EXISTS (SELECT 1 FROM policy.lease l WHERE l.offer_id = o.id)
+          AND NOT EXISTS (SELECT 1 FROM policy.approval a WHERE a.offer_id = o.id)`,
       [maxAgeDays],
     )) as [unknown, number];
     return count;
@@ -126,6 +132,7 @@ export class OffersService {
       domain: string | null;
       release_duration_minutes: number;
       rotate_after_release: boolean;
+      ref_key: string;
     }> = await this.db.query(`SELECT * FROM policy.credential_offer WHERE id = $1`, [credentialId]);
     const row = rows[0];
     if (!row) throw new OpenEcmError('CREDENTIAL_NOT_FOUND', 'unknown credential id');
@@ -136,6 +143,7 @@ export class OffersService {
       id: row.id,
       vault: row.vault,
       ref: row.ref,
+      credentialKey: `${row.vault}:${row.ref_key}`,
       name: row.name,
       username: row.username,
       domain: row.domain,

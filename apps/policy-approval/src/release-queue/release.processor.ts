@@ -6,6 +6,7 @@ import { DelayedError, Worker, type Job } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
 import { releaseCheckinFailures, releaseRotationFailed } from '@openecm/telemetry';
 import { LeaseEvents } from '../events/lease-events';
+import { CredentialQueue } from '../exclusive/credential-queue.service';
 import { LeaseRepository, type LeaseRow } from '../leases/lease.repository';
 import { eventBase } from '../leases/lease.service';
 import { bullConnection, bullPrefix } from './bullmq-connection';
@@ -29,6 +30,7 @@ export class ReleaseProcessor implements OnApplicationBootstrap, OnApplicationSh
     private readonly leases: LeaseRepository,
     private readonly bus: Bus,
     private readonly events: LeaseEvents,
+    private readonly queue: CredentialQueue,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -71,7 +73,15 @@ export class ReleaseProcessor implements OnApplicationBootstrap, OnApplicationSh
       rotate: lease.rotate,
       reason: `OpenECM check-out for session ${lease.session_id} failed`,
     });
-    await this.leases.markFailedCheckedIn(lease.id, lease.rotate && result.checkedIn && result.rotationRequested);
+    const done = await this.leases.markFailedCheckedIn(lease.id, lease.rotate && result.checkedIn && result.rotationRequested);
+    if (done) await this.freed(done);
+  }
+
+  /** An exclusive credential is free once its lease is checked in (or given up on): the next waiter's turn. */
+  private async freed(lease: LeaseRow): Promise<void> {
+    if (!lease.exclusive || !lease.credential_key) return;
+    // the reconciler advances the queue should this fail
+    await this.queue.advance(lease.credential_key).catch((error: Error) => this.logger.warn({ msg: 'credential queue not advanced', leaseId: lease.id, err: error.name }));
   }
 
   private async checkIn(job: Job<ReleaseJob>, lease: LeaseRow): Promise<void> {
@@ -84,6 +94,7 @@ export class ReleaseProcessor implements OnApplicationBootstrap, OnApplicationSh
       const done = await this.leases.markCheckedIn(lease.id, lease.rotate && result.rotationRequested);
       if (done) {
         await this.events.publish('policy.lease.rotated.v1', { ...eventBase(done), rotated: done.state === 'rotated' });
+        await this.freed(done);
       }
     } catch (error) {
       const err = error instanceof OpenEcmError ? error : new OpenEcmError('INTERNAL', 'check-in failed');
@@ -95,6 +106,7 @@ export class ReleaseProcessor implements OnApplicationBootstrap, OnApplicationSh
           releaseRotationFailed.inc({ code: err.code });
           this.logger.error({ leaseId: lease.id, code: err.code }, 'giving up on the check-in of a released lease');
           await this.events.publish('policy.lease.failed.v1', { ...eventBase(failed), code: err.code, message: err.message, phase: 'release' });
+          await this.freed(failed);
         }
         return;
       }

@@ -18,15 +18,15 @@ interface Classified {
   session: SessionAttributes;
 }
 
-type LeaseEvent = EventOf<'policy.lease.opened.v1'>;
-const ofLease = (e: Omit<LeaseEvent, 'releaseAt'>) => ({
+type LeaseEvent = Pick<EventOf<'policy.lease.opened.v1'>, 'leaseId' | 'at' | 'sessionId' | 'credentialName' | 'vault' | 'username'>;
+const ofLease = (e: LeaseEvent) => ({
   key: `${e.leaseId}:${new Date(e.at).toISOString()}`,
   sessionLsid: e.sessionId,
   credentialName: e.credentialName,
   vault: e.vault,
   leaseId: e.leaseId,
 });
-const leaseData = (e: Omit<LeaseEvent, 'releaseAt'>) => ({ leaseId: e.leaseId, vault: e.vault, credentialName: e.credentialName, username: e.username });
+const leaseData = (e: LeaseEvent) => ({ leaseId: e.leaseId, vault: e.vault, credentialName: e.credentialName, username: e.username });
 
 // A mapped type over every event subject: a new event in the contracts does not compile here until it is mapped.
 const CLASSIFY: { [E in EventSubject]: (event: EventOf<E>) => Classified } = {
@@ -34,8 +34,62 @@ const CLASSIFY: { [E in EventSubject]: (event: EventOf<E>) => Classified } = {
     ...ofLease(e),
     type: SESSION_EVENT_TYPES.credentialsUsed,
     performedByType: 'representative',
-    extra: { ...leaseData(e), releaseAt: e.releaseAt },
-    session: { credential: e.credentialName, vault: e.vault, leaseId: e.leaseId },
+    extra: { ...leaseData(e), releaseAt: e.releaseAt, ...(e.policy ? { policy: e.policy } : {}), ...(e.approvalId ? { approvalId: e.approvalId } : {}) },
+    session: {
+      credential: e.credentialName,
+      vault: e.vault,
+      leaseId: e.leaseId,
+      ...(e.approvalId ? { approvalId: e.approvalId } : {}),
+      ...(e.emergency ? { emergency: true } : {}),
+    },
+  }),
+  'policy.lease.revoked.v1': (e) => ({
+    ...ofLease(e),
+    type: SESSION_EVENT_TYPES.credentialRevoked,
+    performedByType: 'system',
+    extra: { ...leaseData(e), reason: e.reason, by: e.by },
+    session: {},
+  }),
+  'policy.access.emergency.v1': (e) => ({
+    ...ofLease(e),
+    type: SESSION_EVENT_TYPES.emergencyAccess,
+    performedByType: 'representative',
+    extra: { ...leaseData(e), policy: e.policy, reason: e.reason },
+    session: { emergency: true },
+  }),
+  'policy.approval.requested.v1': (e) => ({
+    key: e.eventId,
+    sessionLsid: e.sessionId,
+    type: SESSION_EVENT_TYPES.approvalRequested,
+    performedByType: 'representative',
+    credentialName: e.credentialName,
+    vault: e.vault,
+    leaseId: null,
+    extra: { approvalId: e.approvalId, policy: e.policy, required: String(e.required), ...(e.reason ? { reason: e.reason } : {}) },
+    session: { approvalId: e.approvalId },
+  }),
+  'policy.approval.decided.v1': (e) => ({
+    key: e.eventId,
+    sessionLsid: e.sessionId,
+    type: SESSION_EVENT_TYPES.approvalDecided,
+    performedByType: e.approver ? 'representative' : 'system',
+    credentialName: e.credentialName,
+    vault: e.vault,
+    leaseId: null,
+    extra: { approvalId: e.approvalId, policy: e.policy, status: e.status, ...(e.approver ? { approver: e.approver } : {}) },
+    session: { approvalId: e.approvalId },
+  }),
+  // a turn belongs to no appliance session yet: the waiter's next injection names one
+  'policy.queue.turn.v1': (e) => ({
+    key: e.eventId,
+    sessionLsid: undefined,
+    type: SESSION_EVENT_TYPES.queueTurn,
+    performedByType: 'system',
+    credentialName: e.credentialName,
+    vault: e.vault,
+    leaseId: null,
+    extra: { queueId: e.queueId, turnUntil: e.turnUntil },
+    session: {},
   }),
   'policy.lease.released.v1': (e) => ({
     ...ofLease(e),
