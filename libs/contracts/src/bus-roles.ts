@@ -98,6 +98,17 @@ export interface StreamRoles {
   consumers: readonly ServiceName[];
   /** Read the stream's state only (diagnostics). */
   inspectors: readonly ServiceName[];
+  /**
+   * Durable consumers a consumer service has besides the one named after it, each taking one event of the
+   * stream (its filter subject: JetStream 2.9 allows one per consumer).
+   */
+  filteredConsumers?: readonly FilteredConsumer[];
+}
+
+export interface FilteredConsumer {
+  service: ServiceName;
+  durable: string;
+  event: EventSubject;
 }
 
 /** The JetStream streams, by base name (the deployment's namespace prefixes it). */
@@ -107,6 +118,8 @@ export const STREAMS: Record<string, StreamRoles> = {
     publishers: ['policy-approval'],
     consumers: ['session-reporting', 'policy-approval', 'appliance-gateway'],
     inspectors: ['appliance-gateway'],
+    // a revocation ends the appliance session, once whichever instance takes it
+    filteredConsumers: [{ service: 'session-reporting', durable: 'session-reporting-revocations', event: 'policy.lease.revoked.v1' }],
   },
 };
 

@@ -61,17 +61,29 @@ export interface DurableConsumer {
   stop(): Promise<void>;
 }
 
+export interface DurableOptions {
+  /** The one event this consumer takes (JetStream 2.9 allows one filter subject); every event of the stream otherwise. */
+  event?: EventSubject;
+  /** Deliveries of a message whose handling keeps failing before it is given up (terminated); unbounded otherwise. */
+  maxDeliver?: number;
+  /** How long a failed message waits before it is delivered again (1 s unless told). */
+  retryDelayMs?: number;
+}
+
 /**
  * Consumes a stream with a durable consumer: a consumer that was down catches up from where it stopped.
- * A handler failure leaves the message unacknowledged, so it is delivered again.
+ * A handler failure leaves the message unacknowledged, so it is delivered again, up to `maxDeliver` times
+ * when that is set. The consumer's settings apply when it is created.
  */
 export async function consumeDurably(
   nc: NatsConnection,
   stream: string,
   durable: string,
   handle: (subject: string, data: unknown, sequence: number) => Promise<void>,
+  options: DurableOptions = {},
 ): Promise<DurableConsumer> {
   const jsm = await nc.jetstreamManager();
+  const retryDelayMs = options.retryDelayMs ?? 1000;
   try {
     await jsm.consumers.info(stream, durable);
   } catch {
@@ -80,7 +92,8 @@ export async function consumeDurably(
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       ack_wait: nanos(30_000),
-      max_deliver: -1,
+      max_deliver: options.maxDeliver ?? -1,
+      ...(options.event ? { filter_subject: qualifiedSubject(options.event) } : {}),
     });
   }
   const consumer = await nc.jetstream().consumers.get(stream, durable);
@@ -95,8 +108,13 @@ export async function consumeDurably(
         );
         m.ack();
       } catch (error) {
+        if (options.maxDeliver !== undefined && m.info.deliveryCount >= options.maxDeliver) {
+          logger.error({ msg: 'event handling failed for the last time; it is given up', subject: m.subject, sequence: m.seq, deliveries: m.info.deliveryCount, err: (error as Error).name });
+          m.term();
+          continue;
+        }
         logger.warn({ subject: m.subject, err: (error as Error).name }, 'event handling failed; it will be redelivered');
-        m.nak(1000);
+        m.nak(retryDelayMs);
       }
     }
   })();

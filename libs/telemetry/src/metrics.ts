@@ -46,3 +46,10 @@ export const vaultSweepFailures = new Counter({
   labelNames: ['vault', 'code'],
   registers: [metricsRegistry],
 });
+
+export const applianceSessionsTerminated = new Counter({
+  name: 'openecm_appliance_sessions_terminated_total',
+  help: 'Revocations taken to the appliance, by outcome: terminated, refused (the appliance answered an error, such as a session already ended), skipped (no 32-hex lsid), unconfigured (no appliance connection), failed (an attempt that will be made again: the appliance out of reach or answering 5xx)',
+  labelNames: ['outcome'],
+  registers: [metricsRegistry],
+});

@@ -98,6 +98,8 @@ export class LeaseService {
     if (approvalId && !(await this.approvals.claim(approvalId, leaseId))) {
       throw new OpenEcmError('APPROVAL_REQUIRED', 'the approval was used by another injection at the same time; inject again to ask anew');
     }
+    // the policy caps the connection's release duration; the vault is asked for the same
+    const durationMinutes = Math.min(offer.releaseDurationMinutes, policy.definition.maxReleaseMinutes ?? Number.MAX_SAFE_INTEGER);
     let lease: LeaseRow;
     try {
       lease = await this.leases.insert({
@@ -111,7 +113,7 @@ export class LeaseService {
         username: offer.username,
         domain: offer.domain,
         rotate: offer.rotateAfterRelease,
-        durationMinutes: Math.min(offer.releaseDurationMinutes, policy.definition.maxReleaseMinutes ?? Number.MAX_SAFE_INTEGER),
+        durationMinutes,
         owner: req.owner,
         policy: policy.name,
         approvalId,
@@ -134,8 +136,8 @@ export class LeaseService {
         vault: offer.vault,
         ref: offer.ref,
         user: req.user,
-        durationMinutes: offer.releaseDurationMinutes,
-        reason: `OpenECM session ${req.sessionId}`,
+        durationMinutes,
+        reason: (reason ? `OpenECM session ${req.sessionId}: ${reason}` : `OpenECM session ${req.sessionId}`).slice(0, 256),
         sealTo: req.sealTo,
       });
     } catch (error) {
