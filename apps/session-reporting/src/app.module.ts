@@ -7,6 +7,7 @@ import { ApplianceConnections } from './appliance/appliance-connection.service';
 import { ApplianceKeys } from './appliance/appliance-keys';
 import { ApplianceNatsController } from './appliance/appliance.nats-controller';
 import { ReportPollProcessor } from './appliance/report-poll.processor';
+import { SessionTerminator } from './appliance/session-terminator.consumer';
 import { CreateReportingTables1795391302481 } from './migrations/1795391302481-create-reporting-tables';
 import { ReportingBrokerColumns1796000000000 } from './migrations/1796000000000-reporting-broker-columns';
 import { ReportingPartialIndexes1796000000001 } from './migrations/1796000000001-reporting-partial-indexes';
@@ -30,6 +31,6 @@ import { SessionEntity } from './sessions/session.entity';
     }),
   ],
   controllers: [ReportsNatsController, ApplianceNatsController],
-  providers: [SessionEventsService, LeaseEventsProcessor, ReportsService, ApplianceKeys, ApplianceConnections, ReportPollProcessor],
+  providers: [SessionEventsService, LeaseEventsProcessor, ReportsService, ApplianceKeys, ApplianceConnections, ReportPollProcessor, SessionTerminator],
 })
 export class AppModule {}

@@ -48,6 +48,8 @@ export interface ApplianceSiteOptions {
 export class ApplianceSite {
   readonly sessions = new Map<string, SiteSession>();
   readonly terminated: string[] = [];
+  /** Every Command API call, by action and the lsid it named, with whether it answered success or error. */
+  readonly commandCalls: Array<{ action: string; lsid?: string; answer: 'success' | 'error' }> = [];
   /** Report calls and the start_time each asked from, for tests of a poller's resume point. */
   readonly reportCalls: number[] = [];
   private readonly tokens = new Set<string>();
@@ -178,32 +180,37 @@ export class ApplianceSite {
       const xml = (node: XmlNode) => reply.code(200).type('application/xml; charset=utf-8').send(`${XML_DECLARATION}${serializeXml({ ...node, attrs: { ...node.attrs, xmlns: COMMAND_NS } })}`);
       if (!this.authorized(request.headers.authorization)) return reply.code(401).type('application/xml').send(`${XML_DECLARATION}<error>Unauthorized</error>`);
       const params = { ...(request.query as Record<string, string>), ...((request.body ?? {}) as Record<string, string>) };
-      switch (params['action']) {
-        case 'check_health':
-          return xml(el('appliance', [leaf('version', '24.3.1'), leaf('success', 'true'), leaf('failover_role', 'primary'), leaf('enabled_shared_ip', 'false')]));
-        case 'get_api_info':
-          return xml(
-            el('api_info', [
-              leaf('api_version', '1.24.0'),
-              leaf('timestamp', String(Math.floor(Date.now() / 1000))),
-              el('permissions', [leaf('perm_command', 'full_access'), leaf('perm_reporting', 'true'), leaf('perm_ecm', 'true')]),
-            ]),
-          );
-        case 'terminate_session': {
-          const lsid = params['lsid'] ?? '';
-          if (!/^[0-9a-f]{32}$/i.test(lsid)) return xml(leaf('error', 'lsid must be 32 hexadecimal characters'));
-          const s = this.sessions.get(lsid);
-          if (!s || s.endTime !== null) return xml(leaf('error', 'No active session with that lsid'));
-          this.terminated.push(lsid);
-          this.endSession(lsid, Math.floor(Date.now() / 1000));
-          return xml(leaf('success', 'Successfully terminated'));
-        }
-        default:
-          return xml(leaf('error', `unknown action ${params['action'] ?? ''}`.trim()));
-      }
+      const answer = this.command(params);
+      this.commandCalls.push({ action: params['action'] ?? '', ...(params['lsid'] !== undefined ? { lsid: params['lsid'] } : {}), answer: answer.name === 'error' ? 'error' : 'success' });
+      return xml(answer);
     };
     app.get('/api/command', command);
     app.post('/api/command', command);
+  }
+
+  /** The Command API's answer to one call; ending a session records it. */
+  private command(params: Record<string, string>): XmlNode {
+    switch (params['action']) {
+      case 'check_health':
+        return el('appliance', [leaf('version', '24.3.1'), leaf('success', 'true'), leaf('failover_role', 'primary'), leaf('enabled_shared_ip', 'false')]);
+      case 'get_api_info':
+        return el('api_info', [
+          leaf('api_version', '1.24.0'),
+          leaf('timestamp', String(Math.floor(Date.now() / 1000))),
+          el('permissions', [leaf('perm_command', 'full_access'), leaf('perm_reporting', 'true'), leaf('perm_ecm', 'true')]),
+        ]);
+      case 'terminate_session': {
+        const lsid = params['lsid'] ?? '';
+        if (!/^[0-9a-f]{32}$/i.test(lsid)) return leaf('error', 'lsid must be 32 hexadecimal characters');
+        const s = this.sessions.get(lsid);
+        if (!s || s.endTime !== null) return leaf('error', 'No active session with that lsid');
+        this.terminated.push(lsid);
+        this.endSession(lsid, Math.floor(Date.now() / 1000));
+        return leaf('success', 'Successfully terminated');
+      }
+      default:
+        return leaf('error', `unknown action ${params['action'] ?? ''}`.trim());
+    }
   }
 }
 

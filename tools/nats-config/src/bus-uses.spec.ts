@@ -18,6 +18,7 @@ describe('the code against its bus permissions', () => {
     expect(has('token-cache', 'answer', 'token.cache.put.v1')).toBe(true);
     expect(has('policy-approval', 'publish', 'policy.lease.opened.v1')).toBe(true);
     expect(has('session-reporting', 'consume', 'session-reporting')).toBe(true);
+    expect(has('session-reporting', 'consume', 'session-reporting-revocations')).toBe(true);
     for (const service of SERVICE_NAMES) expect(has(service, 'answer-broadcast', 'ops.instance.ping.v1')).toBe(true);
   });
 
@@ -65,6 +66,12 @@ describe('the check', () => {
     expect(check('session-reporting', "export const DURABLE_NAME = 'reports';\nawait consumeDurably(nc, s, DURABLE_NAME, h);")).toEqual([
       expect.stringContaining('the durable consumer is reports'),
     ]);
+  });
+
+  it('takes a filtered durable of the bus roles for its service only', () => {
+    const consumer = "export const DURABLE_NAME = 'session-reporting-revocations';\nawait consumeDurably(nc, s, DURABLE_NAME, h, { event: 'policy.lease.revoked.v1' });";
+    expect(check('session-reporting', consumer)).toEqual([]);
+    expect(check('policy-approval', consumer)).toEqual([expect.stringContaining('the durable consumer is session-reporting-revocations')]);
   });
 
   it('fails a grant nothing uses, and a subject nobody answers', () => {

@@ -50,7 +50,8 @@ export function checkUses(scan: ScanResult, namespace?: string): string[] {
         if (!allows(subscribe, q(use.subject))) refused(`subscribes to ${use.subject}`);
         break;
       case 'consume':
-        if (use.subject !== use.service) problems.push(`${use.where}: the durable consumer is ${use.subject}; its permissions are granted to a durable named ${use.service}`);
+        if (Object.values(STREAMS).some((roles) => roles.filteredConsumers?.some((f) => f.service === use.service && f.durable === use.subject))) break;
+        if (use.subject !== use.service) problems.push(`${use.where}: the durable consumer is ${use.subject}; its permissions are granted to a durable named ${use.service} (or one of filteredConsumers)`);
         else if (!Object.values(STREAMS).some((roles) => roles.consumers.includes(use.service))) refused('consumes a stream');
         break;
     }
@@ -74,6 +75,9 @@ export function checkUses(scan: ScanResult, namespace?: string): string[] {
     }
     for (const consumer of roles.consumers) {
       if (!used(consumer, 'consume', consumer)) problems.push(`${ROLES}: ${consumer} may consume ${stream} but never does`);
+    }
+    for (const filtered of roles.filteredConsumers ?? []) {
+      if (!used(filtered.service, 'consume', filtered.durable)) problems.push(`${ROLES}: ${filtered.service} may consume ${stream} as ${filtered.durable} but never does`);
     }
   }
   return problems;

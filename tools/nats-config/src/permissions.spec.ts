@@ -66,6 +66,20 @@ describe('service permissions', () => {
     for (const service of ['vault-adapters', 'token-cache'] as const) expect(permissions[service].publish.some((p) => p.startsWith('$JS'))).toBe(false);
   });
 
+  it('grants a filtered durable its create subject with its one event, and to its service alone', () => {
+    const reporting = permissions['session-reporting'].publish;
+    expect(allows(reporting, '$JS.API.CONSUMER.CREATE.LEASE_EVENTS.session-reporting-revocations.policy.lease.revoked.v1')).toBe(true);
+    expect(allows(reporting, '$JS.API.CONSUMER.CREATE.LEASE_EVENTS.session-reporting-revocations')).toBe(false);
+    expect(allows(reporting, '$JS.API.CONSUMER.CREATE.LEASE_EVENTS.session-reporting-revocations.policy.lease.opened.v1')).toBe(false);
+    expect(allows(reporting, '$JS.API.CONSUMER.MSG.NEXT.LEASE_EVENTS.session-reporting-revocations')).toBe(true);
+    expect(allows(reporting, '$JS.ACK.LEASE_EVENTS.session-reporting-revocations.1.2.3.4.5')).toBe(true);
+    const spaced = servicePermissions('tabc')['session-reporting'].publish;
+    expect(allows(spaced, '$JS.API.CONSUMER.CREATE.TABC_LEASE_EVENTS.session-reporting-revocations.tabc.policy.lease.revoked.v1')).toBe(true);
+    for (const service of SERVICE_NAMES.filter((s) => s !== 'session-reporting')) {
+      expect(permissions[service].publish.some((p) => p.includes('session-reporting-revocations'))).toBe(false);
+    }
+  });
+
   it('grants nothing as wide as a whole domain', () => {
     for (const service of SERVICE_NAMES) {
       for (const pattern of [...permissions[service].publish, ...permissions[service].subscribe]) {

@@ -20,17 +20,18 @@ export interface ServicePermissions {
 }
 
 /**
- * The JetStream API subjects a stream's users need, by role. The durable consumer is named after its service
- * and takes every subject of the stream (no filter, so no filtered-create subject).
+ * The JetStream API subjects a stream's users need, by role. The durable consumer named after its service takes
+ * every subject of the stream (no filter, so no filtered-create subject); a filtered consumer is created with its
+ * one subject in the create subject (`$JS.API.CONSUMER.CREATE.<stream>.<durable>.<filter>`).
  */
-function jetstreamGrants(stream: string, role: 'manage' | 'inspect', consumer?: string): string[] {
+function jetstreamGrants(stream: string, role: 'manage' | 'inspect', consumer?: string, filter?: string): string[] {
   const api = '$JS.API';
   const grants = [`${api}.INFO`, `${api}.STREAM.INFO.${stream}`];
   if (role === 'manage') grants.push(`${api}.STREAM.CREATE.${stream}`, `${api}.STREAM.UPDATE.${stream}`);
   if (consumer) {
     grants.push(
       `${api}.CONSUMER.INFO.${stream}.${consumer}`,
-      `${api}.CONSUMER.CREATE.${stream}.${consumer}`,
+      filter ? `${api}.CONSUMER.CREATE.${stream}.${consumer}.${filter}` : `${api}.CONSUMER.CREATE.${stream}.${consumer}`,
       `${api}.CONSUMER.DURABLE.CREATE.${stream}.${consumer}`,
       `${api}.CONSUMER.MSG.NEXT.${stream}.${consumer}`,
       `$JS.ACK.${stream}.${consumer}.>`,
@@ -66,6 +67,9 @@ export function servicePermissions(namespace: string | undefined): Record<Servic
         for (const grant of jetstreamGrants(stream, 'manage')) publish.add(grant);
       }
       if (roles.consumers.includes(service)) for (const grant of jetstreamGrants(stream, 'manage', service)) publish.add(grant);
+      for (const filtered of roles.filteredConsumers ?? []) {
+        if (filtered.service === service) for (const grant of jetstreamGrants(stream, 'manage', filtered.durable, q(filtered.event))) publish.add(grant);
+      }
       if (roles.inspectors.includes(service)) for (const grant of jetstreamGrants(stream, 'inspect')) publish.add(grant);
     }
     subscribe.add(`${serviceInbox(service, namespace)}.>`);

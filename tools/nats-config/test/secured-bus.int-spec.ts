@@ -6,7 +6,7 @@ import type { INestApplication } from '@nestjs/common';
 import { loadConfig, natsConfig } from '@openecm/config';
 import { EVENTS, LEASE_EVENTS_STREAM, SERVICE_NAMES, qualify, type EventOf, type EventSubject, type ServiceName } from '@openecm/contracts';
 import { Bus, NatsConnectionProvider, consumeDurably, ensureStream, natsConnectionOptions, publishEvent, qualifiedStream } from '@openecm/messaging';
-import { REDIS_URL, clearNamespaceKeys, startTestApp, testKey } from '@openecm/testing';
+import { REDIS_URL, clearNamespaceKeys, startTestApp, testKey, waitFor } from '@openecm/testing';
 import { JSONCodec, connect, nkeys, type NatsConnection } from 'nats';
 import { servicePermissions } from '../src/permissions';
 import { credentialVariable, renderServerConfig } from '../src/server-config';
@@ -148,6 +148,18 @@ describe('the bus run with the generated permissions (user and password)', () =>
       const event = leaseEvent();
       await publishEvent(await policy.jetstream(), 'policy.lease.opened.v1', event, `${event.leaseId}:opened`);
       await expect(received).resolves.toEqual({ subject: q('policy.lease.opened.v1'), data: event });
+
+      // its filtered durable of the bus roles takes the revocations alone (the opened lease before is not delivered)
+      const revocations: Array<{ subject: string; data: unknown }> = [];
+      const revoked = EVENTS['policy.lease.revoked.v1'].strip().parse({ ...leaseEvent(), reason: 'left the company', by: 'admin', approvalId: null });
+      const filtered = await consumeDurably(await reporting.get(), stream, 'session-reporting-revocations', async (subject, data) => void revocations.push({ subject, data }), { event: 'policy.lease.revoked.v1' });
+      try {
+        await publishEvent(await policy.jetstream(), 'policy.lease.revoked.v1', revoked, `${revoked.leaseId}:revoked`);
+        await waitFor(() => revocations.length > 0, { what: 'the revocation on the filtered durable' });
+        expect(revocations).toEqual([{ subject: q('policy.lease.revoked.v1'), data: revoked }]);
+      } finally {
+        await filtered.stop();
+      }
 
       const gateway = await connectAs('appliance-gateway');
       const jsm = await gateway.jetstreamManager();
