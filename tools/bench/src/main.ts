@@ -23,6 +23,7 @@ import { ApplianceClient, seedDemo } from '@openecm/appliance-sim';
 import { traceBreakdown } from './breakdown';
 import { measureCpu, pidsNamed, type ProcessGroups } from './cpu';
 import { runJumpItemsBench } from './jump-items';
+import { runPoliciesBench } from './policies';
 import { runReportingBench } from './reporting';
 import { closedLoop, constantRate, type Summary } from './stats';
 
@@ -343,16 +344,15 @@ function maximaReport(maxima: Max[]): string[] {
   ];
 }
 
-// `--hot-path`, `--jump-items` or `--reporting` runs those figures alone; a plain run does all three
-const only = ['--hot-path', '--jump-items', '--reporting'].find((flag) => process.argv.includes(flag));
-const run =
-  only === '--hot-path'
-    ? main()
-    : only === '--jump-items'
-      ? runJumpItemsBench()
-      : only === '--reporting'
-        ? runReportingBench()
-        : main().then(runJumpItemsBench).then(runReportingBench);
+// `--hot-path`, `--jump-items`, `--reporting` or `--policies` runs those figures alone; a plain run does all four
+const ALONE: Record<string, () => Promise<void>> = {
+  '--hot-path': main,
+  '--jump-items': runJumpItemsBench,
+  '--reporting': runReportingBench,
+  '--policies': runPoliciesBench,
+};
+const only = Object.keys(ALONE).find((flag) => process.argv.includes(flag));
+const run = only ? (ALONE[only] as () => Promise<void>)() : main().then(runJumpItemsBench).then(runReportingBench).then(runPoliciesBench);
 run.catch((error: Error) => {
   process.stderr.write(`bench failed: ${error.stack ?? error.message}\n`);
   process.exit(1);
