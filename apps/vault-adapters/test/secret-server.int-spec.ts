@@ -18,7 +18,7 @@ import { PasswordSafeAdapter } from '../src/password-safe/password-safe.adapter'
 import { API_IDENTITY, DENIED_REASON, PENDING_REASON, REVOKED_REASON, SecretServerAdapter } from '../src/secret-server/secret-server.adapter';
 import { SealingKeys } from '../src/sealing/sealing-keys';
 import { VaultSessionCache } from '../src/sessions/vault-session-cache';
-import { VaultAddressPolicy } from '../src/http/address-policy';
+import { VaultAddressPolicy } from '@openecm/vault-sdk';
 
 process.env['REDIS_URL'] = REDIS_URL;
 process.env['NATS_URL'] = NATS_URL;
@@ -42,7 +42,7 @@ type SettingsInput = Partial<z.input<typeof SecretServerSettings>>;
  * Whether AppModule provides SecretServerAdapter itself. Until it does, the app under test gets it added to
  * VAULT_ADAPTERS by an override, so the NATS tests run either way.
  */
-const WIRED = readFileSync(join(__dirname, '../src/app.module.ts'), 'utf8').includes('SecretServerAdapter');
+const WIRED = readFileSync(join(__dirname, '../src/adapters.ts'), 'utf8').includes('SecretServerAdapter');
 let overrideAdapter: SecretServerAdapter | undefined;
 
 /** startTestApp, plus the override that adds the Secret Server adapter while AppModule lacks it. */

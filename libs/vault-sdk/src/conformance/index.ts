@@ -1,0 +1,1 @@
+export { describeVaultAdapterConformance, type ConformanceFault, type ConformanceSim, type VaultAdapterFixture } from './kit';
