@@ -1,11 +1,11 @@
 import { describeVaultAdapterConformance } from '@openecm/vault-sdk/conformance';
+import { CONFORMANCE_SERVICES } from './conformance-services';
 import { createVaultSim } from '../../../tools/vault-sim/src/sim';
 
 describeVaultAdapterConformance('HashiCorp Vault (AppRole, LDAP library)', {
   type: 'hashicorp-vault',
   reclaimsLostCheckouts: false,
-  vaultAdapters: async () => (await import('../src/app.module')).AppModule,
-  tokenCache: async () => (await import('../../token-cache/src/app.module')).AppModule,
+  ...CONFORMANCE_SERVICES,
   async start() {
     const sim = createVaultSim();
     const address = await sim.listen(0);

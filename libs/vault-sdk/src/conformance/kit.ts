@@ -152,11 +152,13 @@ export function describeVaultAdapterConformance(title: string, fixture: VaultAda
       expect(out.secret.value).toBe(sim.currentSecret());
       expect(sim.checkedOut()).toBe(before.held + 1);
       const checkedIn = await bus.request('vault.credentials.checkin.v1', { leaseId, rotate: true, reason: 'conformance' });
-      expect(checkedIn).toEqual({ checkedIn: true, rotationRequested: true });
+      // whether the broker asked for it or the vault rotates by its own setting (Secret Server), it is seen at the vault
+      expect(checkedIn.checkedIn).toBe(true);
       expect(sim.rotations()).toBe(before.rotations + 1);
       expect(sim.currentSecret()).not.toBe(out.secret.value);
       expect(sim.checkedOut()).toBe(before.held);
       await expect(bus.request('vault.credentials.checkin.v1', { leaseId, rotate: true, reason: 'again' })).resolves.toEqual({ checkedIn: true, rotationRequested: true });
+      expect(sim.checkedOut()).toBe(before.held);
       expect(sim.rotations()).toBe(before.rotations + 1);
     });
 
