@@ -37,6 +37,8 @@ interface Loan {
   set: string;
   account: string;
   entityId: string;
+  /** The token that checked it out, as Vault's status names the borrower. */
+  token: string;
   /** Secret-ish (a bearer capability at Vault): kept here, shown on the control side only as a count. */
   leaseId: string;
   at: number;
@@ -218,7 +220,7 @@ export class SimState extends SimStateBase<SimSeed, ParsedSeed, SimFault> {
     const out: Record<string, Record<string, unknown>> = {};
     for (const a of s.serviceAccounts) {
       const loan = this.loans.find((l) => l.mount === mount && l.account === a.name);
-      out[a.name] = loan ? { available: false, borrower_entity_id: loan.entityId } : { available: true };
+      out[a.name] = loan ? { available: false, borrower_client_token: loan.token, borrower_entity_id: loan.entityId } : { available: true };
     }
     return out;
   }
@@ -237,7 +239,7 @@ export class SimState extends SimStateBase<SimSeed, ParsedSeed, SimFault> {
       leaseSeconds = s.maxTtlSeconds;
     }
     const leaseId = `${mount}/library/${set}/check-out/${randomBytes(12).toString('base64url')}`;
-    this.loans.push({ mount, set, account: free.name, entityId: token.entityId, leaseId, at: this.now() });
+    this.loans.push({ mount, set, account: free.name, entityId: token.entityId, token: token.token, leaseId, at: this.now() });
     this.counters.checkouts += 1;
     return {
       leaseId,

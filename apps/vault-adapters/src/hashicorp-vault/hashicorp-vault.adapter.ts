@@ -26,7 +26,7 @@ import { vaultTransportOptions } from '../http/transport-options';
 import { assertVaultUrl } from '../http/vault-url';
 import { VaultSessionCache } from '../sessions/vault-session-cache';
 import { mapLimit } from '../systems/systems';
-import { HashicorpVaultClient, HashicorpVaultError, type HashicorpVaultErrorKind, type VaultToken } from './hashicorp-vault.client';
+import { HashicorpVaultClient, HashicorpVaultError, tokenDigest, type HashicorpVaultErrorKind, type VaultToken } from './hashicorp-vault.client';
 import { matchesEndpoint, metadataList, userAllowed } from './matching';
 
 type Connection = ConnectionOf<'hashicorp-vault'>;
@@ -117,7 +117,7 @@ export class HashicorpVaultAdapter implements VaultAdapter<'hashicorp-vault'>, O
         const set = await client.readLibrary(token, source.mount, source.set);
         const ttl = Math.min(input.durationMinutes * 60, set.maxTtlSeconds || Number.MAX_SAFE_INTEGER);
         const out = await client.checkOut(token, source.mount, source.set, ttl);
-        await record(handleOf({ kind: 'library', mount: source.mount, name: source.set, account: out.account }));
+        await record(handleOf({ kind: 'library', mount: source.mount, name: source.set, account: out.account, borrower: tokenDigest(token.reveal()) }));
         return { username: out.account, domain: source.domain ?? null, secret: { type: 'password', value: out.password } };
       }
       if (source.kind === 'static-role') {
@@ -165,7 +165,11 @@ export class HashicorpVaultAdapter implements VaultAdapter<'hashicorp-vault'>, O
       const perSet = await mapLimit(libraries, 4, async (source) =>
         (await client.libraryStatus(token, source.mount, source.set))
           .filter((a) => !a.available && a.borrower === entity)
-          .map((a) => ({ handle: handleOf({ kind: 'library', mount: source.mount, name: source.set, account: a.account }), ageMs: undefined, target: targetOfLibrary(source.mount, source.set) })),
+          .map((a) => ({
+            handle: handleOf({ kind: 'library', mount: source.mount, name: source.set, account: a.account, ...(a.borrowerToken ? { borrower: a.borrowerToken } : {}) }),
+            ageMs: undefined,
+            target: targetOfLibrary(source.mount, source.set),
+          })),
       );
       return perSet.flat();
     });
@@ -325,15 +329,22 @@ function kvPath(source: KvSource, ref: VaultRef): string {
   return source.path === '' || path.startsWith(`${source.path}/`) ? path : `${source.path}/${path}`;
 }
 
+/**
+ * What a check-out recorded: for a library loan the set, the account and a digest of the token that borrowed it,
+ * so an account lent again later (by hand, or with another token) is not taken for the loan a record names.
+ */
 interface Handle {
   kind: 'library' | 'static-role' | 'kv';
   mount: string;
   name: string;
   account?: string;
+  borrower?: string;
 }
 
+/** Always the same text for the same loan: the sweep compares handles as text. */
 function handleOf(handle: Handle): string {
-  return JSON.stringify(handle);
+  const { kind, mount, name, account, borrower } = handle;
+  return JSON.stringify({ kind, mount, name, ...(account === undefined ? {} : { account }), ...(borrower === undefined ? {} : { borrower }) });
 }
 
 function parseHandle(text: string): Handle {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { SecretValue } from '@openecm/crypto';
 import { VaultHttp, VaultTransportError, type VaultHttpAnswer, type VaultHttpLogger, type VaultTransportOptions } from '@openecm/vault-sdk';
 
@@ -85,9 +86,14 @@ export class HashicorpVaultClient {
   }
 
   /** Each account of the set: whether it is lent, and to which entity. */
-  async libraryStatus(token: SecretValue, mount: string, set: string): Promise<Array<{ account: string; available: boolean; borrower: string | null }>> {
+  /** Each account of the set: whether it is lent, to which entity, and a digest of the token that borrowed it (never the token). */
+  async libraryStatus(token: SecretValue, mount: string, set: string): Promise<Array<{ account: string; available: boolean; borrower: string | null; borrowerToken: string | null }>> {
     const data = record((await this.call('GET {mount}/library/{set}/status', 'GET', path(mount, 'library', set, 'status'), token))['data']);
-    return Object.entries(data).map(([account, status]) => ({ account, available: record(status)['available'] !== false, borrower: stringOrNull(record(status)['borrower_entity_id']) }));
+    return Object.entries(data).map(([account, value]) => {
+      const status = record(value);
+      const borrowerToken = stringOrNull(status['borrower_client_token']);
+      return { account, available: status['available'] !== false, borrower: stringOrNull(status['borrower_entity_id']), borrowerToken: borrowerToken && tokenDigest(borrowerToken) };
+    });
   }
 
   /** Sent once: a retried check-out would lend a second account. The lease id Vault answers is dropped here. */
@@ -184,6 +190,11 @@ function kindOf(status: number, words: string, op: string): HashicorpVaultErrorK
   if (status === 400 || status === 405) return 'bad-request';
   if (status === 429 || status >= 500) return 'unavailable';
   return 'unexpected';
+}
+
+/** What tells one borrowing token from another without keeping the token. */
+export function tokenDigest(token: string): string {
+  return createHash('sha256').update(token).digest('base64url').slice(0, 22);
 }
 
 function record(value: unknown): Record<string, unknown> {

@@ -1,1 +1,9 @@
-export { describeVaultAdapterConformance, type ConformanceFault, type ConformanceSim, type VaultAdapterFixture } from './kit';
+export {
+  describeVaultAdapterConformance,
+  startVaultAdapters,
+  vaultAdaptersTestEnv,
+  type ConformanceFault,
+  type ConformanceSim,
+  type VaultAdapterFixture,
+  type VaultAdaptersSystem,
+} from './kit';

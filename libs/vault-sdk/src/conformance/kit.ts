@@ -66,21 +66,12 @@ const TIMEOUT_SECONDS = 3;
  * bus with real NATS, Redis and PostgreSQL. Call it at the top level of an integration spec.
  */
 export function describeVaultAdapterConformance(title: string, fixture: VaultAdapterFixture): void {
-  process.env['REDIS_URL'] = REDIS_URL;
-  process.env['NATS_URL'] = NATS_URL;
-  process.env['TOKEN_CACHE_KEYS'] = `k1:${testKey()}`;
-  process.env['VAULT_SETTINGS_KEYS'] = `v1:${testKey()}`;
-  process.env['VAULT_ALLOWED_ADDRESSES'] = '127.0.0.1';
-  process.env['VAULT_CONNECTIONS_CACHE_SECONDS'] = '0';
-  process.env['VAULT_SESSION_L1_SECONDS'] = '0';
-  process.env['VAULT_RETRY_BASE_DELAY_MS'] = '5';
+  vaultAdaptersTestEnv();
   process.env['VAULT_HTTP_TIMEOUT_MS'] = String(TIMEOUT_SECONDS * 1000);
 
   describe(`${title}: vault adapter conformance (${fixture.type})`, () => {
     const vault = 'conformance';
-    let db: { url: string; drop: () => Promise<void> };
-    let vaultApp: INestApplication;
-    let cacheApp: INestApplication;
+    let system: VaultAdaptersSystem;
     let bus: Bus;
     let sim: ConformanceSim;
 
@@ -116,21 +107,14 @@ export function describeVaultAdapterConformance(title: string, fixture: VaultAda
 
     beforeAll(async () => {
       sim = await fixture.start();
-      db = await createTestDatabase();
-      process.env['DATABASE_URL'] = db.url;
-      ({ app: vaultApp } = await startTestApp('vault-adapters', await fixture.vaultAdapters()));
-      ({ app: cacheApp } = await startTestApp('token-cache', await fixture.tokenCache()));
-      bus = testBus();
+      system = await startVaultAdapters(fixture);
+      bus = system.bus;
       await connect(sim.settings);
     });
 
     afterAll(async () => {
-      await bus?.onApplicationShutdown();
-      await vaultApp?.close();
-      await cacheApp?.close();
-      await db?.drop();
+      await system?.close();
       await sim?.close();
-      await clearNamespaceKeys();
     });
 
     afterEach(() => sim.clearFaults());
@@ -247,6 +231,50 @@ export function describeVaultAdapterConformance(title: string, fixture: VaultAda
       for (const secret of seen) expect(text).not.toContain(secret);
     });
   });
+}
+
+/**
+ * The environment vault-adapters and token-cache are started with in a vault test: real NATS and Redis, a key
+ * of their own, loopback allowed as a vault address, the in-process caches off and retries quick.
+ */
+export function vaultAdaptersTestEnv(): void {
+  process.env['REDIS_URL'] = REDIS_URL;
+  process.env['NATS_URL'] = NATS_URL;
+  process.env['TOKEN_CACHE_KEYS'] = `k1:${testKey()}`;
+  process.env['VAULT_SETTINGS_KEYS'] = `v1:${testKey()}`;
+  process.env['VAULT_ALLOWED_ADDRESSES'] = '127.0.0.1';
+  process.env['VAULT_CONNECTIONS_CACHE_SECONDS'] = '0';
+  process.env['VAULT_SESSION_L1_SECONDS'] = '0';
+  process.env['VAULT_RETRY_BASE_DELAY_MS'] = '5';
+}
+
+export interface VaultAdaptersSystem {
+  bus: Bus;
+  /** The test database's URL, for a test that reads what vault-adapters stored. */
+  databaseUrl: string;
+  close(): Promise<void>;
+}
+
+/** vault-adapters and token-cache on a database of their own, and a bus to call them with. */
+export async function startVaultAdapters(services: Pick<VaultAdapterFixture, 'vaultAdapters' | 'tokenCache'>): Promise<VaultAdaptersSystem> {
+  const db = await createTestDatabase();
+  process.env['DATABASE_URL'] = db.url;
+  const apps: INestApplication[] = [];
+  const bus = testBus();
+  const close = async () => {
+    await bus.onApplicationShutdown();
+    for (const app of apps) await app.close();
+    await db.drop();
+    await clearNamespaceKeys();
+  };
+  try {
+    apps.push((await startTestApp('vault-adapters', await services.vaultAdapters())).app);
+    apps.push((await startTestApp('token-cache', await services.tokenCache())).app);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { bus, databaseUrl: db.url, close };
 }
 
 /** A loopback port nothing listens on. */
