@@ -34,11 +34,11 @@ export default tseslint.config(
   {
     // process.env is read in libs/config only; tools and the test harness pass environments on to children
     files: ['apps/**/*.ts', 'libs/**/*.ts'],
-    ignores: ['libs/config/**', 'libs/testing/**', 'libs/telemetry/src/register.ts', 'libs/telemetry/src/logger.ts', '**/*.spec.ts', '**/test/**'],
+    ignores: ['libs/config/**', 'libs/testing/**', 'libs/vault-sdk/src/conformance/**', 'libs/telemetry/src/register.ts', 'libs/telemetry/src/logger.ts', '**/*.spec.ts', '**/test/**'],
     rules: { 'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'read configuration through libs/config' }] },
   },
   {
-    files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'e2e/**/*.ts', 'libs/testing/**/*.ts'],
+    files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/test/**/*.ts', '**/*.e2e-spec.ts', 'e2e/**/*.ts', 'libs/testing/**/*.ts', 'libs/vault-sdk/src/conformance/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': 'off' },
   },
   { files: ['**/*.js', '**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },

@@ -83,7 +83,7 @@ describe('npm run demo, twice in a row', () => {
 
   beforeAll(async () => {
     rmSync(demoDir, { recursive: true, force: true });
-    env = { GATEWAY_PORT: String(await freePort()), PS_SIM_PORT: String(await freePort()), SS_SIM_PORT: String(await freePort()) };
+    env = { GATEWAY_PORT: String(await freePort()), PS_SIM_PORT: String(await freePort()), SS_SIM_PORT: String(await freePort()), VAULT_SIM_PORT: String(await freePort()) };
   });
 
   afterAll(() => {
@@ -94,9 +94,11 @@ describe('npm run demo, twice in a row', () => {
     rmSync(demoDir, { recursive: true, force: true });
   });
 
-  it('first run: starts private servers, generates the keys, connects both vaults, rotates, and stops them all', async () => {
+  it('first run: starts private servers, generates the keys, connects the three vaults, injects from each, rotates, and stops them all', async () => {
     first = await runDemo(env);
-    expect(first.output).toMatch(/done: the password was injected, released and rotated\./);
+    expect(first.output).toMatch(/done: a credential of each vault was injected, released and checked in \(rotated where the vault rotates\)\./);
+    expect(first.output).toMatch(/2\. inject {3}CORP\\rdp-admins: lease/);
+    expect(first.output).toMatch(/2\. inject {3}srv-app01 svc-deploy \(check-out\): lease/);
     expect(first.code).toBe(0);
     expect(first.output).toMatch(/^keys: generated into .*keys\.json$/m);
     expect(first.output).toMatch(/^NATS: started a private nats-server on nats:\/\/127\.0\.0\.1:\d+ \(--private\); data in .*\/nats$/m);
@@ -104,6 +106,7 @@ describe('npm run demo, twice in a row', () => {
     expect(first.output).toMatch(/^PostgreSQL: started a private PostgreSQL .* on postgres:\/\/postgres@127\.0\.0\.1:\d+\/openecm_demo \(--private\); data in .*\/postgres$/m);
     expect(first.output).toMatch(/vault "password-safe" connected/);
     expect(first.output).toMatch(/vault "secret-server" connected/);
+    expect(first.output).toMatch(/vault "hashicorp-vault" connected/);
 
     const keysFile = join(demoDir, 'keys.json');
     expect(statSync(keysFile).mode & 0o777).toBe(0o600);
@@ -118,24 +121,25 @@ describe('npm run demo, twice in a row', () => {
   it('second run: reuses the keys and the data, finds the vaults of the first run open, rotates again', async () => {
     expect(first?.code).toBe(0);
     const second = await runDemo(env);
-    expect(second.output).toMatch(/done: the password was injected, released and rotated\./);
+    expect(second.output).toMatch(/done: a credential of each vault was injected, released and checked in \(rotated where the vault rotates\)\./);
     expect(second.code).toBe(0);
     expect(second.output).toMatch(/^keys: reusing .*keys\.json$/m);
     expect(readFileSync(join(demoDir, 'keys.json'), 'utf8')).toBe(keysAfterFirst);
 
     // Connected by the first run, still in its PostgreSQL data, and its sealed settings open with the kept keys.
-    for (const vault of ['password-safe', 'secret-server']) {
+    for (const vault of ['password-safe', 'secret-server', 'hashicorp-vault']) {
       const found = new RegExp(`vault "${vault}" from an earlier run \\(connected (\\S+)\\): its settings open with the kept keys`).exec(second.output);
       expect(found).not.toBeNull();
       const connectedAt = Date.parse(found?.[1] ?? '');
       expect(connectedAt).toBeGreaterThanOrEqual(first.startedAt);
       expect(connectedAt).toBeLessThan(second.startedAt);
     }
-    expect(second.output).toMatch(/both vaults and the requesters group kept from the earlier run/);
+    expect(second.output).toMatch(/the three vaults and the requesters group kept from the earlier run/);
     expect(second.output).not.toMatch(/vault "password-safe" connected/);
     // The list used those settings: both vaults answered.
     expect(second.output).toMatch(/- srv-app01\\Administrator \(machine, vault password-safe\)/);
     expect(second.output).toMatch(/- srv-app01 Administrator \(machine, vault secret-server\)/);
+    expect(second.output).toMatch(/- CORP\\rdp-admins \(domain, vault hashicorp-vault\)/);
     expect(second.output).toMatch(/4\. rotate {3}lease rotated/);
 
     await expectAllStopped(second.output);

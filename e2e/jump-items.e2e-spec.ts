@@ -1,6 +1,5 @@
 import { ApplianceClient } from '@openecm/appliance-sim';
-import { NATS_URL, createTestDatabase, deleteNamespaceStreams, launchSystem, waitFor, type RunningSystem } from '@openecm/testing';
-import { Redis } from 'ioredis';
+import { NATS_URL, createTestDatabase, tearDownSuite, launchSystem, waitFor, type RunningSystem } from '@openecm/testing';
 
 /**
  * External jump items through the gateway, with both vaults holding generated inventories: the switch, searches
@@ -57,14 +56,7 @@ describe('external jump items end to end', () => {
     await api.call('POST', '/api/v1/admin/groups/Secure%20Remote%20Access%20Requesters/members', { user: 'alice' });
   }, 120_000);
 
-  afterAll(async () => {
-    await system?.stop();
-    await db?.drop();
-    const redis = new Redis(redisUrl);
-    await redis.flushdb();
-    redis.disconnect();
-    await deleteNamespaceStreams();
-  });
+  afterAll(() => tearDownSuite({ system, db, redisUrl }));
 
   const search = (term: string, extra: Record<string, string> = {}) =>
     api.call<ItemList>('GET', `/api/v1/jump-items?${new URLSearchParams({ user: 'alice', search: term, ...extra })}`);

@@ -1,5 +1,5 @@
 import { ApplianceClient } from '@openecm/appliance-sim';
-import { NATS_URL, createTestDatabase, deleteNamespaceStreams, launchSystem, waitFor, type RunningSystem } from '@openecm/testing';
+import { NATS_URL, createTestDatabase, tearDownSuite, launchSystem, waitFor, type RunningSystem } from '@openecm/testing';
 import { Redis } from 'ioredis';
 
 /**
@@ -45,14 +45,7 @@ describe('two vaults at once', () => {
     }
   }, 120_000);
 
-  afterAll(async () => {
-    await system?.stop();
-    await db?.drop();
-    const redis = new Redis(redisUrl);
-    await redis.flushdb();
-    redis.disconnect();
-    await deleteNamespaceStreams();
-  });
+  afterAll(() => tearDownSuite({ system, db, redisUrl }));
 
   const connectSecretServer = (timeoutSeconds: number) =>
     api.call('PUT', '/api/v1/admin/vaults/secret-server', {

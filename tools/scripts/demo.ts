@@ -1,6 +1,6 @@
 /**
- * `npm run demo`: starts both vault simulators and every OpenECM app on this machine, seeds a demo, and runs
- * the appliance simulator through list, inject, release and rotation. Keeps running until Ctrl-C unless
+ * `npm run demo`: starts the three vault simulators (Password Safe, Secret Server, HashiCorp Vault) and every OpenECM app on this machine, seeds a demo, and runs
+ * the appliance simulator through list, inject, release and rotation, once with a credential of each vault. Keeps running until Ctrl-C unless
  * started with `--exit`.
  *
  * NATS, Redis and PostgreSQL: the configured ones (NATS_URL, REDIS_URL, DATABASE_URL, else the default local
@@ -54,7 +54,7 @@ function exitAfterStop(code: number): void {
 interface VaultView {
   name: string;
   status?: 'ok' | 'unreadable';
-  settings: { baseUrl?: string; endpointUrl?: string; allowInsecureHttp?: boolean };
+  settings: { baseUrl?: string; endpointUrl?: string; address?: string; allowInsecureHttp?: boolean };
   createdAt: string;
 }
 
@@ -77,7 +77,7 @@ async function earlierVaults(client: ApplianceClient, wanted: Record<string, str
     }
     const opens = (vault.status ?? 'ok') === 'ok';
     // the simulators speak plain http, which a connection saved before the https rule does not allow
-    const same = (vault.settings.baseUrl ?? vault.settings.endpointUrl) === url && vault.settings.allowInsecureHttp === true;
+    const same = (vault.settings.baseUrl ?? vault.settings.endpointUrl ?? vault.settings.address) === url && vault.settings.allowInsecureHttp === true;
     const state = !opens ? 'its settings do not open with these keys: connecting it again' : same ? 'its settings open with the kept keys' : 'its settings open; the simulator moved: connecting it again';
     out(`0. setup    vault "${name}" from an earlier run (connected ${vault.createdAt}): ${state}`);
     kept &&= opens && same;
@@ -130,6 +130,7 @@ async function run(): Promise<void> {
     simPort: Number(env['PS_SIM_PORT'] ?? 8090),
     secretServer: true,
     secretServerPort: Number(env['SS_SIM_PORT'] ?? 8091),
+    vaultSim: { port: Number(env['VAULT_SIM_PORT'] ?? 8094) },
     logLevel: env['LOG_LEVEL'] ?? 'info',
     bootstrap,
     keys: keys.keys,
@@ -140,15 +141,16 @@ async function run(): Promise<void> {
   const system = await launching;
   if (stopping) return;
 
-  out(`gateway ${system.gatewayUrl}, Password Safe simulator ${system.simUrl}, Secret Server simulator ${system.secretServerUrl}`);
+  out(`gateway ${system.gatewayUrl}, Password Safe simulator ${system.simUrl}, Secret Server simulator ${system.secretServerUrl}, HashiCorp Vault simulator ${system.vaultSimUrl}`);
   out(`API account: ${bootstrap.clientId} (its secret is in OPENECM_DEMO_CLIENT_SECRET or the README)`);
   printConsole(system);
   const client = new ApplianceClient(system.gatewayUrl, bootstrap.clientId, bootstrap.clientSecret);
   const secretServerUrl = `${system.secretServerUrl}/webservices/SSWebService.asmx`;
-  if (await earlierVaults(client, { 'password-safe': system.simUrl, 'secret-server': secretServerUrl })) {
-    out('0. setup    both vaults and the requesters group kept from the earlier run');
+  const hashicorpVaultUrl = system.vaultSimUrl as string;
+  if (await earlierVaults(client, { 'password-safe': system.simUrl, 'secret-server': secretServerUrl, 'hashicorp-vault': hashicorpVaultUrl })) {
+    out('0. setup    the three vaults and the requesters group kept from the earlier run');
   } else {
-    await seedDemo(client, { vaultName: 'password-safe', passwordSafeUrl: system.simUrl, apiKey: 'demo-api-key', secretServerUrl, users: ['alice'], print: out });
+    await seedDemo(client, { vaultName: 'password-safe', passwordSafeUrl: system.simUrl, apiKey: 'demo-api-key', secretServerUrl, hashicorpVaultUrl, users: ['alice'], print: out });
   }
   const siteUrl = await site.listen(Number(env['APPLIANCE_SIM_PORT'] ?? 8093));
   const connected = await client.call('PUT', '/api/v1/admin/appliance', {
@@ -170,9 +172,17 @@ async function run(): Promise<void> {
     print: out,
   });
   out(`5. report   the session in ${system.gatewayUrl}/api/v1/reports/sessions?lsid=${result.sessionId} (reporting permission), the appliance's view of it within 10 s`);
-  out(result.rotated ? 'done: the password was injected, released and rotated.' : 'done, but the lease did not rotate: see the lease state above.');
+  // the same flow with a credential of each of the other vaults: Secret Server's checked-out secret changes its
+  // password at check-in by its own setting, Vault's library account is rotated by Vault at check-in
+  const others = [];
+  for (const [vault, credential] of [['secret-server', 'svc-deploy'], ['hashicorp-vault', 'rdp-admins']] as const) {
+    out(`-- the same from vault "${vault}" (${credential})`);
+    others.push(await runApplianceFlow(client, { site, user: 'alice', endpoint: 'srv-app01', credential, print: out }));
+  }
+  const ok = result.rotated && others.every((r) => r.state === 'rotated' || r.state === 'checked-in');
+  out(ok ? 'done: a credential of each vault was injected, released and checked in (rotated where the vault rotates).' : 'done, but a lease did not end as expected: see the lease states above.');
   if (exitAfterFlow) {
-    exitAfterStop(result.rotated ? 0 : 1);
+    exitAfterStop(ok ? 0 : 1);
     return;
   }
   out('OpenECM keeps running; press Ctrl-C to stop.');

@@ -7,7 +7,7 @@ import { NATS_URL, REDIS_URL, clearNamespaceKeys, createTestDatabase, deleteName
 import { Writable } from 'node:stream';
 import { Client } from 'pg';
 import { createPasswordSafeSim, type PasswordSafeSim } from '../../../tools/password-safe-sim/src/sim';
-import { VaultAddressPolicy } from '../../vault-adapters/src/http/address-policy';
+import { VaultAddressPolicy } from '@openecm/vault-sdk';
 import { PasswordSafeClient } from '../../vault-adapters/src/password-safe/password-safe.client';
 import { VaultSweepProducer } from '../src/vault-sweep/vault-sweep.producer';
 

@@ -7,18 +7,17 @@ import { ConnectionsService } from './connections/connections.service';
 import { CheckoutRepository } from './credentials/checkout.repository';
 import { CredentialsNatsController } from './credentials/credentials.nats-controller';
 import { CredentialsService } from './credentials/credentials.service';
-import { VAULT_ADAPTERS } from './credentials/vault-adapter';
+import { VAULT_ADAPTERS, type VaultAdapter } from './credentials/vault-adapter';
+import { ADAPTERS } from './adapters';
 import { DiagnosticsNatsController } from './diagnostics/diagnostics.nats-controller';
-import { VaultAddressPolicy } from './http/address-policy';
+import { VaultAddressPolicy } from '@openecm/vault-sdk';
 import { vaultAddressPolicyFromConfig } from './http/address-policy.config';
 import { KeysNatsController } from './keys/keys.nats-controller';
 import { ResealService } from './keys/reseal.service';
 import { VaultInitial1764000000000 } from './migrations/1764000000000-vault-initial';
 import { VaultCheckoutIntent1767398400000 } from './migrations/1767398400000-vault-checkout-intent';
-import { PasswordSafeAdapter } from './password-safe/password-safe.adapter';
 import { SealingKeys } from './sealing/sealing-keys';
 import { SealingNatsController } from './sealing/sealing.nats-controller';
-import { SecretServerAdapter } from './secret-server/secret-server.adapter';
 import { SessionsNatsController } from './sessions/sessions.nats-controller';
 import { VaultSessionCache } from './sessions/vault-session-cache';
 import { SystemsNatsController } from './systems/systems.nats-controller';
@@ -47,13 +46,12 @@ import { SystemsService } from './systems/systems.service';
     CheckoutSweepService,
     SystemsService,
     VaultSessionCache,
-    PasswordSafeAdapter,
-    SecretServerAdapter,
+    ...ADAPTERS,
     { provide: VaultAddressPolicy, useFactory: vaultAddressPolicyFromConfig },
     {
       provide: VAULT_ADAPTERS,
-      useFactory: (ps: PasswordSafeAdapter, ss: SecretServerAdapter) => [ps, ss],
-      inject: [PasswordSafeAdapter, SecretServerAdapter],
+      useFactory: (...adapters: VaultAdapter[]) => adapters,
+      inject: ADAPTERS,
     },
   ],
 })

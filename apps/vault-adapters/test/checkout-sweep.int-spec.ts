@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { Client } from 'pg';
 import { createPasswordSafeSim, type PasswordSafeSim } from '../../../tools/password-safe-sim/src/sim';
 import { createSecretServerSim, type SecretServerSim } from '../../../tools/secret-server-sim/src/sim';
-import { VaultAddressPolicy } from '../src/http/address-policy';
+import { VaultAddressPolicy } from '@openecm/vault-sdk';
 import { PasswordSafeClient, type PasswordSafeSession } from '../src/password-safe/password-safe.client';
 
 process.env['REDIS_URL'] = REDIS_URL;

@@ -1,8 +1,6 @@
 import { Logger, type INestApplication } from '@nestjs/common';
 import type { Bus } from '@openecm/messaging';
 import {
-  NATS_URL,
-  REDIS_URL,
   checkoutOpened,
   clearNamespaceKeys,
   createTestDatabase,
@@ -14,21 +12,15 @@ import {
 import { SEAL_CONTEXTS, type VaultConnectionInput } from '@openecm/contracts';
 import { Keyring, SealingKeyPair, sealTo } from '@openecm/crypto';
 import { PinoNestLogger, createLogger } from '@openecm/telemetry';
+import { vaultAdaptersTestEnv } from '@openecm/vault-sdk/conformance';
 import { Client } from 'pg';
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { createPasswordSafeSim, type PasswordSafeSim } from '../../../tools/password-safe-sim/src/sim';
 
-process.env['REDIS_URL'] = REDIS_URL;
-process.env['NATS_URL'] = NATS_URL;
-process.env['TOKEN_CACHE_KEYS'] = `k1:${testKey()}`;
-process.env['VAULT_SETTINGS_KEYS'] = `v1:${testKey()}`;
-process.env['VAULT_ALLOWED_ADDRESSES'] = '127.0.0.1';
 // This suite edits vault.connection behind the service's back and tests token-cache's own contract, so both
 // in-process caches are off here (test/vault-caches.int-spec.ts covers them).
-process.env['VAULT_CONNECTIONS_CACHE_SECONDS'] = '0';
-process.env['VAULT_SESSION_L1_SECONDS'] = '0';
-process.env['VAULT_RETRY_BASE_DELAY_MS'] = '5';
+vaultAdaptersTestEnv();
 
 describe('vault-adapters with Password Safe (simulator over HTTP, real NATS, Redis, Postgres)', () => {
   let db: { url: string; drop: () => Promise<void> };

@@ -3,7 +3,7 @@ import { Test } from '@nestjs/testing';
 import { OpenEcmError, SEAL_CONTEXTS, SecretServerSettings, type VaultCredential } from '@openecm/contracts';
 import { natsServerOptions, type Bus } from '@openecm/messaging';
 import { ProblemFilter } from '@openecm/service-kit';
-import { NATS_URL, REDIS_URL, checkoutOpened, clearNamespaceKeys, createTestDatabase, sealedForVaultAdapters, startTestApp, testBus, testKey } from '@openecm/testing';
+import { REDIS_URL, checkoutOpened, clearNamespaceKeys, createTestDatabase, sealedForVaultAdapters, startTestApp, testBus } from '@openecm/testing';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -18,20 +18,14 @@ import { PasswordSafeAdapter } from '../src/password-safe/password-safe.adapter'
 import { API_IDENTITY, DENIED_REASON, PENDING_REASON, REVOKED_REASON, SecretServerAdapter } from '../src/secret-server/secret-server.adapter';
 import { SealingKeys } from '../src/sealing/sealing-keys';
 import { VaultSessionCache } from '../src/sessions/vault-session-cache';
-import { VaultAddressPolicy } from '../src/http/address-policy';
+import { VaultAddressPolicy } from '@openecm/vault-sdk';
+import { vaultAdaptersTestEnv } from '@openecm/vault-sdk/conformance';
 
-process.env['REDIS_URL'] = REDIS_URL;
-process.env['NATS_URL'] = NATS_URL;
-process.env['TOKEN_CACHE_KEYS'] = `k1:${testKey()}`;
-process.env['VAULT_SETTINGS_KEYS'] = `v1:${testKey()}`;
-process.env['VAULT_ALLOWED_ADDRESSES'] = '127.0.0.1';
 // This suite edits vault.connection behind the service's back and tests token-cache's own contract, so both
 // in-process caches are off here (test/vault-caches.int-spec.ts covers them).
-process.env['VAULT_CONNECTIONS_CACHE_SECONDS'] = '0';
-process.env['VAULT_SESSION_L1_SECONDS'] = '0';
+vaultAdaptersTestEnv();
 /** The simulators listen on loopback, which a vault URL may name only when allowed. */
 const loopbackAllowed = new VaultAddressPolicy({ allowed: ['127.0.0.1'], infrastructure: [] });
-process.env['VAULT_RETRY_BASE_DELAY_MS'] = '5';
 
 const API_PASSWORD = 'openecm-api-demo-pass';
 const USER_PASSWORDS = ['alice-demo-pass', 'bob-demo-pass', 'dave-demo-pass', 'corp-erin-demo-pass', 'erin-local-demo-pass'];
@@ -42,7 +36,7 @@ type SettingsInput = Partial<z.input<typeof SecretServerSettings>>;
  * Whether AppModule provides SecretServerAdapter itself. Until it does, the app under test gets it added to
  * VAULT_ADAPTERS by an override, so the NATS tests run either way.
  */
-const WIRED = readFileSync(join(__dirname, '../src/app.module.ts'), 'utf8').includes('SecretServerAdapter');
+const WIRED = readFileSync(join(__dirname, '../src/adapters.ts'), 'utf8').includes('SecretServerAdapter');
 let overrideAdapter: SecretServerAdapter | undefined;
 
 /** startTestApp, plus the override that adds the Secret Server adapter while AppModule lacks it. */

@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { OpenEcmError, SEAL_CONTEXTS } from '@openecm/contracts';
 import type { Bus } from '@openecm/messaging';
 import { NATS_URL, REDIS_URL, clearNamespaceKeys, createTestDatabase, sealedForVaultAdapters, startTestApp, testBus, testKey } from '@openecm/testing';
+import { VaultAddressPolicy } from '@openecm/vault-sdk';
 import { createPasswordSafeSim, type PasswordSafeSim } from '../../../tools/password-safe-sim/src/sim';
 
 process.env['REDIS_URL'] = REDIS_URL;
@@ -80,7 +81,6 @@ describe('vault URLs and addresses (vault-adapters over real NATS, Postgres)', (
 
   it("refuses the broker's own NATS as a vault even where loopback is allowed", async () => {
     const nats = new URL(NATS_URL);
-    const { VaultAddressPolicy } = await import('../src/http/address-policy');
     const policy = new VaultAddressPolicy({ allowed: ['127.0.0.1'], infrastructure: [NATS_URL] });
     await expect(policy.check(`http://${nats.hostname}:${nats.port || 4222}/`)).rejects.toMatchObject({ refusal: 'infrastructure' });
   });

@@ -32,7 +32,7 @@ import {
   RecentJumpItems,
   RecentJumpItemsQuery,
 } from './jump-items';
-import { VaultConnectionInput, VaultConnectionSubmission, VaultConnectionView, refineVaultUrl } from './vault-settings';
+import { VAULT_CONNECTION_SCHEMAS, VaultConnectionSubmission, VaultConnectionView, refineVaultUrl } from './vault-settings';
 import {
   ApplianceConnectionInput,
   ApplianceConnectionView,
@@ -160,11 +160,11 @@ export const VaultPath = z.strictObject({ name: VaultName });
 export const VaultList = z.strictObject({ vaults: z.array(VaultConnectionView) });
 export type VaultList = z.infer<typeof VaultList>;
 const TestTarget = { user: UserName, endpoint: Endpoint };
+type WithTestTarget<T extends readonly z.ZodObject[]> = { -readonly [K in keyof T]: ReturnType<T[K]['extend']> & z.ZodObject<T[K]['shape'] & typeof TestTarget, z.core.$strict> };
 /** Test Settings with the settings as entered: a connection (saved or not) plus the user and endpoint to list for. */
-export const UnsavedVaultTest = z.discriminatedUnion('type', [
-  VaultConnectionInput.options[0].extend(TestTarget),
-  VaultConnectionInput.options[1].extend(TestTarget),
-]).superRefine(refineVaultUrl);
+export const UnsavedVaultTest = z
+  .discriminatedUnion('type', VAULT_CONNECTION_SCHEMAS.map((schema) => schema.extend(TestTarget)) as unknown as WithTestTarget<typeof VAULT_CONNECTION_SCHEMAS>)
+  .superRefine(refineVaultUrl);
 export const SavedVaultTest = z.strictObject(TestTarget);
 
 export const GroupPath = SUBJECTS['policy.group-member.add.v1'].request.pick({ group: true });

@@ -44,7 +44,6 @@ export const VaultName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes')
   .meta({ description: 'The name of a vault connection.', examples: ['password-safe'] });
-export const VaultType = z.enum(['password-safe', 'secret-server']);
 
 /** Where a credential lives in its vault; opaque to everyone but the vault's adapter. */
 export const VaultRef = z.record(z.string(), z.union([z.string(), z.number()]));

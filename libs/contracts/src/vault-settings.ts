@@ -1,77 +1,40 @@
 import { z } from 'zod';
 import { VaultName } from './model';
+import { VAULT_TYPES, maskFields, type VaultTypeDefinition } from './vault-types';
 
-export const MASK = '********';
+export * from './vault-types';
 
-const ApiKeyAuth = z.strictObject({
-  mode: z.literal('api-key'),
-  apiKey: z.string().min(1),
-});
-const OAuthAuth = z.strictObject({
-  mode: z.literal('oauth'),
-  clientId: z.string().min(1),
-  clientSecret: z.string().min(1),
-});
+type Definitions = typeof VAULT_TYPES;
+type Definition = Definitions[number];
+export type VaultKind = Definition['type'];
 
-export const PasswordSafeSettings = z.strictObject({
-  baseUrl: z
-    .string()
-    .url()
-    .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL'),
-  auth: z.discriminatedUnion('mode', [ApiKeyAuth, OAuthAuth]),
-  releaseDurationMinutes: z.number().int().min(1).max(525_600).default(120),
-  rotateAfterRelease: z.boolean().default(true),
-  caBundle: z.string().includes('-----BEGIN CERTIFICATE-----', { message: 'PEM certificate(s)' }).optional(),
-  /** Lets `baseUrl` be plain `http://` (a lab or a simulator); every production vault speaks HTTPS. */
-  allowInsecureHttp: z.boolean().default(false),
-});
-export type PasswordSafeSettings = z.infer<typeof PasswordSafeSettings>;
+/** The vault types, derived from VAULT_TYPES. */
+export const VaultType = z.enum(VAULT_TYPES.map((d) => d.type) as unknown as readonly [VaultKind, ...VaultKind[]]);
+export type VaultType = z.infer<typeof VaultType>;
 
-/** Entered as the plugin does ("CORP, LAB") or as a list; kept as a list. */
-const commaList = z
-  .union([z.string().max(1024), z.array(z.string().min(1).max(256)).max(64)])
-  .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((d) => d.trim()).filter(Boolean));
+type ConnectionSchemaOf<D> = D extends { type: infer T extends string; settings: infer S extends z.ZodObject }
+  ? z.ZodObject<{ type: z.ZodLiteral<T>; settings: S }, z.core.$strict>
+  : never;
+type SchemasOf<T extends readonly unknown[]> = { -readonly [K in keyof T]: ConnectionSchemaOf<T[K]> };
+type ConnectionSchemas = SchemasOf<Definitions>;
 
-/** The remote-access plugin's settings table, plus the API mode and a CA bundle. */
-export const SecretServerSettings = z.strictObject({
-  /** The SOAP endpoint (`.../webservices/SSWebService.asmx`) or the Secret Server base URL. */
-  endpointUrl: z
-    .string()
-    .url()
-    .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL'),
-  apiUser: z.string().min(1).max(256),
-  apiPassword: z.string().min(1).max(1024),
-  apiDomain: z.string().max(256).optional(),
-  apiOrganization: z.string().max(256).optional(),
-  /** Comma-separated domains whose domain credentials are listed too. */
-  includeDomainCredentialsFor: commaList.default([]),
-  domainField: z.string().min(1).max(128).default('Domain'),
-  machineField: z.string().min(1).max(128).default('Machine'),
-  defaultDomainForLocalUsers: z.string().max(256).optional(),
-  fallBackToLocalAccount: z.boolean().default(false),
-  includeDefaultOrganization: z.boolean().default(false),
-  /** `soap`: impersonate each user (delegated trust); `rest`: the API account's own view. */
-  apiMode: z.enum(['soap', 'rest']).default('soap'),
-  caBundle: z.string().includes('-----BEGIN CERTIFICATE-----', { message: 'PEM certificate(s)' }).optional(),
-  releaseDurationMinutes: z.number().int().min(1).max(525_600).default(120),
-  /** How long a list may wait for this vault before the others answer without it. */
-  timeoutSeconds: z.number().int().min(1).max(120).default(10),
-  /** Lets `endpointUrl` be plain `http://` (a lab or a simulator); every production vault speaks HTTPS. */
-  allowInsecureHttp: z.boolean().default(false),
-});
-export type SecretServerSettings = z.infer<typeof SecretServerSettings>;
+/** One `{type, settings}` schema per registered vault type, in VAULT_TYPES' order. */
+export const VAULT_CONNECTION_SCHEMAS = VAULT_TYPES.map((d) => z.strictObject({ type: z.literal(d.type), settings: d.settings })) as unknown as ConnectionSchemas;
 
-export const VaultConnectionInput = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('password-safe'), settings: PasswordSafeSettings }),
-  z.strictObject({ type: z.literal('secret-server'), settings: SecretServerSettings }),
-]);
+export const VaultConnectionInput = z.discriminatedUnion('type', VAULT_CONNECTION_SCHEMAS);
 export type VaultConnectionInput = z.infer<typeof VaultConnectionInput>;
 
+/** The registered definition of a vault type. */
+export function vaultTypeOf<T extends VaultKind>(type: T): Extract<Definition, { type: T }> {
+  const found = VAULT_TYPES.find((d) => d.type === type);
+  if (!found) throw new Error(`unregistered vault type ${type}`);
+  return found as Extract<Definition, { type: T }>;
+}
+
 /** The setting that holds a connection's vault URL, as a field path of the connection. */
-export function vaultUrlField(input: VaultConnectionInput): { field: 'settings.baseUrl' | 'settings.endpointUrl'; url: string } {
-  return input.type === 'password-safe'
-    ? { field: 'settings.baseUrl', url: input.settings.baseUrl }
-    : { field: 'settings.endpointUrl', url: input.settings.endpointUrl };
+export function vaultUrlField(input: VaultConnectionInput): { field: string; url: string } {
+  const key = vaultTypeOf(input.type).urlField;
+  return { field: `settings.${key}`, url: String((input.settings as Record<string, unknown>)[key]) };
 }
 
 /**
@@ -106,7 +69,7 @@ export const VaultConnectionSubmission = VaultConnectionInput.superRefine(refine
 /** A connection as it may be shown: every secret setting replaced by the mask. */
 export const VaultConnectionView = z.strictObject({
   name: VaultName,
-  type: z.enum(['password-safe', 'secret-server']),
+  type: VaultType,
   /**
    * `unreadable`: the settings were sealed with a key that is no longer configured; they are not shown
    * (settings is empty) and the vault is left out of every list until they are entered again.
@@ -118,28 +81,11 @@ export const VaultConnectionView = z.strictObject({
 });
 export type VaultConnectionView = z.infer<typeof VaultConnectionView>;
 
-export function maskPasswordSafeSettings(settings: PasswordSafeSettings): Record<string, unknown> {
-  const auth =
-    settings.auth.mode === 'api-key'
-      ? { mode: 'api-key', apiKey: MASK }
-      : { mode: 'oauth', clientId: settings.auth.clientId, clientSecret: MASK };
-  return {
-    baseUrl: settings.baseUrl,
-    auth,
-    releaseDurationMinutes: settings.releaseDurationMinutes,
-    rotateAfterRelease: settings.rotateAfterRelease,
-    allowInsecureHttp: settings.allowInsecureHttp,
-    ...(settings.caBundle ? { caBundle: settings.caBundle } : {}),
-  };
-}
-
-export function maskSecretServerSettings(settings: SecretServerSettings): Record<string, unknown> {
-  return { ...settings, apiPassword: MASK };
-}
-
 /** Any connection's settings as they may be shown: every secret replaced by the mask. */
 export function maskSettings(input: VaultConnectionInput): Record<string, unknown> {
-  return input.type === 'password-safe' ? maskPasswordSafeSettings(input.settings) : maskSecretServerSettings(input.settings);
+  const definition = vaultTypeOf(input.type) as VaultTypeDefinition;
+  const settings = input.settings as Record<string, unknown>;
+  return definition.mask ? definition.mask(settings) : maskFields(settings, definition.secretFields);
 }
 
 export { VaultName };

@@ -80,3 +80,16 @@ export async function waitFor<T>(check: () => Promise<T | undefined | false> | T
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 50));
   }
 }
+
+/**
+ * What an end-to-end suite leaves behind, removed: its system stopped (when it started), its database dropped,
+ * its Redis database flushed and its namespace's JetStream streams deleted.
+ */
+export async function tearDownSuite(parts: { system?: { stop(): Promise<void> } | undefined; db?: { drop(): Promise<void> } | undefined; redisUrl: string }): Promise<void> {
+  await parts.system?.stop();
+  await parts.db?.drop();
+  const redis = new Redis(parts.redisUrl);
+  await redis.flushdb();
+  redis.disconnect();
+  await deleteNamespaceStreams();
+}

@@ -39,6 +39,8 @@ export interface SystemOptions {
   instances?: Partial<Record<AppName, number>>;
   /** Also start the Secret Server simulator. */
   secretServer?: boolean;
+  /** Also start the HashiCorp Vault simulator (tools/vault-sim), on this port when given. */
+  vaultSim?: boolean | { port?: number };
   /**
    * Also start the development identity provider (tools/dev-idp, its own process) and give the gateway its
    * OpenID Connect settings, so people can sign in to the console; `port` fixes its port (a free one otherwise).
@@ -59,6 +61,9 @@ export interface RunningSystem {
   /** The Secret Server simulator's base URL and control URL, when started. */
   secretServerUrl?: string;
   secretServerControlUrl?: string;
+  /** The HashiCorp Vault simulator's address and control URL, when started. */
+  vaultSimUrl?: string;
+  vaultSimControlUrl?: string;
   /** The development identity provider's issuer, when started; the console is at `${gatewayUrl}/console`. */
   devIdpUrl?: string;
   processes: LaunchedProcess[];
@@ -144,6 +149,7 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
   watchGateway(`http://127.0.0.1:${gatewayPort}`);
   const simPort = options.simPort ?? (await freePort());
   const ssPort = options.secretServerPort ?? (await freePort());
+  const vaultSimPort = (typeof options.vaultSim === 'object' ? options.vaultSim.port : undefined) ?? (await freePort());
   const common: Record<string, string> = {
     OPENECM_NAMESPACE: options.namespace,
     NATS_URL: options.natsUrl,
@@ -179,6 +185,11 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
       );
       processes.push(ss);
       sims.push(ss);
+    }
+    if (options.vaultSim) {
+      const hv = launch('vault-sim', 'tools/vault-sim/src/main.ts', { ...common, VAULT_SIM_PORT: String(vaultSimPort), VAULT_SIM_HOST: '127.0.0.1' }, `http://127.0.0.1:${vaultSimPort}`, options.echo);
+      processes.push(hv);
+      sims.push(hv);
     }
     const consoleEnv: Record<string, string> = options.consoleDir ? { CONSOLE_DIR: options.consoleDir } : {};
     if (options.devIdp) {
@@ -246,6 +257,7 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
     ...(options.secretServer
       ? { secretServerUrl: `http://127.0.0.1:${ssPort}/SecretServer`, secretServerControlUrl: `http://127.0.0.1:${ssPort}/_sim` }
       : {}),
+    ...(options.vaultSim ? { vaultSimUrl: `http://127.0.0.1:${vaultSimPort}`, vaultSimControlUrl: `http://127.0.0.1:${vaultSimPort}/_sim` } : {}),
     ...(devIdpUrl ? { devIdpUrl } : {}),
     processes,
     bootstrap,

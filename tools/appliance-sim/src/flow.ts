@@ -21,6 +21,8 @@ export interface FlowResult {
   sessionId: string;
   leaseId: string;
   rotated: boolean;
+  /** The lease's last state: `rotated`, `checked-in` (the vault rotates by its own setting, or not at all) or `failed`. */
+  state: string;
   traceIds: Record<string, string>;
 }
 
@@ -78,7 +80,7 @@ export async function runApplianceFlow(client: ApplianceClient, options: FlowOpt
   const proof =
     before && after ? `; the simulator counts ${after.rotations} rotation(s) of this account (was ${before.rotations})` : '';
   print(`4. rotate   lease ${lease.body.state}, rotation ${lease.body.rotation}${proof}  trace ${lease.traceId}`);
-  return { sessionId, leaseId: injected.body.leaseId, rotated: lease.body.state === 'rotated', traceIds };
+  return { sessionId, leaseId: injected.body.leaseId, rotated: lease.body.state === 'rotated', state: lease.body.state, traceIds };
 }
 
 /** The simulator's rotation count of an account (its control API; the password itself is never printed). */

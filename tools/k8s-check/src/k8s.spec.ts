@@ -76,7 +76,7 @@ describe('deploy/k8s', () => {
   it('reads the facts it checks against from the repository', () => {
     // Guards the scan: if it found no app, the checks above would prove nothing.
     expect(apps.map((s) => s.name).sort()).toEqual(['appliance-gateway', 'policy-approval', 'session-reporting', 'token-cache', 'vault-adapters']);
-    expect(facts.services.filter((s) => s.kind === 'simulator').map((s) => s.name)).toEqual(['password-safe-sim', 'secret-server-sim']);
+    expect(facts.services.filter((s) => s.kind === 'simulator').map((s) => s.name)).toEqual(['password-safe-sim', 'secret-server-sim', 'vault-sim']);
     expect(facts.sensitiveVariables).toEqual(
       new Set(['APPLIANCE_SETTINGS_KEYS', 'AUDIT_HMAC_KEYS', 'DATABASE_URL', 'NATS_NKEY_SEED', 'NATS_PASSWORD', 'OIDC_CLIENT_SECRET', 'OPENECM_BOOTSTRAP_CLIENT_SECRET', 'REDIS_URL', 'TOKEN_CACHE_KEYS', 'VAULT_SETTINGS_KEYS']),
     );

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { createSimServer, errorStatus, normaliseBasePath, registerControlRoutes, registerFaultHook, sendJson, type SimOptions, type Simulator } from '@openecm/sim-kit';
+import { createSimServer, lateFaultSchema, errorStatus, normaliseBasePath, registerControlRoutes, registerVendorFaults, sendJson, type SimOptions, type Simulator } from '@openecm/sim-kit';
 import { ApiError } from './errors';
 import { generateOptionsSchema, generateSeed, summariseSeed } from './generate';
 import { EMPTY_SEED, loadDemoSeed, simSeedSchema, type SimSeed } from './seed';
-import { SimState, type SimFault } from './state';
+import { SimState } from './state';
 
 export { EMPTY_SEED, DEMO_SEED_PATH, loadDemoSeed, loadSeedFile, simSeedSchema, type SimSeed } from './seed';
 export { SimState, parsePsAuth, type RequestItem, type SimFault, type SimRequestView, type SimStats } from './state';
@@ -18,17 +18,7 @@ export interface PasswordSafeSimOptions extends SimOptions<SimSeed> {
 /** `listen` resolves to the API base URL including basePath and a trailing `/`. */
 export type PasswordSafeSim = Simulator<SimState>;
 
-const faultSchema = z.object({
-  status: z.number().int().min(100).max(599).default(503),
-  count: z.number().int().positive().default(1),
-  body: z.union([z.number(), z.string(), z.record(z.string(), z.unknown())]).optional(),
-  method: z.string().min(1).optional(),
-  path: z.string().min(1).optional(),
-  drop: z.boolean().optional(),
-  afterHandler: z.boolean().optional(),
-  delayMs: z.number().int().min(0).max(120_000).optional(),
-  through: z.boolean().optional(),
-});
+const faultSchema = lateFaultSchema(z.union([z.number(), z.string(), z.record(z.string(), z.unknown())]));
 
 const backdateSchema = z.object({ ms: z.number().int().min(0).max(366 * 24 * 3600_000) });
 
@@ -96,39 +86,27 @@ export function createPasswordSafeSim(options: PasswordSafeSimOptions = {}): Pas
 
   const session = (request: FastifyRequest) => state.authenticate(request.headers.cookie, request.headers.authorization);
   const requestNotFound = new ApiError(404, 'Request not found');
-  const lateFaults = new WeakMap<FastifyRequest, SimFault>();
 
   app.register(
     async (api) => {
-      registerFaultHook(api, {
+      registerVendorFaults(api, {
         basePath,
         closing: server.closing,
         take: (request, relativePath) => state.takeFault(request.method, relativePath),
-        answer(fault, request, reply) {
-          if (fault.through) return undefined;
-          if (!fault.afterHandler) return send(reply, fault.status, fault.body);
-          lateFaults.set(request, fault);
-          return undefined;
+        send: (fault, reply) => send(reply, fault.status, fault.body),
+        replace(fault, reply) {
+          if (fault.body === undefined) {
+            reply.removeHeader('content-type');
+            return '';
+          }
+          if (typeof fault.body === 'number') {
+            reply.type('text/plain; charset=utf-8');
+            return String(fault.body);
+          }
+          reply.type(JSON_TYPE);
+          return JSON.stringify(fault.body);
         },
-      });
-
-      api.addHook('onSend', async (request, reply, payload) => {
-        // the vault's clock is the simulator's, moved or not: what a caller reads a request's age against
-        reply.header('date', new Date(state.now()).toUTCString());
-        const fault = lateFaults.get(request);
-        if (!fault) return payload;
-        lateFaults.delete(request);
-        reply.code(fault.status);
-        if (fault.body === undefined) {
-          reply.removeHeader('content-type');
-          return '';
-        }
-        if (typeof fault.body === 'number') {
-          reply.type('text/plain; charset=utf-8');
-          return String(fault.body);
-        }
-        reply.type(JSON_TYPE);
-        return JSON.stringify(fault.body);
+        now: () => state.now(),
       });
 
       api.post('/Auth/connect/token', async (request) => {

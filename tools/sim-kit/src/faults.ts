@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 
 /** The part of a simulator's fault that decides which calls it hits, how often, and how it disturbs them. */
 export interface FaultMatch {
@@ -114,5 +115,65 @@ export function registerFaultHook<F extends FaultMatch>(api: FastifyInstance, op
       return;
     }
     return options.answer(fault, request, reply);
+  });
+}
+
+/** A fault that may let the call through (a slow vault) or answer after the call took effect (a lost answer). */
+export interface LateFaultMatch extends FaultMatch {
+  status: number;
+  /** Let the call take effect, then answer with the fault: an answer lost after the server acted. */
+  afterHandler?: boolean;
+  /** After `delayMs`, the call goes through unchanged: a slow vault, not a failing one. */
+  through?: boolean;
+}
+
+export interface VendorFaultOptions<F extends LateFaultMatch> extends Omit<FaultHookOptions<F>, 'answer'> {
+  /** Answers a fault in the vendor's shape, before the route runs. */
+  send(fault: F, reply: FastifyReply): FastifyReply;
+  /** Sets the status and type of an answer replaced after the route ran, and gives its body. */
+  replace(fault: F, reply: FastifyReply): string;
+  /** Simulator time, sent as every answer's `Date`: the vault's clock, moved or not. */
+  now(): number;
+}
+
+/**
+ * Faults served ahead of the routes of `api` (registerFaultHook), plus the two kinds every vault simulator has: a
+ * call let through after its delay, and a call that takes effect and whose answer is then replaced by the fault.
+ */
+export function registerVendorFaults<F extends LateFaultMatch>(api: FastifyInstance, options: VendorFaultOptions<F>): void {
+  const late = new WeakMap<FastifyRequest, F>();
+  registerFaultHook(api, {
+    basePath: options.basePath,
+    closing: options.closing,
+    take: options.take,
+    answer(fault, request, reply) {
+      if (fault.through) return undefined;
+      if (!fault.afterHandler) return options.send(fault, reply);
+      late.set(request, fault);
+      return undefined;
+    },
+  });
+  api.addHook('onSend', async (request, reply, payload) => {
+    reply.header('date', new Date(options.now()).toUTCString());
+    const fault = late.get(request);
+    if (!fault) return payload;
+    late.delete(request);
+    reply.code(fault.status);
+    return options.replace(fault, reply);
+  });
+}
+
+/** The control API's schema of a LateFaultMatch, with the vendor's shape of a fault's body. */
+export function lateFaultSchema<B extends z.ZodType>(body: B) {
+  return z.object({
+    status: z.number().int().min(100).max(599).default(503),
+    count: z.number().int().positive().default(1),
+    body: body.optional(),
+    method: z.string().min(1).optional(),
+    path: z.string().min(1).optional(),
+    drop: z.boolean().optional(),
+    afterHandler: z.boolean().optional(),
+    delayMs: z.number().int().min(0).max(120_000).optional(),
+    through: z.boolean().optional(),
   });
 }

@@ -1,6 +1,17 @@
 export { SimClock } from './clock';
 export { generateArgument, padNumber, pickOne, pickWeighted, seededRandom } from './generate';
-export { FaultInjector, pause, registerFaultHook, type FaultedCall, type FaultHookOptions, type FaultMatch } from './faults';
+export {
+  FaultInjector,
+  lateFaultSchema,
+  pause,
+  registerFaultHook,
+  registerVendorFaults,
+  type FaultedCall,
+  type FaultHookOptions,
+  type FaultMatch,
+  type LateFaultMatch,
+  type VendorFaultOptions,
+} from './faults';
 export { SimStateBase } from './state';
 export { registerControlRoutes, type ControlledState, type ControlRoutesOptions } from './control';
 export { seedChecks, seedFiles, type SeedFiles, type SeedIssues } from './seed';

@@ -10,7 +10,7 @@ import {
   type VaultConnectionInput,
 } from '@openecm/contracts';
 import { Handles } from '@openecm/messaging';
-import { VaultAddressPolicy, VaultAddressRefusedError } from '../http/address-policy';
+import { VaultAddressPolicy, VaultAddressRefusedError } from '@openecm/vault-sdk';
 import { SealingKeys } from '../sealing/sealing-keys';
 import { ConnectionsService } from './connections.service';
 

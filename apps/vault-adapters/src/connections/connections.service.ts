@@ -3,17 +3,18 @@ import { loadConfig, vaultAdaptersConfig } from '@openecm/config';
 import {
   OpenEcmError,
   VaultConnectionInput,
+  VaultType,
   maskSettings,
   type VaultConnectionView,
 } from '@openecm/contracts';
 import { Keyring } from '@openecm/crypto';
 import { Broadcaster } from '@openecm/messaging';
 import { CacheInvalidations, type CacheScope } from '@openecm/service-kit';
+import type { VaultConnection } from '@openecm/vault-sdk';
 import { DataSource } from 'typeorm';
 
-export type VaultConnection = VaultConnectionInput & { name: string };
-export type VaultKind = VaultConnection['type'];
-export type ConnectionOf<T extends VaultKind> = Extract<VaultConnection, { type: T }>;
+export type { ConnectionOf, VaultConnection } from '@openecm/vault-sdk';
+export type { VaultKind } from '@openecm/contracts';
 
 interface Row {
   name: string;
@@ -165,7 +166,7 @@ export class ConnectionsService implements OnModuleInit {
   private unreadableView(row: Row): VaultConnectionView {
     return {
       name: row.name,
-      type: row.type === 'secret-server' ? 'secret-server' : 'password-safe',
+      type: VaultType.safeParse(row.type).data ?? 'password-safe',
       status: 'unreadable',
       settings: {},
       createdAt: row.created_at.toISOString(),
@@ -183,4 +184,10 @@ export class ConnectionsService implements OnModuleInit {
       updatedAt: row.updated_at.toISOString(),
     };
   }
+}
+
+/** How long a call to this connection's vault may take: its own `timeoutSeconds` where its type has one. */
+export function connectionTimeoutMs(connection: VaultConnection, fallbackMs: number): number {
+  const seconds = (connection.settings as { timeoutSeconds?: unknown }).timeoutSeconds;
+  return typeof seconds === 'number' ? seconds * 1000 : fallbackMs;
 }

@@ -2,19 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { loadConfig, vaultAdaptersConfig } from '@openecm/config';
 import type { VaultRef } from '@openecm/contracts';
 import { Keyring } from '@openecm/crypto';
+import type { Checkout } from '@openecm/vault-sdk';
 import { DataSource } from 'typeorm';
 
-export interface Checkout {
-  leaseId: string;
-  connection: string;
-  user: string;
-  ref: VaultRef;
-  /** The vault's own handle for the check-out (Password Safe: the request id); unknown while `pending`. */
-  vaultRequest: string | undefined;
-  /** `pending`: the vault was (or was about to be) asked and its handle is not recorded. */
-  state: 'pending' | 'out' | 'in';
-  durationMinutes: number | null;
-}
+export type { Checkout };
 
 /** A check-out as the vault-side sweep reads it: who checked out, when, and the handle if it is recorded and readable. */
 export interface SweptCheckout {

@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { loadConfig, vaultAdaptersConfig } from '@openecm/config';
 import { OpenEcmError, SEAL_CONTEXTS, VaultConnectionSubmission, parseOrThrow, type ParsedRequestOf, type ReplyOf, type Secret } from '@openecm/contracts';
 import { sealTo } from '@openecm/crypto';
-import { ConnectionsService, unreadableError, type VaultConnection } from '../connections/connections.service';
+import { ConnectionsService, connectionTimeoutMs, unreadableError, type VaultConnection } from '../connections/connections.service';
 import { SealingKeys } from '../sealing/sealing-keys';
 import { CheckoutRepository } from './checkout.repository';
 import { VAULT_ADAPTERS, type VaultAdapter } from './vault-adapter';
@@ -72,7 +72,7 @@ export class CredentialsService implements OnModuleInit {
   }
 
   private timeoutOf(connection: VaultConnection): number {
-    return connection.type === 'secret-server' ? connection.settings.timeoutSeconds * 1000 : this.timeoutMs;
+    return connectionTimeoutMs(connection, this.timeoutMs);
   }
 
   async checkout(req: ParsedRequestOf<'vault.credentials.checkout.v1'>): Promise<ReplyOf<'vault.credentials.checkout.v1'>> {

@@ -1,12 +1,10 @@
-import type { ReplyOf } from '@openecm/contracts';
-import { VaultHttp, VaultTransportError } from '../http/vault-http';
+import { vaultTypeOf, vaultUrlField, type ReplyOf } from '@openecm/contracts';
+import { VaultHttp, VaultTransportError } from '@openecm/vault-sdk';
 import type { VaultConnection } from '../connections/connections.service';
-
-const VENDOR: Record<VaultConnection['type'], string> = { 'password-safe': 'Password Safe', 'secret-server': 'Secret Server' };
 
 /** Where a connection's vault answers: the URL its adapter starts from. */
 export function vaultUrl(connection: VaultConnection): string {
-  return connection.type === 'password-safe' ? connection.settings.baseUrl : connection.settings.endpointUrl;
+  return vaultUrlField(connection).url;
 }
 
 /**
@@ -22,7 +20,7 @@ export function skewFrom(dateHeader: string | undefined, sentAt: number, receive
 
 export async function readVaultClock(connection: VaultConnection, timeoutMs: number): Promise<ReplyOf<'vault.clock.check.v1'>> {
   const http = new VaultHttp({
-    vault: VENDOR[connection.type],
+    vault: vaultTypeOf(connection.type).title,
     caBundle: connection.settings.caBundle,
     timeoutMs,
     retry: { attempts: 1 },

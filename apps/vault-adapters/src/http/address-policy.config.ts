@@ -1,5 +1,5 @@
 import { loadConfig, natsConfig, postgresConfig, redisConfig, vaultAdaptersConfig } from '@openecm/config';
-import { VaultAddressPolicy } from './address-policy';
+import { VaultAddressPolicy } from '@openecm/vault-sdk';
 
 /**
  * The policy of this deployment: VAULT_ALLOWED_ADDRESSES, and the broker's own NATS, PostgreSQL and Redis

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { jumpItemsConfig, loadConfig, vaultAdaptersConfig } from '@openecm/config';
+import { jumpItemsConfig, loadConfig } from '@openecm/config';
 import { SecretValue } from '@openecm/crypto';
 import {
   OpenEcmError,
@@ -18,7 +18,8 @@ import type { HeldCheckout, HeldSecret, VaultAdapter } from '../credentials/vaul
 import { PasswordSafeSystems } from '../systems/password-safe-systems';
 import type { SystemsOrPending } from '../systems/systems';
 import { VaultSessionCache } from '../sessions/vault-session-cache';
-import { VaultAddressPolicy } from '../http/address-policy';
+import { ConnectionClients, VaultAddressPolicy } from '@openecm/vault-sdk';
+import { vaultTransportOptions } from '../http/transport-options';
 import { assertVaultUrl } from '../http/vault-url';
 import {
   PasswordSafeClient,
@@ -71,8 +72,7 @@ const APPLICATION_IDENTITY = '*application*';
 export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApplicationShutdown {
   readonly type = 'password-safe' as const;
   private readonly logger = new Logger('password-safe');
-  private readonly clients = new Map<string, PasswordSafeClient>();
-  private readonly config = loadConfig(vaultAdaptersConfig);
+  private readonly clients = new ConnectionClients<PasswordSafeClient, VaultConnection>((connection) => this.newClient(connection));
   private readonly systems = systemsFrom(loadConfig(jumpItemsConfig));
 
   constructor(
@@ -230,17 +230,14 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
   }
 
   async reset(name: string, scope: 'here' | 'everywhere'): Promise<void> {
-    const client = this.clients.get(name);
-    this.clients.delete(name);
     this.systems.forget(name);
-    await client?.close();
+    await this.clients.drop(name);
     if (scope === 'everywhere') await this.sessions.forget(name);
     else this.sessions.dropHere({ vault: name });
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([...this.clients.values()].map((c) => c.close()));
-    this.clients.clear();
+    await this.clients.closeAll();
   }
 
   private async withSession<T>(
@@ -249,7 +246,7 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
     call: (client: PasswordSafeClient, session: PasswordSafeSession) => Promise<T>,
   ): Promise<T> {
     assertRunAsUser(connection, user);
-    const client = this.client(connection);
+    const client = this.clients.get(connection);
     const settings = connection.settings;
     const identity = settings.auth.mode === 'api-key' ? user : APPLICATION_IDENTITY;
     const signIn = async () => {
@@ -273,29 +270,12 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
     }
   }
 
-  private client(connection: VaultConnection): PasswordSafeClient {
-    let client = this.clients.get(connection.name);
-    if (!client) {
-      client = this.newClient(connection);
-      this.clients.set(connection.name, client);
-    }
-    return client;
-  }
-
   private newClient(connection: VaultConnection): PasswordSafeClient {
     assertVaultUrl(connection);
     return new PasswordSafeClient({
-        baseUrl: connection.settings.baseUrl,
-        addressPolicy: this.addresses,
-        caBundle: connection.settings.caBundle,
-        timeoutMs: this.config.VAULT_HTTP_TIMEOUT_MS,
-        retry: { attempts: this.config.VAULT_RETRY_ATTEMPTS, baseDelayMs: this.config.VAULT_RETRY_BASE_DELAY_MS },
-        maxBodyBytes: this.config.VAULT_MAX_RESPONSE_BYTES,
-        logger: {
-          warn: (obj, msg) => this.logger.warn({ vault: connection.name, ...obj, msg }),
-          debug: (obj, msg) => this.logger.debug({ vault: connection.name, ...obj, msg }),
-        },
-      });
+      baseUrl: connection.settings.baseUrl,
+      ...vaultTransportOptions(connection.name, connection.settings, this.addresses, this.logger),
+    });
   }
 }
 

@@ -314,7 +314,7 @@ describe('sessions', () => {
   });
 });
 
-// Retrying itself (which statuses, dropped connections, backoff) is the shared transport's: http/vault-http.spec.ts.
+// Retrying itself (which statuses, dropped connections, backoff) is the shared transport's: libs/vault-sdk/src/http/vault-http.spec.ts.
 describe('retries', () => {
   it("gives up after the attempt budget with 'unavailable'", async () => {
     const { sim, client } = await setup();
@@ -389,7 +389,7 @@ describe('secrets', () => {
 });
 
 describe('TLS', () => {
-  // Certificates, private CAs and rejectUnauthorized are the shared transport's: http/vault-http.spec.ts.
+  // Certificates, private CAs and rejectUnauthorized are the shared transport's: libs/vault-sdk/src/http/vault-http.spec.ts.
   it("maps a TLS failure to 'tls', without retrying", async () => {
     const { sim, baseUrl } = await startSim();
     const client = clientFor(baseUrl.replace('http:', 'https:'));

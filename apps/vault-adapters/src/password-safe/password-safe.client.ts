@@ -9,7 +9,7 @@ import {
   type VaultRetryOptions,
   type VaultTransportFailure,
   type VaultTransportOptions,
-} from '../http/vault-http';
+} from '@openecm/vault-sdk';
 import { PasswordSafeError, redactRequestIds, type PasswordSafeErrorKind } from './password-safe.errors';
 
 export { PasswordSafeError, redactRequestIds, type PasswordSafeErrorKind } from './password-safe.errors';

@@ -1,5 +1,4 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { loadConfig, vaultAdaptersConfig } from '@openecm/config';
 import { SecretValue } from '@openecm/crypto';
 import {
   OpenEcmError,
@@ -14,10 +13,11 @@ import type { ConnectionOf } from '../connections/connections.service';
 import type { Checkout } from '../credentials/checkout.repository';
 import type { HeldCheckout, HeldSecret, VaultAdapter } from '../credentials/vault-adapter';
 import { VaultSessionCache, type SignIn, type SignInResult } from '../sessions/vault-session-cache';
-import { VaultAddressPolicy } from '../http/address-policy';
+import { VaultAddressPolicy } from '@openecm/vault-sdk';
+import { vaultTransportOptions } from '../http/transport-options';
 import { assertVaultUrl } from '../http/vault-url';
 import { SecretServerError, isSecretServerError, type SecretServerErrorKind } from './secret-server.errors';
-import { secretServerUrls, type SecretServerLogger } from './secret-server.http';
+import { secretServerUrls } from './secret-server.http';
 import { SecretServerRestClient, type RestSecret, type RestSecretSummary } from './secret-server.rest-client';
 import { SecretServerSoapClient, type SoapSecret, type SoapSecretSummary } from './secret-server.soap-client';
 import { searchRestSystems, searchSoapSystems } from '../systems/secret-server-systems';
@@ -123,7 +123,6 @@ export class SecretServerAdapter implements VaultAdapter<'secret-server'>, OnApp
   readonly type = 'secret-server' as const;
   private readonly logger = new Logger('secret-server');
   private readonly clientsByConnection = new Map<string, Clients>();
-  private readonly config = loadConfig(vaultAdaptersConfig);
 
   constructor(
     private readonly sessions: VaultSessionCache,
@@ -665,19 +664,8 @@ export class SecretServerAdapter implements VaultAdapter<'secret-server'>, OnApp
 
   private newClients(settings: SecretServerSettings, vault: string): Clients {
     const { soapUrl, baseUrl } = secretServerUrls(settings.endpointUrl);
-    const logger: SecretServerLogger = {
-      warn: (obj, msg) => this.logger.warn({ vault, ...obj, msg }),
-      debug: (obj, msg) => this.logger.debug({ vault, ...obj, msg }),
-    };
     assertVaultUrl({ type: 'secret-server', settings });
-    const common = {
-      caBundle: settings.caBundle,
-      addressPolicy: this.addresses,
-      timeoutMs: Math.min(this.config.VAULT_HTTP_TIMEOUT_MS, settings.timeoutSeconds * 1000),
-      retry: { attempts: this.config.VAULT_RETRY_ATTEMPTS, baseDelayMs: this.config.VAULT_RETRY_BASE_DELAY_MS },
-      maxBodyBytes: this.config.VAULT_MAX_RESPONSE_BYTES,
-      logger,
-    };
+    const common = vaultTransportOptions(vault, settings, this.addresses, this.logger);
     const fingerprint = clientFingerprint(settings);
     return settings.apiMode === 'rest'
       ? { fingerprint, rest: new SecretServerRestClient({ ...common, baseUrl }) }

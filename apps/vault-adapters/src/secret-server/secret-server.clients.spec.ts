@@ -188,7 +188,7 @@ describe('SOAP client against the simulator', () => {
     expect(sim.state.stats().checkedOutSecrets).toBe(0);
   });
 
-  // Retrying itself (which statuses, dropped connections, backoff) is the shared transport's: http/vault-http.spec.ts.
+  // Retrying itself (which statuses, dropped connections, backoff) is the shared transport's: libs/vault-sdk/src/http/vault-http.spec.ts.
   it('gives up on a retryable status as unavailable, on a closed port as connect, and on a TLS failure as tls at once', async () => {
     sim.state.addFault({ count: 3, status: 502, operation: 'Authenticate' });
     const unavailable = await expectKind(soap.authenticate(API), 'unavailable');

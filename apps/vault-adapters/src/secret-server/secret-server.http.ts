@@ -6,7 +6,7 @@ import {
   type VaultHttpLogger,
   type VaultTransportFailure,
   type VaultTransportOptions,
-} from '../http/vault-http';
+} from '@openecm/vault-sdk';
 import { SecretServerError, type SecretServerErrorKind } from './secret-server.errors';
 
 export type SecretServerLogger = VaultHttpLogger;

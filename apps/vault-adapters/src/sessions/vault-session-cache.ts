@@ -3,16 +3,11 @@ import { loadConfig, vaultAdaptersConfig } from '@openecm/config';
 import { userKey } from '@openecm/contracts';
 import { Broadcaster, Bus } from '@openecm/messaging';
 import { CacheInvalidations, type CacheScope } from '@openecm/service-kit';
+import type { SessionOptions, SignIn, SignInResult, VaultSessions } from '@openecm/vault-sdk';
 import { createHash } from 'node:crypto';
 import { SealingKeys } from '../sealing/sealing-keys';
 
-/** What a sign-in yields: the session to cache and, when the vault says so, how long it lives. */
-export type SignInResult = string | { value: string; ttlSeconds: number };
-export type SignIn = () => Promise<SignInResult>;
-
-export interface SessionOptions {
-  sliding?: boolean;
-}
+export type { SessionOptions, SignIn, SignInResult };
 
 /** How long a caller waits for another instance's sign-in before it signs in itself. */
 const CLAIM_WAIT_MS = 15_000;
@@ -37,7 +32,7 @@ interface L1Entry {
  * only one caller across all instances sign in while the others wait for it.
  */
 @Injectable()
-export class VaultSessionCache implements OnModuleInit {
+export class VaultSessionCache implements OnModuleInit, VaultSessions {
   private readonly logger = new Logger(VaultSessionCache.name);
   private readonly defaultTtlSeconds = loadConfig(vaultAdaptersConfig).VAULT_SESSION_TTL_SECONDS;
   /**

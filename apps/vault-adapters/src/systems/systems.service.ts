@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { loadConfig, natsConfig, vaultAdaptersConfig } from '@openecm/config';
 import { OpenEcmError, type ParsedRequestOf, type ReplyOf } from '@openecm/contracts';
-import { ConnectionsService, unreadableError, type VaultConnection } from '../connections/connections.service';
+import { ConnectionsService, connectionTimeoutMs, unreadableError, type VaultConnection } from '../connections/connections.service';
 import { VAULT_ADAPTERS, type VaultAdapter } from '../credentials/vault-adapter';
 import { withTimeout, type SystemsOrPending } from './systems';
 
@@ -51,6 +51,6 @@ export class SystemsService {
   }
 
   private timeoutOf(connection: VaultConnection): number {
-    return connection.type === 'secret-server' ? connection.settings.timeoutSeconds * 1000 : this.timeoutMs;
+    return connectionTimeoutMs(connection, this.timeoutMs);
   }
 }

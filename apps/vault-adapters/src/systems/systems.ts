@@ -1,7 +1,6 @@
 import { OpenEcmError, type JumpMethod, type VaultSystem } from '@openecm/contracts';
 
-/** What a vault answers a system search with: the systems, or why this user has nothing from it yet. */
-export type SystemsOrPending = { systems: VaultSystem[]; truncated: boolean } | { pending: { reason: string; approveUrl?: string } };
+export type { SystemsOrPending } from '@openecm/vault-sdk';
 
 /** Case-insensitive "contains" over the values a system is known by (name, host name, DNS name, IP address). */
 export function matchesSearch(values: ReadonlyArray<string | null | undefined>, needle: string): boolean {

@@ -54,6 +54,11 @@ export interface VaultHttpCall {
   body?: string;
   /** Statuses the caller handles itself even though they look retryable (a SOAP fault is a 500). */
   noRetry?: (status: number, text: string) => boolean;
+  /**
+   * Not idempotent (a check-out that lends something): sent again only when the connection was refused, so the
+   * vault cannot have seen it; a lost answer or a 5xx is handed back, never retried.
+   */
+  unsafe?: boolean;
 }
 
 export interface VaultHttpAnswer {
@@ -173,7 +178,7 @@ export class VaultHttp {
         if (isTlsFailure(error)) {
           throw new VaultTransportError('tls', `TLS failure during ${call.op} (${code ?? 'unknown'})`, { attempts: attempt, transportCode: code });
         }
-        if (attempt >= this.attempts) {
+        if (attempt >= this.attempts || (call.unsafe && code !== 'ECONNREFUSED')) {
           this.logger?.warn({ op: call.op, attempts: attempt, code: code ?? 'transport error' }, `${this.vault.toLowerCase()} unreachable`);
           throw new VaultTransportError(
             'unreachable',
@@ -187,7 +192,7 @@ export class VaultHttp {
         continue;
       }
       this.logger?.debug({ op: call.op, status: answer.status, attempt, ms: Date.now() - startedAt }, `${this.vault.toLowerCase()} call`);
-      const retryable = isRetryableStatus(answer.status) && !call.noRetry?.(answer.status, answer.text);
+      const retryable = isRetryableStatus(answer.status) && !call.unsafe && !call.noRetry?.(answer.status, answer.text);
       if (!retryable) return answer;
       if (attempt >= this.attempts) return { ...answer, exhausted: true };
       await this.backoff(call.op, attempt, { status: answer.status });

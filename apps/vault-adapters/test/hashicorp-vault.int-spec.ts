@@ -1,0 +1,132 @@
+import { SEAL_CONTEXTS } from '@openecm/contracts';
+import type { Bus } from '@openecm/messaging';
+import { checkoutOpened, sealedForVaultAdapters } from '@openecm/testing';
+import { startVaultAdapters, vaultAdaptersTestEnv, type VaultAdaptersSystem } from '@openecm/vault-sdk/conformance';
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { createVaultSim, loadDemoSeed, type VaultSim } from '../../../tools/vault-sim/src/sim';
+import { CONFORMANCE_SERVICES } from './conformance-services';
+
+vaultAdaptersTestEnv();
+// the sweep's grace period is the vault's clock against the records'; 0 here, so a record made in the test counts
+process.env['VAULT_SWEEP_GRACE_MS'] = '0';
+
+describe('vault-adapters with HashiCorp Vault (simulator over HTTP, real NATS, Redis, Postgres)', () => {
+  let system: VaultAdaptersSystem;
+  let bus: Bus;
+  let sim: VaultSim;
+  let address: string;
+  let pg: Client;
+
+  const sources = [
+    { kind: 'library', set: 'rdp-admins', endpoints: ['srv-app01'], domain: 'CORP', users: ['CORP\\alice'] },
+    { kind: 'static-role', role: 'srv-db01-admin', endpoints: ['srv-db01', '10.0.0.31'] },
+    { kind: 'kv', path: 'servers' },
+  ];
+  const connect = async (name: string, settings: Record<string, unknown>) =>
+    bus.request('vault.connection.upsert.v1', { name, connection: await sealedForVaultAdapters(bus, { type: 'hashicorp-vault', settings }, SEAL_CONTEXTS.vaultConnection(name)) });
+  const list = (user: string, endpoint: string) => bus.request('vault.credentials.list.v1', { user, endpoint });
+
+  beforeAll(async () => {
+    // the namespace of a Vault Enterprise or OpenBao tenant: every call must name it
+    sim = createVaultSim({ seed: { ...loadDemoSeed(), namespace: 'ops' } });
+    address = await sim.listen(0);
+    system = await startVaultAdapters(CONFORMANCE_SERVICES);
+    bus = system.bus;
+    pg = new Client({ connectionString: system.databaseUrl });
+    await pg.connect();
+  });
+
+  afterAll(async () => {
+    await pg?.end();
+    await system?.close();
+    await sim?.close();
+  });
+
+  it('saves the connection with secret_id and token sealed at rest and masked when shown; a bad setting is refused by name', async () => {
+    const saved = await connect('hcv', { address, namespace: 'ops', allowInsecureHttp: true, auth: { method: 'approle', roleId: 'demo-role-id', secretId: 'demo-secret-id' }, sources });
+    expect(saved.connection).toMatchObject({ type: 'hashicorp-vault', settings: { auth: { method: 'approle', roleId: 'demo-role-id', secretId: '********' } } });
+    const token = await connect('hcv-token', { address, namespace: 'ops', allowInsecureHttp: true, auth: { method: 'token', token: 'demo-vault-token' }, sources });
+    expect(token.connection.settings).toMatchObject({ auth: { method: 'token', token: '********' } });
+    const stored = await pg.query('SELECT settings_sealed FROM vault.connection');
+    expect(JSON.stringify(stored.rows)).not.toMatch(/demo-secret-id|demo-vault-token/);
+    await expect(connect('hcv-bad', { address, allowInsecureHttp: true, auth: { method: 'approle', roleId: 'r' }, sources })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      fields: [expect.objectContaining({ field: 'settings.auth.secretId' })],
+    });
+    await expect(connect('hcv-bad', { address, allowInsecureHttp: true, auth: { method: 'token', token: 't' }, sources: [{ kind: 'kv', mount: '../sys' }] })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      fields: [expect.objectContaining({ field: 'settings.sources.0.mount' })],
+    });
+    await pg.query(`DELETE FROM vault.connection WHERE name = 'hcv-token'`);
+  });
+
+  it('lists the library set, static roles and KV secrets whose endpoints and users match, names only', async () => {
+    const alice = await list('alice@corp.example', 'srv-app01.corp.example');
+    expect(alice.credentials.map((c) => c.name)).toEqual(['CORP\\rdp-admins']);
+    expect(alice.credentials[0]).toMatchObject({ vault: 'hcv', username: 'rdp-admins', domain: 'CORP', scope: 'domain', rotateAfterRelease: true });
+    expect((await list('bob', 'srv-app01')).credentials).toEqual([]);
+    expect((await list('bob', '10.0.0.31')).credentials.map((c) => c.name)).toEqual(['10.0.0.31\\dbadmin']);
+    // the deploy secret's custom_metadata offers it to bob only
+    expect((await list('alice', 'srv-web01')).credentials.map((c) => c.name)).toEqual(['srv-web01\\root']);
+    expect((await list('bob', 'SRV-WEB01')).credentials.map((c) => c.name).sort()).toEqual(['srv-web01\\deploy', 'srv-web01\\root']);
+    const all = JSON.stringify(await Promise.all([list('alice', 'srv-app01'), list('bob', 'srv-db01'), list('bob', 'srv-web01')]));
+    for (const secret of sim.state.allSecrets()) expect(all).not.toContain(secret);
+  });
+
+  it('reads a static role and has Vault rotate it after release; a KV secret is read and nothing is rotated', async () => {
+    const role = (await list('bob', 'srv-db01')).credentials[0]!;
+    const leaseId = randomUUID();
+    const before = sim.state.passwordOf('static-role', 'ldap', 'srv-db01-admin');
+    const out = await checkoutOpened(bus, { leaseId, vault: 'hcv', ref: role.ref, user: 'bob', durationMinutes: 30, reason: 'test' });
+    expect(out).toMatchObject({ username: 'dbadmin', domain: null, secret: { type: 'password', value: before } });
+    await expect(bus.request('vault.credentials.checkin.v1', { leaseId, rotate: true, reason: 'done' })).resolves.toEqual({ checkedIn: true, rotationRequested: true });
+    expect(sim.state.passwordOf('static-role', 'ldap', 'srv-db01-admin')).not.toBe(before);
+
+    const root = (await list('alice', 'srv-web01')).credentials[0]!;
+    const kvLease = randomUUID();
+    const kv = await checkoutOpened(bus, { leaseId: kvLease, vault: 'hcv', ref: root.ref, user: 'alice', durationMinutes: 30, reason: 'test' });
+    expect(kv).toMatchObject({ username: 'root', domain: null, secret: { type: 'password', value: 'Vlt-Kv-Root-Demo-2Lm' } });
+    const rotations = sim.state.rotations().length;
+    await expect(bus.request('vault.credentials.checkin.v1', { leaseId: kvLease, rotate: false, reason: 'done' })).resolves.toEqual({ checkedIn: true, rotationRequested: false });
+    expect(sim.state.rotations()).toHaveLength(rotations);
+  });
+
+  it('lends each library account once: when the set is exhausted a check-out is CREDENTIAL_IN_USE, and a check-in frees one again', async () => {
+    const set = (await list('alice', 'srv-app01')).credentials[0]!;
+    const leases = [randomUUID(), randomUUID(), randomUUID()];
+    const lend = (leaseId: string) => checkoutOpened(bus, { leaseId, vault: 'hcv', ref: set.ref, user: 'alice', durationMinutes: 30, reason: 'test' });
+    const first = await lend(leases[0]!);
+    const second = await lend(leases[1]!);
+    expect(new Set([first.username, second.username])).toEqual(new Set(['svc-rdp-1', 'svc-rdp-2']));
+    await expect(lend(leases[2]!)).rejects.toMatchObject({ code: 'CREDENTIAL_IN_USE' });
+    await bus.request('vault.credentials.checkin.v1', { leaseId: leases[0]!, rotate: true, reason: 'done' });
+    await bus.request('vault.credentials.checkin.v1', { leaseId: leases[1]!, rotate: true, reason: 'done' });
+    expect(sim.state.checkouts()).toEqual([]);
+  });
+
+  it('refuses a reference to anything the settings do not name (a forged KV path)', async () => {
+    await expect(
+      checkoutOpened(bus, { leaseId: randomUUID(), vault: 'hcv', ref: { kind: 'kv', mount: 'secret', path: 'elsewhere/secret' }, user: 'alice', durationMinutes: 30, reason: 'test' }),
+    ).rejects.toMatchObject({ code: 'VAULT_ACCOUNT_NOT_FOUND' });
+  });
+
+  it("the sweep checks in what a lease it no longer holds left lent, and leaves alone what OpenECM never recorded (Vault dates no loan)", async () => {
+    const set = (await list('alice', 'srv-app01')).credentials[0]!;
+    const [kept, lost] = [randomUUID(), randomUUID()];
+    await checkoutOpened(bus, { leaseId: kept, vault: 'hcv', ref: set.ref, user: 'alice', durationMinutes: 30, reason: 'kept' });
+    await checkoutOpened(bus, { leaseId: lost, vault: 'hcv', ref: set.ref, user: 'alice', durationMinutes: 30, reason: 'lost' });
+    const swept = await bus.request('vault.checkouts.sweep.v1', { leaseIds: [kept] });
+    expect(swept.vaults.find((v) => v.vault === 'hcv')).toMatchObject({ held: 2, owned: 1, checkedIn: 1, failed: 0, error: null });
+    expect(JSON.stringify(swept)).not.toContain('svc-rdp');
+    expect(sim.state.checkouts()).toHaveLength(1);
+    await bus.request('vault.credentials.checkin.v1', { leaseId: kept, rotate: true, reason: 'done' });
+    // lent by hand with the broker's own AppRole: nothing of OpenECM's records it, and Vault says not since when
+    const login = await fetch(`${address}/v1/auth/approle/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-vault-namespace': 'ops' }, body: JSON.stringify({ role_id: 'demo-role-id', secret_id: 'demo-secret-id' }) });
+    const token = ((await login.json()) as { auth: { client_token: string } }).auth.client_token;
+    await fetch(`${address}/v1/ldap/library/rdp-admins/check-out`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-vault-token': token, 'x-vault-namespace': 'ops' }, body: '{}' });
+    const again = await bus.request('vault.checkouts.sweep.v1', { leaseIds: [] });
+    expect(again.vaults.find((v) => v.vault === 'hcv')).toMatchObject({ held: 1, young: 1, checkedIn: 0 });
+    expect(sim.state.checkouts()).toHaveLength(1);
+  });
+});

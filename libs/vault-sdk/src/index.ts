@@ -1,0 +1,8 @@
+// The vault-adapter SDK: what an adapter implements (adapter.ts) and what the broker gives it (the transport,
+// the address policy, the session cache's interface, error helpers). The conformance kit is imported from
+// '@openecm/vault-sdk/conformance': it needs the test harness, which a service does not load.
+export * from './adapter';
+export * from './clients';
+export * from './errors';
+export * from './http/address-policy';
+export * from './http/vault-http';

@@ -1,0 +1,3 @@
+import { startTelemetry } from '@openecm/telemetry/register';
+
+startTelemetry('vault-sim');
