@@ -128,4 +128,29 @@ describe('access policies and approvals end to end', () => {
     await waitFor(async () => (await appliance.call<{ status: string }>('GET', `/api/v1/queue/${second.body.queueId}`)).body.status === 'your-turn', { timeoutMs: 20_000, what: "bob's turn" });
     expect((await admin.call('POST', `/api/v1/admin/leases/${first.body.leaseId}/revoke`, { reason: 'again' })).body).toMatchObject({ code: 'LEASE_NOT_ACTIVE' });
   });
+
+  it('in Password Safe OAuth mode, where the vault lists everything to the application, keeps a narrowed group to its scope', async () => {
+    const oauth = await put('/api/v1/admin/vaults/ps-oauth', {
+      type: 'password-safe',
+      settings: { baseUrl: system.simUrl, allowInsecureHttp: true, auth: { mode: 'oauth', clientId: 'demo-client', clientSecret: 'demo-secret' }, releaseDurationMinutes: 60, rotateAfterRelease: true },
+    });
+    expect(oauth.status).toBe(201);
+    expect((await put('/api/v1/admin/policies/Helpdesk', { scope: { vaults: ['ps-oauth'], accounts: ['*\\svc-backup'] } })).status).toBe(201);
+    expect((await put('/api/v1/admin/groups/Helpdesk', { policies: ['Helpdesk'] })).status).toBe(201);
+    expect((await admin.call('POST', '/api/v1/admin/groups/Helpdesk/members', { user: 'zoe' })).status).toBe(201);
+    const namesFor = async () => {
+      const listed = await appliance.listCredentials('zoe', 'srv-app01');
+      expect(listed.status).toBe(200);
+      return listed.body.credentials as Array<{ id: string; name: string; vault: string }>;
+    };
+    // the application sees every account of srv-app01; zoe gets the one her policy covers
+    expect((await namesFor()).map((c) => `${c.vault}: ${c.name}`)).toEqual(['ps-oauth: srv-app01\\svc-backup']);
+    // an id listed while the scope was wider is refused once it narrows, and nothing is checked out
+    expect((await put('/api/v1/admin/policies/Helpdesk', { scope: { vaults: ['ps-oauth'] } })).status).toBe(200);
+    const administrator = (await namesFor()).find((c) => c.name === 'srv-app01\\Administrator');
+    expect(administrator).toBeDefined();
+    expect((await put('/api/v1/admin/policies/Helpdesk', { scope: { vaults: ['ps-oauth'], accounts: ['*\\svc-backup'] } })).status).toBe(200);
+    const refused = await appliance.call('POST', '/api/v1/injections', { credentialId: administrator?.id, user: 'zoe', endpoint: 'srv-app01', sessionId: ApplianceSite.newLsid() });
+    expect(refused).toMatchObject({ status: 403, body: { code: 'ACCESS_DENIED' } });
+  });
 });
