@@ -465,7 +465,9 @@ export const GATEWAY_ROUTES = {
     path: '/api/v1/approvals/{approvalId}',
     tag: 'Approvals',
     summary: 'Show an approval request',
-    description: 'What the appliance polls after a 202: `approved` means repeating the injection checks out (until `expiresAt`).',
+    description:
+      'What the appliance polls after a 202: `approved` means repeating the injection checks out (until `expiresAt`). An account holding only ' +
+      '`credentials` reads the requests its own injections made; another account\'s is not found.',
     access: { permission: ['approvals', 'credentials'] },
     params: ApprovalPath,
     answers: { 200: { description: 'The request, its status and decisions.', schema: ApprovalView } },

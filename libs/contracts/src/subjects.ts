@@ -184,8 +184,9 @@ export const SUBJECTS = {
     request: ApprovalsQuery,
     reply: z.strictObject({ approvals: z.array(ApprovalView) }),
   },
+  /** `owner`: only that API account's request (an appliance reads the requests it made); absent, any. */
   'policy.approval.get.v1': {
-    request: z.strictObject({ approvalId: z.string().uuid() }),
+    request: z.strictObject({ approvalId: z.string().uuid(), owner: LeaseOwner.optional() }),
     reply: ApprovalView,
   },
   'policy.approval.decide.v1': {

@@ -20,8 +20,11 @@ export class ApprovalsHttpController {
 
   @Get(':approvalId')
   @Authorize('approvals', 'credentials')
-  get(@Param('approvalId') approvalId: string): Promise<ReplyOf<'policy.approval.get.v1'>> {
-    return this.bus.request('policy.approval.get.v1', parseOrThrow(ApprovalPath, { approvalId }, 'path'));
+  get(@Param('approvalId') approvalId: string, @Principal() principal: ApiPrincipal): Promise<ReplyOf<'policy.approval.get.v1'>> {
+    const path = parseOrThrow(ApprovalPath, { approvalId }, 'path');
+    // an appliance reads the requests its own injections made; an approver any
+    const owner = principal.permissions.includes('approvals') ? undefined : principal.clientId;
+    return this.bus.request('policy.approval.get.v1', { ...path, ...(owner ? { owner } : {}) });
   }
 
   @Post(':approvalId/decision')

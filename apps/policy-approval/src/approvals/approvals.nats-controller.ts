@@ -20,7 +20,7 @@ export class ApprovalsNatsController {
 
   @Handles('policy.approval.get.v1')
   get(req: ParsedRequestOf<'policy.approval.get.v1'>): Promise<ReplyOf<'policy.approval.get.v1'>> {
-    return this.approvals.get(req.approvalId);
+    return this.approvals.get(req.approvalId, req.owner);
   }
 
   @Handles('policy.approval.decide.v1')

@@ -170,9 +170,11 @@ export class ApprovalsService {
     await this.db.query(`UPDATE policy.approval SET lease_id = NULL WHERE id = $1 AND lease_id = $2`, [approvalId, leaseId]);
   }
 
-  async get(approvalId: string): Promise<ApprovalView> {
+  /** `owner`: another API account's request is not found, as if it did not exist. */
+  async get(approvalId: string, owner?: string): Promise<ApprovalView> {
     await this.expireDue();
     const row = await this.find(this.db.manager, approvalId);
+    if (owner !== undefined && row.owner !== owner) throw new OpenEcmError('APPROVAL_NOT_FOUND', 'no such approval request');
     return view(row, await this.decisionsOf(this.db.manager, [row.id]));
   }
 
