@@ -8,7 +8,8 @@ import { SealedBox, SealingPublicKey } from './sealed';
  *
  * Shapes (HTTP; session-reporting answers the same over `reporting.*.v1`):
  *
- *   GET /api/v1/reports/summary?from=ISO&to=ISO          (from defaults to 7 days before to, to to now)
+ *   GET /api/v1/reports/summary?from=ISO&to=ISO          (from defaults to 7 days before to, to to now; at most
+ *                                                          SUMMARY_MAX_DAYS; days and hours are UTC; exact counts)
  *     → {from, to, interval: "hour"|"day",
  *        cards: {sessions, injections, distinctUsers, distinctEndpoints, failedRequests, rotationsFailed, emergencyAccesses},
  *        top: {endpoints: [{value, count}], users: [...], credentials: [...]},      (10 each, by injections)
