@@ -11,6 +11,7 @@ import { SessionTerminator } from './appliance/session-terminator.consumer';
 import { CreateReportingTables1795391302481 } from './migrations/1795391302481-create-reporting-tables';
 import { ReportingBrokerColumns1796000000000 } from './migrations/1796000000000-reporting-broker-columns';
 import { ReportingPartialIndexes1796000000001 } from './migrations/1796000000001-reporting-partial-indexes';
+import { ReportingRollups1796000000002 } from './migrations/1796000000002-reporting-rollups';
 import { ReportsNatsController } from './reports/reports.nats-controller';
 import { ReportsService } from './reports/reports.service';
 import { LeaseEventsProcessor } from './sessions/lease-events.processor';
@@ -26,7 +27,7 @@ import { SessionEntity } from './sessions/session.entity';
     PersistenceModule.forService({
       schema: 'reporting',
       entities: [SessionEntity, SessionEventEntity, SessionEventDataEntity, ApplianceConnectionEntity, ReportPollEntity],
-      migrations: [CreateReportingTables1795391302481, ReportingBrokerColumns1796000000000, ReportingPartialIndexes1796000000001],
+      migrations: [CreateReportingTables1795391302481, ReportingBrokerColumns1796000000000, ReportingPartialIndexes1796000000001, ReportingRollups1796000000002],
       applicationName: 'session-reporting',
     }),
   ],

@@ -1,37 +1,22 @@
-import type { INestApplication } from '@nestjs/common';
 import { OpenEcmError, SESSION_EVENT_TYPES, type ApplianceSessionEvent, type SessionRow } from '@openecm/contracts';
 import type { Bus } from '@openecm/messaging';
-import { NATS_URL, createTestDatabase, deleteNamespaceStreams, startTestApp, testKey, testBus } from '@openecm/testing';
-import { Client } from 'pg';
+import type { Client } from 'pg';
+import { startReportingApp, type ReportingApp } from './reporting-app';
 
-process.env['NATS_URL'] = NATS_URL;
-process.env['APPLIANCE_SETTINGS_KEYS'] = `r1:${testKey()}`;
 jest.setTimeout(60_000);
 
 /** The report API and the appliance's event batches, over NATS against a real Postgres. */
 describe('session-reporting: reports and the appliance batch', () => {
-  let db: { url: string; drop: () => Promise<void> };
+  let running: ReportingApp;
   let pg: Client;
-  let app: INestApplication | undefined;
   let bus: Bus;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    process.env['DATABASE_URL'] = db.url;
-    pg = new Client({ connectionString: db.url });
-    await pg.connect();
-    const { AppModule } = await import('../src/app.module');
-    ({ app } = await startTestApp('session-reporting', AppModule));
-    bus = testBus();
+    running = await startReportingApp();
+    ({ pg, bus } = running);
   });
 
-  afterAll(async () => {
-    await app?.close();
-    await bus?.onApplicationShutdown();
-    await pg?.end();
-    await deleteNamespaceStreams();
-    await db?.drop();
-  });
+  afterAll(() => running?.close());
 
   const failure = async (p: Promise<unknown>): Promise<OpenEcmError> => {
     try {

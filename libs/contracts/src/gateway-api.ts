@@ -879,7 +879,9 @@ export const GATEWAY_ROUTES = {
     description:
       'Sessions started, injections, distinct users and endpoints, failed credential requests, failed rotations and emergency ' +
       'accesses in [from, to) (default: the 7 days before now), the top 10 endpoints, users and credentials by injections, and ' +
-      'sessions and injections per hour (up to 72 hours) or per day. REPORT_CARD_GRIDS names the grid query behind each card.',
+      'sessions and injections per hour (up to 72 hours) or per day. Hours and days are UTC; a range is at most ten years ' +
+      '(3,660 days), and its answer is exact whatever its length (whole days are read from daily, monthly and yearly ' +
+      'rollups, the partial days at either end from the events themselves). REPORT_CARD_GRIDS names the grid query behind each card.',
     access: REPORTING,
     query: SummaryQuery as unknown as z.ZodObject,
     answers: { 200: { description: 'The summary.', schema: ReportSummary } },

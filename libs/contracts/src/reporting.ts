@@ -8,7 +8,8 @@ import { SealedBox, SealingPublicKey } from './sealed';
  *
  * Shapes (HTTP; session-reporting answers the same over `reporting.*.v1`):
  *
- *   GET /api/v1/reports/summary?from=ISO&to=ISO          (from defaults to 7 days before to, to to now)
+ *   GET /api/v1/reports/summary?from=ISO&to=ISO          (from defaults to 7 days before to, to to now; at most
+ *                                                          SUMMARY_MAX_DAYS; days and hours are UTC; exact counts)
  *     → {from, to, interval: "hour"|"day",
  *        cards: {sessions, injections, distinctUsers, distinctEndpoints, failedRequests, rotationsFailed, emergencyAccesses},
  *        top: {endpoints: [{value, count}], users: [...], credentials: [...]},      (10 each, by injections)
@@ -316,11 +317,14 @@ export type SessionDetail = z.infer<typeof SessionDetail>;
 
 // ---- summary ----
 
+/** The longest summary range: ten years of daily buckets. */
+export const SUMMARY_MAX_DAYS = 3660;
+
 export const SummaryQuery = z
   .strictObject({ from: Iso.optional(), to: Iso.optional() })
   .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { message: 'must be before to', path: ['from'] })
-  .refine((q) => !q.from || !q.to || Date.parse(q.to) - Date.parse(q.from) <= 400 * 86_400_000, {
-    message: 'the range is at most 400 days',
+  .refine((q) => !q.from || !q.to || Date.parse(q.to) - Date.parse(q.from) <= SUMMARY_MAX_DAYS * 86_400_000, {
+    message: `the range is at most ${SUMMARY_MAX_DAYS} days`,
     path: ['from'],
   });
 export type SummaryQuery = z.infer<typeof SummaryQuery>;

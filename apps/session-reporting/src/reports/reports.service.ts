@@ -15,6 +15,7 @@ import {
 } from '@openecm/contracts';
 import { DataSource } from 'typeorm';
 import { encodeCursor, gridSql, type GridColumns } from './grid-query';
+import { summaryPlan, type SummaryPlan, type TimeRange } from './summary-plan';
 
 /** A page's answer stays well under NATS's max_payload (1 MiB by default): rows past this are the next page's. */
 export const MAX_PAGE_BYTES = 768 * 1024;
@@ -99,6 +100,15 @@ function toEventRow(r: Record<string, unknown>, data: Record<string, string | nu
   };
 }
 
+/** The bound parameters of one statement, numbered as they are added. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
 interface Page<T> {
   items: T[];
   nextCursor: string | null;
@@ -147,47 +157,102 @@ export class ReportsService {
   }
 
   /**
-   * Every card is one index range of the range asked: sessions on (start_time, id, user_name, endpoint), whose
-   * distinct users and endpoints are hash-aggregated from the index alone; events on (type, timestamp, destination,
-   * performed_by, credential_name), which also answers the top 10s. The queries run side by side on the pool.
+   * The cards of a range: its whole UTC days from the rollups (day totals; the distinct values and top 10s from the
+   * fewest day, month and year buckets of each value), the partial days at either end from the raw tables' index
+   * ranges, each card one statement combining both; the statements run side by side on the pool. The answer is
+   * what the raw tables alone would answer: a value seen in several buckets or an edge counts once.
    */
   async summary(query: ParsedRequestOf<'reporting.summary.get.v1'>): Promise<ReportSummary> {
     const to = query.to ? new Date(query.to) : new Date();
     const from = query.from ? new Date(query.from) : new Date(to.getTime() - 7 * 86_400_000);
     const hours = (to.getTime() - from.getTime()) / 3_600_000;
     const interval = hours <= HOURLY_SERIES_MAX_HOURS ? 'hour' : 'day';
-    const range = [from.toISOString(), to.toISOString()];
+    const plan = summaryPlan(from, to);
     const T = SESSION_EVENT_TYPES;
-    const q = <R>(sql: string, params: unknown[] = range) => this.dataSource.query<R[]>(sql, params);
-    const count = (rows: Array<{ n: string | number }>) => Number(rows[0]?.n ?? 0);
-    const sessionRange = `"start_time" >= $1::timestamptz AND "start_time" < $2::timestamptz`;
-    const eventRange = `"timestamp" >= $1::timestamptz AND "timestamp" < $2::timestamptz`;
-    const top = (column: string) =>
-      q<{ value: string; count: string }>(
-        `SELECT ${column} AS value, count(*) AS count FROM "reporting"."session_event"
-          WHERE "type" = $3 AND ${eventRange} AND ${column} IS NOT NULL
-          GROUP BY ${column} ORDER BY count(*) DESC, ${column} LIMIT ${TOP_ENTRIES}`,
-        [...range, T.credentialsUsed],
+    const run = <R>(build: (p: Params) => string) => {
+      const p = new Params();
+      const sql = build(p);
+      return this.dataSource.query<R[]>(sql, p.values);
+    };
+    const count = (rows: Array<{ n: string | number | null }>) => Number(rows[0]?.n ?? 0);
+    const edgeRange = (p: Params, column: string, e: TimeRange) => `${column} >= ${p.add(e.from.toISOString())}::timestamptz AND ${column} < ${p.add(e.to.toISOString())}::timestamptz`;
+    const dayRange = (p: Params, days: NonNullable<SummaryPlan['days']>) => `"day" >= ${p.add(days.from)}::date AND "day" < ${p.add(days.to)}::date`;
+    const bucketRows = (p: Params, kind: string, select: string) =>
+      plan.buckets.map(
+        (b) => `SELECT ${select} FROM "reporting"."report_value"
+                 WHERE "kind" = ${p.add(kind)} AND "grain" = ${p.add(b.grain)} AND "bucket" >= ${p.add(b.from)}::date AND "bucket" < ${p.add(b.to)}::date AND "n" > 0`,
+      );
+    /** A count of sessions: the raw edges and the day rollup's column over the whole days. */
+    const sessionCount = (where: string, dayColumn: string) =>
+      run<{ n: string }>((p) => {
+        const terms = [
+          ...plan.edges.map((e) => `(SELECT count(*) FROM "reporting"."session" WHERE ${where}${edgeRange(p, '"start_time"', e)})`),
+          ...(plan.days ? [`(SELECT COALESCE(sum("${dayColumn}"), 0) FROM "reporting"."report_session_day" WHERE ${dayRange(p, plan.days)})`] : []),
+        ];
+        return `SELECT ${[...terms, '0'].join(' + ')} AS n`;
+      });
+    // grouped over a UNION ALL rather than a UNION: the planner hashes the values instead of sorting every row
+    const distinct = (column: string, kind: string) =>
+      run<{ n: string }>(
+        (p) => `SELECT count(*) AS n FROM (SELECT v FROM (${[
+          ...plan.edges.map((e) => `SELECT ${column} AS v FROM "reporting"."session" WHERE ${edgeRange(p, '"start_time"', e)} AND ${column} IS NOT NULL`),
+          ...bucketRows(p, kind, '"value" AS v'),
+          'SELECT NULL::text AS v WHERE false',
+        ].join(' UNION ALL ')}) u GROUP BY v) d`,
+      );
+    const usedEdge = (p: Params, e: TimeRange) => `"type" = ${p.add(T.credentialsUsed)} AND ${edgeRange(p, '"timestamp"', e)}`;
+    const top = (column: string, kind: string) =>
+      run<{ value: string; count: string }>(
+        (p) => `SELECT value, sum(n) AS count FROM (${[
+          ...plan.edges.map(
+            (e) => `SELECT ${column} AS value, count(*) AS n FROM "reporting"."session_event" WHERE ${usedEdge(p, e)} AND ${column} IS NOT NULL GROUP BY ${column}`,
+          ),
+          ...bucketRows(p, kind, '"value", "n"'),
+          'SELECT NULL::text AS value, 0::bigint AS n WHERE false',
+        ].join(' UNION ALL ')}) t
+          GROUP BY value ORDER BY sum(n) DESC, value LIMIT ${TOP_ENTRIES}`,
       ).then((rows) => rows.map((r) => ({ value: r.value, count: Number(r.count) })));
+    // the hourly series (72 hours at most) is read from the raw tables; the daily one from the day rollups and the edges
+    const seriesPlan: SummaryPlan = interval === 'hour' ? { edges: [{ from, to }], days: null, buckets: [] } : plan;
     const bucket = (column: string) => `date_trunc('${interval}', ${column}, 'UTC')`;
+    const seriesOf = (table: string, column: string, where: (p: Params) => string, dayTable: string, dayColumn: string) =>
+      run<{ b: Date; n: string }>(
+        (p) => `SELECT b, sum(n) AS n FROM (${[
+          ...seriesPlan.edges.map((e) => `SELECT ${bucket(column)} AS b, count(*) AS n FROM "reporting"."${table}" WHERE ${where(p)}${edgeRange(p, column, e)} GROUP BY 1`),
+          ...(seriesPlan.days
+            ? [`SELECT ("day"::timestamp AT TIME ZONE 'UTC') AS b, "${dayColumn}" AS n FROM "reporting"."${dayTable}" WHERE ${dayRange(p, seriesPlan.days)}`]
+            : []),
+          'SELECT NULL::timestamptz AS b, 0::bigint AS n WHERE false',
+        ].join(' UNION ALL ')}) s GROUP BY b`,
+      );
+    const counted = [T.credentialsUsed, T.credentialRequestFailed, T.credentialReleaseFailed];
 
     const [sessions, users, endpoints, emergency, byType, topEndpoints, topUsers, topCredentials, sessionSeries, injectionSeries] = await Promise.all([
-      q<{ n: string }>(`SELECT count(*) AS n FROM "reporting"."session" WHERE ${sessionRange}`),
-      q<{ n: string }>(`SELECT count(*) AS n FROM (SELECT DISTINCT "user_name" FROM "reporting"."session" WHERE ${sessionRange} AND "user_name" IS NOT NULL) d`),
-      q<{ n: string }>(`SELECT count(*) AS n FROM (SELECT DISTINCT "endpoint" FROM "reporting"."session" WHERE ${sessionRange} AND "endpoint" IS NOT NULL) d`),
-      q<{ n: string }>(`SELECT count(*) AS n FROM "reporting"."session" WHERE "emergency" AND ${sessionRange}`),
-      q<{ type: string; n: string }>(
-        `SELECT "type", count(*) AS n FROM "reporting"."session_event" WHERE "type" = ANY($3::varchar[]) AND ${eventRange} GROUP BY "type"`,
-        [...range, [T.credentialsUsed, T.credentialRequestFailed, T.credentialReleaseFailed]],
+      sessionCount('', 'sessions'),
+      distinct('"user_name"', 'user'),
+      distinct('"endpoint"', 'endpoint'),
+      sessionCount('"emergency" AND ', 'emergencies'),
+      run<{ type: string; n: string }>(
+        (p) => `SELECT "type", sum(n) AS n FROM (${[
+          ...plan.edges.map(
+            (e) => `SELECT "type", count(*) AS n FROM "reporting"."session_event" WHERE "type" = ANY(${p.add(counted)}::varchar[]) AND ${edgeRange(p, '"timestamp"', e)} GROUP BY "type"`,
+          ),
+          ...(plan.days
+            ? [
+                `SELECT t.type, t.n FROM "reporting"."report_event_day" r
+                   CROSS JOIN LATERAL (VALUES (${p.add(T.credentialsUsed)}, r."injections"), (${p.add(T.credentialRequestFailed)}, r."failed_requests"),
+                                              (${p.add(T.credentialReleaseFailed)}, r."rotations_failed")) AS t(type, n)
+                  WHERE ${dayRange(p, plan.days)}`,
+              ]
+            : []),
+          'SELECT NULL::text AS type, 0::bigint AS n WHERE false',
+        ].join(' UNION ALL ')}) t GROUP BY "type"`,
       ),
-      top('"destination"'),
-      top('"performed_by"'),
-      top('"credential_name"'),
-      q<{ b: Date; n: string }>(`SELECT ${bucket('"start_time"')} AS b, count(*) AS n FROM "reporting"."session" WHERE ${sessionRange} GROUP BY 1`),
-      q<{ b: Date; n: string }>(
-        `SELECT ${bucket('"timestamp"')} AS b, count(*) AS n FROM "reporting"."session_event" WHERE "type" = $3 AND ${eventRange} GROUP BY 1`,
-        [...range, T.credentialsUsed],
-      ),
+      top('"destination"', 'used.endpoint'),
+      top('"performed_by"', 'used.user'),
+      top('"credential_name"', 'used.credential'),
+      seriesOf('session', '"start_time"', () => '', 'report_session_day', 'sessions'),
+      seriesOf('session_event', '"timestamp"', (p) => `"type" = ${p.add(T.credentialsUsed)} AND `, 'report_event_day', 'injections'),
     ]);
     const typeCount = (type: string) => Number(byType.find((r) => r.type === type)?.n ?? 0);
     return {
@@ -257,8 +322,8 @@ function fitting(items: readonly unknown[], budget: number): number {
 
 function series(from: Date, to: Date, interval: 'hour' | 'day', sessions: Array<{ b: Date; n: string }>, injections: Array<{ b: Date; n: string }>) {
   const key = (b: Date) => new Date(b).getTime();
-  const s = new Map(sessions.map((r) => [key(r.b), Number(r.n)]));
-  const i = new Map(injections.map((r) => [key(r.b), Number(r.n)]));
+  const s = new Map(sessions.filter((r) => r.b !== null).map((r) => [key(r.b), Number(r.n)]));
+  const i = new Map(injections.filter((r) => r.b !== null).map((r) => [key(r.b), Number(r.n)]));
   const step = interval === 'hour' ? 3_600_000 : 86_400_000;
   const out: ReportSummary['series'] = [];
   for (let t = Math.floor(from.getTime() / step) * step; t < to.getTime(); t += step) {
