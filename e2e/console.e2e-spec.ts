@@ -315,6 +315,132 @@ describe('the web console', () => {
     await signOutEverywhere();
   });
 
+  it('lets an approver decide a pending request as themselves in the console, and the repeated injection checks out', async () => {
+    const abe = person('abe');
+    // the approver group names the person as the gateway sees them: the identity provider's name claim
+    expect((await admin.call('PUT', '/api/v1/admin/groups/Change%20board', { policies: [] })).status).toBe(201);
+    expect((await admin.call('POST', '/api/v1/admin/groups/Change%20board/members', { user: abe.name })).status).toBe(201);
+    const policy = await admin.call('PUT', '/api/v1/admin/policies/Console%20contractors', {
+      approval: { mode: 'manual', approverGroups: ['Change board'], required: 1, expiresAfterMinutes: 30 },
+      requireReason: true,
+    });
+    expect(policy.status).toBe(201);
+    expect((await admin.call('PUT', '/api/v1/admin/groups/Console%20contractors', { policies: ['Console contractors'] })).status).toBe(201);
+    expect((await admin.call('POST', '/api/v1/admin/groups/Console%20contractors/members', { user: 'bob' })).status).toBe(201);
+    const created = await admin.call<{ clientSecret: string }>('POST', '/api/v1/admin/api-accounts', { clientId: 'console-pra-site', permissions: ['credentials'] });
+    expect(created.status).toBe(201);
+    const appliance = new ApplianceClient(system.gatewayUrl, 'console-pra-site', created.body.clientSecret);
+    const listed = await appliance.listCredentials('bob', 'srv-app01');
+    const credential = (listed.body.credentials as Array<{ id: string; name: string; approval: string; policy: string }>).find((c) => c.name === 'srv-app01\\Administrator');
+    expect(credential).toMatchObject({ approval: 'manual', policy: 'Console contractors' });
+    const injection = { credentialId: credential?.id, user: 'bob', endpoint: 'srv-app01', sessionId: `console-approval-${namespace}`, reason: 'CHG-42 patch night' };
+    const asked = await appliance.call<{ approvalId: string; status: string }>('POST', '/api/v1/injections', injection);
+    expect(asked).toMatchObject({ status: 202, body: { status: 'pending', policy: 'Console contractors' } });
+    const approvalId = asked.body.approvalId;
+
+    await signInToConsole(page(), system.gatewayUrl, abe.username, abe.password);
+    await page().getByTestId('no-viewer').waitFor();
+    await page().getByTestId('nav-approvals').click();
+    const grid = page().getByTestId('grid-approvals');
+    const row = grid.locator(`.ag-row[row-id="${approvalId}"]`);
+    await row.waitFor();
+    expect(await page().getByTestId('api-query').innerText()).toBe(`GET /api/v1/approvals?status=pending&approver=${encodeURIComponent(abe.name).replace(/%20/g, '+')}&limit=200`);
+    const cell = async (col: string) => (await row.locator(`[col-id="${col}"]`).innerText()).trim();
+    expect({ user: await cell('user'), endpoint: await cell('endpoint'), credential: await cell('credential'), policy: await cell('policy'), reason: await cell('reason'), approvals: await cell('approvals') }).toEqual({
+      user: 'bob',
+      endpoint: 'srv-app01',
+      credential: 'srv-app01\\Administrator',
+      policy: 'Console contractors',
+      reason: 'CHG-42 patch night',
+      approvals: '0/1',
+    });
+    await row.locator('[col-id="user"]').click();
+    const detail = page().getByTestId('approval-detail');
+    await detail.waitFor();
+    expect(await detail.getAttribute('data-approval-id')).toBe(approvalId);
+    await page().getByTestId('decision-comment').fill('in the change window');
+    if (process.env['WRITE_SCREENSHOTS'] === '1') {
+      await page().setViewportSize({ width: 1440, height: 960 });
+      await page().screenshot({ path: join(root, 'docs/console-approvals.png'), fullPage: true });
+    }
+    await page().getByTestId('approve').click();
+    await page().getByTestId('decision-notice').getByText('it is approved').waitFor();
+    // the list is read again: nothing waits for this approver any more
+    await waitFor(async () => (await grid.locator('.ag-row').count()) === 0, { what: 'the decided request gone from the list' });
+    expect(await detail.locator('[data-testid="approval-decisions"] tbody tr').allInnerTexts()).toEqual([expect.stringContaining('in the change window')]);
+
+    const after = await appliance.call<{ status: string; decisions: Array<{ approver: string; decision: string; comment: string | null; group: string | null }> }>('GET', `/api/v1/approvals/${approvalId}`);
+    expect(after).toMatchObject({ status: 200, body: { status: 'approved', decisions: [{ approver: abe.name, decision: 'approve', comment: 'in the change window', group: 'Change board' }] } });
+    const injected = await appliance.call<{ leaseId: string }>('POST', '/api/v1/injections', injection);
+    expect(injected).toMatchObject({ status: 201, body: { username: 'Administrator' } });
+    await appliance.release(injected.body.leaseId);
+
+    // the approved request is among the recent approved ones
+    await page().getByTestId('tab-approved').click();
+    await grid.locator(`.ag-row[row-id="${approvalId}"]`).waitFor();
+    // a person decides only as themselves
+    const again = await page().evaluate(async (id) => {
+      const session = (await (await fetch('/console/auth/session')).json()) as { csrfToken: string };
+      const res = await fetch(`/api/v1/approvals/${id}/decision`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'x-openecm-csrf': session.csrfToken },
+        body: JSON.stringify({ approver: 'Somebody Else', decision: 'deny' }),
+      });
+      return { status: res.status, body: (await res.json()) as { code: string } };
+    }, approvalId);
+    expect(again).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+    await signOutEverywhere();
+  });
+
+  it('shows the decision error the gateway answers to the approver', async () => {
+    const abe = person('abe');
+    const created = await admin.call<{ clientSecret: string }>('POST', '/api/v1/admin/api-accounts', { clientId: 'console-pra-site-2', permissions: ['credentials'] });
+    const appliance = new ApplianceClient(system.gatewayUrl, 'console-pra-site-2', created.body.clientSecret);
+    const credential = ((await appliance.listCredentials('bob', 'srv-app01')).body.credentials as Array<{ id: string; name: string }>).find((c) => c.name === 'srv-app01\\Administrator');
+    const injection = { credentialId: credential?.id, user: 'bob', endpoint: 'srv-app01', sessionId: `console-denied-${namespace}`, reason: 'CHG-43' };
+    const asked = await appliance.call<{ approvalId: string }>('POST', '/api/v1/injections', injection);
+    expect(asked.status).toBe(202);
+    await signInToConsole(page(), system.gatewayUrl, abe.username, abe.password);
+    await page().getByTestId('nav-approvals').click();
+    const row = page().getByTestId('grid-approvals').locator(`.ag-row[row-id="${asked.body.approvalId}"]`);
+    await row.waitFor();
+    await row.locator('[col-id="user"]').click();
+    await page().getByTestId('approval-detail').waitFor();
+    // meanwhile the request is revoked: the console says what the gateway answers
+    expect((await admin.call('POST', `/api/v1/admin/approvals/${asked.body.approvalId}/revoke`, { reason: 'withdrawn' })).status).toBe(200);
+    await page().getByTestId('deny').click();
+    const error = await page().getByTestId('decision-error').innerText();
+    expect(error.length).toBeGreaterThan(0);
+    const problem = await page().evaluate(async (id) => {
+      const session = (await (await fetch('/console/auth/session')).json()) as { csrfToken: string; person: { name: string } };
+      const res = await fetch(`/api/v1/approvals/${id}/decision`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'x-openecm-csrf': session.csrfToken },
+        body: JSON.stringify({ approver: session.person.name, decision: 'deny' }),
+      });
+      return (await res.json()) as { code: string; detail: string };
+    }, asked.body.approvalId);
+    expect(problem.code).toBe('APPROVAL_NOT_PENDING');
+    expect(error).toContain(problem.detail);
+    await signOutEverywhere();
+  });
+
+  it('shows a viewer no Approvals item, and the approvals page says it needs the approver role', async () => {
+    const vera = person('vera');
+    await signInToConsole(page(), system.gatewayUrl, vera.username, vera.password);
+    await page().getByTestId('card-sessions').waitFor();
+    expect(await page().getByTestId('nav-approvals').count()).toBe(0);
+    await page().goto(`${system.gatewayUrl}/console?page=approvals`);
+    await page().getByTestId('no-approver').waitFor();
+    expect(await page().getByTestId('no-approver').innerText()).toContain('approver role');
+    const refused = await page().evaluate(async (name) => {
+      const res = await fetch(`/api/v1/approvals?status=pending&approver=${encodeURIComponent(name)}`);
+      return { status: res.status, body: (await res.json()) as { code: string } };
+    }, vera.name);
+    expect(refused).toMatchObject({ status: 403, body: { code: 'PERMISSION_MISSING' } });
+    await signOutEverywhere();
+  });
+
   it('logs and traces no session id, code, token or client secret', async () => {
     const lines = system.processes.flatMap((p) => p.lines).join('\n');
     for (const secret of system.secrets) expect(lines).not.toContain(secret);

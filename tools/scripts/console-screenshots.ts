@@ -3,7 +3,9 @@
  * running system with data in it. Starts the simulators, the development identity provider and the five apps on
  * the local NATS, Redis and PostgreSQL (the test defaults; a database and namespace of its own, removed after),
  * runs a few appliance flows and posts a week of appliance sessions, signs in as the demo admin in Debian's
- * Chromium and saves the dashboard and the session grid.
+ * Chromium and saves the dashboard and the session grid. The approvals page (docs/console-approvals.png) is taken
+ * by the console's browser test, which sets up an approval request: `WRITE_SCREENSHOTS=1 npx jest
+ * e2e/console.e2e-spec.ts --selectProjects e2e`.
  */
 import { ApplianceClient, runApplianceFlow, seedDemo } from '@openecm/appliance-sim';
 import type { SessionPage } from '@openecm/contracts';

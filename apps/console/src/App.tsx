@@ -1,10 +1,11 @@
 import type { ConsoleSession, ConsoleSignInFailure } from '@openecm/contracts';
 import { useEffect, useState } from 'react';
 import { ApiProblem, loadSession, signIn, signOut } from './api';
+import { Approvals } from './pages/Approvals';
 import { Dashboard } from './pages/Dashboard';
 import { Grid } from './pages/Grid';
 import { SessionDetail } from './pages/SessionDetail';
-import { navigate, useRoute } from './router';
+import { APPROVALS_PATH, navigate, useRoute } from './router';
 
 const SIGN_IN_FAILURES: Record<ConsoleSignInFailure, string> = {
   'no-role': 'You signed in, but your account has no OpenECM console role. Ask your administrator for the viewer role.',
@@ -51,6 +52,12 @@ export function App() {
   if (!session.signedIn || !session.person) return <SignIn session={session} />;
   const person = session.person;
   const viewer = person.roles.includes('viewer');
+  const approver = person.roles.includes('approver');
+  const link = (to: string, label: string, testId?: string) => (
+    <a href={to} data-testid={testId} onClick={(e) => (e.preventDefault(), navigate(to))}>
+      {label}
+    </a>
+  );
 
   return (
     <>
@@ -66,15 +73,14 @@ export function App() {
           OpenECM
         </a>
         <nav>
-          <a href="/console" onClick={(e) => (e.preventDefault(), navigate('/console'))}>
-            Dashboard
-          </a>
-          <a href="/console/sessions" onClick={(e) => (e.preventDefault(), navigate('/console/sessions'))}>
-            Sessions
-          </a>
-          <a href="/console/events" onClick={(e) => (e.preventDefault(), navigate('/console/events'))}>
-            Events
-          </a>
+          {viewer ? (
+            <>
+              {link('/console', 'Dashboard')}
+              {link('/console/sessions', 'Sessions')}
+              {link('/console/events', 'Events')}
+            </>
+          ) : null}
+          {approver ? link(APPROVALS_PATH, 'Approvals', 'nav-approvals') : null}
         </nav>
         <span className="person" data-testid="person">
           {person.name} <small>({person.roles.join(', ')})</small>
@@ -84,9 +90,18 @@ export function App() {
         </button>
       </header>
       <main>
-        {!viewer ? (
+        {route.page === 'approvals' ? (
+          approver ? (
+            <Approvals person={person} />
+          ) : (
+            <p className="error" role="alert" data-testid="no-approver">
+              You are signed in as {person.name}, but approvals need the approver role. Ask your administrator for it.
+            </p>
+          )
+        ) : !viewer ? (
           <p className="error" role="alert" data-testid="no-viewer">
             You are signed in as {person.name}, but the reports need the viewer role.
+            {approver ? <> Requests waiting for your decision are under {link(APPROVALS_PATH, 'Approvals')}.</> : null}
           </p>
         ) : route.page === 'dashboard' ? (
           <Dashboard />

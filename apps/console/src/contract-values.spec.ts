@@ -1,4 +1,6 @@
 import {
+  ApprovalStatus,
+  ApprovalsQuery,
   CONSOLE_CSRF_HEADER,
   EVENT_COLUMNS as CONTRACT_EVENT_COLUMNS,
   EVENT_SORTS as CONTRACT_EVENT_SORTS,
@@ -9,7 +11,7 @@ import {
   SESSION_SORTS as CONTRACT_SESSION_SORTS,
   cardGridQuery as contractCardGridQuery,
 } from '@openecm/contracts';
-import { CARD_GRIDS, CSRF_HEADER, EVENT_COLUMNS, EVENT_SORTS, MAX_PAGE, REPORT_CARDS, SESSION_COLUMNS, SESSION_SORTS, cardGridQuery } from './contract-values';
+import { APPROVAL_STATUSES, CARD_GRIDS, CSRF_HEADER, MAX_APPROVALS, EVENT_COLUMNS, EVENT_SORTS, MAX_PAGE, REPORT_CARDS, SESSION_COLUMNS, SESSION_SORTS, cardGridQuery } from './contract-values';
 
 describe("the console's copy of contract values", () => {
   it('equals the contract', () => {
@@ -21,6 +23,9 @@ describe("the console's copy of contract values", () => {
     expect(SESSION_COLUMNS).toEqual(CONTRACT_SESSION_COLUMNS);
     expect(EVENT_COLUMNS).toEqual(CONTRACT_EVENT_COLUMNS);
     expect(MAX_PAGE).toBe(MAX_REPORT_PAGE);
+    expect(APPROVAL_STATUSES).toEqual(ApprovalStatus.options);
+    expect(ApprovalsQuery.safeParse({ limit: String(MAX_APPROVALS) }).success).toBe(true);
+    expect(ApprovalsQuery.safeParse({ limit: String(MAX_APPROVALS + 1) }).success).toBe(false);
     for (const card of CONTRACT_CARDS) {
       const theirs = contractCardGridQuery(card, '2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z');
       const ours = cardGridQuery(card, '2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z');

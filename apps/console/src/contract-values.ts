@@ -1,4 +1,4 @@
-import type { CONSOLE_CSRF_HEADER, CardGrid, ReportCard } from '@openecm/contracts';
+import type { ApprovalStatus, CONSOLE_CSRF_HEADER, CardGrid, ReportCard } from '@openecm/contracts';
 
 // The console imports only types from @openecm/contracts, so none of the server side (zod, the schemas) is
 // bundled. The few values it needs are repeated here; the literal types tie the header to the contract, and a
@@ -85,6 +85,12 @@ export const EVENT_COLUMNS: Readonly<Record<string, ColumnKind>> = {
 };
 
 export const MAX_PAGE = 1000;
+
+/** The statuses an approval request passes through; the approvals list filters on one. */
+export const APPROVAL_STATUSES: readonly ApprovalStatus[] = ['pending', 'approved', 'denied', 'expired', 'revoked'];
+
+/** The most requests one approvals list answers. */
+export const MAX_APPROVALS = 200;
 
 /** The grid path and query that list what a card counts over [from, to). */
 export function cardGridQuery(card: ReportCard, from: string, to: string): { grid: CardGrid['grid']; query: Record<string, string> } {

@@ -4,7 +4,14 @@ import { useEffect, useState } from 'react';
 export type Route =
   | { page: 'dashboard' }
   | { page: 'grid'; grid: 'sessions' | 'events'; query: URLSearchParams }
-  | { page: 'session'; id: string };
+  | { page: 'session'; id: string }
+  | { page: 'approvals' };
+
+/**
+ * The approvals page. The gateway answers its own list of page paths (CONSOLE_PAGES), so the page is a query of
+ * `/console`, which the gateway always answers and a sign-in returns to; `/console/approvals` is read as well.
+ */
+export const APPROVALS_PATH = '/console?page=approvals';
 
 export function parseRoute(location: Location): Route {
   const path = location.pathname.replace(/\/+$/, '');
@@ -13,6 +20,7 @@ export function parseRoute(location: Location): Route {
   if (session) return { page: 'session', id: session[1] as string };
   if (path === '/console/sessions') return { page: 'grid', grid: 'sessions', query };
   if (path === '/console/events') return { page: 'grid', grid: 'events', query };
+  if (path === '/console/approvals' || (path === '/console' && query.get('page') === 'approvals')) return { page: 'approvals' };
   return { page: 'dashboard' };
 }
 

@@ -1,8 +1,8 @@
 import type { SessionDetail as Detail } from '@openecm/contracts';
 import { useEffect, useState } from 'react';
 import { call } from '../api';
+import { Facts, when } from './Facts';
 
-const when = (value: string | null) => (value ? new Date(value).toLocaleString() : '—');
 
 export function SessionDetail({ id }: { id: string }) {
   const [detail, setDetail] = useState<Detail | null>(null);
@@ -35,14 +35,7 @@ export function SessionDetail({ id }: { id: string }) {
   return (
     <div className="session-detail" data-testid="session-detail">
       <h1>Session {s.id}</h1>
-      <dl className="facts">
-        {facts.map(([label, value]) => (
-          <div key={label}>
-            <dt>{label}</dt>
-            <dd>{value}</dd>
-          </div>
-        ))}
-      </dl>
+      <Facts facts={facts} />
       <h2>Events</h2>
       <table className="events" data-testid="session-events">
         <thead>
