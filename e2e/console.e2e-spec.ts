@@ -430,7 +430,7 @@ describe('the web console', () => {
     await signInToConsole(page(), system.gatewayUrl, vera.username, vera.password);
     await page().getByTestId('card-sessions').waitFor();
     expect(await page().getByTestId('nav-approvals').count()).toBe(0);
-    await page().goto(`${system.gatewayUrl}/console?page=approvals`);
+    await page().goto(`${system.gatewayUrl}/console/approvals`);
     await page().getByTestId('no-approver').waitFor();
     expect(await page().getByTestId('no-approver').innerText()).toContain('approver role');
     const refused = await page().evaluate(async (name) => {

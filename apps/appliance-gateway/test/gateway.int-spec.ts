@@ -293,7 +293,7 @@ describe('appliance-gateway over real HTTP, NATS and Postgres', () => {
         'SELECT client_id, permissions, secret_hash FROM gateway.api_account',
       );
       expect(rows).toHaveLength(1);
-      expect(rows[0]).toMatchObject({ client_id: 'bootstrap-admin', permissions: ['credentials', 'reporting', 'admin'] });
+      expect(rows[0]).toMatchObject({ client_id: 'bootstrap-admin', permissions: ['credentials', 'reporting', 'admin', 'approvals'] });
       expect(rows[0]?.secret_hash).toMatch(/^scrypt\$/);
       expect(rows[0]?.secret_hash).not.toContain('bootstrap-secret');
     });
@@ -442,7 +442,7 @@ describe('appliance-gateway over real HTTP, NATS and Postgres', () => {
       const res = await call('GET', '/api/v1/credentials?user=CORP%5Calice&endpoint=srv-app01&protocol=rdp', { token: credentialsToken });
       expect(res.status).toBe(200);
       expect(res.body).toEqual({
-        credentials: [{ id: offeredId, name: 'srv-app01\\Administrator', username: 'Administrator', domain: null, scope: 'machine', vault: 'ps' }],
+        credentials: [{ id: offeredId, name: 'srv-app01\\Administrator', username: 'Administrator', domain: null, scope: 'machine', vault: 'ps', approval: 'auto', policy: 'Secure Remote Access Approval Policy' }],
         pending: [{ vault: 'ps-east', reason: 'approval pending in the vault' }],
       });
       expect(subjects()).toEqual(['policy.credentials.list.v1']);
@@ -629,7 +629,7 @@ describe('appliance-gateway over real HTTP, NATS and Postgres', () => {
       const results = await Promise.all(['boot-a', 'boot-b', 'boot-c', 'boot-a'].map((id) => accounts.bootstrap(id, 'bootstrap-secret-0123456789')));
       expect(results.filter(Boolean)).toHaveLength(1);
       const { rows } = await pg.query<{ permissions: string[] }>('SELECT permissions FROM gateway.api_account');
-      expect(rows).toEqual([{ permissions: ['credentials', 'reporting', 'admin'] }]);
+      expect(rows).toEqual([{ permissions: ['credentials', 'reporting', 'admin', 'approvals'] }]);
     });
   });
 });

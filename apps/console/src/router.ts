@@ -7,11 +7,8 @@ export type Route =
   | { page: 'session'; id: string }
   | { page: 'approvals' };
 
-/**
- * The approvals page. The gateway answers its own list of page paths (CONSOLE_PAGES), so the page is a query of
- * `/console`, which the gateway always answers and a sign-in returns to; `/console/approvals` is read as well.
- */
-export const APPROVALS_PATH = '/console?page=approvals';
+/** The approvals page (one of the gateway's CONSOLE_PAGES); `/console?page=approvals` is read as well. */
+export const APPROVALS_PATH = '/console/approvals';
 
 export function parseRoute(location: Location): Route {
   const path = location.pathname.replace(/\/+$/, '');

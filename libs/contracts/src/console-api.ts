@@ -90,7 +90,7 @@ export const ConsoleCallbackQuery = z.strictObject({
 });
 
 /** The console's own pages (client-side routes): each answers the same page, which draws the one asked for. */
-export const CONSOLE_PAGES = ['sessions', 'events'] as const;
+export const CONSOLE_PAGES = ['sessions', 'events', 'approvals'] as const;
 export const ConsolePagePath = z.strictObject({ page: z.enum(CONSOLE_PAGES) });
 export const ConsoleSessionPagePath = z.strictObject({ sessionId: z.string().regex(/^\d{1,19}$/, 'a decimal id') });
 export const ConsoleAssetPath = z.strictObject({

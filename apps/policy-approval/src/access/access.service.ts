@@ -157,7 +157,8 @@ export class AccessService implements OnModuleInit {
   async invalidateEverywhere(user?: string): Promise<void> {
     this.dropHere({ user });
     try {
-      await this.broadcaster?.gather('ops.cache.invalidate.v1', { cache: 'access-decisions', ...(user ? { user } : {}) }, { quietMs: 100, maxWaitMs: 2_000 });
+      // an admin change, not the hot path: waited out long enough for a busy instance to answer before it is answered
+      await this.broadcaster?.gather('ops.cache.invalidate.v1', { cache: 'access-decisions', ...(user ? { user } : {}) }, { quietMs: 400, maxWaitMs: 3_000 });
     } catch (error) {
       // the change stands; an instance that missed it forgets within ACCESS_CACHE_SECONDS
       this.logger.warn({ msg: 'access change not announced to the other instances', err: (error as Error).message });
