@@ -19,6 +19,11 @@ const REDACT = [
   'cookie',
   'value',
   'requestId',
+  // HashiCorp Vault: an AppRole secret id, a token as Vault answers it, a lease id
+  'secretId',
+  'secret_id',
+  'client_token',
+  'lease_id',
 ].flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
 
 /** `destination` defaults to stdout; a test passes a stream to read the lines back. */

@@ -5,6 +5,8 @@ import {
   LogLevel,
   SERVICE_NAMES,
   TEST_STEP_REMEDIES,
+  VaultType,
+  vaultTypeOf,
   type AuditVerification,
   type InstanceList,
   type LeaseView,
@@ -74,8 +76,10 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
+/** The vault's URL, from the setting its type registers as holding it. */
 function vaultUrl(vault: VaultView): string | undefined {
-  const url = vault.settings['baseUrl'] ?? vault.settings['endpointUrl'];
+  const type = VaultType.safeParse(vault.type);
+  const url = type.success ? vault.settings[vaultTypeOf(type.data).urlField] : undefined;
   return typeof url === 'string' ? url : undefined;
 }
 

@@ -159,6 +159,21 @@ describe('retries', () => {
     await expect(transport({ retry: { attempts: 2, baseDelayMs: 1 } }).send(get(server.url, { noRetry }))).resolves.toMatchObject({ status: 200, attempts: 2 });
   });
 
+  it('sends an unsafe call (a check-out) once when the vault may have seen it: neither a 5xx nor a lost answer is retried', async () => {
+    const server = await serve([{ status: 503 }, 'drop']);
+    const checkOut: VaultHttpCall = { op: 'POST check-out', method: 'POST', url: `${server.url}/check-out`, body: '{}', unsafe: true };
+    await expect(transport().send(checkOut)).resolves.toMatchObject({ status: 503, attempts: 1, exhausted: false });
+    await expect(failure(transport().send(checkOut))).resolves.toMatchObject({ failure: 'unreachable', details: { attempts: 1 } });
+    expect(server.seen).toHaveLength(2);
+  });
+
+  it('tries an unsafe call again after a refused connection, which the vault cannot have seen', async () => {
+    const server = await serve();
+    await server.close();
+    const error = await failure(transport({ retry: { attempts: 3, baseDelayMs: 1 } }).send({ ...get(server.url), unsafe: true }));
+    expect(error.details).toMatchObject({ transportCode: 'ECONNREFUSED', attempts: 3 });
+  });
+
   it("reports a closed port as 'unreachable' once the budget is spent, the transport code in the details only", async () => {
     const server = await serve();
     await server.close();
