@@ -2,9 +2,11 @@ import { Controller, Module, type INestApplication } from '@nestjs/common';
 import { OpenEcmError, SEAL_CONTEXTS, type AccessPolicyDefinition, type ParsedRequestOf, type ReplyOf, type RequestOf, type VaultCredential } from '@openecm/contracts';
 import { SealingKeyPair, sealTo } from '@openecm/crypto';
 import { Handles, MessagingModule, type Bus } from '@openecm/messaging';
+import { OpsResponder } from '@openecm/service-kit';
 import { NATS_URL, REDIS_URL, clearNamespaceKeys, createTestDatabase, deleteNamespaceStreams, openLease, startTestApp, testBus, waitFor } from '@openecm/testing';
 import { JSONCodec, connect, type NatsConnection } from 'nats';
 import { Client } from 'pg';
+import { pino } from 'pino';
 
 process.env['REDIS_URL'] = REDIS_URL;
 process.env['NATS_URL'] = NATS_URL;
@@ -69,7 +71,7 @@ describe('access policies and approvals (two policy-approval instances, real NAT
     db = await createTestDatabase();
     process.env['DATABASE_URL'] = db.url;
     ({ AppModule } = (await import('../src/app.module')) as { AppModule: new () => unknown });
-    instances = [(await startTestApp('policy-approval', AppModule)).app, (await startTestApp('policy-approval', AppModule)).app];
+    instances = [await instance('pa/1'), await instance('pa/2')];
     ({ app: fakeVault } = await startTestApp('vault-adapters', FakeVaultModule));
     bus = testBus();
     pg = new Client({ connectionString: db.url });
@@ -88,6 +90,13 @@ describe('access policies and approvals (two policy-approval instances, real NAT
     await deleteNamespaceStreams();
     await db?.drop();
   });
+
+  /** An instance as main.ts starts it: answering the broadcasts, so a change made through another reaches its caches. */
+  async function instance(name: string): Promise<INestApplication> {
+    const { app } = await startTestApp('policy-approval', AppModule);
+    await app.get(OpsResponder).start({ service: 'policy-approval', logger: pino({ level: 'silent' }), instance: name });
+    return app;
+  }
 
   /** A service of one instance, for what must happen on that instance in particular. */
   async function approvalsOf(index: number) {
@@ -317,11 +326,11 @@ describe('access policies and approvals (two policy-approval instances, real NAT
     const id = (await listed('rick', 'srv-p1', [account('p1-admin')])).credentials[0]?.id as string;
     const { approvalId } = (await inject('rick', 'srv-p1', id)) as { approvalId: string };
     for (const app of instances) await app.close();
-    instances = [(await startTestApp('policy-approval', AppModule)).app];
+    instances = [await instance('pa/3')];
     await expect(bus.request('policy.approval.get.v1', { approvalId })).resolves.toMatchObject({ status: 'pending' });
     await bus.request('policy.approval.decide.v1', { approvalId, approver: 'nate', decision: 'approve' });
     await expect(openLease(bus, { credentialId: id, user: 'rick', endpoint: 'srv-p1', sessionId: 's', owner: 'pra', sealTo: gateway.publicKey })).resolves.toMatchObject({ username: 'p1-admin' });
-    instances.push((await startTestApp('policy-approval', AppModule)).app);
+    instances.push(await instance('pa/4'));
   });
 
   it('refuses a policy in use, an unknown policy or approver group, naming the field', async () => {

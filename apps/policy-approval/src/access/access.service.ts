@@ -38,9 +38,12 @@ export class AccessService implements OnModuleInit {
     this.caches?.register('access-decisions', (scope) => this.dropHere(scope));
   }
 
-  /** The policies a user holds; ACCESS_DENIED when none. */
-  async policiesOf(user: string): Promise<HeldPolicy[]> {
-    const held = await this.membershipsOf(userKey(user));
+  /**
+   * The policies a user holds; ACCESS_DENIED when none. `fresh` reads them from PostgreSQL whatever is held (an
+   * injection: the decision that hands out a secret never rests on an invalidation that may have been missed).
+   */
+  async policiesOf(user: string, options: { fresh?: boolean } = {}): Promise<HeldPolicy[]> {
+    const held = await this.membershipsOf(userKey(user), options.fresh === true);
     if (held.length === 0) throw new OpenEcmError('ACCESS_DENIED', 'the user is not in a requester group with an access policy');
     return held;
   }
@@ -115,10 +118,10 @@ export class AccessService implements OnModuleInit {
     return count > 0;
   }
 
-  private membershipsOf(key: string): Promise<HeldPolicy[]> {
+  private membershipsOf(key: string, fresh = false): Promise<HeldPolicy[]> {
     const now = Date.now();
     const held = this.memberships.get(key);
-    if (held && held.expiresAt > now) return held.rows;
+    if (!fresh && held && held.expiresAt > now) return held.rows;
     const rows = this.db
       .query<Array<{ group_name: string; policy_name: string; definition: AccessPolicyDefinition }>>(
         `SELECT g.name AS group_name, p.name AS policy_name, p.definition

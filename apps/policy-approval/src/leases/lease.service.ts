@@ -65,7 +65,7 @@ export class LeaseService {
     seen.credentialName = offer.name;
     seen.vault = offer.vault;
     const at = new Date();
-    const held = await this.access.policiesOf(req.user);
+    const held = await this.access.policiesOf(req.user, { fresh: true });
     const target = { vault: offer.vault, name: offer.name, endpoint: req.endpoint };
     const reason = req.reason ?? null;
     let policy: HeldPolicy;
