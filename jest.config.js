@@ -4,10 +4,11 @@ const { readFileSync } = require('node:fs');
 const swc = JSON.parse(readFileSync(`${__dirname}/.swcrc`, 'utf8'));
 const { compilerOptions } = require('./tsconfig.base.json');
 
+// `@openecm/x` maps to its file; a wildcard alias (`@openecm/vault-type/*`) maps its `*` to the same part of the path.
 const moduleNameMapper = Object.fromEntries(
   Object.entries(compilerOptions.paths).map(([alias, [target]]) => [
-    `^${alias.replace('/', '\\/')}$`,
-    `<rootDir>/${target}`,
+    `^${alias.replaceAll('/', '\\/').replace('*', '([^/]+)')}$`,
+    `<rootDir>/${target.replace('*', '$1')}`,
   ]),
 );
 

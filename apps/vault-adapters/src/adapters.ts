@@ -1,18 +1,19 @@
-import type { Type } from '@nestjs/common';
 import type { VaultKind } from '@openecm/contracts';
-import type { VaultAdapter } from '@openecm/vault-sdk';
-import { HashicorpVaultAdapter } from './hashicorp-vault/hashicorp-vault.adapter';
-import { PasswordSafeAdapter } from './password-safe/password-safe.adapter';
-import { SecretServerAdapter } from './secret-server/secret-server.adapter';
+import type { VaultAdapterClass, VaultAdapterRegistration } from '@openecm/vault-sdk';
+import * as registered from './registered';
+
+type Registered = (typeof registered)[keyof typeof registered];
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
+/** The registered adapters, by type (the same order whichever loader built the module namespace). */
+export const REGISTERED_ADAPTERS: readonly VaultAdapterRegistration[] = Object.values(registered as Record<string, VaultAdapterRegistration>).sort((a, b) =>
+  a.vaultType.type.localeCompare(b.vaultType.type),
+);
 
 /**
- * The adapter of every vault type the contracts register (libs/contracts/src/vault-types): the compiler refuses a
- * registered type without its adapter here.
+ * True only while the contracts' vault types are the registered ones: after an adapter is registered or removed,
+ * the type check fails here until `npm run vault-types` has written the contracts again.
  */
-const BY_TYPE = {
-  'password-safe': PasswordSafeAdapter,
-  'secret-server': SecretServerAdapter,
-  'hashicorp-vault': HashicorpVaultAdapter,
-} satisfies Record<VaultKind, Type<VaultAdapter>>;
+export const CONTRACTS_MATCH_REGISTRATION: Same<Registered['vaultType']['type'], VaultKind> = true;
 
-export const ADAPTERS: Array<Type<VaultAdapter>> = Object.values(BY_TYPE);
+export const ADAPTERS: VaultAdapterClass[] = REGISTERED_ADAPTERS.map((registration) => registration.adapter);

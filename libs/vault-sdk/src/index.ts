@@ -2,6 +2,7 @@
 // the address policy, the session cache's interface, error helpers). The conformance kit is imported from
 // '@openecm/vault-sdk/conformance': it needs the test harness, which a service does not load.
 export * from './adapter';
+export * from './registration';
 export * from './clients';
 export * from './errors';
 export * from './http/address-policy';

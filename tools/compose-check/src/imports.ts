@@ -33,6 +33,19 @@ function asFile(path: string): string | undefined {
   return undefined;
 }
 
+/** The file an `@openecm/*` alias names, a wildcard alias (`@openecm/vault-type/*`) with its `*` filled in. */
+function aliasTarget(paths: Record<string, [string]>, specifier: string): string | undefined {
+  const exact = paths[specifier]?.[0];
+  if (exact) return exact;
+  for (const [alias, [target]] of Object.entries(paths)) {
+    const star = alias.indexOf('*');
+    if (star < 0 || !specifier.startsWith(alias.slice(0, star)) || !specifier.endsWith(alias.slice(star + 1))) continue;
+    const part = specifier.slice(star, specifier.length - (alias.length - star - 1));
+    if (part && !part.includes('/')) return target.replace('*', part);
+  }
+  return undefined;
+}
+
 /** The npm packages (not node built-ins) the entry reaches, each with one file that imports it. */
 export function runtimePackages(root: string, entry: string): Map<string, string> {
   const { compilerOptions } = JSON.parse(readFileSync(join(root, 'tsconfig.base.json'), 'utf8')) as {
@@ -47,7 +60,7 @@ export function runtimePackages(root: string, entry: string): Map<string, string
     if (seen.has(file)) continue;
     seen.add(file);
     for (const specifier of specifiers(readFileSync(file, 'utf8'))) {
-      const alias = compilerOptions.paths[specifier]?.[0];
+      const alias = aliasTarget(compilerOptions.paths, specifier);
       const local = alias ? resolve(root, alias) : specifier.startsWith('.') ? asFile(resolve(dirname(file), specifier)) : undefined;
       if (local) {
         queue.push(local);

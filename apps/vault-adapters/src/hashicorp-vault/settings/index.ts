@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { caBundle, defineVaultType, vaultAddress } from './define';
+import { caBundle, defineVaultType, vaultAddress } from '@openecm/vault-type-kit';
 
 /** A Vault mount or path segment: what may sit between slashes of `/v1/<mount>/...`, nothing that climbs out of it. */
 const segment = z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, 'letters, digits, `_.-` and `/` between segments').refine((s) => !s.split('/').some((p) => p === '..' || p === '.'), 'no `.` or `..` segments').max(256);

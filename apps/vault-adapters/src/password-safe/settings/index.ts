@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MASK, caBundle, defineVaultType, vaultAddress } from './define';
+import { MASK, caBundle, defineVaultType, vaultAddress } from '@openecm/vault-type-kit';
 
 const ApiKeyAuth = z.strictObject({
   mode: z.literal('api-key'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MASK, caBundle, defineVaultType, vaultAddress } from './define';
+import { MASK, caBundle, defineVaultType, vaultAddress } from '@openecm/vault-type-kit';
 
 /** Entered as the plugin does ("CORP, LAB") or as a list; kept as a list. */
 const commaList = z
