@@ -1,10 +1,10 @@
-import { ApplianceClient } from '@openecm/appliance-sim';
+import { ApplianceClient, hashicorpVaultDemoSettings } from '@openecm/appliance-sim';
 import { NATS_URL, createTestDatabase, tearDownSuite, launchSystem, waitFor, type RunningSystem } from '@openecm/testing';
 
 /**
- * External jump items through the gateway, with both vaults holding generated inventories: the switch, searches
- * merged and paged across vaults, the Jumpoint, every item being a system the user gets credentials on, and an
- * injection on an item's endpoint making it a recent item.
+ * External jump items through the gateway, with Password Safe and Secret Server holding generated inventories and
+ * HashiCorp Vault its demo seed: the switch, searches merged and paged across vaults, the Jumpoint, every item
+ * being a system the user gets credentials on, and an injection on an item's endpoint making it a recent item.
  */
 const namespace = process.env['OPENECM_NAMESPACE'] as string;
 const redisDb = 1 + ((parseInt(namespace.slice(1, 7), 16) + 11) % 15);
@@ -35,7 +35,7 @@ describe('external jump items end to end', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    system = await launchSystem({ namespace, databaseUrl: db.url, redisUrl, natsUrl: NATS_URL, secretServer: true, logLevel: 'warn' });
+    system = await launchSystem({ namespace, databaseUrl: db.url, redisUrl, natsUrl: NATS_URL, secretServer: true, vaultSim: true, logLevel: 'warn' });
     const generated = await Promise.all([
       fetch(`${system.simControlUrl}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ systems: 3000, users: 60 }) }),
       fetch(`${system.secretServerControlUrl}/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ secrets: 3000, users: 60 }) }),
@@ -53,6 +53,7 @@ describe('external jump items end to end', () => {
       },
     });
     expect(ss.status).toBe(201);
+    expect((await api.call('PUT', '/api/v1/admin/vaults/hashicorp-vault', { type: 'hashicorp-vault', settings: hashicorpVaultDemoSettings(system.vaultSimUrl as string) })).status).toBe(201);
     await api.call('POST', '/api/v1/admin/groups/Secure%20Remote%20Access%20Requesters/members', { user: 'alice' });
   }, 120_000);
 
@@ -93,7 +94,14 @@ describe('external jump items end to end', () => {
 
   it('shows only systems the user gets a credential on from a list, and an injection there makes a recent item', async () => {
     const items = (await search('ams-', { limit: '100' })).body.items;
-    const samples = [items.find((i) => i.vault === 'password-safe'), items.find((i) => i.vault === 'secret-server')];
+    // HashiCorp Vault: the library set's and static role's literal endpoints, and the KV secrets' machines
+    const fromVault = (await search('srv-', { limit: '100' })).body.items.filter((i) => i.vault === 'hashicorp-vault');
+    expect(fromVault.map((i) => [i.name, i.jumpMethod])).toEqual([
+      ['srv-app01', 'rdp'],
+      ['srv-db01', 'rdp'],
+      ['srv-web01', 'shell'],
+    ]);
+    const samples = [items.find((i) => i.vault === 'password-safe'), items.find((i) => i.vault === 'secret-server'), ...fromVault];
     for (const item of samples) {
       expect(item).toBeDefined();
       const listed = await api.listCredentials('alice', item?.hostname ?? '');

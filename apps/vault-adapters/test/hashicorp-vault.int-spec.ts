@@ -29,7 +29,17 @@ describe('vault-adapters with HashiCorp Vault (simulator over HTTP, real NATS, R
 
   beforeAll(async () => {
     // the namespace of a Vault Enterprise or OpenBao tenant: every call must name it
-    sim = createVaultSim({ seed: { ...loadDemoSeed(), namespace: 'ops' } });
+    const demo = loadDemoSeed();
+    // besides the demo's secrets: a machine offered to bob only, two folders down, and one whose metadata names no account
+    const kv = (demo.kv ?? []).map((m) => ({
+      ...m,
+      secrets: [
+        ...(m.secrets ?? []),
+        { path: 'servers/lab/lnx-build07/ci', data: { password: 'Vlt-Kv-Ci-Test-8Pz' }, customMetadata: { machine: 'lnx-build07.lab.example', account: 'ci', users: 'bob', jump_method: 'shell' } },
+        { path: 'servers/lab/srv-orphan09/note', data: { password: 'Vlt-Kv-Note-Test-3Qd' }, customMetadata: { machine: 'srv-orphan09' } },
+      ],
+    }));
+    sim = createVaultSim({ seed: { ...demo, kv, namespace: 'ops' } });
     address = await sim.listen(0);
     system = await startVaultAdapters(CONFORMANCE_SERVICES);
     bus = system.bus;
@@ -128,5 +138,76 @@ describe('vault-adapters with HashiCorp Vault (simulator over HTTP, real NATS, R
     const again = await bus.request('vault.checkouts.sweep.v1', { leaseIds: [] });
     expect(again.vaults.find((v) => v.vault === 'hcv')).toMatchObject({ held: 1, young: 1, checkedIn: 0 });
     expect(sim.state.checkouts()).toHaveLength(1);
+  });
+
+  describe('external jump items', () => {
+    const jumpSources = [
+      { kind: 'library', set: 'rdp-admins', endpoints: ['srv-app01', '*.lab.example', 'srv-app02.corp.example'], domain: 'CORP', users: ['CORP\\alice'] },
+      { kind: 'static-role', role: 'srv-db01-admin', endpoints: ['srv-db01', '10.0.0.31'], jumpMethod: 'shell' },
+      { kind: 'kv', path: 'servers' },
+      // the whole mount again: the same machines, each still one system; and a folder that does not exist
+      { kind: 'kv' },
+      { kind: 'kv', path: 'nothing-here' },
+    ];
+    const search = async (user: string, term: string, limit = 500) => {
+      const answer = await bus.request('vault.systems.search.v1', { user, search: term, limit, skip: ['hcv'] });
+      return { answer, jump: answer.vaults.find((v) => v.vault === 'hcv-jump') };
+    };
+
+    beforeAll(async () => {
+      await connect('hcv-jump', { address, namespace: 'ops', allowInsecureHttp: true, auth: { method: 'token', token: 'demo-vault-token' }, sources: jumpSources });
+    });
+
+    it("finds the KV secrets' machines and the literal endpoints of the sets and roles the user may use, never a wildcard", async () => {
+      const checkouts = sim.state.checkouts().length;
+      const { answer, jump } = await search('alice@corp.example', 'SRV-');
+      expect(answer.pending).toEqual([]);
+      expect(jump).toEqual({
+        vault: 'hcv-jump',
+        truncated: false,
+        systems: [
+          { vault: 'hcv-jump', ref: { machine: 'srv-app01' }, name: 'srv-app01', hostname: 'srv-app01', ip: null, jumpMethod: 'rdp', comments: '', networkId: null },
+          { vault: 'hcv-jump', ref: { machine: 'srv-app02.corp.example' }, name: 'srv-app02.corp.example', hostname: 'srv-app02.corp.example', ip: null, jumpMethod: 'rdp', comments: '', networkId: null },
+          { vault: 'hcv-jump', ref: { machine: 'srv-db01' }, name: 'srv-db01', hostname: 'srv-db01', ip: null, jumpMethod: 'shell', comments: '', networkId: null },
+          { vault: 'hcv-jump', ref: { machine: 'srv-web01' }, name: 'srv-web01', hostname: 'srv-web01', ip: null, jumpMethod: 'shell', comments: '', networkId: null },
+        ],
+      });
+      // a search by address finds the KV machine and the static role's address, each with its ip
+      const byIp = await search('alice', '10.0.0.');
+      expect(byIp.jump?.systems.map((s) => [s.name, s.ip])).toEqual([
+        ['10.0.0.21', '10.0.0.21'],
+        ['10.0.0.31', '10.0.0.31'],
+      ]);
+      expect((await search('alice', '.lab.example')).jump?.systems).toEqual([]);
+      // every system found is one a list offers the user a credential on; nothing was checked out, no secret answered
+      for (const system of jump?.systems ?? []) expect((await list('alice', system.hostname)).credentials.length).toBeGreaterThan(0);
+      expect(sim.state.checkouts()).toHaveLength(checkouts);
+      const text = JSON.stringify([answer, byIp.answer]);
+      for (const secret of sim.state.allSecrets()) expect(text).not.toContain(secret);
+    });
+
+    it("respects the users of a set and of a secret's metadata: another user sees other systems", async () => {
+      expect((await search('bob', 'srv-')).jump?.systems.map((s) => s.name)).toEqual(['srv-db01', 'srv-web01']);
+      expect((await search('alice', 'build')).jump?.systems).toEqual([]);
+      expect((await search('CORP\\bob', 'build')).jump?.systems).toEqual([
+        expect.objectContaining({ name: 'lnx-build07.lab.example', jumpMethod: 'shell' }),
+      ]);
+      // a secret naming no account offers no credential, so its machine is no jump item
+      expect((await search('alice', 'orphan')).jump?.systems).toEqual([]);
+    });
+
+    it('answers the first systems by name and says when more matched', async () => {
+      const { jump } = await search('alice', 'srv-', 2);
+      expect(jump).toMatchObject({ truncated: true, systems: [{ name: 'srv-app01' }, { name: 'srv-app02.corp.example' }] });
+      expect((await search('alice', 'srv-', 4)).jump?.truncated).toBe(false);
+    });
+
+    it('reports a vault that refuses the token as pending with a broker code naming no token, and the others answer', async () => {
+      await connect('hcv-wrong', { address, namespace: 'ops', allowInsecureHttp: true, auth: { method: 'token', token: 'not-the-vault-token' }, sources: jumpSources });
+      const { answer, jump } = await search('alice', 'srv-');
+      expect(answer.pending).toEqual([{ vault: 'hcv-wrong', reason: expect.stringMatching(/^VAULT_FORBIDDEN: HashiCorp Vault answered .* with 403$/) }]);
+      expect(JSON.stringify(answer.pending)).not.toContain('not-the-vault-token');
+      expect(jump?.systems).toHaveLength(4);
+    });
   });
 });

@@ -7,6 +7,7 @@ import {
   type TestStep,
   type VaultCredential,
   type VaultRef,
+  type VaultSystem,
   type VaultTestResult,
 } from '@openecm/contracts';
 import { SecretValue } from '@openecm/crypto';
@@ -25,7 +26,8 @@ import {
 import { vaultTransportOptions } from '../http/transport-options';
 import { assertVaultUrl } from '../http/vault-url';
 import { VaultSessionCache } from '../sessions/vault-session-cache';
-import { mapLimit } from '../systems/systems';
+import { endpointMachines, kvMachines } from '../systems/hashicorp-vault-systems';
+import { machineSystems, mapLimit, matchesSearch, searchKey, type MachineFound } from '../systems/systems';
 import { HashicorpVaultClient, HashicorpVaultError, tokenDigest, type HashicorpVaultErrorKind, type VaultToken } from './hashicorp-vault.client';
 import { matchesEndpoint, metadataList, userAllowed } from './matching';
 
@@ -73,7 +75,8 @@ interface Session {
  * a check-in makes Vault rotate it), static roles (the current password read, rotated after release), and KV v2
  * secrets whose custom_metadata names the machine and account, for systems Vault does not manage. The broker
  * signs in with AppRole or a token; which users are offered what is the broker's policy plus the `users` lists of
- * the settings or of a secret's metadata.
+ * the settings or of a secret's metadata. External jump items are the systems those sources name: literal
+ * endpoints and KV machines (docs/adapters.md).
  */
 @Injectable()
 export class HashicorpVaultAdapter implements VaultAdapter<'hashicorp-vault'>, OnApplicationShutdown {
@@ -88,6 +91,10 @@ export class HashicorpVaultAdapter implements VaultAdapter<'hashicorp-vault'>, O
 
   list(connection: Connection, user: string, endpoint: string): Promise<VaultCredential[]> {
     return this.withToken(connection, (client, token) => listFor(client, token, connection, user, endpoint));
+  }
+
+  searchSystems(connection: Connection, user: string, search: string, limit: number): Promise<{ systems: VaultSystem[]; truncated: boolean }> {
+    return this.withToken(connection, (client, token) => systemsFor(client, token, connection, user, search, limit));
   }
 
   async test(connection: Connection, user: string, endpoint: string): Promise<VaultTestResult> {
@@ -270,11 +277,19 @@ async function listFor(client: HashicorpVaultClient, token: SecretValue, connect
   return perSource.flat();
 }
 
-async function listKv(client: HashicorpVaultClient, token: SecretValue, connection: Connection, source: KvSource, user: string, endpoint: string): Promise<VaultCredential[]> {
+/**
+ * The secrets below a KV source's folder and their custom_metadata: folders walked 8 deep, 5 000 secrets at most,
+ * 8 metadata reads at once. `more`: the walk stopped at that bound with secrets left.
+ */
+async function kvSecrets(client: HashicorpVaultClient, token: SecretValue, source: KvSource): Promise<{ secrets: Array<{ path: string; meta: Record<string, string> }>; more: boolean }> {
   const paths: string[] = [];
+  let more = false;
   const walk = async (folder: string, depth: number): Promise<void> => {
     for (const key of await client.listKv(token, source.mount, folder)) {
-      if (paths.length >= KV_MAX_SECRETS) return;
+      if (paths.length >= KV_MAX_SECRETS) {
+        more = true;
+        return;
+      }
       const full = folder ? `${folder}/${key}` : key;
       if (key.endsWith('/')) {
         if (depth < KV_MAX_DEPTH) await walk(full.replace(/\/$/, ''), depth + 1);
@@ -284,7 +299,37 @@ async function listKv(client: HashicorpVaultClient, token: SecretValue, connecti
     }
   };
   await walk(source.path, 0);
-  const found = await mapLimit(paths, 8, async (path) => ({ path, meta: await client.kvMetadata(token, source.mount, path) }));
+  const secrets = await mapLimit(paths, 8, async (path) => ({ path, meta: await client.kvMetadata(token, source.mount, path) }));
+  return { secrets, more };
+}
+
+/**
+ * External jump items: the literal endpoints of the library sets and static roles whose `users` let the user in
+ * (checked at Vault, as a list does, only when one matches the search), and the machines of the KV secrets
+ * offered to the user, one system per name however many secrets and sources name it.
+ */
+async function systemsFor(client: HashicorpVaultClient, token: SecretValue, connection: Connection, user: string, search: string, limit: number): Promise<{ systems: VaultSystem[]; truncated: boolean }> {
+  const needle = searchKey(search);
+  const mapping = connection.settings.userMapping;
+  const perSource = await mapLimit(connection.settings.sources, 4, async (source): Promise<{ found: MachineFound[]; more: boolean }> => {
+    if (source.kind === 'kv') {
+      const { secrets, more } = await kvSecrets(client, token, source);
+      return { found: secrets.flatMap(({ meta }) => kvMachines(source, meta, user, mapping)), more };
+    }
+    const found = endpointMachines(source, user, mapping).filter((m) => matchesSearch([m.machine], needle));
+    if (found.length === 0) return { found, more: false };
+    if (source.kind === 'library') {
+      const set = await client.readLibrary(token, source.mount, source.set);
+      return { found: set.serviceAccounts.length > 0 ? found : [], more: false };
+    }
+    await client.readStaticRole(token, source.mount, source.role);
+    return { found, more: false };
+  });
+  return machineSystems(connection.name, perSource.flatMap((p) => p.found), needle, limit, perSource.some((p) => p.more));
+}
+
+async function listKv(client: HashicorpVaultClient, token: SecretValue, connection: Connection, source: KvSource, user: string, endpoint: string): Promise<VaultCredential[]> {
+  const { secrets: found } = await kvSecrets(client, token, source);
   const settings = connection.settings;
   return found.flatMap(({ path, meta }): VaultCredential[] => {
     const machines = metadataList(meta[source.machineKey]);

@@ -1,44 +1,14 @@
-import type { JumpMethod, SecretServerSettings, VaultSystem } from '@openecm/contracts';
+import type { SecretServerSettings, VaultSystem } from '@openecm/contracts';
 import { isSecretServerError } from '../secret-server/secret-server.errors';
 import type { SecretServerRestClient } from '../secret-server/secret-server.rest-client';
 import type { SecretServerSoapClient, SoapSecret } from '../secret-server/secret-server.soap-client';
-import { firstByName, isIpAddress, jumpMethodOfTemplate, mapLimit, searchKey } from './systems';
+import { jumpMethodOfTemplate, machineSystems, mapLimit, searchKey, type MachineFound } from './systems';
 
 /** Secrets read at once by a SOAP search, so one search never floods the vault. */
 const READ_CONCURRENCY = 4;
 /** A system often has several secrets (local admin, service accounts): summaries looked at per system wanted. */
 const SUMMARIES_PER_SYSTEM = 4;
 const MAX_SUMMARIES = 5000;
-
-interface Found {
-  machine: string;
-  jumpMethod: JumpMethod;
-}
-
-/**
- * One system per machine named in a machine secret's Machine field (the connection's Machine Field setting),
- * compared case-insensitively; the first secret's template decides how it is reached.
- */
-function systemsOf(vault: string, found: Found[], needle: string, limit: number, moreSecrets: boolean): { systems: VaultSystem[]; truncated: boolean } {
-  const byMachine = new Map<string, VaultSystem>();
-  for (const { machine, jumpMethod } of found) {
-    const value = machine.trim().replace(/\.$/, '');
-    const key = value.toLowerCase();
-    if (value === '' || !key.includes(needle) || byMachine.has(key)) continue;
-    byMachine.set(key, {
-      vault,
-      ref: { machine: key },
-      name: value,
-      hostname: value,
-      ip: isIpAddress(value) ? value : null,
-      jumpMethod,
-      comments: '',
-      networkId: null,
-    });
-  }
-  const answer = firstByName([...byMachine.values()], limit);
-  return { systems: answer.systems, truncated: answer.truncated || moreSecrets };
-}
 
 /**
  * REST: what the API account sees. The Machine field is searched for the term and comes back in each summary
@@ -63,12 +33,12 @@ export async function searchRestSystems(
     limit: cap + 1,
   });
   const field = settings.machineField.toLowerCase();
-  const found = summaries.slice(0, cap).flatMap((summary): Found[] => {
+  const found = summaries.slice(0, cap).flatMap((summary): MachineFound[] => {
     const jumpMethod = jumpMethodOfTemplate(summary.secretTemplateName ?? '');
     const machine = summary.extendedFields?.find((f) => f.name.toLowerCase() === field)?.value;
     return summary.active !== false && jumpMethod && machine ? [{ machine, jumpMethod }] : [];
   });
-  return systemsOf(vault, found, needle, limit, summaries.length > cap);
+  return machineSystems(vault, found, needle, limit, summaries.length > cap);
 }
 
 /**
@@ -88,7 +58,7 @@ export async function searchSoapSystems(
   const cap = Math.min(MAX_SUMMARIES, limit * SUMMARIES_PER_SYSTEM);
   const summaries = await soap.searchSecrets(token, search.trim(), { includeDeleted: false, includeRestricted: true });
   const readable = summaries.filter((s) => !s.isRestricted && jumpMethodOfTemplate(s.typeName) !== undefined);
-  const read = await mapLimit(readable.slice(0, cap), READ_CONCURRENCY, async (summary): Promise<Found | undefined> => {
+  const read = await mapLimit(readable.slice(0, cap), READ_CONCURRENCY, async (summary): Promise<MachineFound | undefined> => {
     let secret: SoapSecret;
     try {
       secret = await soap.getSecret(token, summary.secretId, { loadSettingsAndPermissions: false });
@@ -101,5 +71,5 @@ export async function searchSoapSystems(
     const jumpMethod = jumpMethodOfTemplate(summary.typeName);
     return machine && jumpMethod ? { machine, jumpMethod } : undefined;
   });
-  return systemsOf(vault, read.filter((f): f is Found => f !== undefined), needle, limit, readable.length > cap);
+  return machineSystems(vault, read.filter((f): f is MachineFound => f !== undefined), needle, limit, readable.length > cap);
 }

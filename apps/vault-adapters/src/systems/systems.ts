@@ -24,6 +24,38 @@ export function firstByName(systems: VaultSystem[], limit: number): { systems: V
   return { systems: sorted.slice(0, limit), truncated: sorted.length > limit };
 }
 
+/** A machine a vault names (Secret Server's Machine field, a HashiCorp Vault endpoint) and how it is reached. */
+export interface MachineFound {
+  machine: string;
+  jumpMethod: JumpMethod;
+}
+
+/**
+ * One system per machine, compared case-insensitively with a trailing dot ignored, the first one found deciding
+ * how it is reached; those containing `needle`, the first `limit` by name. `more`: the vault had more to look at
+ * than was read, so the answer counts as truncated.
+ */
+export function machineSystems(vault: string, found: readonly MachineFound[], needle: string, limit: number, more: boolean): { systems: VaultSystem[]; truncated: boolean } {
+  const byMachine = new Map<string, VaultSystem>();
+  for (const { machine, jumpMethod } of found) {
+    const value = machine.trim().replace(/\.$/, '');
+    const key = value.toLowerCase();
+    if (value === '' || !key.includes(needle) || byMachine.has(key)) continue;
+    byMachine.set(key, {
+      vault,
+      ref: { machine: key },
+      name: value,
+      hostname: value,
+      ip: isIpAddress(value) ? value : null,
+      jumpMethod,
+      comments: '',
+      networkId: null,
+    });
+  }
+  const answer = firstByName([...byMachine.values()], limit);
+  return { systems: answer.systems, truncated: answer.truncated || more };
+}
+
 /** Secret Server templates: Windows ones are reached over RDP, Unix, Linux and SSH ones with a shell. */
 export function jumpMethodOfTemplate(templateName: string): JumpMethod | undefined {
   if (/windows/i.test(templateName)) return 'rdp';

@@ -6,6 +6,8 @@ const segment = z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, 'lette
 /** The endpoints a source's accounts log on to: host names, DNS names or IP addresses; `*.corp.example` matches every name below it. */
 const endpoints = z.array(z.string().trim().min(1).max(253)).min(1).max(1024);
 const users = z.array(z.string().trim().min(1).max(256)).max(1024).optional();
+/** How the appliance reaches a source's systems as external jump items: RDP (when absent) or a shell over SSH. */
+const jumpMethod = z.enum(['rdp', 'shell']).optional();
 
 const AppRoleAuth = z.strictObject({
   method: z.literal('approle'),
@@ -29,6 +31,7 @@ const LibrarySource = z.strictObject({
   domain: z.string().max(256).optional(),
   /** Who may be offered the set; everyone the broker's policy lets through when absent. */
   users,
+  jumpMethod,
 });
 const StaticRoleSource = z.strictObject({
   /** A static role of the LDAP (or database) secrets engine: the current password read, rotated on release. */
@@ -38,6 +41,7 @@ const StaticRoleSource = z.strictObject({
   endpoints,
   domain: z.string().max(256).optional(),
   users,
+  jumpMethod,
 });
 const KvSource = z.strictObject({
   /** KV version 2 secrets for systems Vault does not manage: each secret's custom_metadata names its machine and account. */
@@ -52,6 +56,10 @@ const KvSource = z.strictObject({
   usersKey: z.string().min(1).max(128).default('users'),
   /** The key of the secret's data that holds the password. */
   passwordKey: z.string().min(1).max(128).default('password'),
+  /** How the source's machines are reached when a secret does not say (RDP when absent). */
+  jumpMethod,
+  /** The custom_metadata key saying how a secret's machine is reached: `rdp`, `shell` (or `ssh`); any other value makes it no jump item. */
+  jumpMethodKey: z.string().min(1).max(128).default('jump_method'),
 });
 
 /** How a remote-access user is matched against the `users` lists: as given, or without a `DOMAIN\\` prefix or `@domain` suffix. */
