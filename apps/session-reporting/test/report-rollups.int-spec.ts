@@ -7,6 +7,7 @@ import { DataSource } from 'typeorm';
 import { applianceRecord } from '../src/ingest/appliance-event.mapping';
 import { ReportingRollups1796000000002 } from '../src/migrations/1796000000002-reporting-rollups';
 import { ReportsService } from '../src/reports/reports.service';
+import { summaryPlan } from '../src/reports/summary-plan';
 import { toSessionEvent } from '../src/sessions/lease-event.mapping';
 import { SessionEventsService } from '../src/sessions/session-events.service';
 import { startReportingApp, type ReportingApp } from './reporting-app';
@@ -192,5 +193,31 @@ describe('session-reporting: the summary rollups', () => {
       { bucket: '2027-02-02', n: 1 },
       { bucket: '2027-02-03', n: 1 },
     ]);
+  });
+
+  it('answers most of a year as the year less the days outside it, exactly as the raw tables do', async () => {
+    // 2028: users and endpoints seen only in the first or last days of the year (taken away), inside, or both
+    const events: ApplianceSessionEvent[] = [];
+    const leases: Array<ReturnType<typeof lease>> = [];
+    const days = ['2028-01-02', '2028-01-03', '2028-01-04', '2028-03-15', '2028-07-01', '2028-12-27', '2028-12-28', '2028-12-29', '2028-12-30'];
+    days.forEach((day, d) => {
+      for (let i = 0; i < 4; i++) {
+        const lsid = `year-less-${d}-${i}`;
+        const at = `${day}T${String(3 + i * 5).padStart(2, '0')}:15:00.000Z`;
+        const user = `ylu-${(d * 3 + i) % 8}`;
+        events.push(event(lsid, at, { performedBy: user }));
+        leases.push(lease(lsid, user, `yl-srv-${(d + i) % 6}-${d < 2 || d > 7 ? 'edge' : 'in'}`, `yl-cred-${i}`, at));
+      }
+    });
+    expect((await bus.request('reporting.events.ingest.v1', { events })).stored).toBe(events.length);
+    await store.recordMany(leases.filter((r) => r !== null));
+    // the plan takes the year and subtracts January's first days and December's last
+    const [from, to] = ['2028-01-03T10:00:00.000Z', '2028-12-29T12:00:00.000Z'];
+    expect(summaryPlan(new Date(from), new Date(to)).buckets.filter((b) => b.sign < 0)).toHaveLength(2);
+    const summary = await expectExact(from, to);
+    // two sessions of each edge day, four of each whole day between
+    expect(summary.cards.sessions).toBe(2 + 5 * 4 + 2);
+    expect(summary.top.endpoints.some((e) => e.value.endsWith('-edge'))).toBe(true);
+    expect((await expectExact('2028-01-01T00:00:00.000Z', '2028-01-04T00:00:00.000Z')).cards.sessions).toBe(8);
   });
 });

@@ -158,7 +158,8 @@ export class ReportsService {
 
   /**
    * The cards of a range: its whole UTC days from the rollups (day totals; the distinct values and top 10s from the
-   * fewest day, month and year buckets of each value), the partial days at either end from the raw tables' index
+   * day, month and year buckets of each value, or a year less its buckets outside the range where that reads
+   * fewer rows), the partial days at either end from the raw tables' index
    * ranges, each card one statement combining both; the statements run side by side on the pool. The answer is
    * what the raw tables alone would answer: a value seen in several buckets or an edge counts once.
    */
@@ -177,9 +178,10 @@ export class ReportsService {
     const count = (rows: Array<{ n: string | number | null }>) => Number(rows[0]?.n ?? 0);
     const edgeRange = (p: Params, column: string, e: TimeRange) => `${column} >= ${p.add(e.from.toISOString())}::timestamptz AND ${column} < ${p.add(e.to.toISOString())}::timestamptz`;
     const dayRange = (p: Params, days: NonNullable<SummaryPlan['days']>) => `"day" >= ${p.add(days.from)}::date AND "day" < ${p.add(days.to)}::date`;
-    const bucketRows = (p: Params, kind: string, select: string) =>
+    // each value with its count in each bucket, negated in a bucket the plan takes away
+    const bucketRows = (p: Params, kind: string) =>
       plan.buckets.map(
-        (b) => `SELECT ${select} FROM "reporting"."report_value"
+        (b) => `SELECT "value", ${b.sign < 0 ? '-' : ''}"n" AS n FROM "reporting"."report_value"
                  WHERE "kind" = ${p.add(kind)} AND "grain" = ${p.add(b.grain)} AND "bucket" >= ${p.add(b.from)}::date AND "bucket" < ${p.add(b.to)}::date AND "n" > 0`,
       );
     /** A count of sessions: the raw edges and the day rollup's column over the whole days. */
@@ -192,13 +194,14 @@ export class ReportsService {
         return `SELECT ${[...terms, '0'].join(' + ')} AS n`;
       });
     // grouped over a UNION ALL rather than a UNION: the planner hashes the values instead of sorting every row
+    // (a value is in the range when its signed counts sum above zero: a year less the months outside it)
     const distinct = (column: string, kind: string) =>
       run<{ n: string }>(
-        (p) => `SELECT count(*) AS n FROM (SELECT v FROM (${[
-          ...plan.edges.map((e) => `SELECT ${column} AS v FROM "reporting"."session" WHERE ${edgeRange(p, '"start_time"', e)} AND ${column} IS NOT NULL`),
-          ...bucketRows(p, kind, '"value" AS v'),
-          'SELECT NULL::text AS v WHERE false',
-        ].join(' UNION ALL ')}) u GROUP BY v) d`,
+        (p) => `SELECT count(*) AS n FROM (SELECT value FROM (${[
+          ...plan.edges.map((e) => `SELECT ${column} AS value, 1 AS n FROM "reporting"."session" WHERE ${edgeRange(p, '"start_time"', e)} AND ${column} IS NOT NULL`),
+          ...bucketRows(p, kind),
+          'SELECT NULL::text AS value, 0::bigint AS n WHERE false',
+        ].join(' UNION ALL ')}) u GROUP BY value HAVING sum(n) > 0) d`,
       );
     const usedEdge = (p: Params, e: TimeRange) => `"type" = ${p.add(T.credentialsUsed)} AND ${edgeRange(p, '"timestamp"', e)}`;
     const top = (column: string, kind: string) =>
@@ -207,10 +210,10 @@ export class ReportsService {
           ...plan.edges.map(
             (e) => `SELECT ${column} AS value, count(*) AS n FROM "reporting"."session_event" WHERE ${usedEdge(p, e)} AND ${column} IS NOT NULL GROUP BY ${column}`,
           ),
-          ...bucketRows(p, kind, '"value", "n"'),
+          ...bucketRows(p, kind),
           'SELECT NULL::text AS value, 0::bigint AS n WHERE false',
         ].join(' UNION ALL ')}) t
-          GROUP BY value ORDER BY sum(n) DESC, value LIMIT ${TOP_ENTRIES}`,
+          GROUP BY value HAVING sum(n) > 0 ORDER BY sum(n) DESC, value LIMIT ${TOP_ENTRIES}`,
       ).then((rows) => rows.map((r) => ({ value: r.value, count: Number(r.count) })));
     // the hourly series (72 hours at most) is read from the raw tables; the daily one from the day rollups and the edges
     const seriesPlan: SummaryPlan = interval === 'hour' ? { edges: [{ from, to }], days: null, buckets: [] } : plan;

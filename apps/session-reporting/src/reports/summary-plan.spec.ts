@@ -15,25 +15,59 @@ describe('a summary range as rollup buckets and raw edges', () => {
       ['2026-06-10T01:00:00.000Z', '2026-06-11T00:00:00.000Z'],
       ['2026-06-12T00:00:00.000Z', '2026-06-12T17:00:00.000Z'],
     ]);
-    expect(plan('2026-06-10T01:00:00Z', '2026-06-12T17:00:00Z')).toMatchObject({ days: { from: '2026-06-11', to: '2026-06-12' }, buckets: [{ grain: 'd', from: '2026-06-11', to: '2026-06-12' }] });
-    expect(plan('2026-06-01T00:00:00Z', '2026-06-02T00:00:00Z')).toMatchObject({ edges: [], buckets: [{ grain: 'd', from: '2026-06-01', to: '2026-06-02' }] });
+    expect(plan('2026-06-10T01:00:00Z', '2026-06-12T17:00:00Z')).toMatchObject({ days: { from: '2026-06-11', to: '2026-06-12' }, buckets: [{ grain: 'd', from: '2026-06-11', to: '2026-06-12', sign: 1 }] });
+    expect(plan('2026-06-01T00:00:00Z', '2026-06-02T00:00:00Z')).toMatchObject({ edges: [], buckets: [{ grain: 'd', from: '2026-06-01', to: '2026-06-02', sign: 1 }] });
   });
 
   it('takes whole months and whole years as one bucket each', () => {
-    expect(plan('2026-06-01T00:00:00Z', '2026-07-01T00:00:00Z').buckets).toEqual([{ grain: 'm', from: '2026-06-01', to: '2026-07-01' }]);
-    expect(plan('2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z').buckets).toEqual([{ grain: 'y', from: '2026-01-01', to: '2027-01-01' }]);
-    expect(plan('2026-01-15T00:00:00Z', '2026-02-10T00:00:00Z').buckets).toEqual([{ grain: 'd', from: '2026-01-15', to: '2026-02-10' }]);
+    expect(plan('2026-06-01T00:00:00Z', '2026-07-01T00:00:00Z').buckets).toEqual([{ grain: 'm', from: '2026-06-01', to: '2026-07-01', sign: 1 }]);
+    expect(plan('2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z').buckets).toEqual([{ grain: 'y', from: '2026-01-01', to: '2027-01-01', sign: 1 }]);
+    expect(plan('2026-01-15T00:00:00Z', '2026-02-10T00:00:00Z').buckets).toEqual([{ grain: 'd', from: '2026-01-15', to: '2026-02-10', sign: 1 }]);
     expect(plan('2025-11-20T08:00:00Z', '2028-02-03T12:00:00Z').buckets).toEqual([
-      { grain: 'd', from: '2025-11-21', to: '2025-12-01' },
-      { grain: 'm', from: '2025-12-01', to: '2026-01-01' },
-      { grain: 'y', from: '2026-01-01', to: '2028-01-01' },
-      { grain: 'm', from: '2028-01-01', to: '2028-02-01' },
-      { grain: 'd', from: '2028-02-01', to: '2028-02-03' },
+      { grain: 'd', from: '2025-11-21', to: '2025-12-01', sign: 1 },
+      { grain: 'm', from: '2025-12-01', to: '2026-01-01', sign: 1 },
+      { grain: 'y', from: '2026-01-01', to: '2028-01-01', sign: 1 },
+      { grain: 'm', from: '2028-01-01', to: '2028-02-01', sign: 1 },
+      { grain: 'd', from: '2028-02-01', to: '2028-02-03', sign: 1 },
+    ]);
+    expect(plan('2026-05-05T00:00:00Z', '2026-08-20T00:00:00Z').buckets).toEqual([
+      { grain: 'd', from: '2026-05-05', to: '2026-06-01', sign: 1 },
+      { grain: 'm', from: '2026-06-01', to: '2026-08-01', sign: 1 },
+      { grain: 'd', from: '2026-08-01', to: '2026-08-20', sign: 1 },
+    ]);
+  });
+
+  it('reads most of a year as the year less its days and months outside the range', () => {
+    expect(plan('2026-01-15T10:00:00Z', '2026-12-10T13:00:00Z').buckets).toEqual([
+      { grain: 'y', from: '2026-01-01', to: '2027-01-01', sign: 1 },
+      { grain: 'd', from: '2026-01-01', to: '2026-01-16', sign: -1 },
+      { grain: 'd', from: '2026-12-10', to: '2027-01-01', sign: -1 },
     ]);
     expect(plan('2026-03-05T00:00:00Z', '2026-11-20T00:00:00Z').buckets).toEqual([
-      { grain: 'd', from: '2026-03-05', to: '2026-04-01' },
-      { grain: 'm', from: '2026-04-01', to: '2026-11-01' },
-      { grain: 'd', from: '2026-11-01', to: '2026-11-20' },
+      { grain: 'y', from: '2026-01-01', to: '2027-01-01', sign: 1 },
+      { grain: 'm', from: '2026-01-01', to: '2026-03-01', sign: -1 },
+      { grain: 'd', from: '2026-03-01', to: '2026-03-05', sign: -1 },
+      { grain: 'd', from: '2026-11-20', to: '2026-12-01', sign: -1 },
+      { grain: 'm', from: '2026-12-01', to: '2027-01-01', sign: -1 },
     ]);
+  });
+
+  it('counts every whole day of any range exactly once, and no day outside it', () => {
+    const DAY = 86_400_000;
+    const start = Date.parse('2024-11-01T00:00:00Z');
+    let seed = 7;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    for (let i = 0; i < 400; i++) {
+      const from = start + Math.floor(random() * 900) * DAY + Math.floor(random() * 3) * 3_600_000;
+      const to = from + Math.floor(random() * 800) * DAY + Math.floor(random() * 3) * 3_600_000;
+      const { days, buckets } = plan(new Date(from).toISOString(), new Date(to).toISOString());
+      const counted = new Map<number, number>();
+      for (const b of buckets) for (let d = Date.parse(b.from); d < Date.parse(b.to); d += DAY) counted.set(d, (counted.get(d) ?? 0) + b.sign);
+      const inside = [...counted].filter(([, n]) => n !== 0);
+      expect(inside.every(([, n]) => n === 1)).toBe(true);
+      const first = days ? Date.parse(days.from) : 0;
+      const last = days ? Date.parse(days.to) : 0;
+      expect(inside.map(([d]) => d).sort((x, y) => x - y)).toEqual(Array.from({ length: (last - first) / DAY }, (_, k) => first + k * DAY));
+    }
   });
 });

@@ -6,16 +6,20 @@ export interface TimeRange {
   to: Date;
 }
 
-/** Rollup buckets of one grain, first days (UTC) as YYYY-MM-DD, half-open [from, to). */
+/**
+ * Rollup buckets of one grain, first days (UTC) as YYYY-MM-DD, half-open [from, to), added (`sign` 1) or taken away
+ * (-1): a value's count over the range is the sum of its signed bucket counts.
+ */
 export interface BucketRange {
   grain: 'd' | 'm' | 'y';
   from: string;
   to: string;
+  sign: 1 | -1;
 }
 
 /**
- * How a summary range is answered: its whole UTC days from the rollups (`days`, and the same days as the fewest
- * day, month and year buckets in `buckets`), the partial days at either end (`edges`) from the raw tables.
+ * How a summary range is answered: its whole UTC days from the rollups (`days`, and the same days as signed day,
+ * month and year buckets in `buckets`), the partial days at either end (`edges`) from the raw tables.
  */
 export interface SummaryPlan {
   edges: TimeRange[];
@@ -39,14 +43,48 @@ export function summaryPlan(from: Date, to: Date): SummaryPlan {
     { from, to: new Date(a) },
     { from: new Date(b), to },
   ].filter((e) => e.from < e.to);
-  return { edges, days: { from: ymd(a), to: ymd(b) }, buckets: buckets(a, b) };
+  return { edges, days: { from: ymd(a), to: ymd(b) }, buckets: signedBuckets(a, b) };
+}
+
+/**
+ * Rows a bucket is expected to read, relative to a day's: a month or a year holds each value once, and most values
+ * of a month recur all year, so both cost a few days' rows.
+ */
+const WEIGHT: Record<BucketRange['grain'], number> = { d: 1, m: 6, y: 8 };
+const cost = (list: readonly BucketRange[]) => list.reduce((sum, b) => sum + WEIGHT[b.grain] * (b.grain === 'y' ? 1 : spans(b)), 0);
+const spans = (b: BucketRange) => {
+  const from = Date.parse(b.from);
+  const to = Date.parse(b.to);
+  return b.grain === 'd' ? (to - from) / DAY : Math.round((to - from) / (30.44 * DAY));
+};
+
+/**
+ * Whole days [a, b), each calendar year's part the cheaper of its days, months and year taken directly, or the
+ * whole year less the days and months of it outside the range (eleven months and a half: the year less two weeks).
+ * Adjacent buckets of one grain and sign are merged, so whole years between read as one range.
+ */
+function signedBuckets(a: number, b: number): BucketRange[] {
+  const out: BucketRange[] = [];
+  for (let year = yearStart(a); year < b; year = yearStart(year, 1)) {
+    const next = yearStart(year, 1);
+    const lo = Math.max(a, year);
+    const hi = Math.min(b, next);
+    const direct = buckets(lo, hi, 1);
+    const complement = [{ grain: 'y' as const, from: ymd(year), to: ymd(next), sign: 1 as const }, ...buckets(year, lo, -1), ...buckets(hi, next, -1)];
+    for (const bucket of cost(complement) < cost(direct) ? complement : direct) {
+      const last = out[out.length - 1];
+      if (last && last.grain === bucket.grain && last.sign === bucket.sign && last.to === bucket.from) last.to = bucket.to;
+      else out.push(bucket);
+    }
+  }
+  return out;
 }
 
 /** Whole days [a, b) as leading days, leading months, whole years, trailing months, trailing days. */
-function buckets(a: number, b: number): BucketRange[] {
+function buckets(a: number, b: number, sign: 1 | -1): BucketRange[] {
   const out: BucketRange[] = [];
   const push = (grain: BucketRange['grain'], from: number, to: number) => {
-    if (from < to) out.push({ grain, from: ymd(from), to: ymd(to) });
+    if (from < to) out.push({ grain, from: ymd(from), to: ymd(to), sign });
   };
   const m1 = ceilTo(a, monthStart);
   const m2 = monthStart(b);

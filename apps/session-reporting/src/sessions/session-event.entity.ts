@@ -24,39 +24,39 @@ export class SessionEventEntity {
   @JoinColumn({ name: 'session_id', foreignKeyConstraintName: 'fk_session_event_session' })
   session?: SessionEntity;
 
-  @Column({ type: 'varchar', length: 64 })
+  @Column({ type: 'varchar', length: 64, collation: 'C' })
   type!: string;
 
-  @Column({ name: 'performed_by_type', type: 'varchar', length: 32 })
+  @Column({ name: 'performed_by_type', type: 'varchar', length: 32, collation: 'C' })
   performedByType!: string;
 
-  @Column({ name: 'performed_by', type: 'text', nullable: true })
+  @Column({ name: 'performed_by', type: 'text', nullable: true, collation: 'C' })
   performedBy!: string | null;
 
-  @Column({ type: 'text', nullable: true })
+  @Column({ type: 'text', nullable: true, collation: 'C' })
   destination!: string | null;
 
   @Column({ type: 'timestamptz' })
   timestamp!: Date;
 
   /** Identifies the fact that produced the row, so a redelivered or republished fact is stored once. */
-  @Column({ name: 'event_key', type: 'text' })
+  @Column({ name: 'event_key', type: 'text', collation: 'C' })
   eventKey!: string;
 
   /** broker, appliance (its event batch) or poller (its reporting API). */
-  @Column({ type: 'varchar', length: 16, default: 'broker' })
+  @Column({ type: 'varchar', length: 16, default: 'broker', collation: 'C' })
   source!: string;
 
-  @Column({ name: 'trace_id', type: 'text', nullable: true })
+  @Column({ name: 'trace_id', type: 'text', nullable: true, collation: 'C' })
   traceId!: string | null;
 
-  @Column({ name: 'lease_id', type: 'text', nullable: true })
+  @Column({ name: 'lease_id', type: 'text', nullable: true, collation: 'C' })
   leaseId!: string | null;
 
-  @Column({ name: 'credential_name', type: 'text', nullable: true })
+  @Column({ name: 'credential_name', type: 'text', nullable: true, collation: 'C' })
   credentialName!: string | null;
 
-  @Column({ type: 'text', nullable: true })
+  @Column({ type: 'text', nullable: true, collation: 'C' })
   vault!: string | null;
 
   @OneToMany('SessionEventDataEntity', (data: SessionEventDataEntity) => data.sessionEvent)
