@@ -17,6 +17,7 @@ describe('vault-adapters with HashiCorp Vault (simulator over HTTP, real NATS, R
   let sim: VaultSim;
   let address: string;
   let pg: Client;
+  let seed: ReturnType<typeof loadDemoSeed>;
 
   const sources = [
     { kind: 'library', set: 'rdp-admins', endpoints: ['srv-app01'], domain: 'CORP', users: ['CORP\\alice'] },
@@ -39,7 +40,8 @@ describe('vault-adapters with HashiCorp Vault (simulator over HTTP, real NATS, R
         { path: 'servers/lab/srv-orphan09/note', data: { password: 'Vlt-Kv-Note-Test-3Qd' }, customMetadata: { machine: 'srv-orphan09' } },
       ],
     }));
-    sim = createVaultSim({ seed: { ...demo, kv, namespace: 'ops' } });
+    seed = { ...demo, kv, namespace: 'ops' };
+    sim = createVaultSim({ seed });
     address = await sim.listen(0);
     system = await startVaultAdapters(CONFORMANCE_SERVICES);
     bus = system.bus;
@@ -209,5 +211,18 @@ describe('vault-adapters with HashiCorp Vault (simulator over HTTP, real NATS, R
       expect(JSON.stringify(answer.pending)).not.toContain('not-the-vault-token');
       expect(jump?.systems).toHaveLength(4);
     });
+  });
+
+  it('walks a KV source once for every user and endpoint for a while, and afresh once the connection is saved again', async () => {
+    const names = async (user: string, endpoint: string) => (await list(user, endpoint)).credentials.filter((c) => c.vault === 'hcv').map((c) => c.name);
+    // a list for one endpoint walks KV; a secret then added at Vault for another endpoint is not walked again yet
+    expect(await names('bob', 'srv-web01')).not.toEqual([]);
+    const added = { path: 'servers/new/srv-new42/svc', data: { password: 'Vlt-Kv-New-Test-5Rt' }, customMetadata: { machine: 'srv-new42', account: 'svc-new' } };
+    sim.state.reset({ ...seed, kv: (seed.kv ?? []).map((m, i) => (i === 0 ? { ...m, secrets: [...(m.secrets ?? []), added] } : m)) });
+    expect(await names('bob', 'srv-new42')).toEqual([]);
+    // saving the connection (on any instance: the change reaches every one) drops what was walked
+    await connect('hcv', { address, namespace: 'ops', allowInsecureHttp: true, auth: { method: 'approle', roleId: 'demo-role-id', secretId: 'demo-secret-id' }, sources });
+    expect(await names('bob', 'srv-new42')).toEqual(['srv-new42\\svc-new']);
+    sim.state.reset(seed);
   });
 });

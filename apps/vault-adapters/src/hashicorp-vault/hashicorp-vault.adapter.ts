@@ -29,6 +29,7 @@ import { VaultSessionCache } from '../sessions/vault-session-cache';
 import { endpointMachines, kvMachines } from '../systems/hashicorp-vault-systems';
 import { machineSystems, mapLimit, matchesSearch, searchKey, type MachineFound } from '../systems/systems';
 import { HashicorpVaultClient, HashicorpVaultError, tokenDigest, type HashicorpVaultErrorKind, type VaultToken } from './hashicorp-vault.client';
+import { KvIndex, type KvListing } from './kv-index';
 import { matchesEndpoint, metadataList, userAllowed } from './matching';
 
 type Connection = ConnectionOf<'hashicorp-vault'>;
@@ -62,6 +63,8 @@ const APPLICATION_IDENTITY = '*application*';
 /** KV folders are walked this deep at most, and this many secrets at most, so a list stays bounded. */
 const KV_MAX_DEPTH = 8;
 const KV_MAX_SECRETS = 5_000;
+/** How long a KV source's walk is kept (KvIndex): a secret added at Vault is offered within this. */
+const KV_INDEX_TTL_MS = 30_000;
 /** A token is kept until shortly before Vault's TTL ends. */
 const TOKEN_MARGIN = 0.9;
 
@@ -83,6 +86,7 @@ export class HashicorpVaultAdapter implements VaultAdapter<'hashicorp-vault'>, O
   readonly type = 'hashicorp-vault' as const;
   private readonly logger = new Logger('hashicorp-vault');
   private readonly clients = new ConnectionClients<HashicorpVaultClient, Connection>((connection) => this.newClient(connection));
+  private readonly kv = new KvIndex(KV_INDEX_TTL_MS);
 
   constructor(
     private readonly sessions: VaultSessionCache,
@@ -90,11 +94,11 @@ export class HashicorpVaultAdapter implements VaultAdapter<'hashicorp-vault'>, O
   ) {}
 
   list(connection: Connection, user: string, endpoint: string): Promise<VaultCredential[]> {
-    return this.withToken(connection, (client, token) => listFor(client, token, connection, user, endpoint));
+    return this.withToken(connection, (client, token) => listFor(client, token, connection, this.kvOf(client, token, connection), user, endpoint));
   }
 
   searchSystems(connection: Connection, user: string, search: string, limit: number): Promise<{ systems: VaultSystem[]; truncated: boolean }> {
-    return this.withToken(connection, (client, token) => systemsFor(client, token, connection, user, search, limit));
+    return this.withToken(connection, (client, token) => systemsFor(client, token, connection, this.kvOf(client, token, connection), user, search, limit));
   }
 
   async test(connection: Connection, user: string, endpoint: string): Promise<VaultTestResult> {
@@ -103,7 +107,8 @@ export class HashicorpVaultAdapter implements VaultAdapter<'hashicorp-vault'>, O
     try {
       const signedIn = await signIn(client, connection.settings);
       step = 'search';
-      const credentials = await listFor(client, signedIn.token.token, connection, user, endpoint);
+      // Test Settings walks KV afresh: what it shows is what Vault holds now
+      const credentials = await listFor(client, signedIn.token.token, connection, (source) => kvSecrets(client, signedIn.token.token, source), user, endpoint);
       return { result: 'ok', credentials: credentials.map(({ name, username, domain, scope }) => ({ name, username, domain, scope })) };
     } catch (error) {
       const broker = toBrokerError(error);
@@ -197,6 +202,7 @@ export class HashicorpVaultAdapter implements VaultAdapter<'hashicorp-vault'>, O
   }
 
   async reset(name: string, scope: 'here' | 'everywhere'): Promise<void> {
+    this.kv.forget(name);
     await this.clients.drop(name);
     if (scope === 'everywhere') await this.sessions.forget(name);
     else this.sessions.dropHere({ vault: name });
@@ -204,6 +210,12 @@ export class HashicorpVaultAdapter implements VaultAdapter<'hashicorp-vault'>, O
 
   async onApplicationShutdown(): Promise<void> {
     await this.clients.closeAll();
+  }
+
+  /** A KV source's secrets and metadata, from the walk kept for this connection or a new one (KvIndex). */
+  private kvOf(client: HashicorpVaultClient, token: SecretValue, connection: Connection): KvSecrets {
+    const { name, settings } = connection;
+    return (source) => this.kv.get([name, settings.address, settings.namespace ?? '', source.mount, source.path], () => kvSecrets(client, token, source));
   }
 
   private withToken<T>(connection: Connection, call: (client: HashicorpVaultClient, token: SecretValue) => Promise<T>): Promise<T> {
@@ -258,11 +270,13 @@ async function signIn(client: HashicorpVaultClient, settings: HashicorpVaultSett
   return { token: { token, entityId: self.entityId }, ttlSeconds: self.ttlSeconds };
 }
 
-async function listFor(client: HashicorpVaultClient, token: SecretValue, connection: Connection, user: string, endpoint: string): Promise<VaultCredential[]> {
+type KvSecrets = (source: KvSource) => Promise<KvListing>;
+
+async function listFor(client: HashicorpVaultClient, token: SecretValue, connection: Connection, kv: KvSecrets, user: string, endpoint: string): Promise<VaultCredential[]> {
   const settings = connection.settings;
   const base = { vault: connection.name, releaseDurationMinutes: settings.releaseDurationMinutes };
   const perSource = await mapLimit(settings.sources, 4, async (source): Promise<VaultCredential[]> => {
-    if (source.kind === 'kv') return listKv(client, token, connection, source, user, endpoint);
+    if (source.kind === 'kv') return listKv(connection, source, await kv(source), user, endpoint);
     if (!matchesEndpoint(source.endpoints, endpoint) || !userAllowed(source.users, user, settings.userMapping)) return [];
     const domain = source.domain ?? null;
     const scope = domain ? 'domain' : 'machine';
@@ -281,7 +295,7 @@ async function listFor(client: HashicorpVaultClient, token: SecretValue, connect
  * The secrets below a KV source's folder and their custom_metadata: folders walked 8 deep, 5 000 secrets at most,
  * 8 metadata reads at once. `more`: the walk stopped at that bound with secrets left.
  */
-async function kvSecrets(client: HashicorpVaultClient, token: SecretValue, source: KvSource): Promise<{ secrets: Array<{ path: string; meta: Record<string, string> }>; more: boolean }> {
+async function kvSecrets(client: HashicorpVaultClient, token: SecretValue, source: KvSource): Promise<KvListing> {
   const paths: string[] = [];
   let more = false;
   const walk = async (folder: string, depth: number): Promise<void> => {
@@ -308,12 +322,20 @@ async function kvSecrets(client: HashicorpVaultClient, token: SecretValue, sourc
  * (checked at Vault, as a list does, only when one matches the search), and the machines of the KV secrets
  * offered to the user, one system per name however many secrets and sources name it.
  */
-async function systemsFor(client: HashicorpVaultClient, token: SecretValue, connection: Connection, user: string, search: string, limit: number): Promise<{ systems: VaultSystem[]; truncated: boolean }> {
+async function systemsFor(
+  client: HashicorpVaultClient,
+  token: SecretValue,
+  connection: Connection,
+  kv: KvSecrets,
+  user: string,
+  search: string,
+  limit: number,
+): Promise<{ systems: VaultSystem[]; truncated: boolean }> {
   const needle = searchKey(search);
   const mapping = connection.settings.userMapping;
   const perSource = await mapLimit(connection.settings.sources, 4, async (source): Promise<{ found: MachineFound[]; more: boolean }> => {
     if (source.kind === 'kv') {
-      const { secrets, more } = await kvSecrets(client, token, source);
+      const { secrets, more } = await kv(source);
       return { found: secrets.flatMap(({ meta }) => kvMachines(source, meta, user, mapping)), more };
     }
     const found = endpointMachines(source, user, mapping).filter((m) => matchesSearch([m.machine], needle));
@@ -328,8 +350,7 @@ async function systemsFor(client: HashicorpVaultClient, token: SecretValue, conn
   return machineSystems(connection.name, perSource.flatMap((p) => p.found), needle, limit, perSource.some((p) => p.more));
 }
 
-async function listKv(client: HashicorpVaultClient, token: SecretValue, connection: Connection, source: KvSource, user: string, endpoint: string): Promise<VaultCredential[]> {
-  const { secrets: found } = await kvSecrets(client, token, source);
+function listKv(connection: Connection, source: KvSource, { secrets: found }: KvListing, user: string, endpoint: string): VaultCredential[] {
   const settings = connection.settings;
   return found.flatMap(({ path, meta }): VaultCredential[] => {
     const machines = metadataList(meta[source.machineKey]);
