@@ -6,6 +6,7 @@ import type { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { applianceRecord } from '../src/ingest/appliance-event.mapping';
 import { ReportingRollups1796000000002 } from '../src/migrations/1796000000002-reporting-rollups';
+import { ReportingDekads1796000000004 } from '../src/migrations/1796000000004-reporting-dekads';
 import { ReportsService } from '../src/reports/reports.service';
 import { summaryPlan } from '../src/reports/summary-plan';
 import { toSessionEvent } from '../src/sessions/lease-event.mapping';
@@ -85,11 +86,11 @@ describe('session-reporting: the summary rollups', () => {
                         WHERE injections <> 0 OR failed_requests <> 0 OR rotations_failed <> 0 ORDER BY 1`;
     const kept = [await rows(values), await rows(sessionDays), await rows(eventDays)];
     const runner = app.get(DataSource).createQueryRunner();
-    const migration = new ReportingRollups1796000000002();
+    const migrations = [new ReportingRollups1796000000002(), new ReportingDekads1796000000004()];
     try {
       await runner.startTransaction();
-      await migration.down(runner);
-      await migration.up(runner);
+      for (const migration of [...migrations].reverse()) await migration.down(runner);
+      for (const migration of migrations) await migration.up(runner);
       await runner.commitTransaction();
     } finally {
       await runner.release();

@@ -4,16 +4,18 @@ const USED = 'Credentials Used';
 const REQUEST_FAILED = 'Credential Request Failed';
 const RELEASE_FAILED = 'Credential Release Failed';
 
-const utcDay = (column: string) => `(${column} AT TIME ZONE 'UTC')::date`;
-/** A UTC day with the month and the year it falls in: the three grains a value is counted at. */
-const grains = (day: string) => `(VALUES ('d', ${day}), ('m', date_trunc('month', ${day})::date), ('y', date_trunc('year', ${day})::date))`;
+export const utcDay = (column: string) => `(${column} AT TIME ZONE 'UTC')::date`;
+/** The buckets a UTC day's value is counted in, as a VALUES list of (grain, first day). */
+export type Grains = (day: string) => string;
+/** A UTC day with the month and the year it falls in: the three grains a value is counted at here. */
+export const DAY_MONTH_YEAR: Grains = (day) => `(VALUES ('d', ${day}), ('m', date_trunc('month', ${day})::date), ('y', date_trunc('year', ${day})::date))`;
 
 /**
  * What a set of session rows, each with a sign (+1 counted, -1 no longer counted), does to the rollups: the day's
  * sessions and emergencies, and the sessions of each user and endpoint per day, month and year. Keys are written
  * in their order, so concurrent writers lock shared rows in the same order.
  */
-const applySessions = (delta: string) => `
+const applySessions = (delta: string, grains: Grains) => `
   WITH d AS (${delta}),
   days AS (
     INSERT INTO "reporting"."report_session_day" AS r ("day", "sessions", "emergencies")
@@ -34,7 +36,7 @@ const applySessions = (delta: string) => `
   ON CONFLICT ("kind", "grain", "bucket", "value") DO UPDATE SET "n" = r."n" + EXCLUDED."n"`;
 
 /** The same for events: the day's injections, failed requests and failed rotations, and the injections per endpoint, user and credential. */
-const applyEvents = (delta: string) => `
+const applyEvents = (delta: string, grains: Grains) => `
   WITH d AS (${delta}),
   days AS (
     INSERT INTO "reporting"."report_event_day" AS r ("day", "injections", "failed_requests", "rotations_failed")
@@ -63,8 +65,17 @@ const COUNTED_TYPES = `"type" IN ('${USED}', '${REQUEST_FAILED}', '${RELEASE_FAI
 const SESSION_MOVED = `${utcDay('o."start_time"')} <> ${utcDay('n."start_time"')} OR o."user_name" IS DISTINCT FROM n."user_name"
   OR o."endpoint" IS DISTINCT FROM n."endpoint" OR o."emergency" <> n."emergency"`;
 
-const TRIGGERS: Array<{ name: string; table: string; on: string; referencing: string; body: string }> = [
-  { name: 'report_session_inserted', table: 'session', on: 'INSERT', referencing: 'NEW TABLE AS new_rows', body: applySessions(`SELECT ${SESSION_COLUMNS}, 1 AS "sign" FROM new_rows`) },
+export interface RollupTrigger {
+  name: string;
+  table: string;
+  on: string;
+  referencing: string;
+  body: string;
+}
+
+/** The statement triggers that keep the rollups, counting each value at `grains`. */
+export const rollupTriggers = (grains: Grains): RollupTrigger[] => [
+  { name: 'report_session_inserted', table: 'session', on: 'INSERT', referencing: 'NEW TABLE AS new_rows', body: applySessions(`SELECT ${SESSION_COLUMNS}, 1 AS "sign" FROM new_rows`, grains) },
   {
     name: 'report_session_updated',
     table: 'session',
@@ -73,24 +84,28 @@ const TRIGGERS: Array<{ name: string; table: string; on: string; referencing: st
     body: applySessions(`
       SELECT o."start_time", o."user_name", o."endpoint", o."emergency", -1 AS "sign" FROM old_rows o JOIN new_rows n ON n."id" = o."id" WHERE ${SESSION_MOVED}
       UNION ALL
-      SELECT n."start_time", n."user_name", n."endpoint", n."emergency", 1 FROM old_rows o JOIN new_rows n ON n."id" = o."id" WHERE ${SESSION_MOVED}`),
+      SELECT n."start_time", n."user_name", n."endpoint", n."emergency", 1 FROM old_rows o JOIN new_rows n ON n."id" = o."id" WHERE ${SESSION_MOVED}`, grains),
   },
-  { name: 'report_session_deleted', table: 'session', on: 'DELETE', referencing: 'OLD TABLE AS old_rows', body: applySessions(`SELECT ${SESSION_COLUMNS}, -1 AS "sign" FROM old_rows`) },
+  { name: 'report_session_deleted', table: 'session', on: 'DELETE', referencing: 'OLD TABLE AS old_rows', body: applySessions(`SELECT ${SESSION_COLUMNS}, -1 AS "sign" FROM old_rows`, grains) },
   {
     name: 'report_event_inserted',
     table: 'session_event',
     on: 'INSERT',
     referencing: 'NEW TABLE AS new_rows',
-    body: applyEvents(`SELECT ${EVENT_COLUMNS}, 1 AS "sign" FROM new_rows WHERE ${COUNTED_TYPES}`),
+    body: applyEvents(`SELECT ${EVENT_COLUMNS}, 1 AS "sign" FROM new_rows WHERE ${COUNTED_TYPES}`, grains),
   },
   {
     name: 'report_event_deleted',
     table: 'session_event',
     on: 'DELETE',
     referencing: 'OLD TABLE AS old_rows',
-    body: applyEvents(`SELECT ${EVENT_COLUMNS}, -1 AS "sign" FROM old_rows WHERE ${COUNTED_TYPES}`),
+    body: applyEvents(`SELECT ${EVENT_COLUMNS}, -1 AS "sign" FROM old_rows WHERE ${COUNTED_TYPES}`, grains),
   },
 ];
+const TRIGGERS = rollupTriggers(DAY_MONTH_YEAR);
+
+/** The body of a rollup trigger's function. */
+export const triggerFunction = (t: RollupTrigger) => `CREATE OR REPLACE FUNCTION "reporting"."${t.name}"() RETURNS trigger LANGUAGE plpgsql AS $fn$ BEGIN ${t.body}; RETURN NULL; END $fn$`;
 
 /**
  * The summary's rollups (ADR 20): per UTC day the sessions, emergencies, injections, failed requests and failed
@@ -119,7 +134,7 @@ export class ReportingRollups1796000000002 implements MigrationInterface {
         "rotations_failed" bigint NOT NULL DEFAULT 0,
         CONSTRAINT "pk_report_event_day" PRIMARY KEY ("day") INCLUDE ("injections", "failed_requests", "rotations_failed")
       )`);
-    // grain: 'd' a UTC day, 'm' its month, 'y' its year, bucket their first day
+    // grain: 'd' a UTC day, 'm' its month, 'y' its year, bucket their first day ('x', its dekad, from 1796000000004)
     await q.query(`
       CREATE TABLE "reporting"."report_value" (
         "kind" varchar(16) NOT NULL,
@@ -131,13 +146,13 @@ export class ReportingRollups1796000000002 implements MigrationInterface {
       )`);
     await q.query(`LOCK TABLE "reporting"."session", "reporting"."session_event" IN SHARE ROW EXCLUSIVE MODE`);
     for (const t of TRIGGERS) {
-      await q.query(`CREATE FUNCTION "reporting"."${t.name}"() RETURNS trigger LANGUAGE plpgsql AS $fn$ BEGIN ${t.body}; RETURN NULL; END $fn$`);
+      await q.query(triggerFunction(t));
       await q.query(
         `CREATE TRIGGER "${t.name}" AFTER ${t.on} ON "reporting"."${t.table}" REFERENCING ${t.referencing} FOR EACH STATEMENT EXECUTE FUNCTION "reporting"."${t.name}"()`,
       );
     }
-    await q.query(applySessions(`SELECT ${SESSION_COLUMNS}, 1 AS "sign" FROM "reporting"."session"`));
-    await q.query(applyEvents(`SELECT ${EVENT_COLUMNS}, 1 AS "sign" FROM "reporting"."session_event" WHERE ${COUNTED_TYPES}`));
+    await q.query(applySessions(`SELECT ${SESSION_COLUMNS}, 1 AS "sign" FROM "reporting"."session"`, DAY_MONTH_YEAR));
+    await q.query(applyEvents(`SELECT ${EVENT_COLUMNS}, 1 AS "sign" FROM "reporting"."session_event" WHERE ${COUNTED_TYPES}`, DAY_MONTH_YEAR));
   }
 
   async down(q: QueryRunner): Promise<void> {

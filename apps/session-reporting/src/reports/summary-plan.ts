@@ -11,7 +11,8 @@ export interface TimeRange {
  * (-1): a value's count over the range is the sum of its signed bucket counts.
  */
 export interface BucketRange {
-  grain: 'd' | 'm' | 'y';
+  /** A UTC day, a dekad (the 1st to the 10th, the 11th to the 20th, the 21st to the month's end), a month, a year. */
+  grain: 'd' | 'x' | 'm' | 'y';
   from: string;
   to: string;
   sign: 1 | -1;
@@ -32,6 +33,12 @@ const monthStart = (t: number, add = 0) => {
   const d = new Date(t);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + add, 1);
 };
+/** The first day of the dekad `t` falls in, or of the `add`th after it. */
+const dekadStart = (t: number, add = 0) => {
+  const d = new Date(t);
+  const index = Math.min(2, Math.floor((d.getUTCDate() - 1) / 10)) + add;
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + Math.floor(index / 3), 1 + 10 * (((index % 3) + 3) % 3));
+};
 const yearStart = (t: number, add = 0) => Date.UTC(new Date(t).getUTCFullYear() + add, 0, 1);
 const ceilTo = (t: number, floor: (t: number, add?: number) => number) => (floor(t) === t ? t : floor(t, 1));
 
@@ -47,16 +54,23 @@ export function summaryPlan(from: Date, to: Date): SummaryPlan {
 }
 
 /**
- * Rows a bucket is expected to read, relative to a day's: a month or a year holds each value once, and most values
- * of a month recur all year, so both cost a few days' rows.
+ * Rows a bucket is expected to read, relative to a day's: a dekad, a month or a year holds each value once, and
+ * most values of a dekad recur all month and year, so each costs a few days' rows.
  */
-const WEIGHT: Record<BucketRange['grain'], number> = { d: 1, m: 6, y: 8 };
-const cost = (list: readonly BucketRange[]) => list.reduce((sum, b) => sum + WEIGHT[b.grain] * (b.grain === 'y' ? 1 : spans(b)), 0);
-const spans = (b: BucketRange) => {
-  const from = Date.parse(b.from);
-  const to = Date.parse(b.to);
-  return b.grain === 'd' ? (to - from) / DAY : Math.round((to - from) / (30.44 * DAY));
+const WEIGHT: Record<BucketRange['grain'], number> = { d: 1, x: 4, m: 6, y: 8 };
+const NEXT: Record<BucketRange['grain'], (t: number) => number> = {
+  d: (t) => t + DAY,
+  x: (t) => dekadStart(t, 1),
+  m: (t) => monthStart(t, 1),
+  y: (t) => yearStart(t, 1),
 };
+/** How many buckets a range holds. */
+const spans = (b: BucketRange) => {
+  let n = 0;
+  for (let t = Date.parse(b.from); t < Date.parse(b.to); t = NEXT[b.grain](t)) n++;
+  return n;
+};
+const cost = (list: readonly BucketRange[]) => list.reduce((sum, b) => sum + WEIGHT[b.grain] * spans(b), 0);
 
 /**
  * Whole days [a, b), each calendar year's part the cheaper of its days, months and year taken directly, or the
@@ -80,19 +94,28 @@ function signedBuckets(a: number, b: number): BucketRange[] {
   return out;
 }
 
-/** Whole days [a, b) as leading days, leading months, whole years, trailing months, trailing days. */
+/** Whole days [a, b) as leading days, dekads and months, whole years, trailing months, dekads and days. */
 function buckets(a: number, b: number, sign: 1 | -1): BucketRange[] {
   const out: BucketRange[] = [];
   const push = (grain: BucketRange['grain'], from: number, to: number) => {
     if (from < to) out.push({ grain, from: ymd(from), to: ymd(to), sign });
   };
+  /** Days [from, to) with no whole month inside: leading days, whole dekads, trailing days. */
+  const dekads = (from: number, to: number) => {
+    const x1 = ceilTo(from, dekadStart);
+    const x2 = dekadStart(to);
+    if (x1 >= x2) return push('d', from, to);
+    push('d', from, x1);
+    push('x', x1, x2);
+    push('d', x2, to);
+  };
   const m1 = ceilTo(a, monthStart);
   const m2 = monthStart(b);
   if (m1 >= m2) {
-    push('d', a, b);
+    dekads(a, b);
     return out;
   }
-  push('d', a, m1);
+  dekads(a, m1);
   const y1 = ceilTo(m1, yearStart);
   const y2 = yearStart(m2);
   if (y1 >= y2) push('m', m1, m2);
@@ -101,6 +124,6 @@ function buckets(a: number, b: number, sign: 1 | -1): BucketRange[] {
     push('y', y1, y2);
     push('m', y2, m2);
   }
-  push('d', m2, b);
+  dekads(m2, b);
   return out;
 }
