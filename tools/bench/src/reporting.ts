@@ -254,7 +254,7 @@ export async function runReportingBench(): Promise<void> {
         ...p.statements.map((st) => `  - ${[...new Set(st.scans)].join(', ')} (${fmt(st.ms)} ms)`),
       ]),
       '',
-      "The summary reads the whole UTC days of a range from the rollups (ADR 20: `pk_report_session_day`, `pk_report_event_day`, `pk_report_value` over day, month and year buckets) and the partial days at either end from the raw tables' indexes; `apps/session-reporting/test/report-plans.int-spec.ts` asserts on 200,000 sessions that a week's and half a year's summary with partial days at both ends, and the grid pages, deep ones included, read index ranges only. A grid whose filter matches (nearly) the whole table is read sequentially when the planner finds that cheaper, as it should.",
+      "The summary reads the whole UTC days of a range from the rollups (ADR 20: `pk_report_session_day`, `pk_report_event_day`, `pk_report_value` over day, dekad, month and year buckets, most of a year as the year less its buckets outside the range) and the partial days at either end from the raw tables' indexes; `apps/session-reporting/test/report-plans.int-spec.ts` asserts on 200,000 sessions that a week's, half a year's and eleven months' summary with partial days at both ends, a rare prefix filter, and the grid pages, deep ones included, read index ranges only. A grid whose filter matches (nearly) the whole table is read sequentially when the planner finds that cheaper, as it should.",
     );
   } finally {
     await pg.end();
