@@ -20,7 +20,7 @@ export interface BucketRange {
 
 /**
  * How a summary range is answered: its whole UTC days from the rollups (`days`, and the same days as signed day,
- * month and year buckets in `buckets`), the partial days at either end (`edges`) from the raw tables.
+ * dekad, month and year buckets in `buckets`), the partial days at either end (`edges`) from the raw tables.
  */
 export interface SummaryPlan {
   edges: TimeRange[];
@@ -73,8 +73,8 @@ const spans = (b: BucketRange) => {
 const cost = (list: readonly BucketRange[]) => list.reduce((sum, b) => sum + WEIGHT[b.grain] * spans(b), 0);
 
 /**
- * Whole days [a, b), each calendar year's part the cheaper of its days, months and year taken directly, or the
- * whole year less the days and months of it outside the range (eleven months and a half: the year less two weeks).
+ * Whole days [a, b), each calendar year's part the cheaper of its days, dekads and months taken directly, or the
+ * whole year less those of it outside the range (eleven months and a half: the year less two weeks).
  * Adjacent buckets of one grain and sign are merged, so whole years between read as one range.
  */
 function signedBuckets(a: number, b: number): BucketRange[] {
