@@ -10,7 +10,6 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
-import { NestInstrumentation } from '@opentelemetry/instrumentation-nestjs-core';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
@@ -111,13 +110,14 @@ export function startTelemetry(serviceName: string): void {
           else if ('path' in req && typeof req.path === 'string') scrubUrl(span, req.path);
         },
       }),
-      // One span per hop: the HTTP server span and Nest's handler span say what a request did; a span per
-      // Express middleware (body parsers, the router) costs CPU on every call and says nothing.
+      // One span per hop: the HTTP server span, named by its route, says what a request did. A span per Express
+      // middleware (body parsers, the router) or per Nest handler and request context costs CPU on every call and
+      // says nothing the server span does not.
       new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.REQUEST_HANDLER, ExpressLayerType.ROUTER] }),
-      new NestInstrumentation(),
       new UndiciInstrumentation({ requestHook: (span, req) => scrubUrl(span, req.path, req.origin) }),
       new IORedisInstrumentation({ requireParentSpan: true }),
-      new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false }),
+      // a span per query; none for taking a connection from the pool (kept warm, it is a few microseconds)
+      new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false, ignoreConnectSpans: true }),
       new PinoInstrumentation(),
     ],
   });
