@@ -15,6 +15,7 @@ process.env['VAULT_ALLOWED_ADDRESSES'] = '127.0.0.1';
 // long enough that only an invalidation, never an expiry, can explain a change seen within the test
 process.env['VAULT_CONNECTIONS_CACHE_SECONDS'] = '600';
 process.env['VAULT_SESSION_L1_SECONDS'] = '300';
+process.env['VAULT_SYSTEMS_CACHE_SECONDS'] = '600';
 
 /**
  * The in-process caches of vault-adapters, across two instances behind one queue group: a list reads the
@@ -83,6 +84,21 @@ describe('vault-adapters caches across instances (real NATS, Redis, Postgres; si
     await save(45);
     // without the invalidation, the instance that did not save would answer 60 for another ten minutes
     expect(new Set(await lists())).toEqual(new Set([45]));
+  });
+
+  it("reads an identity's managed systems once per instance, and again on every instance after the connection is edited", async () => {
+    await lists();
+    // every ManagedSystems call from now on is counted as it goes through unchanged
+    sim.state.addFault({ status: 200, count: 1_000, method: 'GET', path: 'ManagedSystems', delayMs: 0, through: true });
+    const calls = () => sim.state.stats().faultsServed;
+    const before = calls();
+    await lists();
+    expect(calls() - before).toBe(0);
+    await save(30);
+    expect(new Set(await lists())).toEqual(new Set([30]));
+    // each of the two instances asked the vault once for the round (its lists share one call)
+    expect(calls() - before).toBe(2);
+    sim.state.clearFaults();
   });
 
   it('drops the cleared vault sessions from every instance before the clear is answered', async () => {

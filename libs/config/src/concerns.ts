@@ -203,6 +203,11 @@ export const vaultAdaptersConfig = defineConfig(
     VAULT_CONNECTIONS_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
     /** How long a vault session is reused from this process before token-cache is asked again; 0 asks it every time. */
     VAULT_SESSION_L1_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+    /**
+     * How long what a vault lists for an identity, before the endpoint picks from it (Password Safe's managed
+     * systems), is reused from this process: a system added at the vault is listed within this; 0 asks every time.
+     */
+    VAULT_SYSTEMS_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
     /** The largest answer a vault may give to one call, in bytes: a larger one is cut off and fails that call (VAULT_ERROR). */
     VAULT_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(4 * 1024 * 1024),
     /**

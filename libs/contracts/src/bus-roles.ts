@@ -1,4 +1,4 @@
-import { EVENTS, LEASE_EVENTS_STREAM, type EventSubject } from './events';
+import { LEASE_EVENTS_STREAM, LEASE_STREAM_EVENTS, LISTINGS_STREAM, LISTING_EVENTS, type EventSubject } from './events';
 import type { BroadcastSubject, ServiceName } from './ops';
 import { qualify, type Subject } from './subjects';
 
@@ -92,6 +92,8 @@ export const BROADCAST_SENDERS = {
 export interface StreamRoles {
   /** The events the stream keeps; publishing them is granted to `publishers`. */
   events: readonly EventSubject[];
+  /** How long the stream keeps an event (its max age). */
+  keepDays: number;
   /** Publish the events and create or update the stream. */
   publishers: readonly ServiceName[];
   /** Consume it through a durable consumer named after the service, and create or update the stream. */
@@ -114,12 +116,21 @@ export interface FilteredConsumer {
 /** The JetStream streams, by base name (the deployment's namespace prefixes it). */
 export const STREAMS: Record<string, StreamRoles> = {
   [LEASE_EVENTS_STREAM]: {
-    events: Object.keys(EVENTS) as EventSubject[],
+    events: LEASE_STREAM_EVENTS,
+    keepDays: 30,
     publishers: ['policy-approval'],
     consumers: ['session-reporting', 'policy-approval', 'appliance-gateway'],
     inspectors: ['appliance-gateway'],
     // a revocation ends the appliance session, once whichever instance takes it
     filteredConsumers: [{ service: 'session-reporting', durable: 'session-reporting-revocations', event: 'policy.lease.revoked.v1' }],
+  },
+  [LISTINGS_STREAM]: {
+    events: LISTING_EVENTS,
+    // a report line of what was listed; the audit trail keeps every list for its own retention
+    keepDays: 1,
+    publishers: ['policy-approval'],
+    consumers: ['session-reporting'],
+    inspectors: [],
   },
 };
 

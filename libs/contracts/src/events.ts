@@ -107,6 +107,14 @@ export type EventOf<E extends EventSubject> = z.infer<(typeof EVENTS)[E]>;
 
 /** The JetStream stream that keeps the lease lifecycle (name is qualified by the namespace). */
 export const LEASE_EVENTS_STREAM = 'LEASE_EVENTS';
+/**
+ * The stream that keeps what was listed, apart from the lease lifecycle: a list is the busiest event by far
+ * and only session reporting reads it, so the other consumers of the lease lifecycle never receive it.
+ */
+export const LISTINGS_STREAM = 'CREDENTIAL_LISTINGS';
+export const LISTING_EVENTS: readonly EventSubject[] = ['policy.credentials.listed.v1'];
+/** Every event but the listings: the lease lifecycle, approvals and the queue. */
+export const LEASE_STREAM_EVENTS: readonly EventSubject[] = (Object.keys(EVENTS) as EventSubject[]).filter((e) => !LISTING_EVENTS.includes(e));
 
 export function streamName(base: string, namespace: string | undefined): string {
   return namespace ? `${namespace.toUpperCase().replace(/-/g, '_')}_${base}` : base;

@@ -1,5 +1,4 @@
 import { Inject, Injectable, Optional, type OnApplicationShutdown } from '@nestjs/common';
-import { ClientProxyFactory, NatsRecordBuilder, Transport, type ClientProxy } from '@nestjs/microservices';
 import { loadConfig, natsConfig } from '@openecm/config';
 import {
   OpenEcmError,
@@ -10,27 +9,53 @@ import {
   type Subject,
 } from '@openecm/contracts';
 import { SpanKind, inSpan } from '@openecm/telemetry';
-import { TimeoutError, firstValueFrom, timeout } from 'rxjs';
+import { ErrorCode, JSONCodec, NatsError } from 'nats';
 import type { ReplyEnvelope } from './envelope';
 import { traceHeaders } from './headers';
 import { qualifiedSubject } from './namespace';
-import { natsConnectionOptions } from './nats-options';
+import { NatsConnectionProvider } from './nats-connection';
 import { NATS_SERVICE } from './nats-service';
 
 export interface RequestOptions {
   timeoutMs?: number;
 }
 
-/** Typed request/reply over NATS: the contract decides the payload and reply types of every subject. */
+const codec = JSONCodec<unknown>();
+
+/**
+ * A request and its answer as they travel: the packet of Nest's NATS transport, which every responder
+ * (`DrainingNatsServer`) reads and writes, so instances of an earlier release answer this one's requests.
+ */
+export interface RequestPacket {
+  pattern: string;
+  data: unknown;
+  id: string;
+}
+export interface ReplyPacket {
+  id?: string;
+  response?: unknown;
+  err?: unknown;
+  isDisposed?: boolean;
+}
+
+let nextId = 0;
+
+/**
+ * Typed request/reply over NATS: the contract decides the payload and reply types of every subject. Requests
+ * go out on the app's one NATS connection with the client's muxed inbox: one subscription for every answer,
+ * so a request is one message each way, with no subscribe and unsubscribe of an inbox around it.
+ */
 @Injectable()
 export class Bus implements OnApplicationShutdown {
-  private readonly client: ClientProxy;
   private readonly defaultTimeoutMs: number;
+  private readonly connection: NatsConnectionProvider;
+  /** A Bus made outside an app (a test, a tool) owns its connection and closes it. */
+  private readonly ownsConnection: boolean;
 
-  constructor(@Optional() @Inject(NATS_SERVICE) service?: string) {
-    const config = loadConfig(natsConfig);
-    this.defaultTimeoutMs = config.NATS_REQUEST_TIMEOUT_MS;
-    this.client = ClientProxyFactory.create({ transport: Transport.NATS, options: natsConnectionOptions(service, config) });
+  constructor(@Optional() @Inject(NATS_SERVICE) service?: string, @Optional() connection?: NatsConnectionProvider) {
+    this.defaultTimeoutMs = loadConfig(natsConfig).NATS_REQUEST_TIMEOUT_MS;
+    this.ownsConnection = !connection;
+    this.connection = connection ?? new NatsConnectionProvider(service);
   }
 
   async request<S extends Subject>(subject: S, payload: RequestOf<S>, options: RequestOptions = {}): Promise<ReplyOf<S>> {
@@ -41,18 +66,26 @@ export class Bus implements OnApplicationShutdown {
       `${subject} send`,
       { kind: SpanKind.CLIENT, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject } },
       async () => {
-        const record = new NatsRecordBuilder(data).setHeaders(traceHeaders()).build();
-        let envelope: ReplyEnvelope<unknown>;
+        const qualified = qualifiedSubject(subject);
+        const packet: RequestPacket = { pattern: qualified, data, id: (nextId = (nextId + 1) % Number.MAX_SAFE_INTEGER).toString(36) };
+        let reply: ReplyPacket;
         try {
-          envelope = await firstValueFrom(
-            this.client.send<ReplyEnvelope<unknown>>(qualifiedSubject(subject), record).pipe(timeout(timeoutMs)),
-          );
+          const nc = await this.connection.get();
+          const msg = await nc.request(qualified, codec.encode(packet), { timeout: timeoutMs, headers: traceHeaders() });
+          reply = codec.decode(msg.data) as ReplyPacket;
         } catch (error) {
-          if (error instanceof TimeoutError) {
+          if (error instanceof NatsError && error.code === ErrorCode.Timeout) {
             throw new OpenEcmError('UPSTREAM_TIMEOUT', `no answer to ${subject} within ${timeoutMs} ms`);
+          }
+          // the server says so at once (and the connection logs it): a deployment whose NATS user lacks the subject
+          if (error instanceof NatsError && error.code === ErrorCode.PermissionsViolation) {
+            throw new OpenEcmError('SERVICE_UNAVAILABLE', `NATS refused ${subject} to this service: its NATS user lacks the permission`);
           }
           throw new OpenEcmError('SERVICE_UNAVAILABLE', `${subject} could not be sent`);
         }
+        const envelope = reply?.response as ReplyEnvelope<unknown> | undefined;
+        // a responder that failed outside any handler (no handler for the subject) answers `err` only
+        if (!envelope || typeof envelope !== 'object' || reply.err !== undefined) throw new OpenEcmError('SERVICE_UNAVAILABLE', `${subject} could not be answered`);
         if (!envelope.ok) throw OpenEcmError.fromBody(envelope.error);
         return definition.reply.parse(envelope.data) as ReplyOf<S>;
       },
@@ -60,6 +93,6 @@ export class Bus implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.client.close();
+    if (this.ownsConnection) await this.connection.onApplicationShutdown();
   }
 }

@@ -1,12 +1,10 @@
-import { ServerNats } from '@nestjs/microservices';
-import type { NatsContext, NatsOptions } from '@nestjs/microservices';
-import type { NatsConnection, Subscription } from 'nats';
+import { NatsContext, ServerNats } from '@nestjs/microservices';
+import type { NatsOptions } from '@nestjs/microservices';
+import { JSONCodec, type Msg, type NatsConnection, type Subscription } from 'nats';
+import { isObservable, lastValueFrom } from 'rxjs';
+import type { ReplyPacket, RequestPacket } from './bus';
 
-/** What Nest's transport publishes for a request: the last packet of an answer is marked disposed. */
-interface ReplyPacket {
-  isDisposed?: boolean;
-  status?: string;
-}
+const codec = JSONCodec<unknown>();
 
 /** Counts work in progress and tells when none is left. */
 export class InFlight {
@@ -50,8 +48,7 @@ export class InFlight {
 export class DrainingNatsServer extends ServerNats {
   readonly inFlight = new InFlight();
   private readonly subs: Subscription[] = [];
-  private readonly finishers = new WeakMap<object, () => void>();
-  private readonly replying = new WeakSet<object>();
+  private connection: NatsConnection | undefined;
   private markLeft!: () => void;
   /** Resolves once the instance has left its queue groups (NATS routes it nothing new). */
   readonly left = new Promise<void>((resolve) => (this.markLeft = resolve));
@@ -64,6 +61,7 @@ export class DrainingNatsServer extends ServerNats {
   }
 
   override bindEvents(client: NatsConnection): void {
+    this.connection = client;
     const subs = this.subs;
     // The subscriptions the transport makes, kept so close() can leave them before the connection goes.
     const recording = new Proxy(client, {
@@ -79,35 +77,70 @@ export class DrainingNatsServer extends ServerNats {
     super.bindEvents(recording);
   }
 
-  override async handleMessage(channel: string, natsMsg: object): Promise<unknown> {
-    const done = this.inFlight.begin();
-    this.finishers.set(natsMsg, done);
-    try {
-      return (await super.handleMessage(channel, natsMsg)) as unknown;
-    } finally {
-      // A request is done when its last reply packet is out (see getPublisher); an event when handled.
-      if (!this.replying.has(natsMsg)) done();
-    }
+  /**
+   * Ready once the server holds the subscriptions: a request sent right after start (a restarted instance) finds a
+   * responder instead of NATS's "no responders".
+   */
+  override start(callback: (error?: unknown) => void): void {
+    super.start((error?: unknown) => {
+      if (error) return callback(error);
+      if (!this.connection) return callback();
+      this.connection.flush().then(
+        () => callback(),
+        (failure: unknown) => callback(failure),
+      );
+    });
   }
 
-  /** Nest answers on the next tick, after handleMessage returned: the reply itself marks the end. */
-  override getPublisher(natsMsg: object, id: string, ctx: NatsContext): (response: ReplyPacket) => unknown {
-    const publish = super.getPublisher(natsMsg, id, ctx) as (response: ReplyPacket) => unknown;
-    const done = this.finishers.get(natsMsg);
-    if (!done) return publish;
-    this.replying.add(natsMsg);
-    return (response) => {
-      const sent = publish(response);
-      if (response.isDisposed || response.status === 'error') done();
-      return sent;
+  /**
+   * One request, answered with one reply packet: the handler's result awaited as it is (every `@Handles`
+   * handler answers a promise of its envelope), without an observable per request. The packet is Nest's, so
+   * either side may be of an earlier release. What is not a request packet goes to Nest's own handling.
+   */
+  override async handleMessage(channel: string, natsMsg: Msg): Promise<unknown> {
+    let packet: Partial<RequestPacket> | undefined;
+    try {
+      packet = codec.decode(natsMsg.data) as Partial<RequestPacket>;
+    } catch {
+      packet = undefined;
+    }
+    if (!packet || typeof packet !== 'object' || packet.id === undefined || !natsMsg.reply) return super.handleMessage(channel, natsMsg);
+    const id = packet.id;
+    const done = this.inFlight.begin();
+    const answer = (reply: ReplyPacket) => {
+      // the connection may be closing under a late answer: the caller times out, as with a lost reply
+      if (!this.closedConnection) natsMsg.respond(codec.encode({ ...reply, id }));
     };
+    try {
+      const handler = this.getHandlerByPattern(channel);
+      if (!handler) return answer({ err: 'There is no matching message handler defined in the remote service.', isDisposed: true });
+      const context = new NatsContext([natsMsg.subject, natsMsg.headers]);
+      await this.onProcessingStartHook(this.transportId, context, async () => {
+        try {
+          const result: unknown = await handler(packet.data, context);
+          const response: unknown = isObservable(result) ? await lastValueFrom(result, { defaultValue: undefined }) : result;
+          answer({ response, isDisposed: true });
+        } catch {
+          // a handler declared with @Handles never throws; anything else is answered as a failure of the responder
+          answer({ err: 'internal error', isDisposed: true });
+        } finally {
+          this.onProcessingEndHook?.(this.transportId, context);
+        }
+      });
+    } finally {
+      done();
+    }
+    return undefined;
   }
+
+  private closedConnection = false;
 
   override async close(): Promise<void> {
     // Messages already delivered to a subscription are still handed to it by drain().
     await Promise.all(this.subs.splice(0).map((sub) => sub.drain().catch(() => undefined)));
     this.markLeft();
     await this.inFlight.idle(this.drainTimeoutMs);
+    this.closedConnection = true;
     await super.close();
   }
 }

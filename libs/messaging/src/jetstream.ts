@@ -12,7 +12,7 @@ import {
   type JetStreamManager,
   type NatsConnection,
 } from 'nats';
-import { EVENTS, parseOrThrow, type EventOf, type EventSubject } from '@openecm/contracts';
+import { EVENTS, STREAMS, parseOrThrow, type EventOf, type EventSubject } from '@openecm/contracts';
 import { contextFromHeaders, traceHeaders } from './headers';
 import { qualifiedStream, qualifiedSubject } from './namespace';
 
@@ -20,7 +20,7 @@ const codec = JSONCodec<unknown>();
 const logger = new Logger('jetstream');
 
 /** Creates or updates a stream that keeps the given event subjects (qualified by the namespace). */
-export async function ensureStream(jsm: JetStreamManager, base: string, events: EventSubject[]): Promise<string> {
+export async function ensureStream(jsm: JetStreamManager, base: string, events: readonly EventSubject[], keepDays = 30): Promise<string> {
   const name = qualifiedStream(base);
   const subjects = events.map(qualifiedSubject);
   const config = {
@@ -28,7 +28,7 @@ export async function ensureStream(jsm: JetStreamManager, base: string, events: 
     subjects,
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
-    max_age: nanos(30 * 24 * 3600 * 1000),
+    max_age: nanos(keepDays * 24 * 3600 * 1000),
     duplicate_window: nanos(10 * 60 * 1000),
   };
   try {
@@ -39,6 +39,17 @@ export async function ensureStream(jsm: JetStreamManager, base: string, events: 
     await jsm.streams.add(config);
   }
   return name;
+}
+
+/**
+ * Creates or updates one of the event streams as the bus roles describe it (`STREAMS`). The lease stream is
+ * ensured first by whoever needs both: a stream of an earlier release that also kept the listings gives their
+ * subject up there, before the listings' own stream takes it.
+ */
+export async function ensureEventStream(jsm: JetStreamManager, base: keyof typeof STREAMS): Promise<string> {
+  const roles = STREAMS[base];
+  if (!roles) throw new Error(`no stream ${base} in the bus roles`);
+  return ensureStream(jsm, base, roles.events, roles.keepDays);
 }
 
 /**

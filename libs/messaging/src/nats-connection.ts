@@ -14,7 +14,7 @@ async function reportRefusals(nc: NatsConnection): Promise<void> {
   }
 }
 
-/** A raw NATS connection for JetStream, broadcasts and health checks (request/reply goes through Nest's transport). */
+/** The app's NATS connection for requests (`Bus`), JetStream, broadcasts and health checks; its responders have their own (`DrainingNatsServer`). */
 @Injectable()
 export class NatsConnectionProvider implements OnApplicationShutdown {
   private connection?: Promise<NatsConnection>;
@@ -26,10 +26,17 @@ export class NatsConnectionProvider implements OnApplicationShutdown {
   }
 
   get(): Promise<NatsConnection> {
-    this.connection ??= connect(this.options).then((nc) => {
-      void reportRefusals(nc);
-      return nc;
-    });
+    this.connection ??= connect(this.options).then(
+      (nc) => {
+        void reportRefusals(nc);
+        return nc;
+      },
+      (error: unknown) => {
+        // a server out of reach at boot is tried again by the next caller
+        this.connection = undefined;
+        throw error;
+      },
+    );
     return this.connection;
   }
 

@@ -50,6 +50,8 @@ export interface SystemOptions {
   consoleDir?: string;
   /** The keyrings (`keyId:base64[,...]`) token-cache and vault-adapters seal with; new random ones when absent. */
   keys?: { tokenCacheKeys: string; vaultSettingsKeys: string; auditKeys?: string; applianceKeys?: string };
+  /** Options for every process's Node.js (the bench's profiler, say). */
+  nodeArgs?: string[];
   /** Echo every line the processes print (the demo does; tests keep them for inspection). */
   echo?: (process: string, line: string) => void;
 }
@@ -76,7 +78,7 @@ function key(): string {
   return randomBytes(32).toString('base64');
 }
 
-function launch(name: string, entry: string, env: Record<string, string>, httpUrl: string, echo?: SystemOptions['echo']): LaunchedProcess {
+function launch(name: string, entry: string, env: Record<string, string>, httpUrl: string, echo?: SystemOptions['echo'], nodeArgs: string[] = []): LaunchedProcess {
   const lines: string[] = [];
   const collect = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) {
@@ -86,7 +88,7 @@ function launch(name: string, entry: string, env: Record<string, string>, httpUr
     }
   };
   const start = () => {
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', entry], {
+    const child = spawn(process.execPath, [...nodeArgs, '-r', '@swc-node/register', entry], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -172,6 +174,7 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
       { ...common, PS_SIM_PORT: String(simPort), PS_SIM_HOST: '127.0.0.1' },
       `http://127.0.0.1:${simPort}`,
       options.echo,
+      options.nodeArgs,
     );
     processes.push(sim);
     const sims = [sim];
@@ -241,7 +244,7 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
           });
         }
         const name = instance === 0 ? app : `${app}#${instance + 1}`;
-        processes.push(launch(name, `apps/${app}/src/main.ts`, env, `http://127.0.0.1:${port}`, options.echo));
+        processes.push(launch(name, `apps/${app}/src/main.ts`, env, `http://127.0.0.1:${port}`, options.echo, options.nodeArgs));
       }
     }
     await Promise.all(sims.map((s) => waitReady(s, '/_sim/stats', 60_000)));

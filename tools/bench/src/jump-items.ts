@@ -7,11 +7,12 @@
  * requestable systems held in process, the answer not). Writes docs/bench/jump-items.md.
  */
 import { ApplianceClient } from '@openecm/appliance-sim';
-import { NATS_URL, clearNamespaceKeys, createTestDatabase, deleteNamespaceStreams, launchSystem } from '@openecm/testing';
+import { clearNamespaceKeys, createTestDatabase, deleteNamespaceStreams } from '@openecm/testing';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release, totalmem } from 'node:os';
 import { constantRate, type Summary } from './stats';
+import { launchBenchSystem } from './bench-system';
 
 const SYSTEMS = Number(process.env['BENCH_JUMP_SYSTEMS'] ?? 100_000);
 const USERS = Number(process.env['BENCH_JUMP_USERS'] ?? 1000);
@@ -30,12 +31,7 @@ export async function runJumpItemsBench(): Promise<void> {
   const namespace = `benchji${randomBytes(3).toString('hex')}`;
   const db = await createTestDatabase();
   process.env['OPENECM_NAMESPACE'] = namespace;
-  const system = await launchSystem({
-    namespace,
-    databaseUrl: db.url,
-    redisUrl: 'redis://127.0.0.1:6379',
-    natsUrl: NATS_URL,
-    logLevel: 'warn',
+  const system = await launchBenchSystem(namespace, db.url, {
     env: { PS_SIM_GENERATE: String(SYSTEMS), PS_SIM_GENERATE_USERS: String(USERS), JUMP_ITEMS_CACHE_SECONDS: String(CACHE_SECONDS) },
   });
   const figures: Record<string, Summary> = {};

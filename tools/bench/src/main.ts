@@ -12,7 +12,6 @@ import {
   createTestDatabase,
   deleteNamespaceStreams,
   freePort,
-  launchSystem,
   waitFor,
 } from '@openecm/testing';
 import { writeFileSync, mkdirSync } from 'node:fs';
@@ -22,8 +21,10 @@ import { connect, type NatsConnection } from 'nats';
 import { ApplianceClient, seedDemo } from '@openecm/appliance-sim';
 import { traceBreakdown } from './breakdown';
 import { measureCpu, pidsNamed, type ProcessGroups } from './cpu';
+import { launchBenchSystem } from './bench-system';
 import { runJumpItemsBench } from './jump-items';
 import { runPoliciesBench } from './policies';
+import { runProfileBench } from './profile';
 import { runReportingBench } from './reporting';
 import { closedLoop, constantRate, type Summary } from './stats';
 
@@ -100,7 +101,7 @@ async function main(): Promise<void> {
   // traces are exported as a deployment with a trace viewer would, and show where one request spends its time
   const collector = new OtlpCollector();
   const otlp = await collector.start(await freePort());
-  const system = await launchSystem({ namespace, databaseUrl: db.url, redisUrl: 'redis://127.0.0.1:6379', natsUrl: NATS_URL, logLevel: 'warn', otlpEndpoint: otlp });
+  const system = await launchBenchSystem(namespace, db.url, { otlpEndpoint: otlp });
   const nc = await connect({ servers: NATS_URL });
   const echoSubject = `${namespace}.bench.echo.v1`;
   const echo = nc.subscribe(echoSubject, { queue: 'bench' });
@@ -186,12 +187,7 @@ interface BenchSystem {
 async function freshSystem(tracing: 'on' | 'off', otlp: string): Promise<BenchSystem> {
   const namespace = `bench${randomBytes(3).toString('hex')}`;
   const db = await createTestDatabase();
-  const system = await launchSystem({
-    namespace,
-    databaseUrl: db.url,
-    redisUrl: 'redis://127.0.0.1:6379',
-    natsUrl: NATS_URL,
-    logLevel: 'warn',
+  const system = await launchBenchSystem(namespace, db.url, {
     ...(tracing === 'on' ? { otlpEndpoint: otlp } : { env: { OTEL_SDK_DISABLED: 'true' } }),
   });
   const client = new ApplianceClient(system.gatewayUrl, system.bootstrap.clientId, system.bootstrap.clientSecret);
@@ -344,12 +340,14 @@ function maximaReport(maxima: Max[]): string[] {
   ];
 }
 
-// `--hot-path`, `--jump-items`, `--reporting` or `--policies` runs those figures alone; a plain run does all four
+// `--hot-path`, `--jump-items`, `--reporting` or `--policies` runs those figures alone; a plain run does all four.
+// `--profile` (alone only) writes where a list's CPU goes in each process.
 const ALONE: Record<string, () => Promise<void>> = {
   '--hot-path': main,
   '--jump-items': runJumpItemsBench,
   '--reporting': runReportingBench,
   '--policies': runPoliciesBench,
+  '--profile': runProfileBench,
 };
 const only = Object.keys(ALONE).find((flag) => process.argv.includes(flag));
 const run = only ? (ALONE[only] as () => Promise<void>)() : main().then(runJumpItemsBench).then(runReportingBench).then(runPoliciesBench);

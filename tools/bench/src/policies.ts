@@ -6,13 +6,14 @@
  * check's cost. Writes docs/bench/policies.md.
  */
 import { ApplianceClient } from '@openecm/appliance-sim';
-import { NATS_URL, clearNamespaceKeys, createTestDatabase, deleteNamespaceStreams, launchSystem } from '@openecm/testing';
+import { clearNamespaceKeys, createTestDatabase, deleteNamespaceStreams } from '@openecm/testing';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release, totalmem } from 'node:os';
 import { Client } from 'pg';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { launchBenchSystem } from './bench-system';
 import { constantRate, type Summary } from './stats';
 
 const POLICIES = 1000;
@@ -41,7 +42,7 @@ export async function runPoliciesBench(): Promise<void> {
   const namespace = `benchpol${randomBytes(3).toString('hex')}`;
   const db = await createTestDatabase();
   process.env['OPENECM_NAMESPACE'] = namespace;
-  const system = await launchSystem({ namespace, databaseUrl: db.url, redisUrl: 'redis://127.0.0.1:6379', natsUrl: NATS_URL, logLevel: 'warn' });
+  const system = await launchBenchSystem(namespace, db.url);
   const figures: Record<string, Summary> = {};
   let loadMs = Number.NaN;
   try {

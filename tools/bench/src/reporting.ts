@@ -6,7 +6,7 @@
  */
 import { ApplianceClient } from '@openecm/appliance-sim';
 import { SESSION_EVENT_TYPES } from '@openecm/contracts';
-import { NATS_URL, clearNamespaceKeys, createTestDatabase, deleteNamespaceStreams, launchSystem, type RunningSystem } from '@openecm/testing';
+import { NATS_URL, clearNamespaceKeys, createTestDatabase, deleteNamespaceStreams, type RunningSystem } from '@openecm/testing';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -14,6 +14,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release, totalmem } from 'node:os';
 import { Client } from 'pg';
 import { summarise, type Summary } from './stats';
+import { launchBenchSystem } from './bench-system';
 
 const SESSIONS = Number(process.env['BENCH_REPORT_SESSIONS'] ?? 1_000_000);
 const EVENTS_PER_SESSION = 10;
@@ -163,12 +164,7 @@ async function explain(databaseUrl: string, namespace: string, wanted: Array<{ l
 export async function runReportingBench(): Promise<void> {
   const namespace = `bench${randomBytes(3).toString('hex')}`;
   const db = await createTestDatabase();
-  const system = await launchSystem({
-    namespace,
-    databaseUrl: db.url,
-    redisUrl: 'redis://127.0.0.1:6379',
-    natsUrl: NATS_URL,
-    logLevel: 'warn',
+  const system = await launchBenchSystem(namespace, db.url, {
     env: { NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --max-old-space-size=${HEAP_MB}`.trim() },
   });
   const pg = new Client({ connectionString: db.url });

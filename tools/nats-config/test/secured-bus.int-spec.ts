@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { loadConfig, natsConfig } from '@openecm/config';
-import { EVENTS, LEASE_EVENTS_STREAM, SERVICE_NAMES, qualify, type EventOf, type EventSubject, type ServiceName } from '@openecm/contracts';
-import { Bus, NatsConnectionProvider, consumeDurably, ensureStream, natsConnectionOptions, publishEvent, qualifiedStream } from '@openecm/messaging';
+import { EVENTS, LEASE_EVENTS_STREAM, LISTINGS_STREAM, SERVICE_NAMES, qualify, type EventOf, type ServiceName } from '@openecm/contracts';
+import { Bus, NatsConnectionProvider, consumeDurably, ensureEventStream, natsConnectionOptions, publishEvent, qualifiedStream } from '@openecm/messaging';
 import { REDIS_URL, clearNamespaceKeys, startTestApp, testKey, waitFor } from '@openecm/testing';
 import { JSONCodec, connect, nkeys, type NatsConnection } from 'nats';
 import { servicePermissions } from '../src/permissions';
@@ -118,8 +118,13 @@ describe('the bus run with the generated permissions (user and password)', () =>
       const gateway = await withEnv(as('appliance-gateway'), () => new Bus('appliance-gateway'));
       buses.push(vaultAdapters, gateway);
       await expect(vaultAdapters.request('token.cache.delete.v1', {})).resolves.toEqual({ deleted: 0 });
-      // NATS drops the gateway's request: nobody ever answers it
-      await expect(gateway.request('token.cache.delete.v1', {}, { timeoutMs: 1500 })).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+      // NATS refuses the gateway's request, and the gateway hears so at once rather than waiting out its timeout
+      const refusedAt = Date.now();
+      await expect(gateway.request('token.cache.delete.v1', {}, { timeoutMs: 5_000 })).rejects.toMatchObject({
+        code: 'SERVICE_UNAVAILABLE',
+        message: expect.stringContaining('NATS user lacks the permission'),
+      });
+      expect(Date.now() - refusedAt).toBeLessThan(5_000);
     } finally {
       await Promise.all(buses.map((b) => b.onApplicationShutdown()));
       await app?.close();
@@ -130,18 +135,19 @@ describe('the bus run with the generated permissions (user and password)', () =>
   it('keeps the lease events: policy-approval publishes to JetStream, session-reporting consumes its durable, the gateway only looks', async () => {
     const providers: NatsConnectionProvider[] = [];
     let consumer: { stop(): Promise<void> } | undefined;
+    let listingsConsumer: { stop(): Promise<void> } | undefined;
     try {
       const policy = await withEnv(as('policy-approval'), () => new NatsConnectionProvider('policy-approval'));
       const reporting = await withEnv(as('session-reporting'), () => new NatsConnectionProvider('session-reporting'));
       providers.push(policy, reporting);
-      const events = Object.keys(EVENTS) as EventSubject[];
-      const stream = await ensureStream(await (await policy.get()).jetstreamManager(), LEASE_EVENTS_STREAM, events);
+      const stream = await ensureEventStream(await (await policy.get()).jetstreamManager(), LEASE_EVENTS_STREAM);
       expect(stream).toBe(qualifiedStream(LEASE_EVENTS_STREAM));
+      const listings = await ensureEventStream(await (await policy.get()).jetstreamManager(), LISTINGS_STREAM);
 
       const received = new Promise<{ subject: string; data: unknown }>((resolve) => {
         void (async () => {
           const nc = await reporting.get();
-          await ensureStream(await nc.jetstreamManager(), LEASE_EVENTS_STREAM, events);
+          await ensureEventStream(await nc.jetstreamManager(), LEASE_EVENTS_STREAM);
           consumer = await consumeDurably(nc, stream, 'session-reporting', async (subject, data) => resolve({ subject, data }));
         })();
       });
@@ -161,6 +167,18 @@ describe('the bus run with the generated permissions (user and password)', () =>
         await filtered.stop();
       }
 
+      // the listings have their stream apart, consumed by session reporting alone
+      const listed = EVENTS['policy.credentials.listed.v1'].parse({ eventId: randomUUID(), user: 'CORP\\alice', endpoint: 'srv-app01', credentials: [{ name: 'Administrator', vault: 'ps' }], at: new Date().toISOString() });
+      const listedSeen = new Promise<unknown>((resolve) => {
+        void (async () => {
+          const nc = await reporting.get();
+          await ensureEventStream(await nc.jetstreamManager(), LISTINGS_STREAM);
+          listingsConsumer = await consumeDurably(nc, listings, 'session-reporting', async (_subject, data) => resolve(data));
+        })();
+      });
+      await publishEvent(await policy.jetstream(), 'policy.credentials.listed.v1', listed, `${listed.eventId}:listed`);
+      await expect(listedSeen).resolves.toEqual(listed);
+
       const gateway = await connectAs('appliance-gateway');
       const jsm = await gateway.jetstreamManager();
       expect((await jsm.streams.info(stream)).config.name).toBe(stream);
@@ -168,6 +186,7 @@ describe('the bus run with the generated permissions (user and password)', () =>
       await expect(gateway.jetstream().publish(q('policy.lease.opened.v1'), codec.encode(event))).rejects.toMatchObject({ code: 'PERMISSIONS_VIOLATION' });
     } finally {
       await consumer?.stop();
+      await listingsConsumer?.stop();
       await Promise.all(providers.map((p) => p.onApplicationShutdown()));
     }
   });

@@ -38,6 +38,17 @@ interface RecordRow {
   hmac: string | null;
 }
 
+/** A record waiting for its insert. */
+interface PendingRecord {
+  values: unknown[];
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** Values of one record's insert, and records in one insert at most (PostgreSQL takes 65,535 parameters). */
+const RECORD_FIELDS = 12;
+const RECORDS_PER_INSERT = 500;
+
 const COLUMNS = 'seq, at, kind, actor, user_name, endpoint, vault, credential, lease_id, outcome, trace_id, details, position, key_id, prev_hmac, hmac';
 const CHAIN_BATCH = 500;
 const WALK_BATCH = 2000;
@@ -75,6 +86,9 @@ export class AuditTrail implements OnModuleInit, OnApplicationBootstrap, OnAppli
   private readonly keys = this.config.AUDIT_HMAC_KEYS ? ChainKeys.parse(this.config.AUDIT_HMAC_KEYS) : undefined;
   private timer: NodeJS.Timeout | undefined;
   private chaining: Promise<number> | undefined;
+  /** Records waiting for an insert, and the insert running (one at a time in each instance). */
+  private readonly waiting: PendingRecord[] = [];
+  private inserting: Promise<void> | undefined;
 
   constructor(
     @Inject(DataSource) private readonly db: DataSource,
@@ -96,32 +110,69 @@ export class AuditTrail implements OnModuleInit, OnApplicationBootstrap, OnAppli
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
+    await this.inserting?.catch(() => undefined);
     await this.chaining?.catch(() => undefined);
   }
 
   /**
    * Commits one record; resolves only once it is in the database. `eventId` names the event it records (a
    * stream sequence), so a redelivered event is recorded once.
+   *
+   * Records are committed in groups: one that comes while no insert is running is inserted at once, and those
+   * that come while one runs go together in the next. A record waits for at most one insert before its own,
+   * and under load a commit carries many records, not one each.
    */
-  async record(entry: AuditEntry, eventId?: string): Promise<void> {
+  record(entry: AuditEntry, eventId?: string): Promise<void> {
     entry = storable(entry);
+    const values = [
+      new Date(),
+      entry.kind,
+      entry.actor,
+      entry.user ?? null,
+      entry.endpoint ?? null,
+      entry.vault ?? null,
+      entry.credential ?? null,
+      entry.leaseId ?? null,
+      entry.outcome,
+      currentTraceId() ?? null,
+      JSON.stringify(entry.details ?? {}),
+      eventId ?? null,
+    ];
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ values, resolve, reject });
+      this.inserting ??= this.insertWaiting();
+    });
+  }
+
+  /** Inserts until nothing waits; it clears `inserting` in the same step that finds the queue empty. */
+  private async insertWaiting(): Promise<void> {
+    await Promise.resolve();
+    for (;;) {
+      if (this.waiting.length === 0) {
+        this.inserting = undefined;
+        return;
+      }
+      const group = this.waiting.splice(0, RECORDS_PER_INSERT);
+      try {
+        await this.insert(group);
+        for (const record of group) record.resolve();
+      } catch (error) {
+        if (group.length === 1) {
+          (group[0] as PendingRecord).reject(error);
+          continue;
+        }
+        // one record the database refuses fails only itself
+        for (const record of group) await this.insert([record]).then(record.resolve, record.reject);
+      }
+    }
+  }
+
+  private async insert(group: PendingRecord[]): Promise<void> {
+    const rows = group.map((_, i) => `(${Array.from({ length: RECORD_FIELDS }, (__, k) => `$${i * RECORD_FIELDS + k + 1}`).join(', ')})`);
     await this.db.query(
       `INSERT INTO audit.record (at, kind, actor, user_name, endpoint, vault, credential, lease_id, outcome, trace_id, details, event_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (event_id) DO NOTHING`,
-      [
-        new Date(),
-        entry.kind,
-        entry.actor,
-        entry.user ?? null,
-        entry.endpoint ?? null,
-        entry.vault ?? null,
-        entry.credential ?? null,
-        entry.leaseId ?? null,
-        entry.outcome,
-        currentTraceId() ?? null,
-        JSON.stringify(entry.details ?? {}),
-        eventId ?? null,
-      ],
+       VALUES ${rows.join(', ')} ON CONFLICT (event_id) DO NOTHING`,
+      group.flatMap((r) => r.values),
     );
   }
 

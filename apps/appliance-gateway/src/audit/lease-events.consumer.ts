@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { EVENTS, LEASE_EVENTS_STREAM, type AuditKind, type EventSubject } from '@openecm/contracts';
-import { NatsConnectionProvider, consumeDurably, ensureStream, eventSubjectOf, type DurableConsumer } from '@openecm/messaging';
+import { NatsConnectionProvider, consumeDurably, ensureEventStream, eventSubjectOf, type DurableConsumer } from '@openecm/messaging';
 import { AuditTrail } from './audit-trail.service';
 
 /** Every gateway instance pulls from this one durable, so each event is recorded by one of them. */
@@ -33,7 +33,7 @@ export class AuditLeaseEvents implements OnApplicationBootstrap, OnApplicationSh
 
   async onApplicationBootstrap(): Promise<void> {
     const nc = await this.nats.get();
-    this.stream = await ensureStream(await nc.jetstreamManager(), LEASE_EVENTS_STREAM, Object.keys(EVENTS) as EventSubject[]);
+    this.stream = await ensureEventStream(await nc.jetstreamManager(), LEASE_EVENTS_STREAM);
     this.consumer = await consumeDurably(nc, this.stream, DURABLE_NAME, (subject, data, sequence) => this.handle(subject, data, sequence));
   }
 

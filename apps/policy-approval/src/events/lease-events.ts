@@ -1,15 +1,18 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { EVENTS, LEASE_EVENTS_STREAM, type EventOf, type EventSubject } from '@openecm/contracts';
-import { NatsConnectionProvider, ensureStream, publishEvent } from '@openecm/messaging';
+import { LEASE_EVENTS_STREAM, LISTINGS_STREAM, type EventOf, type EventSubject } from '@openecm/contracts';
+import { NatsConnectionProvider, ensureEventStream, publishEvent } from '@openecm/messaging';
 
-/** Publishes the lease lifecycle to JetStream; the lease id and event name make the dedupe key. */
+/** Publishes the lease lifecycle and the listings to JetStream; the lease id and event name make the dedupe key. */
 @Injectable()
 export class LeaseEvents implements OnApplicationBootstrap {
   constructor(private readonly nats: NatsConnectionProvider) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const nc = await this.nats.get();
-    await ensureStream(await nc.jetstreamManager(), LEASE_EVENTS_STREAM, Object.keys(EVENTS) as EventSubject[]);
+    const jsm = await nc.jetstreamManager();
+    // the lease stream first: one of an earlier release gives the listings' subject up before their stream takes it
+    await ensureEventStream(jsm, LEASE_EVENTS_STREAM);
+    await ensureEventStream(jsm, LISTINGS_STREAM);
   }
 
   async publish<E extends EventSubject>(subject: E, event: EventOf<E>): Promise<void> {

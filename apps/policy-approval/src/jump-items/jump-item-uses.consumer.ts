@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { EVENTS, LEASE_EVENTS_STREAM, type EventSubject } from '@openecm/contracts';
-import { NatsConnectionProvider, consumeDurably, ensureStream, eventSubjectOf, type DurableConsumer } from '@openecm/messaging';
+import { EVENTS, LEASE_EVENTS_STREAM } from '@openecm/contracts';
+import { NatsConnectionProvider, consumeDurably, ensureEventStream, eventSubjectOf, type DurableConsumer } from '@openecm/messaging';
 import { JumpItemsService } from './jump-items.service';
 
 /** The durable consumer is named after the service, as its bus role grants; every instance pulls from it. */
@@ -23,7 +23,7 @@ export class JumpItemUsesConsumer implements OnApplicationBootstrap, OnApplicati
 
   async onApplicationBootstrap(): Promise<void> {
     const nc = await this.nats.get();
-    const stream = await ensureStream(await nc.jetstreamManager(), LEASE_EVENTS_STREAM, Object.keys(EVENTS) as EventSubject[]);
+    const stream = await ensureEventStream(await nc.jetstreamManager(), LEASE_EVENTS_STREAM);
     this.consumer = await consumeDurably(nc, stream, DURABLE_NAME, (subject, data, sequence) => this.handle(subject, data, sequence));
   }
 

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { EVENTS, LEASE_EVENTS_STREAM, OpenEcmError, type EventSubject } from '@openecm/contracts';
-import { NatsConnectionProvider, consumeDurably, ensureStream, eventSubjectOf, type DurableConsumer } from '@openecm/messaging';
+import { LEASE_EVENTS_STREAM, LISTINGS_STREAM, OpenEcmError } from '@openecm/contracts';
+import { NatsConnectionProvider, consumeDurably, ensureEventStream, eventSubjectOf, type DurableConsumer } from '@openecm/messaging';
 import { metricsRegistry } from '@openecm/telemetry';
 import { Counter } from 'prom-client';
 import { toSessionEvent, type SessionEventRecord } from './lease-event.mapping';
@@ -16,11 +16,11 @@ const handled = new Counter({
   registers: [metricsRegistry],
 });
 
-/** Turns the lease lifecycle stream into session events. */
+/** Turns the lease lifecycle and the listings into session events. */
 @Injectable()
 export class LeaseEventsProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(LeaseEventsProcessor.name);
-  private consumer?: DurableConsumer;
+  private consumers: DurableConsumer[] = [];
 
   constructor(
     private readonly nats: NatsConnectionProvider,
@@ -29,17 +29,19 @@ export class LeaseEventsProcessor implements OnApplicationBootstrap, OnApplicati
 
   async onApplicationBootstrap(): Promise<void> {
     const nc = await this.nats.get();
-    // policy-approval ensures the same stream; whichever starts first creates it, so neither depends on the other
-    const stream = await ensureStream(await nc.jetstreamManager(), LEASE_EVENTS_STREAM, Object.keys(EVENTS) as EventSubject[]);
-    this.consumer = await consumeDurably(nc, stream, DURABLE_NAME, (subject, data, sequence) => this.handle(subject, data, sequence));
+    // policy-approval ensures the same streams; whichever starts first creates them, so neither depends on the other
+    const jsm = await nc.jetstreamManager();
+    for (const base of [LEASE_EVENTS_STREAM, LISTINGS_STREAM]) {
+      const stream = await ensureEventStream(jsm, base);
+      this.consumers.push(await consumeDurably(nc, stream, DURABLE_NAME, (subject, data, sequence) => this.handle(subject, data, sequence)));
+    }
   }
 
   // Global modules (the NATS connection, the DataSource) shut down after this app module, so the message in
   // flight is still written and acknowledged before either closes.
   async onApplicationShutdown(): Promise<void> {
-    const consumer = this.consumer;
-    this.consumer = undefined;
-    await consumer?.stop();
+    const consumers = this.consumers.splice(0);
+    await Promise.all(consumers.map((c) => c.stop()));
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { jumpItemsConfig, loadConfig } from '@openecm/config';
+import { jumpItemsConfig, loadConfig, vaultAdaptersConfig } from '@openecm/config';
 import { SecretValue } from '@openecm/crypto';
 import {
   OpenEcmError,
@@ -18,7 +18,7 @@ import type { HeldCheckout, HeldSecret, VaultAdapter } from '../credentials/vaul
 import { PasswordSafeSystems } from '../systems/password-safe-systems';
 import type { SystemsOrPending } from '../systems/systems';
 import { VaultSessionCache } from '../sessions/vault-session-cache';
-import { ConnectionClients, VaultAddressPolicy } from '@openecm/vault-sdk';
+import { ConnectionClients, ShortLived, VaultAddressPolicy } from '@openecm/vault-sdk';
 import { vaultTransportOptions } from '../http/transport-options';
 import { assertVaultUrl } from '../http/vault-url';
 import {
@@ -74,6 +74,8 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
   private readonly logger = new Logger('password-safe');
   private readonly clients = new ConnectionClients<PasswordSafeClient, VaultConnection>((connection) => this.newClient(connection));
   private readonly systems = systemsFrom(loadConfig(jumpItemsConfig));
+  /** Each identity's managed systems, which every list reads before it picks the endpoint's (VAULT_SYSTEMS_CACHE_SECONDS). */
+  private readonly managedSystems = new ShortLived<ManagedSystem[]>(loadConfig(vaultAdaptersConfig).VAULT_SYSTEMS_CACHE_SECONDS * 1000);
 
   constructor(
     private readonly sessions: VaultSessionCache,
@@ -81,7 +83,10 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
   ) {}
 
   async list(connection: VaultConnection, user: string, endpoint: string): Promise<VaultCredential[]> {
-    return this.withSession(connection, user, (client, session) => listFor(client, session, connection, endpoint));
+    const scope = [connection.name, connection.settings.baseUrl, identityOf(connection, user)];
+    return this.withSession(connection, user, (client, session) =>
+      listFor(client, session, connection, endpoint, () => this.managedSystems.get(scope, () => client.listManagedSystems(session))),
+    );
   }
 
   /**
@@ -99,7 +104,7 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
           ? await client.signInWithApiKey({ apiKey: SecretValue.of(settings.auth.apiKey), runAs: user })
           : await client.signInWithOAuth({ clientId: settings.auth.clientId, clientSecret: SecretValue.of(settings.auth.clientSecret) });
       step = 'search';
-      const credentials = await listFor(client, session, connection, endpoint);
+      const credentials = await listFor(client, session, connection, endpoint, () => client.listManagedSystems(session));
       await client.signOut(session).catch(() => undefined);
       return {
         result: 'ok',
@@ -231,6 +236,7 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
 
   async reset(name: string, scope: 'here' | 'everywhere'): Promise<void> {
     this.systems.forget(name);
+    this.managedSystems.forget(name);
     await this.clients.drop(name);
     if (scope === 'everywhere') await this.sessions.forget(name);
     else this.sessions.dropHere({ vault: name });
@@ -248,7 +254,7 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
     assertRunAsUser(connection, user);
     const client = this.clients.get(connection);
     const settings = connection.settings;
-    const identity = settings.auth.mode === 'api-key' ? user : APPLICATION_IDENTITY;
+    const identity = identityOf(connection, user);
     const signIn = async () => {
       const session =
         settings.auth.mode === 'api-key'
@@ -294,14 +300,20 @@ function systemsFrom(config: { JUMP_ITEMS_CACHE_SECONDS: number; JUMP_ITEMS_INVE
   return new PasswordSafeSystems({ inventoryTtlMs: config.JUMP_ITEMS_INVENTORY_SECONDS * 1000, entitlementTtlMs: config.JUMP_ITEMS_CACHE_SECONDS * 1000 });
 }
 
+/** Who the broker signs in as: the user in API-key mode, the application (the same for everyone) in OAuth mode. */
+function identityOf(connection: VaultConnection, user: string): string {
+  return connection.settings.auth.mode === 'api-key' ? user : APPLICATION_IDENTITY;
+}
+
 async function listFor(
   client: PasswordSafeClient,
   session: PasswordSafeSession,
   connection: VaultConnection,
   endpoint: string,
+  managedSystems: () => Promise<ManagedSystem[]>,
 ): Promise<VaultCredential[]> {
   const target = endpoint.toLowerCase();
-  const systems = (await client.listManagedSystems(session)).filter((s) => matchesEndpoint(s, target));
+  const systems = (await managedSystems()).filter((s) => matchesEndpoint(s, target));
   const out = new Map<string, VaultCredential>();
   for (const system of systems) {
     const [local, linked] = await Promise.all([

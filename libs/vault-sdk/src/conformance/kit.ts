@@ -245,6 +245,7 @@ export function vaultAdaptersTestEnv(): void {
   process.env['VAULT_ALLOWED_ADDRESSES'] = '127.0.0.1';
   process.env['VAULT_CONNECTIONS_CACHE_SECONDS'] = '0';
   process.env['VAULT_SESSION_L1_SECONDS'] = '0';
+  process.env['VAULT_SYSTEMS_CACHE_SECONDS'] = '0';
   process.env['VAULT_RETRY_BASE_DELAY_MS'] = '5';
 }
 
