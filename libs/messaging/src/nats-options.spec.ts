@@ -39,7 +39,7 @@ function problems(fn: () => unknown): string[] {
 describe('NATS connection options', () => {
   it('connect without credentials or TLS when none is configured, replies on the service\'s own inbox', () => {
     const opts = options({ NATS_URL: 'nats://nats:4222' });
-    expect(opts).toEqual({ servers: 'nats://nats:4222', name: 'vault-adapters', inboxPrefix: inboxPrefix('vault-adapters') });
+    expect(opts).toEqual({ servers: 'nats://nats:4222', name: 'vault-adapters', inboxPrefix: inboxPrefix('vault-adapters'), noAsyncTraces: true });
     expect(inboxPrefix('vault-adapters')).toBe(`_INBOX.${process.env['OPENECM_NAMESPACE']}.vault-adapters`);
     expect(natsConnectionOptions(undefined, loadConfig(natsConfig, {})).inboxPrefix).toBe('_INBOX');
   });

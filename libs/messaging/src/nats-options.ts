@@ -82,6 +82,8 @@ export function natsConnectionOptions(service?: string, config: NatsSettings = l
     servers: config.NATS_URL,
     name: service ?? 'openecm',
     inboxPrefix: inboxPrefix(service),
+    // no stack captured for every request and publish in case it fails: a broker error names its subject anyway
+    noAsyncTraces: true,
     ...(authenticator ? { authenticator } : {}),
     ...(tls ? { tls } : {}),
   };

@@ -15,9 +15,14 @@ import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, type Span as SdkSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, BatchSpanProcessor, type Span as SdkSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { Span } from '@opentelemetry/api';
+import { KeepErrorsAndSlow, headSampler, numberFromEnv } from './sampling';
+
+/** The shipped sampling: one trace in ten, and every failed or slow request besides (sampling.ts). */
+export const DEFAULT_TRACE_SAMPLE_RATIO = 0.1;
+export const DEFAULT_TRACE_KEEP_SLOW_MS = 500;
 
 let sdk: NodeSDK | undefined;
 
@@ -93,12 +98,17 @@ export function startTelemetry(serviceName: string): void {
   if (sdk) return;
   const env = process.env;
   const exporting = Boolean(env['OTEL_EXPORTER_OTLP_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
-  const spanProcessors: SpanProcessor[] = exporting
-    ? [new SignInRedaction(), new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 500 })]
-    : [];
+  // OTEL_TRACES_SAMPLER, when an operator sets it, is the SDK's own choice (and keeps no failed request besides)
+  const standardSampler = Boolean(env['OTEL_TRACES_SAMPLER']);
+  const ratio = numberFromEnv(env, 'TRACE_SAMPLE_RATIO', DEFAULT_TRACE_SAMPLE_RATIO, 0, 1);
+  const slowMs = numberFromEnv(env, 'TRACE_KEEP_SLOW_MS', DEFAULT_TRACE_KEEP_SLOW_MS, 0, 3_600_000);
+  const batch = new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 500 });
+  const spanProcessors: SpanProcessor[] = exporting ? [new SignInRedaction(), standardSampler ? batch : new KeepErrorsAndSlow(batch, { slowMs })] : [];
   sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: env['OTEL_SERVICE_NAME'] ?? serviceName }),
     spanProcessors,
+    // without an exporter nothing is kept: the trace context is created and propagated, no span recorded
+    ...(standardSampler ? {} : { sampler: exporting ? headSampler(ratio) : new AlwaysOffSampler() }),
     // Metrics and logs leave through /metrics and stdout; only traces are exported over OTLP.
     metricReaders: [],
     logRecordProcessors: [],

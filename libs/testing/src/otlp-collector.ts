@@ -35,6 +35,13 @@ const valueOf = (v: Record<string, unknown>): unknown => Object.values(v)[0];
 /** A minimal OTLP/HTTP (JSON) trace receiver, so tests can see the spans every process exports. */
 export class OtlpCollector {
   readonly spans: CollectedSpan[] = [];
+  /**
+   * While true, exports are answered and dropped unread: under load a benchmark measures the broker, whose
+   * collector runs elsewhere in a deployment, not this one parsing and keeping every span beside it.
+   */
+  discarding = false;
+  /** Exports dropped unread. */
+  discarded = 0;
   private server?: Server;
 
   async start(port: number): Promise<string> {
@@ -42,7 +49,9 @@ export class OtlpCollector {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        if (req.url === '/v1/traces') {
+        if (req.url === '/v1/traces' && this.discarding) {
+          this.discarded += 1;
+        } else if (req.url === '/v1/traces') {
           try {
             this.ingest(JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpJson);
           } catch {

@@ -28,6 +28,8 @@ export interface SystemOptions {
   redisUrl: string;
   natsUrl: string;
   otlpEndpoint?: string;
+  /** Trace with the shipped sampling (TRACE_SAMPLE_RATIO unset) instead of keeping every trace, as tests do. */
+  shippedSampling?: boolean;
   gatewayPort?: number;
   simPort?: number;
   secretServerPort?: number;
@@ -159,6 +161,8 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
     DATABASE_URL: options.databaseUrl,
     LOG_LEVEL: options.logLevel ?? 'info',
     ...(options.otlpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: options.otlpEndpoint } : {}),
+    // a test finds the trace of every request it makes; the shipped ratio keeps one in ten
+    ...(options.shippedSampling ? {} : { TRACE_SAMPLE_RATIO: '1' }),
     ...options.env,
   };
   const processes: LaunchedProcess[] = [];

@@ -13,6 +13,14 @@ export function newTraceparent(): { traceparent: string; traceId: string } {
   return { traceId, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` };
 }
 
+export interface ApplianceClientOptions {
+  /**
+   * Whether each call starts a sampled trace of its own (a W3C traceparent), so a step can be found in the trace
+   * viewer (the default); without, the gateway's sampling decides, as for an appliance that sends no traceparent.
+   */
+  startTraces?: boolean;
+}
+
 /**
  * The appliance side of the OpenECM API: what a remote-access appliance does at a login screen.
  * Every call starts its own trace and reports the trace id, so a step can be found in the trace viewer.
@@ -24,6 +32,7 @@ export class ApplianceClient {
     private readonly baseUrl: string,
     private readonly clientId: string,
     private readonly clientSecret: string,
+    private readonly options: ApplianceClientOptions = {},
   ) {}
 
   async authenticate(): Promise<ApiResponse<{ access_token: string; expires_in: number; token_type: string }>> {
@@ -47,12 +56,12 @@ export class ApplianceClient {
       const auth = await this.authenticate();
       if (auth.status !== 200) throw new Error(`authentication failed with ${auth.status}`);
     }
-    const { traceparent, traceId } = newTraceparent();
+    const { traceparent, traceId } = this.options.startTraces === false ? { traceparent: undefined, traceId: '' } : newTraceparent();
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${this.token?.value}`,
-        traceparent,
+        ...(traceparent ? { traceparent } : {}),
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       body: body === undefined ? undefined : JSON.stringify(body),

@@ -16,7 +16,7 @@ import { launchBenchSystem } from './bench-system';
 
 const RATE = Number(process.env['BENCH_PROFILE_RATE'] ?? 150);
 const SECONDS = Number(process.env['BENCH_PROFILE_SECONDS'] ?? 15);
-const TOP = 12;
+const TOP = Number(process.env['BENCH_PROFILE_TOP'] ?? 12);
 
 interface ProfileNode {
   id: number;

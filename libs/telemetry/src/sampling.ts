@@ -1,0 +1,170 @@
+/**
+ * Head sampling that still keeps every error and every slow request. Kept free of any other project import, like
+ * register.ts, which loads it before the instrumented libraries.
+ *
+ * - A trace started here is sampled with probability `ratio` (by its trace id, so every service agrees); a request
+ *   that arrives with a sampled parent is sampled, as OpenTelemetry's parent-based sampler does.
+ * - A request that is not sampled is still recorded in this process, cheaply and only until its local root span
+ *   ends (the span that entered the process: an HTTP or NATS server span, a consumer span). Then `KeepErrorsAndSlow`
+ *   exports what the process recorded of it if any of its spans failed or the local root took `slowMs` or more,
+ *   and forgets it otherwise. So each service keeps its own part of a failed or slow request: the gateway the whole
+ *   answer path, and every service the hop that failed or was slow in it.
+ */
+import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type Context, type Link, type SpanContext } from '@opentelemetry/api';
+import {
+  ParentBasedSampler,
+  SamplingDecision,
+  TraceIdRatioBasedSampler,
+  type ReadableSpan,
+  type Sampler,
+  type SamplingResult,
+  type Span,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+
+/** Spans are recorded but not sampled: the trace flags say so downstream, and only `KeepErrorsAndSlow` may export them. */
+class RecordOnly implements Sampler {
+  shouldSample(): SamplingResult {
+    return { decision: SamplingDecision.RECORD };
+  }
+  toString(): string {
+    return 'RecordOnly';
+  }
+}
+
+/** Sampled by the ratio, recorded otherwise. */
+class RatioOrRecord implements Sampler {
+  private readonly ratio: TraceIdRatioBasedSampler;
+
+  constructor(ratio: number) {
+    this.ratio = new TraceIdRatioBasedSampler(ratio);
+  }
+
+  shouldSample(context: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
+    const decision = this.ratio.shouldSample(context, traceId).decision;
+    void name;
+    void kind;
+    void attributes;
+    void links;
+    return { decision: decision === SamplingDecision.RECORD_AND_SAMPLED ? decision : SamplingDecision.RECORD };
+  }
+
+  toString(): string {
+    return `RatioOrRecord{${this.ratio.toString()}}`;
+  }
+}
+
+/** The parent-based ratio sampler of the module comment. */
+export function headSampler(ratio: number): Sampler {
+  const record = new RecordOnly();
+  return new ParentBasedSampler({ root: new RatioOrRecord(ratio), remoteParentNotSampled: record, localParentNotSampled: record });
+}
+
+const isSampled = (context: SpanContext) => (context.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
+
+/** The span as the exporter should see it: sampled, since it is kept. */
+function asSampled(span: ReadableSpan): ReadableSpan {
+  const context = { ...span.spanContext(), traceFlags: span.spanContext().traceFlags | TraceFlags.SAMPLED };
+  return new Proxy(span, {
+    get(target, property, receiver) {
+      if (property === 'spanContext') return () => context;
+      return Reflect.get(target, property, receiver) as unknown;
+    },
+  });
+}
+
+const durationMs = (span: ReadableSpan) => span.duration[0] * 1000 + span.duration[1] / 1e6;
+
+/** A request's status as the appliance sees it: a 4xx is a refusal worth looking at, though OpenTelemetry calls it no error. */
+function failed(span: ReadableSpan): boolean {
+  if (span.status.code === SpanStatusCode.ERROR) return true;
+  const status = span.attributes['http.response.status_code'] ?? span.attributes['http.status_code'];
+  return span.kind === SpanKind.SERVER && typeof status === 'number' && status >= 400;
+}
+
+export interface KeepOptions {
+  /** A local root that took this long or longer is kept. */
+  slowMs: number;
+  /** Spans of one request held at most; more are not kept. */
+  maxSpansPerTrace?: number;
+  /** Requests held at once at most; a request beyond it is not recorded for keeping. */
+  maxTraces?: number;
+}
+
+interface Held {
+  spans: ReadableSpan[];
+  failed: boolean;
+  since: number;
+}
+
+/** A request part whose local root has not ended after this long is not waited for any more (a span that ended late). */
+const HELD_AT_MOST_MS = 60_000;
+
+/**
+ * Passes sampled spans on as they end, and holds the recorded, unsampled ones of each request until its local root
+ * ends: kept (passed on as sampled) when the request failed or was slow, dropped otherwise.
+ */
+export class KeepErrorsAndSlow implements SpanProcessor {
+  private readonly held = new Map<string, Held>();
+  private readonly maxSpans: number;
+  private readonly maxTraces: number;
+
+  constructor(
+    private readonly next: SpanProcessor,
+    private readonly options: KeepOptions,
+  ) {
+    this.maxSpans = options.maxSpansPerTrace ?? 256;
+    this.maxTraces = options.maxTraces ?? 10_000;
+  }
+
+  onStart(span: Span, context: Context): void {
+    this.next.onStart(span, context);
+  }
+
+  onEnd(span: ReadableSpan): void {
+    const spanContext = span.spanContext();
+    if (isSampled(spanContext)) return this.next.onEnd(span);
+    const traceId = spanContext.traceId;
+    let held = this.held.get(traceId);
+    if (!held) {
+      this.forgetStale();
+      if (this.held.size >= this.maxTraces) return;
+      held = { spans: [], failed: false, since: Date.now() };
+      this.held.set(traceId, held);
+    }
+    if (held.spans.length < this.maxSpans) held.spans.push(span);
+    held.failed ||= failed(span);
+    const parent = span.parentSpanContext;
+    // the span that entered this process ends last: the request's part here is complete
+    if (parent && !parent.isRemote) return;
+    this.held.delete(traceId);
+    if (held.failed || durationMs(span) >= this.options.slowMs) for (const kept of held.spans) this.next.onEnd(asSampled(kept));
+  }
+
+  /** The oldest come first in the map: drops them while they are stale. */
+  private forgetStale(): void {
+    const before = Date.now() - HELD_AT_MOST_MS;
+    for (const [traceId, held] of this.held) {
+      if (held.since > before) return;
+      this.held.delete(traceId);
+    }
+  }
+
+  forceFlush(): Promise<void> {
+    return this.next.forceFlush();
+  }
+
+  shutdown(): Promise<void> {
+    this.held.clear();
+    return this.next.shutdown();
+  }
+}
+
+/** Reads a number from the environment within bounds, or the default; anything else stops the start with its name. */
+export function numberFromEnv(env: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${name} must be a number from ${min} to ${max}`);
+  return value;
+}
