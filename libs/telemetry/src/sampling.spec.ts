@@ -6,10 +6,11 @@ import { KeepErrorsAndSlow, headSampler, numberFromEnv } from './sampling';
 /** A tracer whose exporter sees only what `KeepErrorsAndSlow` passes on; `ratio` as shipped or as configured. */
 function tracing(ratio: number, slowMs = 500) {
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ sampler: headSampler(ratio), spanProcessors: [new KeepErrorsAndSlow(new SimpleSpanProcessor(exporter), { slowMs })] });
+  const keeper = new KeepErrorsAndSlow(new SimpleSpanProcessor(exporter), { slowMs });
+  const provider = new BasicTracerProvider({ sampler: headSampler(ratio), spanProcessors: [keeper] });
   const tracer = provider.getTracer('test');
   const exported = () => exporter.getFinishedSpans().map((s) => s.name);
-  return { tracer, exported };
+  return { tracer, exported, held: () => keeper.holding };
 }
 
 /** A request as a service handles it: a server span entering the process and a child for the call it makes. */
@@ -41,6 +42,23 @@ describe('head sampling that keeps every failed and slow request', () => {
     expect(exported()).toHaveLength(6);
     request(tracer, { ms: 100 });
     expect(exported()).toHaveLength(6);
+  });
+
+  it('gives a span that ends after its local root the decision of its request, and holds nothing for it', () => {
+    const { tracer, exported, held } = tracing(0, 500);
+    const late = (fail?: 'error') => {
+      const root = tracer.startSpan('policy.credentials.list.v1 process', { kind: SpanKind.SERVER });
+      const publish = tracer.startSpan('policy.credentials.listed.v1 publish', { kind: SpanKind.PRODUCER }, trace.setSpan(ROOT_CONTEXT, root));
+      if (fail) root.setStatus({ code: SpanStatusCode.ERROR });
+      root.end();
+      publish.end();
+    };
+    for (let i = 0; i < 10; i++) late();
+    expect(exported()).toEqual([]);
+    expect(held()).toBe(0);
+    late('error');
+    expect(exported()).toEqual(['policy.credentials.list.v1 process', 'policy.credentials.listed.v1 publish']);
+    expect(held()).toBe(0);
   });
 
   it('samples about the ratio of traces, decided by the trace id, and exports them as sampled', () => {

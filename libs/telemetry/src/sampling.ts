@@ -97,15 +97,21 @@ interface Held {
   since: number;
 }
 
-/** A request part whose local root has not ended after this long is not waited for any more (a span that ended late). */
-const HELD_AT_MOST_MS = 60_000;
+/** A request part whose local root has not ended after this long is not waited for any more. */
+const HELD_AT_MOST_MS = 30_000;
+/** How long a request's decision is remembered for its spans that end after the local root. */
+const DECIDED_FOR_MS = 10_000;
 
 /**
  * Passes sampled spans on as they end, and holds the recorded, unsampled ones of each request until its local root
  * ends: kept (passed on as sampled) when the request failed or was slow, dropped otherwise.
  */
 export class KeepErrorsAndSlow implements SpanProcessor {
+  /** What this process recorded of each request it did not sample, by the span id of the request's local root. */
   private readonly held = new Map<string, Held>();
+  private readonly rootOf = new Map<string, string>();
+  private readonly decided = new Map<string, boolean>();
+  private readonly decidedAt = new Map<string, number>();
   private readonly maxSpans: number;
   private readonly maxTraces: number;
 
@@ -117,37 +123,69 @@ export class KeepErrorsAndSlow implements SpanProcessor {
     this.maxTraces = options.maxTraces ?? 10_000;
   }
 
+  /** Requests whose spans are held now (for the tests and a debugger). */
+  get holding(): number {
+    return this.held.size;
+  }
+
   onStart(span: Span, context: Context): void {
     this.next.onStart(span, context);
+    const own = span.spanContext();
+    if (isSampled(own)) return;
+    // the span that entered this process is the local root of everything started under it here
+    const parent = span.parentSpanContext;
+    const root = !parent || parent.isRemote ? own.spanId : (this.rootOf.get(parent.spanId) ?? parent.spanId);
+    if (this.rootOf.size >= this.maxTraces * 16) this.rootOf.clear();
+    this.rootOf.set(own.spanId, root);
   }
 
   onEnd(span: ReadableSpan): void {
-    const spanContext = span.spanContext();
-    if (isSampled(spanContext)) return this.next.onEnd(span);
-    const traceId = spanContext.traceId;
-    let held = this.held.get(traceId);
+    const own = span.spanContext();
+    if (isSampled(own)) return this.next.onEnd(span);
+    const root = this.rootOf.get(own.spanId) ?? own.spanId;
+    this.rootOf.delete(own.spanId);
+    // a span that ends after its local root (a publish not waited for) follows the decision made for its request
+    const decided = this.decided.get(root);
+    if (decided !== undefined) {
+      if (decided) this.next.onEnd(asSampled(span));
+      return;
+    }
+    let held = this.held.get(root);
     if (!held) {
       this.forgetStale();
       if (this.held.size >= this.maxTraces) return;
       held = { spans: [], failed: false, since: Date.now() };
-      this.held.set(traceId, held);
+      this.held.set(root, held);
     }
     if (held.spans.length < this.maxSpans) held.spans.push(span);
     held.failed ||= failed(span);
-    const parent = span.parentSpanContext;
-    // the span that entered this process ends last: the request's part here is complete
-    if (parent && !parent.isRemote) return;
-    this.held.delete(traceId);
-    if (held.failed || durationMs(span) >= this.options.slowMs) for (const kept of held.spans) this.next.onEnd(asSampled(kept));
+    // the local root ends last of the spans its request waits for: the request's part here is complete
+    if (root !== own.spanId) return;
+    this.held.delete(root);
+    const keep = held.failed || durationMs(span) >= this.options.slowMs;
+    this.decide(root, keep);
+    if (keep) for (const kept of held.spans) this.next.onEnd(asSampled(kept));
   }
 
   /** The oldest come first in the map: drops them while they are stale. */
   private forgetStale(): void {
     const before = Date.now() - HELD_AT_MOST_MS;
-    for (const [traceId, held] of this.held) {
+    for (const [root, held] of this.held) {
       if (held.since > before) return;
-      this.held.delete(traceId);
+      this.held.delete(root);
     }
+  }
+
+  /** Remembers a request's decision for the spans that end after its local root, for a few seconds. */
+  private decide(root: string, keep: boolean): void {
+    const now = Date.now();
+    for (const [id, at] of this.decidedAt) {
+      if (at > now - DECIDED_FOR_MS && this.decidedAt.size < this.maxTraces * 4) break;
+      this.decidedAt.delete(id);
+      this.decided.delete(id);
+    }
+    this.decided.set(root, keep);
+    this.decidedAt.set(root, now);
   }
 
   forceFlush(): Promise<void> {
@@ -156,6 +194,9 @@ export class KeepErrorsAndSlow implements SpanProcessor {
 
   shutdown(): Promise<void> {
     this.held.clear();
+    this.rootOf.clear();
+    this.decided.clear();
+    this.decidedAt.clear();
     return this.next.shutdown();
   }
 }

@@ -54,6 +54,8 @@ export interface SystemOptions {
   keys?: { tokenCacheKeys: string; vaultSettingsKeys: string; auditKeys?: string; applianceKeys?: string };
   /** Options for every process's Node.js (the bench's profiler, say). */
   nodeArgs?: string[];
+  /** The checkout whose apps and simulators run (another release's, for the bench to compare with); this one by default. */
+  root?: string;
   /** Echo every line the processes print (the demo does; tests keep them for inspection). */
   echo?: (process: string, line: string) => void;
 }
@@ -80,7 +82,7 @@ function key(): string {
   return randomBytes(32).toString('base64');
 }
 
-function launch(name: string, entry: string, env: Record<string, string>, httpUrl: string, echo?: SystemOptions['echo'], nodeArgs: string[] = []): LaunchedProcess {
+function launch(name: string, entry: string, env: Record<string, string>, httpUrl: string, echo?: SystemOptions['echo'], nodeArgs: string[] = [], root = ROOT): LaunchedProcess {
   const lines: string[] = [];
   const collect = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) {
@@ -91,7 +93,7 @@ function launch(name: string, entry: string, env: Record<string, string>, httpUr
   };
   const start = () => {
     const child = spawn(process.execPath, [...nodeArgs, '-r', '@swc-node/register', entry], {
-      cwd: ROOT,
+      cwd: root,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -179,6 +181,7 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
       `http://127.0.0.1:${simPort}`,
       options.echo,
       options.nodeArgs,
+      options.root,
     );
     processes.push(sim);
     const sims = [sim];
@@ -248,7 +251,7 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
           });
         }
         const name = instance === 0 ? app : `${app}#${instance + 1}`;
-        processes.push(launch(name, `apps/${app}/src/main.ts`, env, `http://127.0.0.1:${port}`, options.echo, options.nodeArgs));
+        processes.push(launch(name, `apps/${app}/src/main.ts`, env, `http://127.0.0.1:${port}`, options.echo, options.nodeArgs, options.root));
       }
     }
     await Promise.all(sims.map((s) => waitReady(s, '/_sim/stats', 60_000)));

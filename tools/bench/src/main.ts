@@ -26,6 +26,7 @@ import { launchBenchSystem } from './bench-system';
 import { runJumpItemsBench } from './jump-items';
 import { runPoliciesBench } from './policies';
 import { runProfileBench } from './profile';
+import { runAgainstBench } from './against';
 import { runReportingBench } from './reporting';
 import { closedLoop, constantRate, type Summary } from './stats';
 
@@ -361,13 +362,15 @@ function maximaReport(maxima: Max[]): string[] {
 }
 
 // `--hot-path`, `--jump-items`, `--reporting` or `--policies` runs those figures alone; a plain run does all four.
-// `--profile` (alone only) writes where a list's CPU goes in each process.
+// `--profile` (alone only) writes where a list's CPU goes in each process; `--against <checkout>` (alone only)
+// compares this checkout with another side by side.
 const ALONE: Record<string, () => Promise<void>> = {
   '--hot-path': main,
   '--jump-items': runJumpItemsBench,
   '--reporting': runReportingBench,
   '--policies': runPoliciesBench,
   '--profile': runProfileBench,
+  '--against': runAgainstBench,
 };
 const only = Object.keys(ALONE).find((flag) => process.argv.includes(flag));
 const run = only ? (ALONE[only] as () => Promise<void>)() : main().then(runJumpItemsBench).then(runReportingBench).then(runPoliciesBench);
