@@ -18,7 +18,8 @@ function request(tracer: ReturnType<BasicTracerProvider['getTracer']>, options: 
   const started = Date.now();
   const root = tracer.startSpan('GET /api/v1/credentials', { kind: SpanKind.SERVER, startTime: started }, options.parent ?? ROOT_CONTEXT);
   const child = tracer.startSpan('policy.credentials.list.v1 send', { kind: SpanKind.CLIENT, startTime: started }, trace.setSpan(ROOT_CONTEXT, root));
-  if (options.fail === 'error') child.setStatus({ code: SpanStatusCode.ERROR, message: 'VAULT_UNAVAILABLE' });
+  // an error answer marks the span that entered the process (the responders and the HTTP instrumentation do so)
+  if (options.fail === 'error') root.setStatus({ code: SpanStatusCode.ERROR, message: 'VAULT_UNAVAILABLE' });
   if (options.fail === 403) root.setAttribute('http.response.status_code', 403);
   child.end(started + (options.ms ?? 2));
   root.end(started + (options.ms ?? 2));
@@ -32,32 +33,37 @@ describe('head sampling that keeps every failed and slow request', () => {
     expect(exported()).toEqual([]);
   });
 
-  it('exports the whole part of a request that failed, a refusal (4xx) included, and of one that was slow', () => {
+  it('exports the span of each hop of a request that failed, a refusal (4xx) included, and of one that was slow', () => {
     const { tracer, exported } = tracing(0, 500);
     request(tracer, { fail: 'error' });
-    expect(exported()).toEqual(['policy.credentials.list.v1 send', 'GET /api/v1/credentials']);
+    // one span per hop: the calls under it are not recorded when the request is not sampled
+    expect(exported()).toEqual(['GET /api/v1/credentials']);
     request(tracer, { fail: 403 });
-    expect(exported()).toHaveLength(4);
+    expect(exported()).toHaveLength(2);
     request(tracer, { ms: 750 });
-    expect(exported()).toHaveLength(6);
+    expect(exported()).toHaveLength(3);
     request(tracer, { ms: 100 });
-    expect(exported()).toHaveLength(6);
+    expect(exported()).toHaveLength(3);
   });
 
-  it('gives a span that ends after its local root the decision of its request, and holds nothing for it', () => {
+  it('records nothing under the local root of a request it did not sample', () => {
+    const { tracer } = tracing(0);
+    const root = tracer.startSpan('policy.credentials.list.v1 process', { kind: SpanKind.SERVER });
+    const query = tracer.startSpan('pg.query:SELECT', { kind: SpanKind.CLIENT }, trace.setSpan(ROOT_CONTEXT, root));
+    expect(root.isRecording()).toBe(true);
+    expect(query.isRecording()).toBe(false);
+    // the call under it still carries the trace on
+    expect(query.spanContext().traceId).toBe(root.spanContext().traceId);
+    query.end();
+    root.end();
+  });
+
+  it('holds nothing once a request part is decided, whether kept or not', () => {
     const { tracer, exported, held } = tracing(0, 500);
-    const late = (fail?: 'error') => {
-      const root = tracer.startSpan('policy.credentials.list.v1 process', { kind: SpanKind.SERVER });
-      const publish = tracer.startSpan('policy.credentials.listed.v1 publish', { kind: SpanKind.PRODUCER }, trace.setSpan(ROOT_CONTEXT, root));
-      if (fail) root.setStatus({ code: SpanStatusCode.ERROR });
-      root.end();
-      publish.end();
-    };
-    for (let i = 0; i < 10; i++) late();
-    expect(exported()).toEqual([]);
+    for (let i = 0; i < 10; i++) request(tracer);
     expect(held()).toBe(0);
-    late('error');
-    expect(exported()).toEqual(['policy.credentials.list.v1 process', 'policy.credentials.listed.v1 publish']);
+    request(tracer, { fail: 'error' });
+    expect(exported()).toEqual(['GET /api/v1/credentials']);
     expect(held()).toBe(0);
   });
 
@@ -68,6 +74,7 @@ describe('head sampling that keeps every failed and slow request', () => {
     const sampled = roots.filter((r) => r.spanContext().traceFlags & TraceFlags.SAMPLED).length;
     expect(sampled).toBeGreaterThan(400);
     expect(sampled).toBeLessThan(600);
+    // a sampled request is recorded whole
     expect(exported()).toHaveLength(sampled * 2);
   });
 
@@ -83,7 +90,7 @@ describe('head sampling that keeps every failed and slow request', () => {
     request(tracer, { parent: unsampled });
     expect(exported()).toHaveLength(2);
     request(tracer, { parent: unsampled, fail: 'error' });
-    expect(exported()).toHaveLength(4);
+    expect(exported()).toHaveLength(3);
     propagation.disable();
   });
 

@@ -4,14 +4,15 @@
  *
  * - A trace started here is sampled with probability `ratio` (by its trace id, so every service agrees); a request
  *   that arrives with a sampled parent is sampled, as OpenTelemetry's parent-based sampler does.
- * - A request that is not sampled is still recorded in this process, cheaply and only until its local root span
- *   ends (the span that entered the process: an HTTP or NATS server span, a consumer span). Then `KeepErrorsAndSlow`
- *   exports what the process recorded of it if any of its spans failed or the local root took `slowMs` or more,
- *   and forgets it otherwise. So each service keeps its own part of a failed or slow request: the gateway the whole
- *   answer path, and every service the hop that failed or was slow in it.
+ * - Of a request that is not sampled, each process still records its local root span (the span that entered the
+ *   process: an HTTP or NATS server span, a consumer span), and only that. When it ends, `KeepErrorsAndSlow` exports
+ *   it if it failed (a 4xx or 5xx answer, an error status) or took `slowMs` or more, and forgets it otherwise. So a
+ *   failed or slow request keeps one span per hop where it failed or was slow, all in the one trace: the gateway's
+ *   answer, and each service's part that failed or was slow, with its status and duration.
  */
 import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type Context, type Link, type SpanContext } from '@opentelemetry/api';
 import {
+  AlwaysOffSampler,
   ParentBasedSampler,
   SamplingDecision,
   TraceIdRatioBasedSampler,
@@ -54,10 +55,13 @@ class RatioOrRecord implements Sampler {
   }
 }
 
-/** The parent-based ratio sampler of the module comment. */
+/**
+ * The parent-based ratio sampler of the module comment. Of a request that is not sampled, each process records its
+ * local root alone (the HTTP or NATS server span, a consumer span), not the queries and calls under it: one span
+ * per hop is what a failed or slow request keeps, at a fraction of what recording every span costs.
+ */
 export function headSampler(ratio: number): Sampler {
-  const record = new RecordOnly();
-  return new ParentBasedSampler({ root: new RatioOrRecord(ratio), remoteParentNotSampled: record, localParentNotSampled: record });
+  return new ParentBasedSampler({ root: new RatioOrRecord(ratio), remoteParentNotSampled: new RecordOnly(), localParentNotSampled: new AlwaysOffSampler() });
 }
 
 const isSampled = (context: SpanContext) => (context.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;

@@ -4,7 +4,7 @@
  * at a constant rate, stops the system so each process writes its profile, and reports each service's self
  * time by package and by function in docs/bench/profile.md.
  */
-import { clearNamespaceKeys, createTestDatabase, deleteNamespaceStreams } from '@openecm/testing';
+import { OtlpCollector, clearNamespaceKeys, createTestDatabase, deleteNamespaceStreams, freePort } from '@openecm/testing';
 import { ApplianceClient, seedDemo } from '@openecm/appliance-sim';
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -15,6 +15,8 @@ import { constantRate } from './stats';
 import { launchBenchSystem } from './bench-system';
 
 const RATE = Number(process.env['BENCH_PROFILE_RATE'] ?? 150);
+/** `shipped` profiles with tracing as shipped (OTLP export to a collector that drops it unread); off otherwise. */
+const TRACING = process.env['BENCH_PROFILE_TRACING'] === 'shipped' ? 'shipped' : 'off';
 /** `list` or `inject`: the call profiled. */
 const CALL = process.env['BENCH_PROFILE_CALL'] === 'inject' ? 'inject' : 'list';
 const SECONDS = Number(process.env['BENCH_PROFILE_SECONDS'] ?? 15);
@@ -90,16 +92,21 @@ export async function runProfileBench(): Promise<void> {
   const namespace = `bench${randomBytes(3).toString('hex')}`;
   const db = await createTestDatabase();
   const dir = mkdtempSync(join(tmpdir(), 'openecm-profile-'));
+  const collector = new OtlpCollector();
+  const otlp = await collector.start(await freePort());
+  collector.discarding = true;
   const system = await launchBenchSystem(namespace, db.url, {
-    env: { OTEL_SDK_DISABLED: 'true' },
+    ...(TRACING === 'shipped' ? { otlpEndpoint: otlp, shippedSampling: true } : { env: { OTEL_SDK_DISABLED: 'true' } }),
     nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
   });
   const pidToName = new Map(system.processes.map((p) => [p.child.pid as number, p.name]));
   let calls = 0;
   let cpu: Record<string, number> = {};
   try {
-    const client = new ApplianceClient(system.gatewayUrl, system.bootstrap.clientId, system.bootstrap.clientSecret);
-    await seedDemo(client, { vaultName: 'password-safe', passwordSafeUrl: system.simUrl, apiKey: 'demo-api-key', users: ['alice'], print: () => undefined });
+    const seeder = new ApplianceClient(system.gatewayUrl, system.bootstrap.clientId, system.bootstrap.clientSecret);
+    // the load sends no traceparent, as an appliance sends none
+    const client = new ApplianceClient(system.gatewayUrl, system.bootstrap.clientId, system.bootstrap.clientSecret, { startTraces: false });
+    await seedDemo(seeder, { vaultName: 'password-safe', passwordSafeUrl: system.simUrl, apiKey: 'demo-api-key', users: ['alice'], print: () => undefined });
     const list = async () => (await client.listCredentials('alice', 'srv-app01')).status === 200;
     const credentialId = (await client.listCredentials('alice', 'srv-app01')).body.credentials[0]?.id as string;
     let session = 0;
@@ -120,6 +127,7 @@ export async function runProfileBench(): Promise<void> {
     await clearNamespaceKeys(namespace);
     await deleteNamespaceStreams(namespace);
     await db.drop();
+    await collector.stop();
   }
   const window = JSON.parse(readFileSync(join(dir, 'window.json'), 'utf8')) as { from: number; to: number };
   const sections: string[] = [];
@@ -135,12 +143,12 @@ export async function runProfileBench(): Promise<void> {
   const text = [
     `# Profile: where ${CALL === 'list' ? 'a list' : 'an injection'} spends its CPU`,
     '',
-    `Run ${new Date().toISOString()}: ${calls} ${CALL}s at ${RATE}/s for ${SECONDS} s, tracing off, V8's sampling profiler in every process (it adds its own cost). Self time per call, by package and by function. The profiler samples wall time: a process that a busy core preempts inside a socket write shows the wait as writeBuffer or writev, so those lines overstate what the write costs; the CPU from /proc is the real CPU.`,
+    `Run ${new Date().toISOString()}: ${calls} ${CALL}s at ${RATE}/s for ${SECONDS} s, tracing ${TRACING === 'off' ? 'off' : 'as shipped'}, V8's sampling profiler in every process (it adds its own cost). Self time per call, by package and by function. The profiler samples wall time: a process that a busy core preempts inside a socket write shows the wait as writeBuffer or writev, so those lines overstate what the write costs; the CPU from /proc is the real CPU.`,
     '',
     ...sections,
   ].join('\n');
   mkdirSync('docs/bench', { recursive: true });
-  writeFileSync(`docs/bench/profile${CALL === 'list' ? '' : '-inject'}.md`, text);
+  writeFileSync(`docs/bench/profile${CALL === 'list' ? '' : '-inject'}${TRACING === 'off' ? '' : '-traced'}.md`, text);
   process.stdout.write(`\n${text}\n`);
 }
 
