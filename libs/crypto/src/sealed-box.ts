@@ -1,8 +1,8 @@
-import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
 import { SEALED_BOX_ALG, type SealedBox, type SealingPublicKey } from '@openecm/contracts';
 import { hkdfSync } from 'node:crypto';
+import { nodeHpkeSuite } from './hpke-node';
 
-const suite = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes128Gcm() });
+const suite = nodeHpkeSuite();
 type KeyPair = Awaited<ReturnType<typeof suite.kem.generateKeyPair>>;
 
 /** Plaintexts are padded to a multiple of this, so a box does not tell a short password from a long one. */
