@@ -199,6 +199,29 @@ describe('session-reporting over JetStream and Postgres', () => {
     ]);
   });
 
+
+  it('writes a backlog in a few transactions, not one per event, with every event, counter and rollup right', async () => {
+    const lsid = `pra-${randomUUID()}`;
+    const leases = Array.from({ length: 300 }, (_, i) => ({ ...lease(lsid, { user: `CORP\\user${i % 7}` }), releaseAt: '2026-03-01T12:00:00.000Z' }));
+    const injectionsBefore = await pg.query<{ n: string }>(`SELECT COALESCE(sum(injections), 0)::text AS n FROM reporting.report_event_day`);
+    await stop();
+    for (const l of leases) await publish('policy.lease.opened.v1', l);
+    await start();
+    await waitForEvents(lsid, leases.length);
+    await drained();
+    // each row remembers the transaction that inserted it
+    const { rows } = await pg.query<{ transactions: number; events: number }>(
+      `SELECT count(DISTINCT e.xmin::text)::int AS transactions, count(*)::int AS events
+         FROM reporting.session_event e JOIN reporting.session s ON s.id = e.session_id WHERE s.lsid = $1`,
+      [lsid],
+    );
+    expect(rows[0]?.events).toBe(300);
+    expect(rows[0]?.transactions).toBeLessThan(30);
+    const session = await pg.query(`SELECT injections FROM reporting.session WHERE lsid = $1`, [lsid]);
+    expect(session.rows[0]).toEqual({ injections: 300 });
+    const injectionsAfter = await pg.query<{ n: string }>(`SELECT COALESCE(sum(injections), 0)::text AS n FROM reporting.report_event_day`);
+    expect(Number(injectionsAfter.rows[0]?.n) - Number(injectionsBefore.rows[0]?.n)).toBe(300);
+  });
   it('stores a fact once however often it is delivered: republished, deduplicated by JetStream, or replayed', async () => {
     const lsid = `pra-${randomUUID()}`;
     const opened = { ...lease(lsid), releaseAt: '2026-03-01T12:00:00.000Z' };

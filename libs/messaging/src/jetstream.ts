@@ -10,6 +10,7 @@ import {
   type ConsumerMessages,
   type JetStreamClient,
   type JetStreamManager,
+  type JsMsg,
   type NatsConnection,
 } from 'nats';
 import { EVENTS, STREAMS, parseOrThrow, type EventOf, type EventSubject } from '@openecm/contracts';
@@ -79,6 +80,12 @@ export interface DurableOptions {
   maxDeliver?: number;
   /** How long a failed message waits before it is delivered again (1 s unless told). */
   retryDelayMs?: number;
+  /**
+   * Messages handled at once (1 unless told: one after the other, in stream order). More lets a handler that
+   * commits in groups (`GroupCommit`) take every message that arrived meanwhile into one commit; the handler
+   * then sees them start in stream order, and each is acknowledged when its own handling ends.
+   */
+  concurrency?: number;
 }
 
 /**
@@ -108,26 +115,34 @@ export async function consumeDurably(
     });
   }
   const consumer = await nc.jetstream().consumers.get(stream, durable);
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: 64 });
-  const done = (async () => {
-    for await (const m of messages) {
-      try {
-        await inSpan(
-          `${m.subject} process`,
-          { kind: SpanKind.CONSUMER, parent: contextFromHeaders(m.headers), attributes: { 'messaging.system': 'nats' } },
-          () => handle(m.subject, codec.decode(m.data), m.seq),
-        );
-        m.ack();
-      } catch (error) {
-        if (options.maxDeliver !== undefined && m.info.deliveryCount >= options.maxDeliver) {
-          logger.error({ msg: 'event handling failed for the last time; it is given up', subject: m.subject, sequence: m.seq, deliveries: m.info.deliveryCount, err: (error as Error).name });
-          m.term();
-          continue;
-        }
-        logger.warn({ subject: m.subject, err: (error as Error).name }, 'event handling failed; it will be redelivered');
-        m.nak(retryDelayMs);
+  const concurrency = Math.max(1, options.concurrency ?? 1);
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: Math.max(64, concurrency) });
+  const handleOne = async (m: JsMsg): Promise<void> => {
+    try {
+      await inSpan(
+        `${m.subject} process`,
+        { kind: SpanKind.CONSUMER, parent: contextFromHeaders(m.headers), attributes: { 'messaging.system': 'nats' } },
+        () => handle(m.subject, codec.decode(m.data), m.seq),
+      );
+      m.ack();
+    } catch (error) {
+      if (options.maxDeliver !== undefined && m.info.deliveryCount >= options.maxDeliver) {
+        logger.error({ msg: 'event handling failed for the last time; it is given up', subject: m.subject, sequence: m.seq, deliveries: m.info.deliveryCount, err: (error as Error).name });
+        m.term();
+        return;
       }
+      logger.warn({ subject: m.subject, err: (error as Error).name }, 'event handling failed; it will be redelivered');
+      m.nak(retryDelayMs);
     }
+  };
+  const done = (async () => {
+    const inFlight = new Set<Promise<void>>();
+    for await (const m of messages) {
+      const handling = handleOne(m).finally(() => inFlight.delete(handling));
+      inFlight.add(handling);
+      if (inFlight.size >= concurrency) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
   })();
   return {
     stop: async () => {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { auditConfig, loadConfig } from '@openecm/config';
 import type { AuditExportQuery, AuditKind, AuditPage, AuditQuery, AuditRecord, AuditVerification } from '@openecm/contracts';
+import { GroupCommit } from '@openecm/persistence';
 import { currentTraceId } from '@openecm/telemetry';
 import { DataSource } from 'typeorm';
 import { SignInEvents } from '../oauth/sign-in-events';
@@ -36,13 +37,6 @@ interface RecordRow {
   key_id: string | null;
   prev_hmac: string | null;
   hmac: string | null;
-}
-
-/** A record waiting for its insert. */
-interface PendingRecord {
-  values: unknown[];
-  resolve: () => void;
-  reject: (error: unknown) => void;
 }
 
 /** Values of one record's insert, and records in one insert at most (PostgreSQL takes 65,535 parameters). */
@@ -87,8 +81,7 @@ export class AuditTrail implements OnModuleInit, OnApplicationBootstrap, OnAppli
   private timer: NodeJS.Timeout | undefined;
   private chaining: Promise<number> | undefined;
   /** Records waiting for an insert, and the insert running (one at a time in each instance). */
-  private readonly waiting: PendingRecord[] = [];
-  private inserting: Promise<void> | undefined;
+  private readonly inserts = new GroupCommit<unknown[]>((group) => this.insert(group), RECORDS_PER_INSERT);
 
   constructor(
     @Inject(DataSource) private readonly db: DataSource,
@@ -110,7 +103,7 @@ export class AuditTrail implements OnModuleInit, OnApplicationBootstrap, OnAppli
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
-    await this.inserting?.catch(() => undefined);
+    await this.inserts.idle();
     await this.chaining?.catch(() => undefined);
   }
 
@@ -138,42 +131,17 @@ export class AuditTrail implements OnModuleInit, OnApplicationBootstrap, OnAppli
       JSON.stringify(entry.details ?? {}),
       eventId ?? null,
     ];
-    return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ values, resolve, reject });
-      this.inserting ??= this.insertWaiting();
-    });
+    return this.inserts.submit(values);
   }
 
-  /** Inserts until nothing waits; it clears `inserting` in the same step that finds the queue empty. */
-  private async insertWaiting(): Promise<void> {
-    await Promise.resolve();
-    for (;;) {
-      if (this.waiting.length === 0) {
-        this.inserting = undefined;
-        return;
-      }
-      const group = this.waiting.splice(0, RECORDS_PER_INSERT);
-      try {
-        await this.insert(group);
-        for (const record of group) record.resolve();
-      } catch (error) {
-        if (group.length === 1) {
-          (group[0] as PendingRecord).reject(error);
-          continue;
-        }
-        // one record the database refuses fails only itself
-        for (const record of group) await this.insert([record]).then(record.resolve, record.reject);
-      }
-    }
-  }
-
-  private async insert(group: PendingRecord[]): Promise<void> {
+  private async insert(group: unknown[][]): Promise<void[]> {
     const rows = group.map((_, i) => `(${Array.from({ length: RECORD_FIELDS }, (__, k) => `$${i * RECORD_FIELDS + k + 1}`).join(', ')})`);
     await this.db.query(
       `INSERT INTO audit.record (at, kind, actor, user_name, endpoint, vault, credential, lease_id, outcome, trace_id, details, event_id)
        VALUES ${rows.join(', ')} ON CONFLICT (event_id) DO NOTHING`,
-      group.flatMap((r) => r.values),
+      group.flat(),
     );
+    return group.map(() => undefined);
   }
 
   /** Links every record written so far, unless another instance is at it; answers how many it linked. */

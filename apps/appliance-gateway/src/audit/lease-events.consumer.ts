@@ -20,6 +20,9 @@ const KIND: Partial<Record<EventSubject, AuditKind>> = {
 const DETAIL_FIELDS = ['message', 'reason', 'by', 'policy', 'approvalId', 'approver', 'status'] as const;
 
 /** Records policy-approval's lease events in the audit trail, each once (by its stream sequence). */
+/** Lease events handled at once in each instance. */
+const EVENTS_IN_FLIGHT = 64;
+
 @Injectable()
 export class AuditLeaseEvents implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('audit');
@@ -34,7 +37,11 @@ export class AuditLeaseEvents implements OnApplicationBootstrap, OnApplicationSh
   async onApplicationBootstrap(): Promise<void> {
     const nc = await this.nats.get();
     this.stream = await ensureEventStream(await nc.jetstreamManager(), LEASE_EVENTS_STREAM);
-    this.consumer = await consumeDurably(nc, this.stream, DURABLE_NAME, (subject, data, sequence) => this.handle(subject, data, sequence));
+    // many at once: the records of the events that arrive while an insert runs go together in the next (AuditTrail),
+    // still in stream order, since each handler hands its record over before it first waits
+    this.consumer = await consumeDurably(nc, this.stream, DURABLE_NAME, (subject, data, sequence) => this.handle(subject, data, sequence), {
+      concurrency: EVENTS_IN_FLIGHT,
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -9,6 +9,9 @@ import { SessionEventsService } from './session-events.service';
 /** Every instance pulls from this one durable, so instances share the events and a restart resumes where it stopped. */
 export const DURABLE_NAME = 'session-reporting';
 
+/** Events of each stream handled at once in each instance: what one batch written to PostgreSQL can take. */
+const EVENTS_IN_FLIGHT = 128;
+
 const handled = new Counter({
   name: 'openecm_session_reporting_events_total',
   help: 'Broker events handled by session reporting, by subject and outcome (recorded, duplicate, rejected, sessionless)',
@@ -33,7 +36,10 @@ export class LeaseEventsProcessor implements OnApplicationBootstrap, OnApplicati
     const jsm = await nc.jetstreamManager();
     for (const base of [LEASE_EVENTS_STREAM, LISTINGS_STREAM]) {
       const stream = await ensureEventStream(jsm, base);
-      this.consumers.push(await consumeDurably(nc, stream, DURABLE_NAME, (subject, data, sequence) => this.handle(subject, data, sequence)));
+      // many at once, so the events that arrive while a batch is written go together in the next (one transaction)
+      this.consumers.push(
+        await consumeDurably(nc, stream, DURABLE_NAME, (subject, data, sequence) => this.handle(subject, data, sequence), { concurrency: EVENTS_IN_FLIGHT }),
+      );
     }
   }
 

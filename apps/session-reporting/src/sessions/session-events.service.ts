@@ -1,9 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { SESSION_EVENT_TYPES } from '@openecm/contracts';
+import { GroupCommit } from '@openecm/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { SessionAttributes, SessionEventRecord } from './session-event.record';
 
 export type RecordOutcome = 'recorded' | 'duplicate';
+
+/** Events in one transaction at most: each takes a few dozen parameters across the four statements. */
+const EVENTS_PER_BATCH = 256;
 
 const FAILURE_TYPES: ReadonlySet<string> = new Set([SESSION_EVENT_TYPES.credentialRequestFailed, SESSION_EVENT_TYPES.credentialReleaseFailed]);
 
@@ -45,22 +49,38 @@ const FIRST_WINS: ReadonlySet<string> = new Set(SESSION_TEXT_COLUMNS.filter(([ke
  */
 @Injectable()
 export class SessionEventsService {
+  /** Events that come while a batch is being written go together in the next one (one transaction). */
+  private readonly grouped = new GroupCommit<SessionEventRecord, RecordOutcome>((records) => this.recordEach(records), EVENTS_PER_BATCH);
+
   constructor(private readonly dataSource: DataSource) {}
 
-  async record(record: SessionEventRecord): Promise<RecordOutcome> {
-    const { stored } = await this.recordMany([record]);
-    return stored === 1 ? 'recorded' : 'duplicate';
+  /** Records one event, in a group with the others that come meanwhile; resolves once its group is committed. */
+  record(record: SessionEventRecord): Promise<RecordOutcome> {
+    return this.grouped.submit(record);
+  }
+
+  /** Resolves once every event handed to `record` so far is written or failed. */
+  idle(): Promise<void> {
+    return this.grouped.idle();
   }
 
   async recordMany(records: readonly SessionEventRecord[]): Promise<{ stored: number; duplicates: number }> {
-    if (records.length === 0) return { stored: 0, duplicates: 0 };
-    // the same key twice in one batch would be one fact twice: the first is kept
-    const unique = [...new Map(records.map((r) => [r.eventKey, r])).values()];
-    const stored = await this.dataSource.transaction((manager) => this.write(manager, unique));
+    const stored = (await this.recordEach(records)).filter((outcome) => outcome === 'recorded').length;
     return { stored, duplicates: records.length - stored };
   }
 
-  private async write(manager: EntityManager, records: SessionEventRecord[]): Promise<number> {
+  /** Writes a batch in one transaction; answers for each record, in order, whether it was stored or known. */
+  private async recordEach(records: readonly SessionEventRecord[]): Promise<RecordOutcome[]> {
+    if (records.length === 0) return [];
+    // the same key twice in one batch would be one fact twice: the first is kept
+    const unique = [...new Map(records.map((r) => [r.eventKey, r])).values()];
+    const stored = await this.dataSource.transaction((manager) => this.write(manager, unique));
+    const firsts = new Set(unique);
+    return records.map((r) => (firsts.has(r) && stored.has(r.eventKey) ? 'recorded' : 'duplicate'));
+  }
+
+  /** Answers the keys of the events stored now (not those stored before). */
+  private async write(manager: EntityManager, records: SessionEventRecord[]): Promise<Set<string>> {
     const sessionIds = await this.upsertSessions(manager, merge(records));
     const events = await manager.query<Array<{ id: string; event_key: string }>>(
       `INSERT INTO "reporting"."session_event"
@@ -85,7 +105,7 @@ export class SessionEventsService {
         records.map((r) => r.vault),
       ],
     );
-    if (events.length === 0) return 0;
+    if (events.length === 0) return new Set();
     const byKey = new Map(records.map((r) => [r.eventKey, r]));
     const dataEventIds: string[] = [];
     const names: string[] = [];
@@ -124,7 +144,7 @@ export class SessionEventsService {
         [ids, ids.map((id) => counters.get(id)?.injections ?? 0), ids.map((id) => counters.get(id)?.failures ?? 0)],
       );
     }
-    return events.length;
+    return new Set(events.map((e) => e.event_key));
   }
 
   /**
