@@ -1,7 +1,7 @@
 import { Controller, Module, type INestApplication } from '@nestjs/common';
-import { OpenEcmError, SEAL_CONTEXTS, type ParsedRequestOf, type ReplyOf, type VaultCredential } from '@openecm/contracts';
+import { LISTINGS_STREAM, OpenEcmError, SEAL_CONTEXTS, type ParsedRequestOf, type ReplyOf, type VaultCredential } from '@openecm/contracts';
 import { SealingKeyPair, sealTo } from '@openecm/crypto';
-import { Handles, MessagingModule, qualifiedSubject, type Bus } from '@openecm/messaging';
+import { Handles, MessagingModule, qualifiedStream, qualifiedSubject, type Bus } from '@openecm/messaging';
 import { metricsRegistry } from '@openecm/telemetry';
 import {
   NATS_URL,
@@ -310,6 +310,23 @@ describe('policy-approval on real NATS, Postgres, Redis and BullMQ', () => {
     expect(await policy.get(OffersPruner).prune()).toBe(1);
     await expect(bus.request('policy.lease.open.v1', { credentialId: stale, user: 'CORP\\Alice', endpoint: 'srv-old01', sessionId: 's', owner: 'pra-site-1', sealTo: gateway.publicKey })).rejects.toMatchObject({ code: 'CREDENTIAL_NOT_FOUND' });
     expect((await pg.query('SELECT 1 FROM policy.credential_offer WHERE id = $1', [used])).rowCount).toBe(1);
+  });
+
+  it('reports a list to session reporting only when it names a session', async () => {
+    const jsm = await nc.jetstreamManager();
+    const stream = qualifiedStream(LISTINGS_STREAM);
+    const before = (await jsm.streams.info(stream)).state.last_seq;
+    await list('CORP\\Alice', 'srv-app01');
+    vault.listing = [credential(1)];
+    await bus.request('policy.credentials.list.v1', { user: 'CORP\\Alice', endpoint: 'srv-app01', sessionId: 'sess-listed' });
+    const published = await waitFor(async () => {
+      const info = await jsm.streams.info(stream);
+      return info.state.last_seq > before && info.state.last_seq;
+    }, { what: 'the listed event' });
+    // the one event is the list with a session; the list without one published nothing
+    expect(published).toBe(before + 1);
+    const event = JSONCodec<Record<string, unknown>>().decode((await jsm.streams.getMessage(stream, { seq: published })).data);
+    expect(event).toMatchObject({ user: 'CORP\\Alice', endpoint: 'srv-app01', sessionId: 'sess-listed', credentials: [{ name: 'srv-app01\\acct1', vault: 'ps' }] });
   });
 
   it('answers 404 for an unknown lease', async () => {

@@ -49,7 +49,11 @@ export const EVENTS = {
     /** Where it failed: the check-out of an injection, or the check-in and rotation after the release (absent: release). */
     phase: z.enum(['checkout', 'release']).optional(),
   }),
-  /** A list answered: the names offered, never a secret or an opaque id. `sessionId` when the appliance named it. */
+  /**
+   * A list answered for a session the appliance named: the names offered, never a secret or an opaque id. A list
+   * without a session is not published (the audit trail has it); `sessionId` stays optional in the schema, as an
+   * earlier release published those too and they may still be in the stream.
+   */
   'policy.credentials.listed.v1': z.strictObject({
     /** One per list answered: the idempotency key of the fact. */
     eventId: z.string().uuid(),

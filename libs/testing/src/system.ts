@@ -36,6 +36,8 @@ export interface SystemOptions {
   logLevel?: string;
   /** Extra environment for every app (e.g. a short reconcile interval). */
   env?: Record<string, string>;
+  /** Extra environment for the vault simulators only, after `env` (the bench keeps them untraced on every side). */
+  simEnv?: Record<string, string>;
   bootstrap?: { clientId: string; clientSecret: string };
   /** More than one instance of an app (they share the work through their NATS queue group). */
   instances?: Partial<Record<AppName, number>>;
@@ -177,7 +179,7 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
     const sim = launch(
       'password-safe-sim',
       'tools/password-safe-sim/src/main.ts',
-      { ...common, PS_SIM_PORT: String(simPort), PS_SIM_HOST: '127.0.0.1' },
+      { ...common, ...options.simEnv, PS_SIM_PORT: String(simPort), PS_SIM_HOST: '127.0.0.1' },
       `http://127.0.0.1:${simPort}`,
       options.echo,
       options.nodeArgs,
@@ -189,7 +191,7 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
       const ss = launch(
         'secret-server-sim',
         'tools/secret-server-sim/src/main.ts',
-        { ...common, SS_SIM_PORT: String(ssPort), SS_SIM_HOST: '127.0.0.1' },
+        { ...common, ...options.simEnv, SS_SIM_PORT: String(ssPort), SS_SIM_HOST: '127.0.0.1' },
         `http://127.0.0.1:${ssPort}`,
         options.echo,
       );
@@ -197,7 +199,7 @@ export async function launchSystem(options: SystemOptions): Promise<RunningSyste
       sims.push(ss);
     }
     if (options.vaultSim) {
-      const hv = launch('vault-sim', 'tools/vault-sim/src/main.ts', { ...common, VAULT_SIM_PORT: String(vaultSimPort), VAULT_SIM_HOST: '127.0.0.1' }, `http://127.0.0.1:${vaultSimPort}`, options.echo);
+      const hv = launch('vault-sim', 'tools/vault-sim/src/main.ts', { ...common, ...options.simEnv, VAULT_SIM_PORT: String(vaultSimPort), VAULT_SIM_HOST: '127.0.0.1' }, `http://127.0.0.1:${vaultSimPort}`, options.echo);
       processes.push(hv);
       sims.push(hv);
     }

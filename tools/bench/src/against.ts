@@ -130,7 +130,7 @@ export async function runAgainstBench(): Promise<void> {
     '# Benchmark: this checkout against another, side by side',
     '',
     `Run ${new Date().toISOString()}. Before: \`${commitOf(other)}\`. After: \`${commitOf(process.cwd())}\`.`,
-    `Both systems up at once on this machine, each warmed up ${WARM_UP_SECONDS} s; closed loop with ${CONCURRENCY} calls in flight for ${SECONDS} s per call and round, ${ROUNDS} rounds, the side that goes first alternating. The load sends no traceparent; the collector drops exports unread.`,
+    `Both systems up at once on this machine, each warmed up ${WARM_UP_SECONDS} s; closed loop with ${CONCURRENCY} calls in flight for ${SECONDS} s per call and round, ${ROUNDS} rounds, the side that goes first alternating. The load sends no traceparent; the collector drops exports unread; the simulator is untraced on both sides (it stands for a vault, which runs elsewhere).`,
     '',
     ...sections,
   ].join('\n');

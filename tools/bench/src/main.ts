@@ -367,7 +367,7 @@ function maximaReport(maxima: Max[]): string[] {
     ),
     '',
     `Tracing costs ${cost(on?.list.rate, off?.list.rate)} of the list maximum and ${cost(on?.inject.rate, off?.inject.rate)} of the inject maximum (issue 11 allows 15%).`,
-    `Tracing as shipped: OTLP export of one trace in ${Math.round(1 / DEFAULT_TRACE_SAMPLE_RATIO)} (parent-based ratio, TRACE_SAMPLE_RATIO) and of every failed request and every one slower than ${DEFAULT_TRACE_KEEP_SLOW_MS} ms (TRACE_KEEP_SLOW_MS); the load sends no traceparent, as an appliance sends none. The bench's collector answers every export and drops it unread while load runs (a deployment's collector is not on the broker's cores); ${WARM_UP_SECONDS} s of closed-loop calls of each kind warm every system up before it is measured.`,
+    `Tracing as shipped: OTLP export of one trace in ${Math.round(1 / DEFAULT_TRACE_SAMPLE_RATIO)} (parent-based ratio, TRACE_SAMPLE_RATIO) and of every failed request and every one slower than ${DEFAULT_TRACE_KEEP_SLOW_MS} ms (TRACE_KEEP_SLOW_MS); the load sends no traceparent, as an appliance sends none. The bench's collector answers every export and drops it unread while load runs (a deployment's collector is not on the broker's cores), and the simulator is untraced on both sides (it stands for a vault, which is not either); ${WARM_UP_SECONDS} s of closed-loop calls of each kind warm every system up before it is measured.`,
   ];
 }
 

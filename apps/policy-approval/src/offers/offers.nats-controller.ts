@@ -21,9 +21,10 @@ export class OffersNatsController {
 
   /**
    * A list, whole: the decision first (a user who may not request anything causes no vault traffic), then the
-   * vaults, then the ids bound to this user and endpoint. It also reports what was listed (names and vaults
-   * only) for session reporting; a list is the hot path, so the answer does not wait for JetStream's
-   * acknowledgement, and a lost report costs a report line, never a list (the audit trail has the list anyway).
+   * vaults, then the ids bound to this user and endpoint. A list that names its session is also reported
+   * (names and vaults only) for session reporting, which files it under that session; one that names none is
+   * in the audit trail alone, as there is no session to file it under. A list is the hot path, so the answer
+   * does not wait for JetStream's acknowledgement, and a lost report costs a report line, never a list.
    */
   @Handles('policy.credentials.list.v1')
   async list(req: ParsedRequestOf<'policy.credentials.list.v1'>): Promise<ReplyOf<'policy.credentials.list.v1'>> {
@@ -44,18 +45,20 @@ export class OffersNatsController {
       const { grant } = granted[i] as (typeof granted)[number];
       return { ...offer, approval: grant.mode, policy: grant.policy.name };
     });
-    const traceId = currentTraceId();
-    this.events
-      .publish('policy.credentials.listed.v1', {
-        eventId: randomUUID(),
-        user: req.user,
-        endpoint: req.endpoint,
-        ...(req.sessionId ? { sessionId: req.sessionId } : {}),
-        credentials: credentials.map((c) => ({ name: c.name, vault: c.vault })),
-        at: new Date().toISOString(),
-        ...(traceId ? { traceId } : {}),
-      })
-      .catch((error: Error) => this.logger.warn({ msg: 'credentials listed event not published', err: error.name }));
+    if (req.sessionId) {
+      const traceId = currentTraceId();
+      this.events
+        .publish('policy.credentials.listed.v1', {
+          eventId: randomUUID(),
+          user: req.user,
+          endpoint: req.endpoint,
+          sessionId: req.sessionId,
+          credentials: credentials.map((c) => ({ name: c.name, vault: c.vault })),
+          at: new Date().toISOString(),
+          ...(traceId ? { traceId } : {}),
+        })
+        .catch((error: Error) => this.logger.warn({ msg: 'credentials listed event not published', err: error.name }));
+    }
     return { credentials, pending: listed.pending };
   }
 }
