@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { SignInRedaction, redactUrl } from './register';
 
@@ -28,5 +30,25 @@ describe('redactUrl', () => {
     const [callback, list] = exporter.getFinishedSpans();
     expect(callback?.attributes).toMatchObject({ 'url.full': '/console/auth/callback?code={redacted}&state={redacted}', 'url.query': 'code={redacted}&state={redacted}&iss=x' });
     expect(list?.attributes['url.full']).toBe('/api/v1/leases?state=active');
+  });
+});
+
+describe('startTelemetry', () => {
+  /** Starts telemetry in a process of its own and answers whether Node's HTTP server was patched. */
+  const patchedIn = (env: Record<string, string>): boolean => {
+    const script = [
+      "require('@swc-node/register');",
+      "const { startTelemetry } = require('./libs/telemetry/src/register.ts');",
+      "startTelemetry('probe');",
+      "const http = require('node:http');",
+      "process.stdout.write(String(Boolean(http.Server.prototype.emit.__wrapped || http.request.__wrapped)));",
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['-e', script], { cwd: resolve(__dirname, '../../..'), env: { ...process.env, ...env }, encoding: 'utf8' });
+    return out.trim().endsWith('true');
+  };
+
+  it('instruments HTTP when tracing is on, and patches nothing at all with OTEL_SDK_DISABLED=true', () => {
+    expect(patchedIn({ OTEL_SDK_DISABLED: 'false' })).toBe(true);
+    expect(patchedIn({ OTEL_SDK_DISABLED: 'TRUE' })).toBe(false);
   });
 });

@@ -94,9 +94,18 @@ function incomingOrigin(req: { headers?: Record<string, unknown>; socket?: unkno
   return `${(req.socket as { encrypted?: boolean } | undefined)?.encrypted ? 'https' : 'http'}://${host}`;
 }
 
+/** OTEL_SDK_DISABLED as the SDK reads it: `true` in any case. */
+export function telemetryDisabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env['OTEL_SDK_DISABLED']?.trim().toLowerCase() === 'true';
+}
+
 export function startTelemetry(serviceName: string): void {
   if (sdk) return;
   const env = process.env;
+  // Disabled means nothing at all: an instrumentation patches its module as it is constructed, whether or not the
+  // SDK then starts, so none is made (without this, every request still paid for the HTTP, Express, pg and undici
+  // patches with no span to show for it).
+  if (telemetryDisabled(env)) return;
   const exporting = Boolean(env['OTEL_EXPORTER_OTLP_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
   // OTEL_TRACES_SAMPLER, when an operator sets it, is the SDK's own choice (and keeps no failed request besides)
   const standardSampler = Boolean(env['OTEL_TRACES_SAMPLER']);
