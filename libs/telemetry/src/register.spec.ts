@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { SignInRedaction, redactUrl } from './register';
+import { SignInRedaction, disabledInstrumentations, redactUrl } from './register';
 
 describe('redactUrl', () => {
   it('hides Password Safe request ids, which are bearer capabilities, in paths and full URLs', () => {
@@ -35,13 +35,16 @@ describe('redactUrl', () => {
 
 describe('startTelemetry', () => {
   /** Starts telemetry in a process of its own and answers whether Node's HTTP server was patched. */
-  const patchedIn = (env: Record<string, string>): boolean => {
+  const patchedIn = (env: Record<string, string>, module = 'http'): boolean => {
+    const probes: Record<string, string> = {
+      http: "Boolean(require('node:http').Server.prototype.emit.__wrapped || require('node:http').request.__wrapped)",
+      pg: "Boolean(require('pg').Client.prototype.query.__wrapped)",
+    };
     const script = [
       "require('@swc-node/register');",
       "const { startTelemetry } = require('./libs/telemetry/src/register.ts');",
       "startTelemetry('probe');",
-      "const http = require('node:http');",
-      "process.stdout.write(String(Boolean(http.Server.prototype.emit.__wrapped || http.request.__wrapped)));",
+      `process.stdout.write(String(${probes[module]}));`,
     ].join('\n');
     const out = execFileSync(process.execPath, ['-e', script], { cwd: resolve(__dirname, '../../..'), env: { ...process.env, ...env }, encoding: 'utf8' });
     return out.trim().endsWith('true');
@@ -50,5 +53,17 @@ describe('startTelemetry', () => {
   it('instruments HTTP when tracing is on, and patches nothing at all with OTEL_SDK_DISABLED=true', () => {
     expect(patchedIn({ OTEL_SDK_DISABLED: 'false' })).toBe(true);
     expect(patchedIn({ OTEL_SDK_DISABLED: 'TRUE' })).toBe(false);
+  });
+
+  it('leaves out each instrumentation OTEL_NODE_DISABLED_INSTRUMENTATIONS names, and only those', () => {
+    expect(patchedIn({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'pg' }, 'pg')).toBe(false);
+    expect(patchedIn({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'pg' }, 'http')).toBe(true);
+    expect(patchedIn({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: ' HTTP , express' }, 'http')).toBe(false);
+    expect(patchedIn({}, 'pg')).toBe(true);
+  });
+
+  it('refuses an instrumentation name it does not know, naming it', () => {
+    expect(() => disabledInstrumentations({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http,mongodb' })).toThrow(/unknown instrumentation mongodb/);
+    expect([...disabledInstrumentations({})]).toEqual([]);
   });
 });

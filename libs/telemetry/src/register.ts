@@ -99,6 +99,21 @@ export function telemetryDisabled(env: NodeJS.ProcessEnv = process.env): boolean
   return env['OTEL_SDK_DISABLED']?.trim().toLowerCase() === 'true';
 }
 
+/** The instrumentations OpenTelemetry's Node.js distribution names in OTEL_NODE_DISABLED_INSTRUMENTATIONS. */
+export const INSTRUMENTATION_NAMES = ['http', 'express', 'undici', 'ioredis', 'pg', 'pino'] as const;
+type InstrumentationName = (typeof INSTRUMENTATION_NAMES)[number];
+
+/**
+ * OTEL_NODE_DISABLED_INSTRUMENTATIONS as the OpenTelemetry Node.js distribution reads it: a comma-separated list of
+ * the names above. A name it does not know stops the start, named, rather than leaving a typo traced.
+ */
+export function disabledInstrumentations(env: NodeJS.ProcessEnv = process.env): Set<InstrumentationName> {
+  const names = (env['OTEL_NODE_DISABLED_INSTRUMENTATIONS'] ?? '').split(',').map((n) => n.trim().toLowerCase()).filter(Boolean);
+  const unknown = names.filter((n) => !(INSTRUMENTATION_NAMES as readonly string[]).includes(n));
+  if (unknown.length) throw new Error(`OTEL_NODE_DISABLED_INSTRUMENTATIONS: unknown instrumentation ${unknown.join(', ')} (known: ${INSTRUMENTATION_NAMES.join(', ')})`);
+  return new Set(names as InstrumentationName[]);
+}
+
 export function startTelemetry(serviceName: string): void {
   if (sdk) return;
   const env = process.env;
@@ -121,7 +136,17 @@ export function startTelemetry(serviceName: string): void {
     // Metrics and logs leave through /metrics and stdout; only traces are exported over OTLP.
     metricReaders: [],
     logRecordProcessors: [],
-    instrumentations: [
+    instrumentations: instrumentations(disabledInstrumentations(env)),
+  });
+  sdk.start();
+}
+
+type Instrumentation = HttpInstrumentation | ExpressInstrumentation | UndiciInstrumentation | IORedisInstrumentation | PgInstrumentation | PinoInstrumentation;
+
+/** The instrumentations this process loads: each one that OTEL_NODE_DISABLED_INSTRUMENTATIONS does not name. */
+function instrumentations(disabled: Set<InstrumentationName>): Instrumentation[] {
+  const all: Record<InstrumentationName, () => Instrumentation> = {
+    http: () =>
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (req) => /^\/(health|metrics)/.test(req.url ?? ''),
         requestHook: (span, req) => {
@@ -129,18 +154,18 @@ export function startTelemetry(serviceName: string): void {
           else if ('path' in req && typeof req.path === 'string') scrubUrl(span, req.path);
         },
       }),
-      // One span per hop: the HTTP server span, named by its route, says what a request did. A span per Express
-      // middleware (body parsers, the router) or per Nest handler and request context costs CPU on every call and
-      // says nothing the server span does not.
-      new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.REQUEST_HANDLER, ExpressLayerType.ROUTER] }),
-      new UndiciInstrumentation({ requestHook: (span, req) => scrubUrl(span, req.path, req.origin) }),
-      new IORedisInstrumentation({ requireParentSpan: true }),
-      // a span per query; none for taking a connection from the pool (kept warm, it is a few microseconds)
-      new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false, ignoreConnectSpans: true }),
-      new PinoInstrumentation(),
-    ],
-  });
-  sdk.start();
+    // One span per hop: the HTTP server span, named by its route, says what a request did. A span per Express
+    // middleware (body parsers, the router) or per Nest handler and request context costs CPU on every call and
+    // says nothing the server span does not.
+    express: () => new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.REQUEST_HANDLER, ExpressLayerType.ROUTER] }),
+    undici: () => new UndiciInstrumentation({ requestHook: (span, req) => scrubUrl(span, req.path, req.origin) }),
+    ioredis: () => new IORedisInstrumentation({ requireParentSpan: true }),
+    // a span per query; none for taking a connection from the pool (kept warm, it is a few microseconds)
+    pg: () => new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false, ignoreConnectSpans: true }),
+    pino: () => new PinoInstrumentation(),
+  };
+  // constructed only when wanted: an instrumentation patches its module as it is made
+  return INSTRUMENTATION_NAMES.filter((name) => !disabled.has(name)).map((name) => all[name]());
 }
 
 /** Flushes pending spans; called on shutdown so the last request's trace is not lost. */

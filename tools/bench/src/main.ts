@@ -372,8 +372,25 @@ function maximaReport(maxima: Max[]): string[] {
   ];
 }
 
+/**
+ * `--tracing` alone: the closed-loop comparison of tracing as shipped against the SDK off, without the rate steps,
+ * printed. With BENCH_TRACING_ENV it finds what tracing's cost is made of, one switch at a time (for example
+ * `{"OTEL_NODE_DISABLED_INSTRUMENTATIONS":"express"}`).
+ */
+async function tracingAlone(): Promise<void> {
+  const collector = new OtlpCollector();
+  const otlp = await collector.start(await freePort());
+  collector.discarding = true;
+  try {
+    const maxima = await compareTracing(otlp);
+    process.stdout.write(`\ntraced system's extra environment: ${JSON.stringify(TRACING_ENV)}\n${maximaReport(maxima).join('\n')}\n`);
+  } finally {
+    await collector.stop();
+  }
+}
+
 // `--hot-path`, `--jump-items`, `--reporting` or `--policies` runs those figures alone; a plain run does all four.
-// `--profile` (alone only) writes where a list's CPU goes in each process; `--against <checkout>` (alone only)
+// `--profile` (alone only) writes where a list's CPU goes in each process; `--tracing` (alone only) prints tracing's price; `--against <checkout>` (alone only)
 // compares this checkout with another side by side.
 const ALONE: Record<string, () => Promise<void>> = {
   '--hot-path': main,
@@ -382,6 +399,7 @@ const ALONE: Record<string, () => Promise<void>> = {
   '--policies': runPoliciesBench,
   '--profile': runProfileBench,
   '--against': runAgainstBench,
+  '--tracing': tracingAlone,
 };
 const only = Object.keys(ALONE).find((flag) => process.argv.includes(flag));
 const run = only ? (ALONE[only] as () => Promise<void>)() : main().then(runJumpItemsBench).then(runReportingBench).then(runPoliciesBench);
