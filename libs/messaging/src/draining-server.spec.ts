@@ -1,4 +1,4 @@
-import { InFlight } from './draining-server';
+import { DrainingNatsServer, InFlight } from './draining-server';
 
 describe('InFlight', () => {
   it('is idle at once when nothing runs, and when the last piece of work ends', async () => {
@@ -19,5 +19,23 @@ describe('InFlight', () => {
     work.begin();
     await expect(work.idle(20)).resolves.toBe(false);
     expect(work.size).toBe(1);
+  });
+});
+
+describe('DrainingNatsServer routes', () => {
+  it('finds the handler of a subject as Nest does, the second time without parsing it again', () => {
+    const server = new DrainingNatsServer({ servers: 'nats://127.0.0.1:4222' }, 1000);
+    const handler = Object.assign(async () => ({ ok: true }), { isEventHandler: false });
+    server.addHandler('t1.policy.lease.open.v1', handler);
+    server.addHandler({ cmd: 'json-pattern' }, handler);
+    const parse = jest.spyOn(JSON, 'parse');
+    expect(server.getHandlerByPattern('t1.policy.lease.open.v1')).toBe(handler);
+    const parsed = parse.mock.calls.length;
+    expect(server.getHandlerByPattern('t1.policy.lease.open.v1')).toBe(handler);
+    expect(parse.mock.calls.length).toBe(parsed);
+    // a pattern that is JSON still resolves to its handler, as in Nest's own transport
+    expect(server.getHandlerByPattern('{"cmd":"json-pattern"}')).toBe(handler);
+    expect(server.getHandlerByPattern('t1.no.such.subject')).toBeNull();
+    parse.mockRestore();
   });
 });

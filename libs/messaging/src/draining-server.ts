@@ -6,6 +6,9 @@ import type { ReplyPacket, RequestPacket } from './bus';
 
 const codec = JSONCodec<unknown>();
 
+/** More subjects than any app subscribes to: past it, routes are worked out each time again. */
+const MAX_ROUTES = 1024;
+
 /** Counts work in progress and tells when none is left. */
 export class InFlight {
   private count = 0;
@@ -134,6 +137,23 @@ export class DrainingNatsServer extends ServerNats {
   }
 
   private closedConnection = false;
+
+  /** Each subscribed subject's route, worked out once (see getRouteFromPattern). */
+  private readonly routes = new Map<string, string>();
+
+  /**
+   * Nest works a route out of the subject of every message it is handed, first trying it as JSON: a subject is
+   * never JSON, so each request paid for a thrown and caught SyntaxError (1.2% of policy-approval's profile of
+   * an injection). The subjects are the few this server subscribed to, so each one's route is kept.
+   */
+  override getRouteFromPattern(pattern: string): string {
+    let route = this.routes.get(pattern);
+    if (route === undefined) {
+      route = super.getRouteFromPattern(pattern);
+      if (this.routes.size < MAX_ROUTES) this.routes.set(pattern, route);
+    }
+    return route;
+  }
 
   override async close(): Promise<void> {
     // Messages already delivered to a subscription are still handed to it by drain().
