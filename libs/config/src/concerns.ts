@@ -78,6 +78,8 @@ export const postgresConfig = defineConfig(
     DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),
     /** Idle pooled connections are kept this long (pg's 10 s default made the next request reconnect). */
     DATABASE_POOL_IDLE_TIMEOUT_MS: z.coerce.number().int().min(0).default(300_000),
+    /** The credential path's statements are parsed and planned once per connection (off behind a pooler that cannot keep them). */
+    DATABASE_PREPARED_STATEMENTS: bool(true),
   }),
   ['DATABASE_URL'],
 );

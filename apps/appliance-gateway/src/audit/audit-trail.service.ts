@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { auditConfig, loadConfig } from '@openecm/config';
 import type { AuditExportQuery, AuditKind, AuditPage, AuditQuery, AuditRecord, AuditVerification } from '@openecm/contracts';
-import { GroupCommit } from '@openecm/persistence';
+import { GroupCommit, prepared } from '@openecm/persistence';
 import { currentTraceId } from '@openecm/telemetry';
 import { DataSource } from 'typeorm';
 import { SignInEvents } from '../oauth/sign-in-events';
@@ -39,8 +39,16 @@ interface RecordRow {
   hmac: string | null;
 }
 
-/** Values of one record's insert, and records in one insert at most (PostgreSQL takes 65,535 parameters). */
+/** Values of one record, and records in one insert at most. */
 const RECORD_FIELDS = 12;
+
+/** Every request's record, and every lease event's: a group of any size in one statement. */
+const INSERT_RECORDS = prepared(
+  `INSERT INTO audit.record (at, kind, actor, user_name, endpoint, vault, credential, lease_id, outcome, trace_id, details, event_id)
+   SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                        $9::text[], $10::text[], $11::jsonb[], $12::text[])
+   ON CONFLICT (event_id) DO NOTHING`,
+);
 const RECORDS_PER_INSERT = 500;
 
 const COLUMNS = 'seq, at, kind, actor, user_name, endpoint, vault, credential, lease_id, outcome, trace_id, details, position, key_id, prev_hmac, hmac';
@@ -135,12 +143,8 @@ export class AuditTrail implements OnModuleInit, OnApplicationBootstrap, OnAppli
   }
 
   private async insert(group: unknown[][]): Promise<void[]> {
-    const rows = group.map((_, i) => `(${Array.from({ length: RECORD_FIELDS }, (__, k) => `$${i * RECORD_FIELDS + k + 1}`).join(', ')})`);
-    await this.db.query(
-      `INSERT INTO audit.record (at, kind, actor, user_name, endpoint, vault, credential, lease_id, outcome, trace_id, details, event_id)
-       VALUES ${rows.join(', ')} ON CONFLICT (event_id) DO NOTHING`,
-      group.flat(),
-    );
+    // one array per column, so the statement's text is the same for a group of any size
+    await INSERT_RECORDS.run(this.db, Array.from({ length: RECORD_FIELDS }, (_, k) => group.map((values) => values[k])));
     return group.map(() => undefined);
   }
 

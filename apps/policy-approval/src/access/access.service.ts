@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { loadConfig, policyConfig } from '@openecm/config';
 import { AccessPolicyDefinition, OpenEcmError } from '@openecm/contracts';
 import { Broadcaster } from '@openecm/messaging';
+import { prepared } from '@openecm/persistence';
 import { CacheInvalidations, type CacheScope } from '@openecm/service-kit';
 import { DataSource } from 'typeorm';
 import { coversEndpoint, decide, inScope, nextOpeningOf, openNow, type Grant, type HeldPolicy, type Target } from '../policies/policy-engine';
@@ -12,6 +13,17 @@ export const DEFAULT_GROUP = 'Secure Remote Access Requesters';
 
 /** Users whose policies are kept in memory at most; the oldest is dropped first. */
 const MEMBERSHIP_ENTRIES = 50_000;
+
+/** A user's groups and their policies: read afresh by every injection, and by a list on a cache miss. */
+const POLICIES_OF = prepared(
+  `SELECT g.name AS group_name, p.name AS policy_name, p.definition
+     FROM policy.group_member m
+     JOIN policy.requester_group g ON g.id = m.group_id
+     JOIN policy.group_policy gp ON gp.group_id = g.id
+     JOIN policy.access_policy p ON p.id = gp.policy_id
+    WHERE m.user_key = $1
+    ORDER BY g.name, p.name`,
+);
 
 /** The default policy as Password Safe creates it: all day, every day, auto-approved. */
 const DEFAULT_DEFINITION: AccessPolicyDefinition = AccessPolicyDefinition.parse({});
@@ -122,17 +134,8 @@ export class AccessService implements OnModuleInit {
     const now = Date.now();
     const held = this.memberships.get(key);
     if (!fresh && held && held.expiresAt > now) return held.rows;
-    const rows = this.db
-      .query<Array<{ group_name: string; policy_name: string; definition: AccessPolicyDefinition }>>(
-        `SELECT g.name AS group_name, p.name AS policy_name, p.definition
-           FROM policy.group_member m
-           JOIN policy.requester_group g ON g.id = m.group_id
-           JOIN policy.group_policy gp ON gp.group_id = g.id
-           JOIN policy.access_policy p ON p.id = gp.policy_id
-          WHERE m.user_key = $1
-          ORDER BY g.name, p.name`,
-        [key],
-      )
+    const rows = POLICIES_OF
+      .run<{ group_name: string; policy_name: string; definition: AccessPolicyDefinition }>(this.db, [key])
       .then((found) => found.map((r) => ({ name: r.policy_name, group: r.group_name, definition: r.definition })));
     if (this.ttlMs > 0) {
       const entry = { rows, expiresAt: now + this.ttlMs };

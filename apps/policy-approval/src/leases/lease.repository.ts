@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { LeaseView, LeaseState, VaultRef } from '@openecm/contracts';
+import { prepared } from '@openecm/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 
 export interface LeaseRow {
@@ -39,6 +40,23 @@ export interface LeaseRow {
 
 /** Runs a statement: the data source, or a transaction's manager. */
 export type Queryable = Pick<EntityManager, 'query'>;
+
+/** Every column of a lease row, named (a prepared statement answers named columns: libs/persistence). */
+const LEASE_COLUMNS = [
+  'id', 'offer_id', 'user_name', 'endpoint', 'session_id', 'vault', 'credential_name', 'username', 'domain', 'state', 'rotate',
+  'rotation', 'opened_at', 'release_at', 'released_at', 'released_by', 'rotated_at', 'error_code', 'error_message', 'checkin_due',
+  'owner', 'policy_name', 'approval_id', 'emergency', 'reason', 'exclusive', 'credential_key', 'revoked_at', 'revoked_reason',
+].join(', ');
+
+/** Written by every injection. */
+const INSERT_LEASE = prepared(
+  `INSERT INTO policy.lease (id, offer_id, user_name, endpoint, session_id, vault, credential_name, username, domain,
+                             state, rotate, rotation, release_at, owner, policy_name, approval_id, emergency, reason,
+                             exclusive, credential_key)
+   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $11, now() + make_interval(mins => $12), $13, $14, $15,
+           $16, $17, $18, $19)
+   RETURNING ${LEASE_COLUMNS}`,
+);
 
 /** Postgres refused a second holder of an exclusive credential (the partial unique index). */
 export function isExclusiveConflict(error: unknown): boolean {
@@ -98,15 +116,7 @@ export class LeaseRepository {
     exclusive: boolean;
     credentialKey: string;
   }, q: Queryable = this.db): Promise<LeaseRow> {
-    const rows: LeaseRow[] = await q.query(
-      `INSERT INTO policy.lease (id, offer_id, user_name, endpoint, session_id, vault, credential_name, username, domain,
-                                 state, rotate, rotation, release_at, owner, policy_name, approval_id, emergency, reason,
-                                 exclusive, credential_key)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $11, now() + make_interval(mins => $12), $13, $14, $15,
-               $16, $17, $18, $19)
-       RETURNING *`,
-      [lease.id, lease.offerId, lease.user, lease.endpoint, lease.sessionId, lease.vault, lease.credentialName, lease.username, lease.domain, lease.rotate, lease.rotate ? 'pending' : 'not-required', lease.durationMinutes, lease.owner, lease.policy, lease.approvalId, lease.emergency, lease.reason, lease.exclusive, lease.credentialKey],
-    );
+    const rows = await INSERT_LEASE.run<LeaseRow>(q, [lease.id, lease.offerId, lease.user, lease.endpoint, lease.sessionId, lease.vault, lease.credentialName, lease.username, lease.domain, lease.rotate, lease.rotate ? 'pending' : 'not-required', lease.durationMinutes, lease.owner, lease.policy, lease.approvalId, lease.emergency, lease.reason, lease.exclusive, lease.credentialKey]);
     return rows[0] as LeaseRow;
   }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { OpenEcmError, type OfferedCredential, type VaultCredential, type VaultRef } from '@openecm/contracts';
+import { prepared } from '@openecm/persistence';
 import { DataSource } from 'typeorm';
 import { endpointKey, userKey } from '../access/identity';
 
@@ -48,6 +49,12 @@ function offered(id: string, c: VaultCredential): Offered {
 const OFFER_REMEMBERED_MS = 60 * 60_000;
 /** Offers remembered at most; the oldest is dropped first. */
 const OFFER_ENTRIES = 100_000;
+
+/** Read on every injection. */
+const FIND_OFFER = prepared(
+  `SELECT id, user_key, endpoint_key, vault, ref, name, username, domain, release_duration_minutes, rotate_after_release, ref_key
+     FROM policy.credential_offer WHERE id = $1`,
+);
 
 @Injectable()
 export class OffersService {
@@ -121,7 +128,7 @@ export class OffersService {
 
   /** The offer behind a credential id, if this user was offered it on this endpoint. */
   async resolve(credentialId: string, user: string, endpoint: string): Promise<Offer> {
-    const rows: Array<{
+    const rows = await FIND_OFFER.run<{
       id: string;
       user_key: string;
       endpoint_key: string;
@@ -133,7 +140,7 @@ export class OffersService {
       release_duration_minutes: number;
       rotate_after_release: boolean;
       ref_key: string;
-    }> = await this.db.query(`SELECT * FROM policy.credential_offer WHERE id = $1`, [credentialId]);
+    }>(this.db, [credentialId]);
     const row = rows[0];
     if (!row) throw new OpenEcmError('CREDENTIAL_NOT_FOUND', 'unknown credential id');
     if (row.user_key !== userKey(user) || row.endpoint_key !== endpointKey(endpoint)) {

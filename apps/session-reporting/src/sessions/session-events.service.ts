@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SESSION_EVENT_TYPES } from '@openecm/contracts';
-import { GroupCommit } from '@openecm/persistence';
+import { GroupCommit, prepared } from '@openecm/persistence';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { SessionAttributes, SessionEventRecord } from './session-event.record';
 
@@ -42,6 +42,59 @@ const SESSION_INT_COLUMNS = [
 const FIRST_WINS_ATTRS: ReadonlySet<keyof SessionAttributes> = new Set(['user', 'endpoint', 'traceId']);
 const FIRST_WINS: ReadonlySet<string> = new Set(SESSION_TEXT_COLUMNS.filter(([key]) => FIRST_WINS_ATTRS.has(key)).map(([, column]) => column));
 
+/** The statements of a batch (every lease event and every ingested event goes through one), prepared per connection. */
+const INSERT_EVENTS = prepared(
+  `INSERT INTO "reporting"."session_event"
+     ("session_id", "type", "performed_by_type", "performed_by", "destination", "timestamp", "event_key",
+      "source", "trace_id", "lease_id", "credential_name", "vault")
+   SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::varchar[], $4::text[], $5::text[], $6::timestamptz[], $7::text[],
+                        $8::varchar[], $9::text[], $10::text[], $11::text[], $12::text[])
+   ON CONFLICT ("event_key") DO NOTHING
+   RETURNING "id", "event_key"`,
+);
+const INSERT_EVENT_DATA = prepared(
+  `INSERT INTO "reporting"."session_event_data" ("session_event_id", "name", "value")
+   SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::text[])`,
+);
+const COUNT_EVENTS = prepared(
+  `UPDATE "reporting"."session" s
+      SET "injections" = s."injections" + d.i, "failures" = s."failures" + d.f
+     FROM unnest($1::bigint[], $2::int[], $3::int[]) AS d(id, i, f)
+    WHERE s."id" = d.id`,
+);
+
+/**
+ * One statement for every session of a batch. A session starts at its earliest event and ends at its latest end,
+ * whichever arrived first.
+ */
+const UPSERT_SESSIONS = prepared(
+  (() => {
+    const set = [
+      `"start_time" = LEAST(s."start_time", EXCLUDED."start_time")`,
+      `"end_time" = GREATEST(s."end_time", EXCLUDED."end_time")`,
+      `"duration" = CASE WHEN GREATEST(s."end_time", EXCLUDED."end_time") IS NULL THEN s."duration"
+                    ELSE GREATEST(0, EXTRACT(EPOCH FROM GREATEST(s."end_time", EXCLUDED."end_time") - LEAST(s."start_time", EXCLUDED."start_time")))::int END`,
+      `"emergency" = s."emergency" OR EXCLUDED."emergency"`,
+      ...[...SESSION_TEXT_COLUMNS, ...SESSION_INT_COLUMNS].map(([, c]) =>
+        FIRST_WINS.has(c) ? `"${c}" = COALESCE(s."${c}", EXCLUDED."${c}")` : `"${c}" = COALESCE(EXCLUDED."${c}", s."${c}")`,
+      ),
+    ];
+    const textCols = SESSION_TEXT_COLUMNS.map(([, c]) => `"${c}"`);
+    const intCols = SESSION_INT_COLUMNS.map(([, c]) => `"${c}"`);
+    const n = 4;
+    return `INSERT INTO "reporting"."session" AS s ("lsid", "start_time", "end_time", "duration", "emergency", ${textCols.join(', ')}, ${intCols.join(', ')})
+         SELECT u.lsid, u.start_time, u.end_time, GREATEST(0, EXTRACT(EPOCH FROM u.end_time - u.start_time))::int, COALESCE(u.emergency, false),
+                ${textCols.map((_, i) => `u.t${i}`).join(', ')},
+                ${intCols.map((c, i) => (c === '"file_transfers"' ? `COALESCE(u.i${i}, 0)` : `u.i${i}`)).join(', ')}
+           FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::boolean[],
+                       ${textCols.map((_, i) => `$${n + 1 + i}::text[]`).join(', ')},
+                       ${intCols.map((_, i) => `$${n + 1 + textCols.length + i}::int[]`).join(', ')})
+             AS u(lsid, start_time, end_time, emergency, ${textCols.map((_, i) => `t${i}`).join(', ')}, ${intCols.map((_, i) => `i${i}`).join(', ')})
+         ON CONFLICT ("lsid") DO UPDATE SET ${set.join(', ')}
+         RETURNING "id", "lsid"`;
+  })(),
+);
+
 /**
  * Writes session events into the BGSessions tables, a batch in one transaction of four set-based statements
  * (sessions upserted, events inserted ON CONFLICT DO NOTHING on their key, their data, the session counters),
@@ -82,29 +135,20 @@ export class SessionEventsService {
   /** Answers the keys of the events stored now (not those stored before). */
   private async write(manager: EntityManager, records: SessionEventRecord[]): Promise<Set<string>> {
     const sessionIds = await this.upsertSessions(manager, merge(records));
-    const events = await manager.query<Array<{ id: string; event_key: string }>>(
-      `INSERT INTO "reporting"."session_event"
-         ("session_id", "type", "performed_by_type", "performed_by", "destination", "timestamp", "event_key",
-          "source", "trace_id", "lease_id", "credential_name", "vault")
-       SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::varchar[], $4::text[], $5::text[], $6::timestamptz[], $7::text[],
-                            $8::varchar[], $9::text[], $10::text[], $11::text[], $12::text[])
-       ON CONFLICT ("event_key") DO NOTHING
-       RETURNING "id", "event_key"`,
-      [
-        records.map((r) => sessionIds.get(r.sessionLsid)),
-        records.map((r) => r.type),
-        records.map((r) => r.performedByType),
-        records.map((r) => r.performedBy),
-        records.map((r) => r.destination),
-        records.map((r) => r.timestamp.toISOString()),
-        records.map((r) => r.eventKey),
-        records.map((r) => r.source),
-        records.map((r) => r.traceId),
-        records.map((r) => r.leaseId),
-        records.map((r) => r.credentialName),
-        records.map((r) => r.vault),
-      ],
-    );
+    const events = await INSERT_EVENTS.run<{ id: string; event_key: string }>(manager, [
+      records.map((r) => sessionIds.get(r.sessionLsid)),
+      records.map((r) => r.type),
+      records.map((r) => r.performedByType),
+      records.map((r) => r.performedBy),
+      records.map((r) => r.destination),
+      records.map((r) => r.timestamp.toISOString()),
+      records.map((r) => r.eventKey),
+      records.map((r) => r.source),
+      records.map((r) => r.traceId),
+      records.map((r) => r.leaseId),
+      records.map((r) => r.credentialName),
+      records.map((r) => r.vault),
+    ]);
     if (events.length === 0) return new Set();
     const byKey = new Map(records.map((r) => [r.eventKey, r]));
     const dataEventIds: string[] = [];
@@ -127,67 +171,28 @@ export class SessionEventsService {
       counters.set(sessionId, { injections: c.injections + injections, failures: c.failures + failures });
     }
     if (dataEventIds.length > 0) {
-      await manager.query(
-        `INSERT INTO "reporting"."session_event_data" ("session_event_id", "name", "value")
-         SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::text[])`,
-        [dataEventIds, names, values],
-      );
+      await INSERT_EVENT_DATA.run(manager, [dataEventIds, names, values]);
     }
     if (counters.size > 0) {
       // counted only for events inserted now, so a duplicate never counts twice
       const ids = [...counters.keys()].sort();
-      await manager.query(
-        `UPDATE "reporting"."session" s
-            SET "injections" = s."injections" + d.i, "failures" = s."failures" + d.f
-           FROM unnest($1::bigint[], $2::int[], $3::int[]) AS d(id, i, f)
-          WHERE s."id" = d.id`,
-        [ids, ids.map((id) => counters.get(id)?.injections ?? 0), ids.map((id) => counters.get(id)?.failures ?? 0)],
-      );
+      await COUNT_EVENTS.run(manager, [ids, ids.map((id) => counters.get(id)?.injections ?? 0), ids.map((id) => counters.get(id)?.failures ?? 0)]);
     }
     return new Set(events.map((e) => e.event_key));
   }
 
-  /**
-   * One statement for every session of the batch, in lsid order so that concurrent batches lock the rows they
-   * share in the same order (no deadlock). A session starts at its earliest event and ends at its latest end,
-   * whichever arrived first.
-   */
+  /** The batch's sessions in lsid order, so that concurrent batches lock the rows they share in the same order (no deadlock). */
   private async upsertSessions(manager: EntityManager, sessions: SessionUpsert[]): Promise<Map<string, string>> {
     sessions.sort((a, b) => (a.lsid < b.lsid ? -1 : a.lsid > b.lsid ? 1 : 0));
     const column = <K extends keyof SessionAttributes>(key: K) => sessions.map((s) => s.attrs[key] ?? null);
-    const set = [
-      `"start_time" = LEAST(s."start_time", EXCLUDED."start_time")`,
-      `"end_time" = GREATEST(s."end_time", EXCLUDED."end_time")`,
-      `"duration" = CASE WHEN GREATEST(s."end_time", EXCLUDED."end_time") IS NULL THEN s."duration"
-                    ELSE GREATEST(0, EXTRACT(EPOCH FROM GREATEST(s."end_time", EXCLUDED."end_time") - LEAST(s."start_time", EXCLUDED."start_time")))::int END`,
-      `"emergency" = s."emergency" OR EXCLUDED."emergency"`,
-      ...[...SESSION_TEXT_COLUMNS, ...SESSION_INT_COLUMNS].map(([, c]) =>
-        FIRST_WINS.has(c) ? `"${c}" = COALESCE(s."${c}", EXCLUDED."${c}")` : `"${c}" = COALESCE(EXCLUDED."${c}", s."${c}")`,
-      ),
-    ];
-    const textCols = SESSION_TEXT_COLUMNS.map(([, c]) => `"${c}"`);
-    const intCols = SESSION_INT_COLUMNS.map(([, c]) => `"${c}"`);
-    const n = 4;
-    const rows = await manager.query<Array<{ id: string; lsid: string }>>(
-      `INSERT INTO "reporting"."session" AS s ("lsid", "start_time", "end_time", "duration", "emergency", ${textCols.join(', ')}, ${intCols.join(', ')})
-       SELECT u.lsid, u.start_time, u.end_time, GREATEST(0, EXTRACT(EPOCH FROM u.end_time - u.start_time))::int, COALESCE(u.emergency, false),
-              ${textCols.map((_, i) => `u.t${i}`).join(', ')},
-              ${intCols.map((c, i) => (c === '"file_transfers"' ? `COALESCE(u.i${i}, 0)` : `u.i${i}`)).join(', ')}
-         FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::boolean[],
-                     ${textCols.map((_, i) => `$${n + 1 + i}::text[]`).join(', ')},
-                     ${intCols.map((_, i) => `$${n + 1 + textCols.length + i}::int[]`).join(', ')})
-           AS u(lsid, start_time, end_time, emergency, ${textCols.map((_, i) => `t${i}`).join(', ')}, ${intCols.map((_, i) => `i${i}`).join(', ')})
-       ON CONFLICT ("lsid") DO UPDATE SET ${set.join(', ')}
-       RETURNING "id", "lsid"`,
-      [
-        sessions.map((s) => s.lsid),
-        sessions.map((s) => s.startTime.toISOString()),
-        sessions.map((s) => s.attrs.endTime?.toISOString() ?? null),
-        sessions.map((s) => s.attrs.emergency ?? null),
-        ...SESSION_TEXT_COLUMNS.map(([k]) => column(k)),
-        ...SESSION_INT_COLUMNS.map(([k]) => column(k)),
-      ],
-    );
+    const rows = await UPSERT_SESSIONS.run<{ id: string; lsid: string }>(manager, [
+      sessions.map((s) => s.lsid),
+      sessions.map((s) => s.startTime.toISOString()),
+      sessions.map((s) => s.attrs.endTime?.toISOString() ?? null),
+      sessions.map((s) => s.attrs.emergency ?? null),
+      ...SESSION_TEXT_COLUMNS.map(([k]) => column(k)),
+      ...SESSION_INT_COLUMNS.map(([k]) => column(k)),
+    ]);
     return new Map(rows.map((r) => [r.lsid, String(r.id)]));
   }
 }

@@ -3,6 +3,7 @@ import { loadConfig, vaultAdaptersConfig } from '@openecm/config';
 import type { VaultRef } from '@openecm/contracts';
 import { Keyring } from '@openecm/crypto';
 import type { Checkout } from '@openecm/vault-sdk';
+import { prepared } from '@openecm/persistence';
 import { DataSource } from 'typeorm';
 
 export type { Checkout };
@@ -28,6 +29,19 @@ interface Row {
   duration_minutes: number | null;
 }
 
+/** Both written by every injection: the intent before the vault is called, the vault's handle after. */
+const INTEND = prepared(
+  `INSERT INTO vault.checkout (lease_id, connection, user_name, ref, request_sealed, state, duration_minutes)
+   VALUES ($1, $2, $3, $4, NULL, 'pending', $5)
+   ON CONFLICT (lease_id) DO NOTHING`,
+);
+const RECORD = prepared(
+  `INSERT INTO vault.checkout (lease_id, connection, user_name, ref, request_sealed, state)
+   VALUES ($1, $2, $3, $4, $5, 'out')
+   ON CONFLICT (lease_id) DO UPDATE SET request_sealed = EXCLUDED.request_sealed,
+     state = CASE WHEN vault.checkout.state = 'in' THEN 'in' ELSE 'out' END`,
+);
+
 /** What is checked out at which vault for which lease; the vault's handle is sealed, bound to the lease. */
 @Injectable()
 export class CheckoutRepository {
@@ -37,23 +51,12 @@ export class CheckoutRepository {
 
   /** Written before the vault is called: what is about to be checked out, for which lease. */
   async intend(c: { leaseId: string; connection: string; user: string; ref: VaultRef; durationMinutes: number }): Promise<void> {
-    await this.db.query(
-      `INSERT INTO vault.checkout (lease_id, connection, user_name, ref, request_sealed, state, duration_minutes)
-       VALUES ($1, $2, $3, $4, NULL, 'pending', $5)
-       ON CONFLICT (lease_id) DO NOTHING`,
-      [c.leaseId, c.connection, c.user, JSON.stringify(c.ref), c.durationMinutes],
-    );
+    await INTEND.run(this.db, [c.leaseId, c.connection, c.user, JSON.stringify(c.ref), c.durationMinutes]);
   }
 
   /** The vault's handle, as soon as the vault gave it. */
   async record(c: { leaseId: string; connection: string; user: string; ref: VaultRef; vaultRequest: string }): Promise<void> {
-    await this.db.query(
-      `INSERT INTO vault.checkout (lease_id, connection, user_name, ref, request_sealed, state)
-       VALUES ($1, $2, $3, $4, $5, 'out')
-       ON CONFLICT (lease_id) DO UPDATE SET request_sealed = EXCLUDED.request_sealed,
-         state = CASE WHEN vault.checkout.state = 'in' THEN 'in' ELSE 'out' END`,
-      [c.leaseId, c.connection, c.user, JSON.stringify(c.ref), this.keyring.seal(c.vaultRequest, `checkout:${c.leaseId}`)],
-    );
+    await RECORD.run(this.db, [c.leaseId, c.connection, c.user, JSON.stringify(c.ref), this.keyring.seal(c.vaultRequest, `checkout:${c.leaseId}`)]);
   }
 
   async find(leaseId: string): Promise<Checkout | undefined> {
