@@ -133,9 +133,12 @@ export class PasswordSafeAdapter implements VaultAdapter<'password-safe'>, OnApp
         accessType: 'View',
         rotateOnCheckin: connection.settings.rotateAfterRelease,
       });
-      // recorded before the secret is read, so a failure from here on still leaves a request to check in
-      await record(String(requestId));
-      const password = await client.getCredential(session, requestId);
+      // The handle is recorded while the secret is read, and the answer waits for both: a failure of either
+      // still leaves the request recorded (or, if the record failed, the intent the release path reclaims from).
+      const [recorded, read] = await Promise.allSettled([record(String(requestId)), client.getCredential(session, requestId)]);
+      if (recorded.status === 'rejected') throw recorded.reason;
+      if (read.status === 'rejected') throw read.reason;
+      const password = read.value;
       return { username: ref.account, domain: ref.domain, secret: { type: 'password' as const, value: password } satisfies HeldSecret };
     });
   }
