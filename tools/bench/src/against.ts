@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { launchBenchSystem } from './bench-system';
+import { OPENECM, charged, processGroups, type CpuPerCall, type ProcessGroups } from './cpu';
 import { closedLoop, constantRate } from './stats';
 
 const ROUNDS = Number(process.env['BENCH_AGAINST_ROUNDS'] ?? 4);
@@ -23,6 +24,7 @@ const TRACINGS = (['off', 'shipped'] as const).filter((t) => (process.env['BENCH
 
 interface Side {
   label: string;
+  groups: ProcessGroups;
   list: () => Promise<boolean>;
   inject: () => Promise<boolean>;
   stop(): Promise<void>;
@@ -47,6 +49,7 @@ async function side(label: string, root: string | undefined, tracing: 'off' | 's
   await closedLoop(CONCURRENCY, WARM_UP_SECONDS / 2, inject);
   return {
     label,
+    groups: processGroups(system),
     list,
     inject,
     async stop() {
@@ -60,18 +63,52 @@ async function side(label: string, root: string | undefined, tracing: 'off' | 's
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
-/** Rounds of each side's closed-loop lists and injections, alternating which side goes first. */
-async function rounds(sides: [Side, Side]): Promise<Record<string, { list: number[]; inject: number[] }>> {
-  const rates = Object.fromEntries(sides.map((s) => [s.label, { list: [] as number[], inject: [] as number[] }]));
+type Call = 'list' | 'inject';
+interface Figures {
+  rates: Record<Call, number[]>;
+  cpu: Record<Call, CpuPerCall[]>;
+}
+
+/**
+ * Rounds of each side's closed-loop lists and injections, alternating which side goes first, with the CPU each
+ * call cost (only one side is loaded at a time, so the shared PostgreSQL, Redis and NATS are charged to it).
+ */
+async function rounds(sides: [Side, Side]): Promise<Record<string, Figures>> {
+  const figures: Record<string, Figures> = Object.fromEntries(sides.map((s) => [s.label, { rates: { list: [], inject: [] }, cpu: { list: [], inject: [] } }]));
   for (let round = 0; round < ROUNDS; round++) {
     for (const s of round % 2 === 0 ? sides : [sides[1], sides[0]]) {
-      const figures = rates[s.label] as { list: number[]; inject: number[] };
-      figures.list.push((await closedLoop(CONCURRENCY, SECONDS, s.list)).rate);
-      figures.inject.push((await closedLoop(CONCURRENCY, SECONDS, s.inject)).rate);
+      const mine = figures[s.label] as Figures;
+      for (const call of ['list', 'inject'] as const) {
+        const { result, cpu } = await charged(s.groups, async () => {
+          const run = await closedLoop(CONCURRENCY, SECONDS, s[call]);
+          return { ...run, count: run.summary.count };
+        });
+        mine.rates[call].push(result.rate);
+        mine.cpu[call].push(cpu);
+      }
     }
-    process.stdout.write(`round ${round + 1}: ${JSON.stringify(rates)}\n`);
+    process.stdout.write(`round ${round + 1}: ${JSON.stringify(Object.fromEntries(Object.entries(figures).map(([k, f]) => [k, f.rates])))}\n`);
   }
-  return rates;
+  return figures;
+}
+
+const CPU_COLUMNS = ['broker', ...OPENECM, 'postgres', 'redis', 'nats'];
+const SHORT: Record<string, string> = { broker: 'all', 'appliance-gateway': 'gateway', 'policy-approval': 'policy', 'vault-adapters': 'vault-ad.', 'token-cache': 'token-c.', 'session-reporting': 'reporting' };
+
+/** Each side's median CPU per call, by process, from the rounds. */
+function cpuTable(figures: Record<string, Figures>): string[] {
+  const line = (label: string, call: Call) => {
+    const runs = (figures[label] as Figures).cpu[call];
+    return `| ${label}, ${call} | ${CPU_COLUMNS.map((c) => median(runs.map((r) => r[c] ?? Number.NaN)).toFixed(2)).join(' | ')} |`;
+  };
+  return [
+    `| side, call | ${CPU_COLUMNS.map((c) => SHORT[c] ?? c).join(' | ')} |`,
+    `|---|${CPU_COLUMNS.map(() => '---').join('|')}|`,
+    line('before', 'list'),
+    line('after', 'list'),
+    line('before', 'inject'),
+    line('after', 'inject'),
+  ];
 }
 
 function commitOf(root: string): string {
@@ -97,16 +134,18 @@ export async function runAgainstBench(): Promise<void> {
       const before = await side('before', other, tracing, otlp);
       const after = await side('after', undefined, tracing, otlp);
       try {
-        const rates = await rounds([before, after]);
+        const figures = await rounds([before, after]);
         const row = (label: string) => {
-          const r = rates[label] as { list: number[]; inject: number[] };
+          const r = (figures[label] as Figures).rates;
           return `| ${label} | ${r.list.map((v) => v.toFixed(1)).join(', ')} | **${median(r.list).toFixed(1)}** | ${r.inject.map((v) => v.toFixed(1)).join(', ')} | **${median(r.inject).toFixed(1)}** |`;
         };
-        const change = (call: 'list' | 'inject') => {
-          const b = median((rates['before'] as Record<string, number[]>)[call] as number[]);
-          const a = median((rates['after'] as Record<string, number[]>)[call] as number[]);
-          return `${a >= b ? '+' : ''}${(((a - b) / b) * 100).toFixed(0)}%`;
+        // signed: a positive change is more calls per second, or more CPU per call
+        const change = (values: (label: string) => number) => {
+          const pct = ((values('after') - values('before')) / values('before')) * 100;
+          return `${pct >= 0 ? '+' : '-'}${Math.abs(pct).toFixed(0)}%`;
         };
+        const rate = (call: Call) => (label: string) => median((figures[label] as Figures).rates[call]);
+        const cpu = (call: Call) => (label: string) => median((figures[label] as Figures).cpu[call].map((c) => c['broker'] ?? Number.NaN));
         sections.push(
           `## Tracing ${tracing === 'off' ? 'off (SDK disabled)' : 'as each release ships it'}`,
           '',
@@ -115,7 +154,13 @@ export async function runAgainstBench(): Promise<void> {
           row('before'),
           row('after'),
           '',
-          `After against before: lists ${change('list')}, injections ${change('inject')}.`,
+          `After against before: lists ${change(rate('list'))}, injections ${change(rate('inject'))}.`,
+          '',
+          'CPU ms per call, median of the rounds (user + system from /proc; "all" sums every OpenECM process, PostgreSQL, Redis and NATS):',
+          '',
+          ...cpuTable(figures),
+          '',
+          `CPU per call after against before: lists ${change(cpu('list'))}, injections ${change(cpu('inject'))}.`,
           '',
         );
       } finally {

@@ -1,3 +1,4 @@
+import type { RunningSystem } from '@openecm/testing';
 import { readFileSync, readdirSync } from 'node:fs';
 
 /** Clock ticks per second of /proc's utime and stime (USER_HZ, 100 on Linux). */
@@ -51,4 +52,32 @@ export function measureCpu(groups: ProcessGroups): { stop(): Record<string, numb
       return used;
     },
   };
+}
+
+/** CPU ms per completed call, by group, and `broker`: every OpenECM process, PostgreSQL, Redis and NATS summed. */
+export type CpuPerCall = Record<string, number>;
+
+export const OPENECM = ['appliance-gateway', 'policy-approval', 'vault-adapters', 'token-cache', 'session-reporting'];
+
+/** The processes a call is charged with: each OpenECM service, the infrastructure, and the simulator apart. */
+export function processGroups(system: RunningSystem): ProcessGroups {
+  const of = (name: string) => () => system.processes.filter((p) => p.name === name && p.child.pid).map((p) => p.child.pid as number);
+  return {
+    ...Object.fromEntries(OPENECM.map((name) => [name, of(name)])),
+    postgres: () => pidsNamed('postgres'),
+    redis: () => pidsNamed('redis-server'),
+    nats: () => pidsNamed('nats-server'),
+    'password-safe-sim': of('password-safe-sim'),
+  };
+}
+
+/** Runs `work`, and charges each group's CPU to the calls that completed. */
+export async function charged<T extends { count: number }>(groups: ProcessGroups, work: () => Promise<T>): Promise<{ result: T; cpu: CpuPerCall }> {
+  const meter = measureCpu(groups);
+  const result = await work();
+  const used = meter.stop();
+  const per = (ms: number) => (result.count > 0 ? ms / result.count : Number.NaN);
+  const cpu = Object.fromEntries(Object.entries(used).map(([name, ms]) => [name, per(ms)]));
+  const broker = [...OPENECM, 'postgres', 'redis', 'nats'].reduce((sum, name) => sum + (cpu[name] ?? 0), 0);
+  return { result, cpu: { ...cpu, broker } };
 }

@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { ApplianceClient, seedDemo } from '@openecm/appliance-sim';
 import { traceBreakdown } from './breakdown';
-import { measureCpu, pidsNamed, type ProcessGroups } from './cpu';
+import { OPENECM, charged, processGroups, type CpuPerCall, type ProcessGroups } from './cpu';
 import { DEFAULT_TRACE_KEEP_SLOW_MS, DEFAULT_TRACE_SAMPLE_RATIO } from '@openecm/telemetry/register';
 import { launchBenchSystem } from './bench-system';
 import { runJumpItemsBench } from './jump-items';
@@ -44,8 +44,6 @@ const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
 const HOPS = { list: 2, inject: 3 };
 
 /** CPU ms of each process group per completed call. */
-type CpuPerCall = Record<string, number>;
-
 interface Step {
   rate: number;
   list: Summary;
@@ -60,31 +58,6 @@ interface Max {
   tracing: 'on' | 'off';
   list: { rate: number; summary: Summary; cpu: CpuPerCall };
   inject: { rate: number; summary: Summary; cpu: CpuPerCall };
-}
-
-const OPENECM = ['appliance-gateway', 'policy-approval', 'vault-adapters', 'token-cache', 'session-reporting'];
-
-/** The processes a call is charged with: each OpenECM service, the infrastructure, and the simulator apart. */
-function processGroups(system: RunningSystem): ProcessGroups {
-  const of = (name: string) => () => system.processes.filter((p) => p.name === name && p.child.pid).map((p) => p.child.pid as number);
-  return {
-    ...Object.fromEntries(OPENECM.map((name) => [name, of(name)])),
-    postgres: () => pidsNamed('postgres'),
-    redis: () => pidsNamed('redis-server'),
-    nats: () => pidsNamed('nats-server'),
-    'password-safe-sim': of('password-safe-sim'),
-  };
-}
-
-/** Runs `work`, and charges each group's CPU to the calls that completed. */
-async function charged<T extends { count: number }>(groups: ProcessGroups, work: () => Promise<T>): Promise<{ result: T; cpu: CpuPerCall }> {
-  const meter = measureCpu(groups);
-  const result = await work();
-  const used = meter.stop();
-  const per = (ms: number) => (result.count > 0 ? ms / result.count : Number.NaN);
-  const cpu = Object.fromEntries(Object.entries(used).map(([name, ms]) => [name, per(ms)]));
-  const broker = [...OPENECM, 'postgres', 'redis', 'nats'].reduce((sum, name) => sum + (cpu[name] ?? 0), 0);
-  return { result, cpu: { ...cpu, broker } };
 }
 
 const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
