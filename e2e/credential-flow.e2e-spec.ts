@@ -205,6 +205,9 @@ describe('the credential flow end to end', () => {
       throw new Error(`incomplete trace ${injected.traceId}:\n${seenSpans.join('\n')}\n(all services: ${[...new Set(collector.spans.map((s) => s.service))].join(', ')})`);
     });
     const names = spans.map((s) => `${s.service}: ${s.name}`);
+    // the gateway's server span is named by its route, each query by its prepared statement
+    expect(names).toContain('appliance-gateway: POST /api/v1/injections');
+    expect(names.some((n) => n.startsWith('policy-approval: pg.query:policy.insert_lease'))).toBe(true);
     expect(names.some((n) => n.startsWith('vault-adapters:') && /POST|GET/.test(n))).toBe(true);
     expect(spans.some((s) => s.attributes['db.system'] === 'postgresql' || s.attributes['db.system.name'] === 'postgresql')).toBe(true);
     expect(spans.some((s) => s.attributes['db.system'] === 'redis' || s.attributes['db.system.name'] === 'redis')).toBe(true);

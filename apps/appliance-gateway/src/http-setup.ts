@@ -5,6 +5,7 @@ import { json, urlencoded, type Express, type NextFunction, type Request, type R
 import type { Server } from 'node:http';
 import { answerClientError } from './edge/client-error';
 import { ControlCharactersPipe } from './edge/control-characters.pipe';
+import { RouteOnSpan } from './edge/route-on-span';
 import { requireClientCertificate } from './edge/tls';
 import { INGEST_BODY_LIMIT_BYTES, SESSION_EVENTS_PATH } from './sessions/session-events.http-controller';
 
@@ -25,6 +26,7 @@ export function configureGateway(app: INestApplication): void {
   express.set('trust proxy', proxies.length > 0 ? proxies : false);
   (app.getHttpServer() as Server).on('clientError', answerClientError);
   app.useGlobalPipes(new ControlCharactersPipe());
+  app.useGlobalGuards(new RouteOnSpan());
   if (config.GATEWAY_TLS_CLIENT_CA) app.use(requireClientCertificate);
   app.use((_req: Request, res: Response, next: NextFunction) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');

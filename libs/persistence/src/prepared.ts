@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { loadConfig, postgresConfig } from '@openecm/config';
 
 /** What runs SQL: a DataSource, an EntityManager (a transaction's too) or a QueryRunner. */
@@ -8,8 +7,9 @@ export interface Queryable {
 
 /**
  * A statement PostgreSQL parses and plans once per connection and then only executes: a statement of the
- * credential path, which runs with the same text on every call. Named by its text's digest, so two texts never
- * share a name and an upgraded instance's changed text is a new statement.
+ * credential path, which runs with the same text on every call. Its name (`policy.insert_lease`) is what a trace
+ * shows for the query (the pg instrumentation names a prepared statement's span by it), and one name has one text
+ * in a process.
  *
  * Name the columns a statement answers (no `SELECT *` or `RETURNING *`): a migration that adds a column would
  * otherwise change the answer of a statement other instances hold prepared, and PostgreSQL refuses to run it
@@ -17,12 +17,17 @@ export interface Queryable {
  * from then on in this process.
  */
 export class PreparedStatement {
-  readonly name: string;
   /** Set once PostgreSQL refused the prepared form (see above); the text is sent each time from then on. */
   private unprepared = false;
 
-  constructor(readonly text: string) {
-    this.name = `openecm_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+  constructor(
+    readonly name: string,
+    readonly text: string,
+  ) {
+    if (!STATEMENT_NAME.test(name)) throw new Error(`prepared statement name ${name}: lower-case words joined by . or _`);
+    const known = texts.get(name);
+    if (known !== undefined && known !== text) throw new Error(`prepared statement ${name} is declared twice with different texts`);
+    texts.set(name, text);
   }
 
   /** Runs the statement on `db` (inside the transaction `db` belongs to, if any) and answers its rows. */
@@ -39,9 +44,12 @@ export class PreparedStatement {
   }
 }
 
+const STATEMENT_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
+const texts = new Map<string, string>();
+
 /** A statement of the credential path, prepared per connection unless DATABASE_PREPARED_STATEMENTS=false. */
-export function prepared(text: string): PreparedStatement {
-  return new PreparedStatement(text);
+export function prepared(name: string, text: string): PreparedStatement {
+  return new PreparedStatement(name, text);
 }
 
 let preparedSetting: boolean | undefined;

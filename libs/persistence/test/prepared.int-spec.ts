@@ -26,18 +26,19 @@ describe('prepared statements', () => {
   });
 
   it('is parsed once per connection and answers its rows on every run', async () => {
-    const byId = prepared('SELECT id, name FROM item WHERE id = $1');
+    const byId = prepared('test.item_by_id', 'SELECT id, name FROM item WHERE id = $1');
     expect(await byId.run(db, [1])).toEqual([{ id: 1, name: 'one' }]);
     expect(await preparedOn(db)).toContain(byId.name);
     expect(await byId.run(db, [2])).toEqual([{ id: 2, name: 'two' }]);
     expect(await byId.run(db, [3])).toEqual([]);
-    // the same text is the same statement; another text another one
-    expect(prepared('SELECT id, name FROM item WHERE id = $1').name).toBe(byId.name);
-    expect(prepared('SELECT name FROM item WHERE id = $1').name).not.toBe(byId.name);
+    // a name stands for one text in a process
+    expect(prepared('test.item_by_id', 'SELECT id, name FROM item WHERE id = $1').name).toBe('test.item_by_id');
+    expect(() => prepared('test.item_by_id', 'SELECT name FROM item WHERE id = $1')).toThrow(/declared twice with different texts/);
+    expect(() => prepared('Item By Id', 'SELECT 1')).toThrow(/name Item By Id/);
   });
 
   it('runs inside the transaction it is given', async () => {
-    const insert = prepared('INSERT INTO item (id, name) VALUES ($1, $2)');
+    const insert = prepared('test.insert_item', 'INSERT INTO item (id, name) VALUES ($1, $2)');
     await expect(
       db.transaction(async (manager) => {
         await insert.run(manager, [10, 'ten']);
@@ -49,7 +50,7 @@ describe('prepared statements', () => {
   });
 
   it("still answers once a migration changed what it answers, run unprepared from then on", async () => {
-    const all = prepared('SELECT * FROM item WHERE id = $1');
+    const all = prepared('test.all_of_item', 'SELECT * FROM item WHERE id = $1');
     expect(await all.run(db, [1])).toEqual([{ id: 1, name: 'one' }]);
     await db.query('ALTER TABLE item ADD COLUMN note text');
     expect(await all.run(db, [1])).toEqual([{ id: 1, name: 'one', note: null }]);
@@ -58,7 +59,7 @@ describe('prepared statements', () => {
   });
 
   it('fails as the statement would, with the database error', async () => {
-    const broken = prepared('INSERT INTO item (id, name) VALUES ($1, $2)');
+    const broken = prepared('test.insert_item', 'INSERT INTO item (id, name) VALUES ($1, $2)');
     await expect(broken.run(db, [1, 'again'])).rejects.toMatchObject({ driverError: expect.objectContaining({ code: '23505' }) });
   });
 
@@ -69,7 +70,7 @@ describe('prepared statements', () => {
       let statement: PreparedStatement | undefined;
       jest.isolateModules(() => {
         const fresh = jest.requireActual<typeof import('../src/prepared')>('../src/prepared');
-        statement = fresh.prepared('SELECT name FROM item WHERE id = $1 AND name IS NOT NULL');
+        statement = fresh.prepared('test.name_of_item', 'SELECT name FROM item WHERE id = $1 AND name IS NOT NULL');
       });
       expect(await statement?.run(db, [2])).toEqual([{ name: 'two' }]);
       expect(await preparedOn(db)).not.toContain(statement?.name);

@@ -7,7 +7,6 @@
  * still created and propagated, so logs keep their trace ids.
  */
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
@@ -17,7 +16,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { AlwaysOffSampler, BatchSpanProcessor, type Span as SdkSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import type { Span } from '@opentelemetry/api';
+import { TraceFlags, context, trace, type Span } from '@opentelemetry/api';
 import { KeepErrorsAndSlow, headSampler, numberFromEnv } from './sampling';
 
 /** The shipped sampling: one trace in ten, and every failed or slow request besides (sampling.ts). */
@@ -94,13 +93,19 @@ function incomingOrigin(req: { headers?: Record<string, unknown>; socket?: unkno
   return `${(req.socket as { encrypted?: boolean } | undefined)?.encrypted ? 'https' : 'http'}://${host}`;
 }
 
+/** A span is active here and its trace is not sampled (a call with no span around it is a root of its own). */
+function underUnsampledParent(): boolean {
+  const parent = trace.getSpan(context.active())?.spanContext();
+  return parent !== undefined && (parent.traceFlags & TraceFlags.SAMPLED) !== TraceFlags.SAMPLED;
+}
+
 /** OTEL_SDK_DISABLED as the SDK reads it: `true` in any case. */
 export function telemetryDisabled(env: NodeJS.ProcessEnv = process.env): boolean {
   return env['OTEL_SDK_DISABLED']?.trim().toLowerCase() === 'true';
 }
 
 /** The instrumentations OpenTelemetry's Node.js distribution names in OTEL_NODE_DISABLED_INSTRUMENTATIONS. */
-export const INSTRUMENTATION_NAMES = ['http', 'express', 'undici', 'ioredis', 'pg', 'pino'] as const;
+export const INSTRUMENTATION_NAMES = ['http', 'undici', 'ioredis', 'pg', 'pino'] as const;
 type InstrumentationName = (typeof INSTRUMENTATION_NAMES)[number];
 
 /**
@@ -118,7 +123,7 @@ export function startTelemetry(serviceName: string): void {
   if (sdk) return;
   const env = process.env;
   // Disabled means nothing at all: an instrumentation patches its module as it is constructed, whether or not the
-  // SDK then starts, so none is made (without this, every request still paid for the HTTP, Express, pg and undici
+  // SDK then starts, so none is made (without this, every request still paid for the HTTP, pg and undici
   // patches with no span to show for it).
   if (telemetryDisabled(env)) return;
   const exporting = Boolean(env['OTEL_EXPORTER_OTLP_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
@@ -141,7 +146,7 @@ export function startTelemetry(serviceName: string): void {
   sdk.start();
 }
 
-type Instrumentation = HttpInstrumentation | ExpressInstrumentation | UndiciInstrumentation | IORedisInstrumentation | PgInstrumentation | PinoInstrumentation;
+type Instrumentation = HttpInstrumentation | UndiciInstrumentation | IORedisInstrumentation | PgInstrumentation | PinoInstrumentation;
 
 /** The instrumentations this process loads: each one that OTEL_NODE_DISABLED_INSTRUMENTATIONS does not name. */
 function instrumentations(disabled: Set<InstrumentationName>): Instrumentation[] {
@@ -154,11 +159,16 @@ function instrumentations(disabled: Set<InstrumentationName>): Instrumentation[]
           else if ('path' in req && typeof req.path === 'string') scrubUrl(span, req.path);
         },
       }),
-    // One span per hop: the HTTP server span, named by its route, says what a request did. A span per Express
-    // middleware (body parsers, the router) or per Nest handler and request context costs CPU on every call and
-    // says nothing the server span does not.
-    express: () => new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.REQUEST_HANDLER, ExpressLayerType.ROUTER] }),
-    undici: () => new UndiciInstrumentation({ requestHook: (span, req) => scrubUrl(span, req.path, req.origin) }),
+    // No Express instrumentation: the HTTP server span is the one span of a request's hop, and the gateway names it
+    // by its route itself (RouteOnSpan); the Express instrumentation wrapped every middleware and router layer of
+    // every request only to find that route.
+    // A vault call under a request that is not sampled would be a span nobody records (the request keeps its
+    // local root alone): it is not made at all, and the vault gets no traceparent it has no use for.
+    undici: () =>
+      new UndiciInstrumentation({
+        ignoreRequestHook: () => underUnsampledParent(),
+        requestHook: (span, req) => scrubUrl(span, req.path, req.origin),
+      }),
     ioredis: () => new IORedisInstrumentation({ requireParentSpan: true }),
     // a span per query; none for taking a connection from the pool (kept warm, it is a few microseconds)
     pg: () => new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false, ignoreConnectSpans: true }),

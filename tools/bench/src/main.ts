@@ -348,7 +348,7 @@ function maximaReport(maxima: Max[]): string[] {
 /**
  * `--tracing` alone: the closed-loop comparison of tracing as shipped against the SDK off, without the rate steps,
  * printed. With BENCH_TRACING_ENV it finds what tracing's cost is made of, one switch at a time (for example
- * `{"OTEL_NODE_DISABLED_INSTRUMENTATIONS":"express"}`).
+ * `{"OTEL_NODE_DISABLED_INSTRUMENTATIONS":"pg,ioredis"}`).
  */
 async function tracingAlone(): Promise<void> {
   const collector = new OtlpCollector();

@@ -44,6 +44,7 @@ const RECORD_FIELDS = 12;
 
 /** Every request's record, and every lease event's: a group of any size in one statement. */
 const INSERT_RECORDS = prepared(
+  'audit.insert_records',
   `INSERT INTO audit.record (at, kind, actor, user_name, endpoint, vault, credential, lease_id, outcome, trace_id, details, event_id)
    SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
                         $9::text[], $10::text[], $11::jsonb[], $12::text[])

@@ -16,6 +16,7 @@ const MEMBERSHIP_ENTRIES = 50_000;
 
 /** A user's groups and their policies: read afresh by every injection, and by a list on a cache miss. */
 const POLICIES_OF = prepared(
+  'policy.policies_of',
   `SELECT g.name AS group_name, p.name AS policy_name, p.definition
      FROM policy.group_member m
      JOIN policy.requester_group g ON g.id = m.group_id

@@ -50,6 +50,7 @@ const LEASE_COLUMNS = [
 
 /** Written by every injection. */
 const INSERT_LEASE = prepared(
+  'policy.insert_lease',
   `INSERT INTO policy.lease (id, offer_id, user_name, endpoint, session_id, vault, credential_name, username, domain,
                              state, rotate, rotation, release_at, owner, policy_name, approval_id, emergency, reason,
                              exclusive, credential_key)

@@ -52,6 +52,7 @@ const OFFER_ENTRIES = 100_000;
 
 /** Read on every injection. */
 const FIND_OFFER = prepared(
+  'policy.find_offer',
   `SELECT id, user_key, endpoint_key, vault, ref, name, username, domain, release_duration_minutes, rotate_after_release, ref_key
      FROM policy.credential_offer WHERE id = $1`,
 );

@@ -44,6 +44,7 @@ const FIRST_WINS: ReadonlySet<string> = new Set(SESSION_TEXT_COLUMNS.filter(([ke
 
 /** The statements of a batch (every lease event and every ingested event goes through one), prepared per connection. */
 const INSERT_EVENTS = prepared(
+  'reporting.insert_events',
   `INSERT INTO "reporting"."session_event"
      ("session_id", "type", "performed_by_type", "performed_by", "destination", "timestamp", "event_key",
       "source", "trace_id", "lease_id", "credential_name", "vault")
@@ -53,10 +54,12 @@ const INSERT_EVENTS = prepared(
    RETURNING "id", "event_key"`,
 );
 const INSERT_EVENT_DATA = prepared(
+  'reporting.insert_event_data',
   `INSERT INTO "reporting"."session_event_data" ("session_event_id", "name", "value")
    SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::text[])`,
 );
 const COUNT_EVENTS = prepared(
+  'reporting.count_events',
   `UPDATE "reporting"."session" s
       SET "injections" = s."injections" + d.i, "failures" = s."failures" + d.f
      FROM unnest($1::bigint[], $2::int[], $3::int[]) AS d(id, i, f)
@@ -68,6 +71,7 @@ const COUNT_EVENTS = prepared(
  * whichever arrived first.
  */
 const UPSERT_SESSIONS = prepared(
+  'reporting.upsert_sessions',
   (() => {
     const set = [
       `"start_time" = LEAST(s."start_time", EXCLUDED."start_time")`,

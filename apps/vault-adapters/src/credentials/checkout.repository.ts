@@ -31,11 +31,13 @@ interface Row {
 
 /** Both written by every injection: the intent before the vault is called, the vault's handle after. */
 const INTEND = prepared(
+  'vault.intend_checkout',
   `INSERT INTO vault.checkout (lease_id, connection, user_name, ref, request_sealed, state, duration_minutes)
    VALUES ($1, $2, $3, $4, NULL, 'pending', $5)
    ON CONFLICT (lease_id) DO NOTHING`,
 );
 const RECORD = prepared(
+  'vault.record_checkout',
   `INSERT INTO vault.checkout (lease_id, connection, user_name, ref, request_sealed, state)
    VALUES ($1, $2, $3, $4, $5, 'out')
    ON CONFLICT (lease_id) DO UPDATE SET request_sealed = EXCLUDED.request_sealed,
