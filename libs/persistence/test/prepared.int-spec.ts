@@ -1,6 +1,28 @@
-import { createTestDatabase } from '@openecm/testing';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { prepared, type PreparedStatement } from '../src/prepared';
+
+/**
+ * A database of this test's own (libs/testing depends on this library, so its helper is not used here).
+ */
+async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const admin = process.env['TEST_PG_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `openecm_prepared_${randomBytes(3).toString('hex')}`;
+  const run = async (sql: string) => {
+    const client = new Client({ connectionString: admin });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`CREATE DATABASE "${name}"`);
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+}
 
 /** The statements the one connection of `db` holds prepared, by name. */
 async function preparedOn(db: DataSource): Promise<string[]> {
