@@ -2,14 +2,17 @@ import type { DataSource } from 'typeorm';
 import type { SignInEvents } from '../oauth/sign-in-events';
 import { AuditTrail } from './audit-trail.service';
 
-/** A database that holds each insert until the test lets it finish, and refuses the records it is told to. */
+/**
+ * A database that holds each insert until the test lets it finish, and refuses the records it is told to. An
+ * insert's parameters are one array per column, so its first holds one value per record.
+ */
 function heldDatabase(refuse: (values: unknown[]) => boolean = () => false) {
   const inserts: Array<{ rows: number; finish: () => void }> = [];
   const db = {
-    query: (sql: string, values: unknown[]) =>
+    query: (_statement: unknown, columns: unknown[][]) =>
       new Promise<void>((resolve, reject) => {
-        const rows = (sql.match(/\(\$/g) ?? []).length;
-        const finish = () => (refuse(values) ? reject(new Error('refused')) : resolve());
+        const rows = columns[0]?.length ?? 0;
+        const finish = () => (refuse(columns.flat()) ? reject(new Error('refused')) : resolve());
         inserts.push({ rows, finish });
       }),
   };
