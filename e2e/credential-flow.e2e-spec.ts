@@ -219,6 +219,34 @@ describe('the credential flow end to end', () => {
     await untilLease(injected.body.leaseId, ['rotated']);
   });
 
+  it('keeps one span per hop of a refused injection that was not sampled, all in its trace, and nothing under them', async () => {
+    const [cred] = await listFor('alice', 'srv-app01');
+    const unsampled = new ApplianceClient(system.gatewayUrl, system.bootstrap.clientId, system.bootstrap.clientSecret, { sampleTraces: false });
+    const refused = await unsampled.inject(cred!.id, 'bob', 'srv-app01', 'unsampled-refusal');
+    expect(refused.status).toBe(403);
+    const hops = await waitFor(
+      () => {
+        const spans = collector.trace(refused.traceId);
+        return spans.length >= 2 && spans;
+      },
+      { timeoutMs: 10_000, what: 'the kept spans of the refused injection' },
+    );
+    const gateway = hops.find((s) => s.name === 'POST /api/v1/injections');
+    const policy = hops.find((s) => s.name === 'policy.lease.open.v1 process');
+    expect(gateway?.service).toBe('appliance-gateway');
+    expect(policy?.service).toBe('policy-approval');
+    // the hop's parent is the gateway's own span: the call between them was not made a span of its own
+    expect(policy?.parentSpanId).toBe(gateway?.spanId);
+    // a sampled call after it, through the same two services: once its spans are in, so is all the refusal kept
+    const marker = await appliance.listCredentials('alice', 'srv-app01');
+    await waitFor(() => ['appliance-gateway', 'policy-approval'].every((service) => collector.trace(marker.traceId).some((s) => s.service === service)), {
+      timeoutMs: 10_000,
+      what: 'the spans of a later sampled list',
+    });
+    // none of the queries or calls under the hops was kept
+    expect(collector.trace(refused.traceId).map((s) => `${s.service}: ${s.name}`).sort()).toEqual(['appliance-gateway: POST /api/v1/injections', 'policy-approval: policy.lease.open.v1 process']);
+  });
+
   it('tests settings as entered, and clears the token cache so the next call signs in anew', async () => {
     const tested = await admin.call('POST', '/api/v1/admin/vaults/test', {
       type: 'password-safe',

@@ -14,6 +14,7 @@ import { ReportingPartialIndexes1796000000001 } from './migrations/1796000000001
 import { ReportingRollups1796000000002 } from './migrations/1796000000002-reporting-rollups';
 import { ReportingBytewiseText1796000000003 } from './migrations/1796000000003-reporting-bytewise-text';
 import { ReportingDekads1796000000004 } from './migrations/1796000000004-reporting-dekads';
+import { ReportingRecordEvents1796000000005 } from './migrations/1796000000005-reporting-record-events';
 import { ReportsNatsController } from './reports/reports.nats-controller';
 import { ReportsService } from './reports/reports.service';
 import { LeaseEventsProcessor } from './sessions/lease-events.processor';
@@ -29,7 +30,7 @@ import { SessionEntity } from './sessions/session.entity';
     PersistenceModule.forService({
       schema: 'reporting',
       entities: [SessionEntity, SessionEventEntity, SessionEventDataEntity, ApplianceConnectionEntity, ReportPollEntity],
-      migrations: [CreateReportingTables1795391302481, ReportingBrokerColumns1796000000000, ReportingPartialIndexes1796000000001, ReportingRollups1796000000002, ReportingBytewiseText1796000000003, ReportingDekads1796000000004],
+      migrations: [CreateReportingTables1795391302481, ReportingBrokerColumns1796000000000, ReportingPartialIndexes1796000000001, ReportingRollups1796000000002, ReportingBytewiseText1796000000003, ReportingDekads1796000000004, ReportingRecordEvents1796000000005],
       applicationName: 'session-reporting',
     }),
   ],

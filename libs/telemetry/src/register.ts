@@ -170,6 +170,27 @@ class SampledPgInstrumentation extends PgInstrumentation {
   }
 }
 
+type SendCommand = (this: unknown, ...args: unknown[]) => unknown;
+
+/**
+ * ioredis' instrumentation, making no span for a command under a request that is not sampled, for the same reason
+ * as pg's above (a command span costs its statement text, attributes and wrapped callbacks, and would record
+ * nothing). Its send-command patch is wrapped where it is made; BullMQ's commands go through it too.
+ */
+class SampledIORedisInstrumentation extends IORedisInstrumentation {
+  constructor(config: ConstructorParameters<typeof IORedisInstrumentation>[0]) {
+    super(config);
+    const self = this as unknown as { _traceSendCommand: (original: SendCommand, moduleVersion?: string) => SendCommand };
+    const traceOf = self._traceSendCommand.bind(this);
+    self._traceSendCommand = (original, moduleVersion) => {
+      const traced = traceOf(original, moduleVersion);
+      return function sendCommand(this: unknown, ...args: unknown[]) {
+        return underUnsampledParent() ? original.apply(this, args) : traced.apply(this, args);
+      };
+    };
+  }
+}
+
 type Instrumentation = HttpInstrumentation | UndiciInstrumentation | IORedisInstrumentation | PgInstrumentation | PinoInstrumentation;
 
 /** The instrumentations this process loads: each one that OTEL_NODE_DISABLED_INSTRUMENTATIONS does not name. */
@@ -193,7 +214,7 @@ function instrumentations(disabled: Set<InstrumentationName>): Instrumentation[]
         ignoreRequestHook: () => underUnsampledParent(),
         requestHook: (span, req) => scrubUrl(span, req.path, req.origin),
       }),
-    ioredis: () => new IORedisInstrumentation({ requireParentSpan: true }),
+    ioredis: () => new SampledIORedisInstrumentation({ requireParentSpan: true }),
     // a span per query; none for taking a connection from the pool (kept warm, it is a few microseconds)
     pg: () => new SampledPgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false, ignoreConnectSpans: true }),
     pino: () => new PinoInstrumentation(),

@@ -7,10 +7,13 @@ export interface ApiResponse<T = unknown> {
   headers: Headers;
 }
 
-/** A W3C traceparent with a fresh trace id, so the caller knows the id of the trace its request starts. */
-export function newTraceparent(): { traceparent: string; traceId: string } {
+/**
+ * A W3C traceparent with a fresh trace id, so the caller knows the id of the trace its request starts; sampled
+ * (flags 01) unless `sampled` is false (00: the broker records a request's part only if it fails or is slow).
+ */
+export function newTraceparent(sampled = true): { traceparent: string; traceId: string } {
   const traceId = randomBytes(16).toString('hex');
-  return { traceId, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` };
+  return { traceId, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-${sampled ? '01' : '00'}` };
 }
 
 export interface ApplianceClientOptions {
@@ -19,6 +22,8 @@ export interface ApplianceClientOptions {
    * viewer (the default); without, the gateway's sampling decides, as for an appliance that sends no traceparent.
    */
   startTraces?: boolean;
+  /** Whether the traces the calls start are sampled (the default), or marked not sampled. */
+  sampleTraces?: boolean;
 }
 
 /**
@@ -56,7 +61,7 @@ export class ApplianceClient {
       const auth = await this.authenticate();
       if (auth.status !== 200) throw new Error(`authentication failed with ${auth.status}`);
     }
-    const { traceparent, traceId } = this.options.startTraces === false ? { traceparent: undefined, traceId: '' } : newTraceparent();
+    const { traceparent, traceId } = this.options.startTraces === false ? { traceparent: undefined, traceId: '' } : newTraceparent(this.options.sampleTraces !== false);
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,
       headers: {
