@@ -61,11 +61,15 @@ export class LeaseService {
   }
 
   private async openLease(req: OpenRequest, seen: { credentialName: string | null; vault: string | null; leaseId: string | null }): Promise<ReplyOf<'policy.lease.open.v1'>> {
-    const offer = await this.offers.resolve(req.credentialId, req.user, req.endpoint);
+    // the offer and the user's policies are read at once; an offer that does not hold is the answer before a refusal
+    const [resolved, policies] = await Promise.allSettled([this.offers.resolve(req.credentialId, req.user, req.endpoint), this.access.policiesOf(req.user, { fresh: true })]);
+    if (resolved.status === 'rejected') throw resolved.reason;
+    const offer = resolved.value;
     seen.credentialName = offer.name;
     seen.vault = offer.vault;
+    if (policies.status === 'rejected') throw policies.reason;
+    const held = policies.value;
     const at = new Date();
-    const held = await this.access.policiesOf(req.user, { fresh: true });
     const target = { vault: offer.vault, name: offer.name, endpoint: req.endpoint };
     const reason = req.reason ?? null;
     let policy: HeldPolicy;
