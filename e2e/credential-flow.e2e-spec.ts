@@ -100,6 +100,8 @@ describe('the credential flow end to end', () => {
     const injected = await appliance.inject(admin1001.id, 'alice', 'srv-app01', 'session-happy');
     expect(injected.status).toBe(201);
     expect(injected.headers.get('cache-control')).toContain('no-store');
+    // no digest of the answer (its secret included) in a header that a proxy may log
+    expect(injected.headers.get('etag')).toBeNull();
     expect(injected.body).toMatchObject({ username: 'Administrator', domain: null, secret: { type: 'password', value: before.password } });
     remember(injected.body.secret.value);
 

@@ -21,6 +21,9 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 export function configureGateway(app: INestApplication): void {
   const express: Express = app.getHttpAdapter().getInstance();
   express.disable('x-powered-by');
+  // No ETag on an answer: it is a digest of the body, an injection's secret included, in a header that proxies
+  // log; and no appliance call is ever revalidated. (Express hashed every answer for it.)
+  express.set('etag', false);
   const config = loadConfig(gatewayConfig);
   const proxies = config.GATEWAY_TRUSTED_PROXIES;
   express.set('trust proxy', proxies.length > 0 ? proxies : false);

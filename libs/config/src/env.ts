@@ -54,6 +54,21 @@ export function loadConfig<S extends z.ZodObject>(
   return parsed.data;
 }
 
+/**
+ * `loadConfig` for a value read on every request: the variables are parsed again only when one of them changed
+ * since the last read (an unset and an empty variable are the same, as for loadConfig). A value that does not
+ * parse throws every time it is read.
+ */
+export function configReader<S extends z.ZodObject>(definition: ConfigDefinition<S>): () => z.infer<S> {
+  const keys = Object.keys(definition.schema.shape);
+  let last: { raw: string; value: z.infer<S> } | undefined;
+  return () => {
+    const raw = keys.map((key) => process.env[key] ?? '').join('\u0000');
+    if (last === undefined || last.raw !== raw) last = { raw, value: loadConfig(definition) };
+    return last.value;
+  };
+}
+
 /** The configuration as it may be printed: every sensitive value replaced. */
 export function describeConfig<S extends z.ZodObject>(
   definition: ConfigDefinition<S>,

@@ -1,9 +1,12 @@
-import { loadConfig, namespaceConfig } from '@openecm/config';
+import { configReader, namespaceConfig } from '@openecm/config';
 import { qualify, streamName } from '@openecm/contracts';
 
-/** The deployment namespace; read once, at the time handlers are declared. */
+/** Every request qualifies its subject: the variable is parsed again only when it changed. */
+const readNamespace = configReader(namespaceConfig);
+
+/** The deployment namespace (OPENECM_NAMESPACE). */
 export function currentNamespace(): string | undefined {
-  return loadConfig(namespaceConfig).OPENECM_NAMESPACE;
+  return readNamespace().OPENECM_NAMESPACE;
 }
 
 export function qualifiedSubject(subject: string): string {

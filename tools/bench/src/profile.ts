@@ -139,7 +139,9 @@ export async function runProfileBench(): Promise<void> {
     const profile = inWindow(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, window);
     sections.push(`## ${name}`, '', `CPU from /proc: ${((cpu[name] ?? 0) / calls).toFixed(2)} ms per ${CALL}.`, '', ...summariseProfile(profile, calls, CALL), '');
   }
-  rmSync(dir, { recursive: true, force: true });
+  // BENCH_PROFILE_KEEP=1 leaves the .cpuprofile files for a closer look (Chrome DevTools, or a call-tree script)
+  if (process.env['BENCH_PROFILE_KEEP']) process.stdout.write(`profiles kept in ${dir}\n`);
+  else rmSync(dir, { recursive: true, force: true });
   const text = [
     `# Profile: where ${CALL === 'list' ? 'a list' : 'an injection'} spends its CPU`,
     '',

@@ -22,8 +22,9 @@ function refKey(ref: VaultRef): string {
   return JSON.stringify(Object.keys(ref).sort().map((k) => [k, ref[k]]));
 }
 
-function offerKey(user: string, endpoint: string, c: VaultCredential): string {
-  return `${userKey(user)}\u0000${endpointKey(endpoint)}\u0000${c.vault}\u0000${refKey(c.ref)}`;
+/** What identifies an offer: the user's and endpoint's keys (`listedFor`, the same for a whole list), the vault and the ref. */
+function offerKey(listedFor: string, c: VaultCredential): string {
+  return `${listedFor}\u0000${c.vault}\u0000${refKey(c.ref)}`;
 }
 
 /** What an offer row says besides its key: a change (a renamed account, another duration) is written. */
@@ -71,7 +72,8 @@ export class OffersService {
   async record(user: string, endpoint: string, credentials: VaultCredential[]): Promise<Offered[]> {
     if (credentials.length === 0) return [];
     const now = Date.now();
-    const keys = credentials.map((c) => offerKey(user, endpoint, c));
+    const listedFor = `${userKey(user)}\u0000${endpointKey(endpoint)}`;
+    const keys = credentials.map((c) => offerKey(listedFor, c));
     const known = keys.map((key, i) => {
       const held = this.written.get(key);
       return held && held.fingerprint === fingerprint(credentials[i] as VaultCredential) && now - held.at < OFFER_REMEMBERED_MS ? held.id : undefined;

@@ -101,6 +101,8 @@ const managedAccountSchema = z.looseObject({
   AccountDescription: z.string().nullish(),
 });
 
+/** ManagedAccounts answers one account as an object and several as an array; built once, not on every page. */
+const managedAccountsSchema = z.union([z.array(managedAccountSchema), managedAccountSchema]);
 const tokenSchema = z.looseObject({ access_token: z.string().min(1) });
 
 /** One of the signed-in user's requests, as `GET Requests` answers it: `SystemID`/`AccountID` casing here. */
@@ -421,7 +423,7 @@ export class PasswordSafeClient {
         headers: sessionHeaders(session),
         phase: 'call',
       });
-      const parsed = parseBody(op, answer, z.union([z.array(managedAccountSchema), managedAccountSchema]));
+      const parsed = parseBody(op, answer, managedAccountsSchema);
       return Array.isArray(parsed) ? parsed : [parsed];
     } catch (error) {
       // ManagedAccounts itself always exists, so its 404 can only be the "Managed Account not found" quirk.

@@ -356,6 +356,22 @@ describe('answer size', () => {
     await expect(failure(transport().send(get(server.url)))).resolves.toMatchObject({ failure: 'too-large' });
   });
 
+  it('holds the whole call to its timeout: an answer that trickles in a byte at a time is cut off as unreachable', async () => {
+    // each byte comes well within the body timeout, so only the call's own deadline ends it
+    const timers: NodeJS.Timeout[] = [];
+    const trickling = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      timers.push(setInterval(() => res.write(' '), 20));
+    });
+    const server = await listen(trickling, 'http', [], []);
+    const started = Date.now();
+    const error = await failure(transport({ timeoutMs: 300, retry: { attempts: 1 } }).send(get(server.url)));
+    timers.forEach(clearInterval);
+    trickling.closeAllConnections();
+    expect(error).toMatchObject({ failure: 'unreachable', details: { attempts: 1, transportCode: 'ETIMEDOUT' } });
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
   it('refuses an answer whose Content-Length is over the limit before reading its body, arrived whole or never ending', async () => {
     // A body that never ends would be read into the timeout (unreachable); one that arrived whole must not
     // leave its discarded stream to report an abort nobody listens to.

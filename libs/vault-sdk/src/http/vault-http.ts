@@ -200,12 +200,24 @@ export class VaultHttp {
   }
 
   private async once(call: VaultHttpCall, attempt: number): Promise<VaultHttpAnswer> {
+    // The whole call, answer and body, within the timeout: a plain timer cleared when the call ends costs a
+    // fraction of what AbortSignal.timeout's weakly held timer does on every call.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DOMException(`${call.op} timed out`, 'TimeoutError')), this.timeoutMs);
+    try {
+      return await this.exchangeOnce(call, attempt, deadline.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async exchangeOnce(call: VaultHttpCall, attempt: number, signal: AbortSignal): Promise<VaultHttpAnswer> {
     const res = await request(call.url, {
       method: call.method,
       headers: call.headers ?? {},
       ...(call.body === undefined ? {} : { body: call.body }),
       dispatcher: this.agent,
-      signal: AbortSignal.timeout(this.timeoutMs),
+      signal,
     });
     // Never retried: the same request gets the same oversized answer.
     const tooLarge = (): VaultTransportError => {
