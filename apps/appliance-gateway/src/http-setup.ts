@@ -3,6 +3,7 @@ import { gatewayConfig, loadConfig } from '@openecm/config';
 import { OpenEcmError } from '@openecm/contracts';
 import { json, urlencoded, type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Server } from 'node:http';
+import { applianceAdmission } from './edge/admission';
 import { answerClientError } from './edge/client-error';
 import { ControlCharactersPipe } from './edge/control-characters.pipe';
 import { RouteOnSpan } from './edge/route-on-span';
@@ -31,6 +32,8 @@ export function configureGateway(app: INestApplication): void {
   app.useGlobalPipes(new ControlCharactersPipe());
   app.useGlobalGuards(new RouteOnSpan());
   if (config.GATEWAY_TLS_CLIENT_CA) app.use(requireClientCertificate);
+  // before any body is parsed or token checked: a call beyond the limit costs next to nothing
+  app.use(applianceAdmission(config.GATEWAY_MAX_IN_FLIGHT));
   app.use((_req: Request, res: Response, next: NextFunction) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     next();

@@ -147,6 +147,12 @@ export const gatewayConfig = defineConfig(
       .transform((v) => v.split(',').map((e) => e.trim()).filter((e) => e !== ''))
       .refine((entries) => entries.every(isProxyEntry), 'addresses, address/prefix ranges, loopback, linklocal or uniquelocal, comma-separated')
       .default([]),
+    /**
+     * The appliance's calls (credential lists and injections) one gateway instance works on at once; one more is
+     * answered 503 GATEWAY_BUSY with `Retry-After` at once, so that a burst beyond what the broker can take keeps
+     * the admitted calls at their pace instead of making every call wait. Scale out rather than raise it far.
+     */
+    GATEWAY_MAX_IN_FLIGHT: count(128, 100_000),
     /** Sign-ins (`POST /oauth2/token`) per client id, and per source address, in each window; more answer 429. */
     TOKEN_RATE_PER_CLIENT: count(60, 100_000),
     TOKEN_RATE_PER_ADDRESS: count(300, 1_000_000),

@@ -127,6 +127,9 @@ export const ERROR_MEANINGS: Record<ErrorCode, string> = {
   VAULT_SETTINGS_UNREADABLE: "The vault connection's settings cannot be opened with the configured keys (VAULT_SETTINGS_KEYS changed): restore the key or enter the settings again.",
   VAULT_UNAVAILABLE: 'The vault cannot be reached.',
   SERVICE_UNAVAILABLE: 'A service behind the gateway cannot be reached.',
+  GATEWAY_BUSY:
+    'The gateway has as many appliance calls in flight as it takes at once (GATEWAY_MAX_IN_FLIGHT): try again after `Retry-After` seconds, ' +
+    'or at another gateway instance.',
   UPSTREAM_TIMEOUT: 'A service or vault behind the gateway did not answer in time.',
   INTERNAL: 'An unexpected failure; it is logged without its details.',
 };
@@ -402,7 +405,7 @@ export const GATEWAY_ROUTES = {
     access: CREDENTIALS,
     query: CredentialsQuery,
     answers: { 200: { description: 'The credentials, and the vaults that did not answer.', schema: CredentialList } },
-    errors: ['ACCESS_DENIED', 'APPROVAL_REQUIRED', ...VAULT_ERRORS, ...BUS_ERRORS],
+    errors: ['ACCESS_DENIED', 'APPROVAL_REQUIRED', ...VAULT_ERRORS, ...BUS_ERRORS, 'GATEWAY_BUSY'],
   },
   injectCredential: {
     method: 'post',
@@ -434,6 +437,7 @@ export const GATEWAY_ROUTES = {
       'VAULT_ACCOUNT_NOT_FOUND',
       ...VAULT_ERRORS,
       ...BUS_ERRORS,
+      'GATEWAY_BUSY',
     ],
   },
   getQueuePlace: {

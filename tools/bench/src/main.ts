@@ -308,7 +308,7 @@ function report(steps: Step[], maxima: Max[], breakdowns: Record<string, string[
     '',
     `Run ${new Date().toISOString()} on ${machine}.`,
     'Everything on this one machine: the five services and the Password Safe simulator as processes, NATS, Redis, PostgreSQL, and the load generator.',
-    `Each rate runs ${STEP_SECONDS} s per call type, open loop (latency counted from when a call was due). Floor: ${HOPS.list} (list) or ${HOPS.inject} (inject) raw NATS request/replies to an echo responder plus one raw HTTP call to the simulator, at the same rate.`,
+    `Each rate runs ${STEP_SECONDS} s per call type, open loop (latency counted from when a call was due). Floor: ${HOPS.list} (list) or ${HOPS.inject} (inject) raw NATS request/replies to an echo responder plus one raw HTTP call to the simulator, at the same rate. Latencies are of the calls answered; errors count the others, the calls the gateway refused with 503 GATEWAY_BUSY beyond GATEWAY_MAX_IN_FLIGHT (ADR 26) among them.`,
     '',
     ...summary,
     '',

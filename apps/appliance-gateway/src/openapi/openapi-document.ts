@@ -113,7 +113,13 @@ function errorAnswers(route: GatewayRoute): ZodOpenApiResponsesObject {
     responses[String(status) as `${1 | 2 | 3 | 4 | 5}${string}`] = {
       description: codes.map((c) => `\`${c}\`: ${ERROR_MEANINGS[c]}`).join('\n\n'),
       content: { [PROBLEM_MEDIA_TYPE]: { schema: schemas.length === 1 ? schemas[0] : z.union(schemas) } },
-      ...(status === 401 ? { headers: BEARER_CHALLENGE } : status === 429 ? { headers: RETRY_AFTER } : {}),
+      ...(status === 401
+        ? { headers: BEARER_CHALLENGE }
+        : status === 429
+          ? { headers: RETRY_AFTER }
+          : codes.includes('GATEWAY_BUSY')
+            ? { headers: RETRY_AFTER.partial() }
+            : {}),
     };
   }
   return responses;
