@@ -15,7 +15,7 @@ import {
 } from 'nats';
 import { EVENTS, STREAMS, parseOrThrow, type EventOf, type EventSubject } from '@openecm/contracts';
 import { contextFromHeaders, traceHeaders } from './headers';
-import { qualifiedStream, qualifiedSubject } from './namespace';
+import { currentNamespace, qualifiedStream, qualifiedSubject } from './namespace';
 
 const codec = JSONCodec<unknown>();
 const logger = new Logger('jetstream');
@@ -152,7 +152,14 @@ export async function consumeDurably(
   };
 }
 
+/** Every event by its qualified subject, for the namespace it was made for (every consumed message looks one up). */
+let bySubject: { namespace: string | undefined; events: Map<string, EventSubject> } | undefined;
+
 /** The event subject without the namespace prefix. */
 export function eventSubjectOf(qualified: string): EventSubject | undefined {
-  return (Object.keys(EVENTS) as EventSubject[]).find((e) => qualifiedSubject(e) === qualified);
+  const namespace = currentNamespace();
+  if (bySubject?.namespace !== namespace || bySubject === undefined) {
+    bySubject = { namespace, events: new Map((Object.keys(EVENTS) as EventSubject[]).map((e) => [qualifiedSubject(e), e])) };
+  }
+  return bySubject.events.get(qualified);
 }

@@ -1,4 +1,5 @@
 import { ConfigError } from '@openecm/config';
+import { eventSubjectOf } from './jetstream';
 import { currentNamespace, qualifiedSubject } from './namespace';
 
 describe('the deployment namespace', () => {
@@ -16,6 +17,16 @@ describe('the deployment namespace', () => {
     delete process.env['OPENECM_NAMESPACE'];
     expect(currentNamespace()).toBeUndefined();
     expect(qualifiedSubject('policy.credentials.list.v1')).toBe('policy.credentials.list.v1');
+  });
+
+  it('tells the event of a qualified subject in the namespace of the moment, and no other', () => {
+    process.env['OPENECM_NAMESPACE'] = 'tenant-a';
+    expect(eventSubjectOf('tenant-a.policy.lease.opened.v1')).toBe('policy.lease.opened.v1');
+    expect(eventSubjectOf('tenant-b.policy.lease.opened.v1')).toBeUndefined();
+    expect(eventSubjectOf('tenant-a.policy.credentials.list.v1')).toBeUndefined();
+    process.env['OPENECM_NAMESPACE'] = 'tenant-b';
+    expect(eventSubjectOf('tenant-b.policy.lease.opened.v1')).toBe('policy.lease.opened.v1');
+    expect(eventSubjectOf('tenant-a.policy.lease.opened.v1')).toBeUndefined();
   });
 
   it('refuses an invalid namespace every time it is read, naming the variable', () => {
