@@ -35,6 +35,9 @@ const valueOf = (v: Record<string, unknown>): unknown => Object.values(v)[0];
 /** A minimal OTLP/HTTP (JSON) trace receiver, so tests can see the spans every process exports. */
 export class OtlpCollector {
   readonly spans: CollectedSpan[] = [];
+  private readonly seen = new Set<string>();
+  /** Spans that arrived again (an export retried), kept once. */
+  duplicates = 0;
   /**
    * While true, exports are answered and dropped unread: under load a benchmark measures the broker, whose
    * collector runs elsewhere in a deployment, not this one parsing and keeping every span beside it.
@@ -71,6 +74,13 @@ export class OtlpCollector {
       const service = String(valueOf(rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value ?? {}) ?? 'unknown');
       for (const ss of rs.scopeSpans ?? []) {
         for (const s of ss.spans ?? []) {
+          // an exporter that retried an export whose answer it missed sends its spans again: one is kept
+          const id = `${s.traceId}/${s.spanId}`;
+          if (this.seen.has(id)) {
+            this.duplicates += 1;
+            continue;
+          }
+          this.seen.add(id);
           this.spans.push({
             service,
             traceId: s.traceId,
