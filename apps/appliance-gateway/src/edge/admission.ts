@@ -25,7 +25,7 @@ const refused = new Counter({
 /**
  * Admission of the appliance's calls: at most `max` in flight in this instance. One more is refused at once,
  * before its token or body is looked at, with 503 GATEWAY_BUSY and `Retry-After`: under a burst beyond what the
- * broker can take, the admitted calls keep their pace and the others learn it in a millisecond, instead of every
+ * broker can take, an admitted call waits behind at most `max` others and the rest are told at once, instead of every
  * call waiting in the queues behind the gateway until the appliance gives up. A call stops counting when its
  * answer is sent or its connection closes, whichever comes first. Everything else (the console, admin calls,
  * health and metrics) is never refused here, so an operator can still act during the burst.
