@@ -132,7 +132,9 @@ export function startTelemetry(serviceName: string): void {
   const ratio = numberFromEnv(env, 'TRACE_SAMPLE_RATIO', DEFAULT_TRACE_SAMPLE_RATIO, 0, 1);
   const slowMs = numberFromEnv(env, 'TRACE_KEEP_SLOW_MS', DEFAULT_TRACE_KEEP_SLOW_MS, 0, 3_600_000);
   const batch = new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 500 });
-  const spanProcessors: SpanProcessor[] = exporting ? [new SignInRedaction(), standardSampler ? batch : new KeepErrorsAndSlow(batch, { slowMs })] : [];
+  // the console's sign-in callback is served by the gateway alone: no other service's span can hold its code
+  const redaction = serviceName === 'appliance-gateway' ? [new SignInRedaction()] : [];
+  const spanProcessors: SpanProcessor[] = exporting ? [...redaction, standardSampler ? batch : new KeepErrorsAndSlow(batch, { slowMs })] : [];
   sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: env['OTEL_SERVICE_NAME'] ?? serviceName }),
     spanProcessors,

@@ -10,7 +10,7 @@ function tracing(ratio: number, slowMs = 500) {
   const provider = new BasicTracerProvider({ sampler: headSampler(ratio), spanProcessors: [keeper] });
   const tracer = provider.getTracer('test');
   const exported = () => exporter.getFinishedSpans().map((s) => s.name);
-  return { tracer, exported, held: () => keeper.holding };
+  return { tracer, exported, finished: () => exporter.getFinishedSpans() };
 }
 
 /** A request as a service handles it: a server span entering the process and a child for the call it makes. */
@@ -58,13 +58,14 @@ describe('head sampling that keeps every failed and slow request', () => {
     root.end();
   });
 
-  it('holds nothing once a request part is decided, whether kept or not', () => {
-    const { tracer, exported, held } = tracing(0, 500);
+  it('hands a kept span on marked sampled, with its status, and only the failed one of many', () => {
+    const { tracer, finished } = tracing(0, 500);
     for (let i = 0; i < 10; i++) request(tracer);
-    expect(held()).toBe(0);
-    request(tracer, { fail: 'error' });
-    expect(exported()).toEqual(['GET /api/v1/credentials']);
-    expect(held()).toBe(0);
+    const failing = request(tracer, { fail: 'error' });
+    const kept = finished();
+    expect(kept.map((s) => s.spanContext().spanId)).toEqual([failing.spanContext().spanId]);
+    expect(kept[0]?.spanContext().traceFlags).toBe(TraceFlags.SAMPLED);
+    expect(kept[0]?.status).toEqual({ code: SpanStatusCode.ERROR, message: 'VAULT_UNAVAILABLE' });
   });
 
   it('samples about the ratio of traces, decided by the trace id, and exports them as sampled', () => {

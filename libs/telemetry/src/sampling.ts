@@ -6,7 +6,7 @@
  *   that arrives with a sampled parent is sampled, as OpenTelemetry's parent-based sampler does.
  * - Of a request that is not sampled, each process still records its local root span (the span that entered the
  *   process: an HTTP or NATS server span, a consumer span), and only that. When it ends, `KeepErrorsAndSlow` exports
- *   it if it failed (a 4xx or 5xx answer, an error status) or took `slowMs` or more, and forgets it otherwise. So a
+ *   it if it failed (a 4xx or 5xx answer, an error status) or took `slowMs` or more, and drops it otherwise. So a
  *   failed or slow request keeps one span per hop where it failed or was slow, all in the one trace: the gateway's
  *   answer, and each service's part that failed or was slow, with its status and duration.
  */
@@ -89,107 +89,27 @@ function failed(span: ReadableSpan): boolean {
 export interface KeepOptions {
   /** A local root that took this long or longer is kept. */
   slowMs: number;
-  /** Spans of one request held at most; more are not kept. */
-  maxSpansPerTrace?: number;
-  /** Requests held at once at most; a request beyond it is not recorded for keeping. */
-  maxTraces?: number;
 }
-
-interface Held {
-  spans: ReadableSpan[];
-  failed: boolean;
-  since: number;
-}
-
-/** A request part whose local root has not ended after this long is not waited for any more. */
-const HELD_AT_MOST_MS = 30_000;
-/** How long a request's decision is remembered for its spans that end after the local root. */
-const DECIDED_FOR_MS = 10_000;
 
 /**
- * Passes sampled spans on as they end, and holds the recorded, unsampled ones of each request until its local root
- * ends: kept (passed on as sampled) when the request failed or was slow, dropped otherwise.
+ * Passes sampled spans on as they end, and of the recorded, unsampled ones keeps (passes on as sampled) those that
+ * failed or were slow, dropping the others. Under `headSampler` such a span is always the local root of its request
+ * in this process, the only span it records of it (the sampler records nothing under an unsampled local span), so
+ * each is decided alone as it ends: nothing is held, looked up or remembered per request.
  */
 export class KeepErrorsAndSlow implements SpanProcessor {
-  /** What this process recorded of each request it did not sample, by the span id of the request's local root. */
-  private readonly held = new Map<string, Held>();
-  private readonly rootOf = new Map<string, string>();
-  private readonly decided = new Map<string, boolean>();
-  private readonly decidedAt = new Map<string, number>();
-  private readonly maxSpans: number;
-  private readonly maxTraces: number;
-
   constructor(
     private readonly next: SpanProcessor,
     private readonly options: KeepOptions,
-  ) {
-    this.maxSpans = options.maxSpansPerTrace ?? 256;
-    this.maxTraces = options.maxTraces ?? 10_000;
-  }
-
-  /** Requests whose spans are held now (for the tests and a debugger). */
-  get holding(): number {
-    return this.held.size;
-  }
+  ) {}
 
   onStart(span: Span, context: Context): void {
     this.next.onStart(span, context);
-    const own = span.spanContext();
-    if (isSampled(own)) return;
-    // the span that entered this process is the local root of everything started under it here
-    const parent = span.parentSpanContext;
-    const root = !parent || parent.isRemote ? own.spanId : (this.rootOf.get(parent.spanId) ?? parent.spanId);
-    if (this.rootOf.size >= this.maxTraces * 16) this.rootOf.clear();
-    this.rootOf.set(own.spanId, root);
   }
 
   onEnd(span: ReadableSpan): void {
-    const own = span.spanContext();
-    if (isSampled(own)) return this.next.onEnd(span);
-    const root = this.rootOf.get(own.spanId) ?? own.spanId;
-    this.rootOf.delete(own.spanId);
-    // a span that ends after its local root (a publish not waited for) follows the decision made for its request
-    const decided = this.decided.get(root);
-    if (decided !== undefined) {
-      if (decided) this.next.onEnd(asSampled(span));
-      return;
-    }
-    let held = this.held.get(root);
-    if (!held) {
-      this.forgetStale();
-      if (this.held.size >= this.maxTraces) return;
-      held = { spans: [], failed: false, since: Date.now() };
-      this.held.set(root, held);
-    }
-    if (held.spans.length < this.maxSpans) held.spans.push(span);
-    held.failed ||= failed(span);
-    // the local root ends last of the spans its request waits for: the request's part here is complete
-    if (root !== own.spanId) return;
-    this.held.delete(root);
-    const keep = held.failed || durationMs(span) >= this.options.slowMs;
-    this.decide(root, keep);
-    if (keep) for (const kept of held.spans) this.next.onEnd(asSampled(kept));
-  }
-
-  /** The oldest come first in the map: drops them while they are stale. */
-  private forgetStale(): void {
-    const before = Date.now() - HELD_AT_MOST_MS;
-    for (const [root, held] of this.held) {
-      if (held.since > before) return;
-      this.held.delete(root);
-    }
-  }
-
-  /** Remembers a request's decision for the spans that end after its local root, for a few seconds. */
-  private decide(root: string, keep: boolean): void {
-    const now = Date.now();
-    for (const [id, at] of this.decidedAt) {
-      if (at > now - DECIDED_FOR_MS && this.decidedAt.size < this.maxTraces * 4) break;
-      this.decidedAt.delete(id);
-      this.decided.delete(id);
-    }
-    this.decided.set(root, keep);
-    this.decidedAt.set(root, now);
+    if (isSampled(span.spanContext())) return this.next.onEnd(span);
+    if (failed(span) || durationMs(span) >= this.options.slowMs) this.next.onEnd(asSampled(span));
   }
 
   forceFlush(): Promise<void> {
@@ -197,10 +117,6 @@ export class KeepErrorsAndSlow implements SpanProcessor {
   }
 
   shutdown(): Promise<void> {
-    this.held.clear();
-    this.rootOf.clear();
-    this.decided.clear();
-    this.decidedAt.clear();
     return this.next.shutdown();
   }
 }
