@@ -200,6 +200,9 @@ function instrumentations(disabled: Set<InstrumentationName>): Instrumentation[]
   const all: Record<InstrumentationName, () => Instrumentation> = {
     http: () =>
       new HttpInstrumentation({
+        // Every call OpenECM makes (vaults, the appliance, identity providers) goes through undici, traced by its
+        // own instrumentation: node:http's client carries only the exporter's exports, which are never traced.
+        disableOutgoingRequestInstrumentation: true,
         ignoreIncomingRequestHook: (req) => /^\/(health|metrics)/.test(req.url ?? ''),
         requestHook: (span, req) => {
           if ('url' in req && typeof req.url === 'string') scrubUrl(span, req.url, incomingOrigin(req));
