@@ -21,7 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { ApplianceClient, seedDemo } from '@openecm/appliance-sim';
 import { traceBreakdown } from './breakdown';
-import { OPENECM, charged, processGroups, type CpuPerCall, type ProcessGroups } from './cpu';
+import { OPENECM, charged, processGroups, settle, type CpuPerCall, type ProcessGroups } from './cpu';
 import { DEFAULT_TRACE_KEEP_SLOW_MS, DEFAULT_TRACE_SAMPLE_RATIO } from '@openecm/telemetry/register';
 import { launchBenchSystem } from './bench-system';
 import { runJumpItemsBench } from './jump-items';
@@ -29,6 +29,7 @@ import { runPoliciesBench } from './policies';
 import { runProfileBench } from './profile';
 import { runAgainstBench } from './against';
 import { runReportingBench } from './reporting';
+import { budgetLines } from './budget';
 import { closedLoop, constantRate, type Summary } from './stats';
 
 const TARGET_P99_MS = 50;
@@ -53,6 +54,8 @@ interface Step {
   injectCpu: CpuPerCall;
   floorList: Summary;
   floorInject: Summary;
+  /** The steps (list, inject) that began before the system came to rest, after waiting the most `settle` waits. */
+  unsettled: string[];
 }
 
 interface Max {
@@ -110,7 +113,15 @@ async function main(): Promise<void> {
 
     const groups = processGroups(system);
     for (const rate of RATES) {
+      // each rate's figures are its own: what the previous step left behind runs down first
+      const unsettled: string[] = [];
+      const rest = async (before: string) => {
+        const settled = await settle(groups);
+        if (!settled.idle) unsettled.push(before);
+      };
+      await rest('list');
       const listed = await charged(groups, () => constantRate(rate, STEP_SECONDS, list));
+      await rest('inject');
       const injected = await charged(groups, () => constantRate(rate, STEP_SECONDS, inject));
       const step: Step = {
         rate,
@@ -120,6 +131,7 @@ async function main(): Promise<void> {
         injectCpu: injected.cpu,
         floorList: await constantRate(rate, STEP_SECONDS, () => floorOp(nc, echoSubject, HOPS.list, simStats)),
         floorInject: await constantRate(rate, STEP_SECONDS, () => floorOp(nc, echoSubject, HOPS.inject, simStats)),
+        unsettled,
       };
       steps.push(step);
       process.stdout.write(
@@ -289,7 +301,7 @@ function report(steps: Step[], maxima: Max[], breakdowns: Record<string, string[
   const machine = `${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${platform()} ${release()}, Node ${process.version}`;
   const rows = steps.map(
     (s) =>
-      `| ${s.rate} | ${fmt(s.list.p50)} / ${fmt(s.list.p99)} / ${fmt(s.list.p999)} | ${fmt(s.inject.p50)} / ${fmt(s.inject.p99)} / ${fmt(s.inject.p999)} | ${fmt(s.floorList.p50)} / ${fmt(s.floorList.p99)} | ${fmt(s.floorInject.p50)} / ${fmt(s.floorInject.p99)} | ${s.list.errors + s.inject.errors} |`,
+      `| ${s.rate} | ${fmt(s.list.p50)} / ${fmt(s.list.p99)} / ${fmt(s.list.p999)} | ${fmt(s.inject.p50)} / ${fmt(s.inject.p99)} / ${fmt(s.inject.p999)} | ${fmt(s.floorList.p50)} / ${fmt(s.floorList.p99)} | ${fmt(s.floorInject.p50)} / ${fmt(s.floorInject.p99)} | ${s.list.errors + s.inject.errors}${s.unsettled.length ? ` (${s.unsettled.join(' and ')} began unsettled)` : ''} |`,
   );
   const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(1) : '-');
   const compared = best ?? steps[0];
@@ -308,7 +320,7 @@ function report(steps: Step[], maxima: Max[], breakdowns: Record<string, string[
     '',
     `Run ${new Date().toISOString()} on ${machine}.`,
     'Everything on this one machine: the five services and the Password Safe simulator as processes, NATS, Redis, PostgreSQL, and the load generator.',
-    `Each rate runs ${STEP_SECONDS} s per call type, open loop (latency counted from when a call was due). Floor: ${HOPS.list} (list) or ${HOPS.inject} (inject) raw NATS request/replies to an echo responder plus one raw HTTP call to the simulator, at the same rate. Latencies are of the calls answered; errors count the others, the calls the gateway refused with 503 GATEWAY_BUSY beyond GATEWAY_MAX_IN_FLIGHT (ADR 26) among them.`,
+    `Each rate runs ${STEP_SECONDS} s per call type, open loop (latency counted from when a call was due). Floor: ${HOPS.list} (list) or ${HOPS.inject} (inject) raw NATS request/replies to an echo responder plus one raw HTTP call to the simulator, at the same rate. Latencies are of the calls answered; errors count the others, the calls the gateway refused with 503 GATEWAY_BUSY beyond GATEWAY_MAX_IN_FLIGHT (ADR 26) among them. Each step begins once the system is at rest (its processes together under 5% of a core for 500 ms, waited for up to 30 s), so that what one step left behind is not charged to the next.`,
     '',
     ...summary,
     '',
@@ -340,16 +352,28 @@ const SHORT: Record<string, string> = {
 
 /** CPU ms per call of every OpenECM process and the infrastructure, from /proc, for each rate. */
 function cpuReport(steps: Step[]): string[] {
-  const head = `| call, rate/s | all (ms) | ${CPU_COLUMNS.map((c) => SHORT[c] ?? c).join(' | ')} | simulator |`;
+  const head = `| call, rate/s | all (ms) | ${CPU_COLUMNS.map((c) => SHORT[c] ?? c).join(' | ')} | simulator | load gen. |`;
   const line = (label: string, cpu: CpuPerCall) =>
-    `| ${label} | **${fmt(cpu['broker'] ?? Number.NaN)}** | ${CPU_COLUMNS.map((c) => fmt(cpu[c] ?? Number.NaN)).join(' | ')} | ${fmt(cpu['password-safe-sim'] ?? Number.NaN)} |`;
+    `| ${label} | **${fmt(cpu['broker'] ?? Number.NaN)}** | ${CPU_COLUMNS.map((c) => fmt(cpu[c] ?? Number.NaN)).join(' | ')} | ${fmt(cpu['password-safe-sim'] ?? Number.NaN)} | ${fmt(cpu['load-generator'] ?? Number.NaN)} |`;
   return [
-    'CPU per call (user + system ms from /proc, 10 ms ticks; "all" sums every OpenECM process, PostgreSQL, Redis and NATS, the simulator apart):',
+    'CPU per call (user + system ms from /proc, 10 ms ticks; "all" sums every OpenECM process, PostgreSQL, Redis and NATS, the simulator and the load generator apart):',
     '',
     head,
-    `|---|---|${CPU_COLUMNS.map(() => '---').join('|')}|---|`,
+    `|---|---|${CPU_COLUMNS.map(() => '---').join('|')}|---|---|`,
     ...steps.flatMap((s) => [line(`list, ${s.rate}`, s.listCpu), line(`inject, ${s.rate}`, s.injectCpu)]),
+    '',
+    ...budgetReport(steps),
   ];
+}
+
+/** The rate whose CPU per call the budget is read from: loaded, as the targets are, and not yet overrun. */
+const BUDGET_RATE = 500;
+
+function budgetReport(steps: Step[]): string[] {
+  const at = steps.find((s) => s.rate === BUDGET_RATE) ?? steps[steps.length - 1];
+  if (!at) return [];
+  const lines = budgetLines(cpus().length, { list: at.listCpu, inject: at.injectCpu }, at.rate);
+  return ['What the rates of issue 11 leave for the broker on this machine (CPU per call as measured at the rate named):', '', ...lines];
 }
 
 /** Closed-loop maxima with tracing as shipped (OTLP export) and with the SDK off, and the price of tracing. */
