@@ -24,7 +24,15 @@ const verbose = args.includes('--verbose');
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const demoDir = resolve(env['OPENECM_DEMO_DIR'] || join(__dirname, '..', '..', '.openecm', 'demo'));
 
-const infra = new DemoInfrastructure({ env, forcePrivate: args.includes('--private'), dir: demoDir, say: out });
+/** Where the demo's own servers listen: a private NATS, Redis or PostgreSQL is never given one of these ports. */
+const ports = {
+  gateway: Number(env['GATEWAY_PORT'] ?? 8080),
+  passwordSafe: Number(env['PS_SIM_PORT'] ?? 8090),
+  secretServer: Number(env['SS_SIM_PORT'] ?? 8091),
+  vaultSim: Number(env['VAULT_SIM_PORT'] ?? 8094),
+  devIdp: Number(env['DEV_IDP_PORT'] ?? 8092),
+};
+const infra = new DemoInfrastructure({ env, forcePrivate: args.includes('--private'), dir: demoDir, say: out, reservedPorts: Object.values(ports) });
 let launching: Promise<RunningSystem> | undefined;
 let stopping: Promise<void> | undefined;
 /** The appliance's own API (OAuth, session reports, Command API), which session-reporting polls. DEMO-ONLY account. */
@@ -126,15 +134,15 @@ async function run(): Promise<void> {
     namespace: env['OPENECM_NAMESPACE'] ?? 'demo',
     ...urls,
     otlpEndpoint: env['OTEL_EXPORTER_OTLP_ENDPOINT'],
-    gatewayPort: Number(env['GATEWAY_PORT'] ?? 8080),
-    simPort: Number(env['PS_SIM_PORT'] ?? 8090),
+    gatewayPort: ports.gateway,
+    simPort: ports.passwordSafe,
     secretServer: true,
-    secretServerPort: Number(env['SS_SIM_PORT'] ?? 8091),
-    vaultSim: { port: Number(env['VAULT_SIM_PORT'] ?? 8094) },
+    secretServerPort: ports.secretServer,
+    vaultSim: { port: ports.vaultSim },
     logLevel: env['LOG_LEVEL'] ?? 'info',
     bootstrap,
     keys: keys.keys,
-    devIdp: { port: Number(env['DEV_IDP_PORT'] ?? 8092) },
+    devIdp: { port: ports.devIdp },
     ...(consoleDir ? { consoleDir } : {}),
     echo: verbose ? (name, line) => out(`[${name}] ${line}`) : undefined,
   });

@@ -34,6 +34,20 @@ export interface DemoInfrastructureOptions {
   dir: string;
   say: (line: string) => void;
   postgresLibRoot?: string;
+  /**
+   * Ports the demo's own servers are to listen on (the gateway, the simulators): a port that is free now may be one
+   * of them, told to the demo but not yet bound, so a private server never takes one.
+   */
+  reservedPorts?: number[];
+}
+
+/** A free port that is none of `reserved`. */
+export async function freePortBesides(reserved: number[], pick: () => Promise<number> = freePort): Promise<number> {
+  for (let tries = 0; tries < 20; tries++) {
+    const port = await pick();
+    if (!reserved.includes(port)) return port;
+  }
+  throw new Error(`no free port besides ${reserved.join(', ')} after 20 tries`);
 }
 
 /**
@@ -94,7 +108,7 @@ export class DemoInfrastructure {
 
   private async startPrivate(kind: ServerKind, pathEnv: string, libRoot: string, reusePort?: number): Promise<PrivateServer> {
     const dir = join(this.options.dir, kind);
-    const port = reusePort ?? (await freePort());
+    const port = reusePort ?? (await freePortBesides(this.options.reservedPorts ?? []));
     if (kind === 'nats') return startNats(findProgram('nats-server', pathEnv) as string, dir, port, this.options.say);
     if (kind === 'redis') return startRedis(findProgram('redis-server', pathEnv) as string, dir, port, this.options.say);
     mkdirSync(dir, { recursive: true });
