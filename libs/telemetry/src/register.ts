@@ -12,12 +12,13 @@ import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { detectResources, envDetector, hostDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { AlwaysOffSampler, BatchSpanProcessor, type Span as SdkSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { TraceFlags, context, trace, type Span } from '@opentelemetry/api';
-import { KeepErrorsAndSlow, headSampler, numberFromEnv } from './sampling';
+import { SIGN_IN_CALLBACK, SIGN_IN_PARAMS, redactUrl } from './redaction';
+import { FailedOrSlowKeeper, headSampler, keepFailedOrSlow, numberFromEnv } from './sampling';
 
 /** The shipped sampling: one trace in ten, and every failed or slow request besides (sampling.ts). */
 export const DEFAULT_TRACE_SAMPLE_RATIO = 0.1;
@@ -25,18 +26,7 @@ export const DEFAULT_TRACE_KEEP_SLOW_MS = 500;
 
 let sdk: NodeSDK | undefined;
 
-/** Password Safe request ids in a path are bearer capabilities: no span may carry them. */
-const CAPABILITY = /\/(Credentials|Requests(?:\/Release)?)\/\d+/gi;
-
-/** What an identity provider sends back to the console's callback (the authorization code, the state binding it). */
-const SIGN_IN_PARAMS = /((?:^|[?&])(?:code|state|session_state|id_token_hint)=)[^&#]*/gi;
-
-const SIGN_IN_CALLBACK = '/console/auth/callback';
-
-export function redactUrl(url: string): string {
-  const redacted = url.replace(CAPABILITY, '/$1/{id}');
-  return redacted.includes(SIGN_IN_CALLBACK) ? redacted.replace(SIGN_IN_PARAMS, '$1{redacted}') : redacted;
-}
+export { redactUrl };
 
 /** Overwrites the URL attributes an HTTP span was started with, when they hold a capability or a sign-in code. */
 function scrubUrl(span: Span, pathOrUrl: string | undefined, origin = ''): void {
@@ -134,9 +124,16 @@ export function startTelemetry(serviceName: string): void {
   const batch = new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 500 });
   // the console's sign-in callback is served by the gateway alone: no other service's span can hold its code
   const redaction = serviceName === 'appliance-gateway' ? [new SignInRedaction()] : [];
-  const spanProcessors: SpanProcessor[] = exporting ? [...redaction, standardSampler ? batch : new KeepErrorsAndSlow(batch, { slowMs })] : [];
+  const spanProcessors: SpanProcessor[] = exporting ? [...redaction, batch] : [];
+  // detected here as the SDK would (its default detectors), so that the spans kept after the fact carry it too
+  const resource = resourceFromAttributes({ [ATTR_SERVICE_NAME]: env['OTEL_SERVICE_NAME'] ?? serviceName }).merge(
+    detectResources({ detectors: [envDetector, processDetector, hostDetector] }),
+  );
+  // the failed and slow requests that head sampling left out go straight to the exporter's processor
+  keepFailedOrSlow(exporting && !standardSampler ? new FailedOrSlowKeeper(batch, { slowMs, resource }) : undefined);
   sdk = new NodeSDK({
-    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: env['OTEL_SERVICE_NAME'] ?? serviceName }),
+    resource,
+    autoDetectResources: false,
     spanProcessors,
     // without an exporter nothing is kept: the trace context is created and propagated, no span recorded
     ...(standardSampler ? {} : { sampler: exporting ? headSampler(ratio) : new AlwaysOffSampler() }),
@@ -230,6 +227,7 @@ function instrumentations(disabled: Set<InstrumentationName>): Instrumentation[]
 
 /** Flushes pending spans; called on shutdown so the last request's trace is not lost. */
 export async function stopTelemetry(): Promise<void> {
+  keepFailedOrSlow(undefined);
   await sdk?.shutdown().catch(() => undefined);
   sdk = undefined;
 }

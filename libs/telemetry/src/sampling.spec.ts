@@ -1,35 +1,53 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, context, propagation, trace, type Span } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, context, propagation, trace, type Context, type Span } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { KeepErrorsAndSlow, headSampler, numberFromEnv } from './sampling';
+import { DeferredRoot, FailedOrSlowKeeper, headSampler, keepFailedOrSlow, numberFromEnv, rootOf, watchUnsampledServer } from './sampling';
 
-/** A tracer whose exporter sees only what `KeepErrorsAndSlow` passes on; `ratio` as shipped or as configured. */
+const resource = resourceFromAttributes({ 'service.name': 'policy-approval' });
+
+/** A tracer as the shipped sampling makes it, `ratio` as configured; the exporter sees what is sampled or kept. */
 function tracing(ratio: number, slowMs = 500) {
   const exporter = new InMemorySpanExporter();
-  const keeper = new KeepErrorsAndSlow(new SimpleSpanProcessor(exporter), { slowMs });
-  const provider = new BasicTracerProvider({ sampler: headSampler(ratio), spanProcessors: [keeper] });
+  const processor = new SimpleSpanProcessor(exporter);
+  keepFailedOrSlow(new FailedOrSlowKeeper(processor, { slowMs, resource }));
+  const provider = new BasicTracerProvider({ sampler: headSampler(ratio), spanProcessors: [processor] });
   const tracer = provider.getTracer('test');
   const exported = () => exporter.getFinishedSpans().map((s) => s.name);
   return { tracer, exported, finished: () => exporter.getFinishedSpans() };
 }
 
+type Tracer = ReturnType<BasicTracerProvider['getTracer']>;
+
+/** The local root of a request in this process, as `inSpan` makes it: the SDK's span, watched when not sampled. */
+function localRoot(tracer: Tracer, name: string, parent: Context = ROOT_CONTEXT): Span {
+  const made = tracer.startSpan(name, { kind: SpanKind.SERVER }, parent);
+  return rootOf(made, name, SpanKind.SERVER, { 'messaging.system': 'nats' }, trace.getSpanContext(parent));
+}
+
 /** A request as a service handles it: a server span entering the process and a child for the call it makes. */
-function request(tracer: ReturnType<BasicTracerProvider['getTracer']>, options: { fail?: 'error' | 403; ms?: number; parent?: ReturnType<typeof trace.setSpan> } = {}) {
+function request(tracer: Tracer, options: { fail?: 'error' | 403; ms?: number; parent?: Context } = {}) {
+  const root = localRoot(tracer, 'GET /api/v1/credentials', options.parent);
   const started = Date.now();
-  const root = tracer.startSpan('GET /api/v1/credentials', { kind: SpanKind.SERVER, startTime: started }, options.parent ?? ROOT_CONTEXT);
-  const child = tracer.startSpan('policy.credentials.list.v1 send', { kind: SpanKind.CLIENT, startTime: started }, trace.setSpan(ROOT_CONTEXT, root));
+  const child = tracer.startSpan('policy.credentials.list.v1 send', { kind: SpanKind.CLIENT }, trace.setSpan(ROOT_CONTEXT, root));
   // an error answer marks the span that entered the process (the responders and the HTTP instrumentation do so)
   if (options.fail === 'error') root.setStatus({ code: SpanStatusCode.ERROR, message: 'VAULT_UNAVAILABLE' });
   if (options.fail === 403) root.setAttribute('http.response.status_code', 403);
   child.end(started + (options.ms ?? 2));
   root.end(started + (options.ms ?? 2));
-  return root;
+  return { root, child };
 }
 
+afterEach(() => keepFailedOrSlow(undefined));
+
 describe('head sampling that keeps every failed and slow request', () => {
-  it('exports none of the fast, successful requests it did not sample', () => {
+  it('records and exports nothing of the fast, successful requests it did not sample', () => {
     const { tracer, exported } = tracing(0);
-    for (let i = 0; i < 20; i++) request(tracer);
+    for (let i = 0; i < 20; i++) {
+      const { root, child } = request(tracer);
+      expect(root.isRecording()).toBe(false);
+      expect(child.isRecording()).toBe(false);
+    }
     expect(exported()).toEqual([]);
   });
 
@@ -46,53 +64,84 @@ describe('head sampling that keeps every failed and slow request', () => {
     expect(exported()).toHaveLength(3);
   });
 
-  it('records nothing under the local root of a request it did not sample', () => {
-    const { tracer } = tracing(0);
-    const root = tracer.startSpan('policy.credentials.list.v1 process', { kind: SpanKind.SERVER });
-    const query = tracer.startSpan('pg.query:SELECT', { kind: SpanKind.CLIENT }, trace.setSpan(ROOT_CONTEXT, root));
-    expect(root.isRecording()).toBe(true);
-    expect(query.isRecording()).toBe(false);
-    // the call under it still carries the trace on
-    expect(query.spanContext().traceId).toBe(root.spanContext().traceId);
-    query.end();
-    root.end();
-  });
-
-  it('hands a kept span on marked sampled, with its status, and only the failed one of many', () => {
+  it('keeps a failed hop with the ids its trace context carried on, marked sampled, with its status, caller and attributes', () => {
     const { tracer, finished } = tracing(0, 500);
-    for (let i = 0; i < 10; i++) request(tracer);
-    const failing = request(tracer, { fail: 'error' });
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    const caller = propagation.extract(ROOT_CONTEXT, { traceparent: '00-1af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00' });
+    for (let i = 0; i < 10; i++) request(tracer, { parent: caller });
+    const { root } = request(tracer, { parent: caller, fail: 'error' });
+    // what is sent on from under it names the hop (inSpan makes no span under it): the next service joins up under the kept one
+    const carried: Record<string, string> = {};
+    propagation.inject(trace.setSpan(ROOT_CONTEXT, root), carried);
+    propagation.disable();
     const kept = finished();
-    expect(kept.map((s) => s.spanContext().spanId)).toEqual([failing.spanContext().spanId]);
+    expect(kept.map((s) => s.spanContext().spanId)).toEqual([root.spanContext().spanId]);
+    expect(carried['traceparent']).toBe(`00-1af7651916cd43dd8448eb211c80319c-${root.spanContext().spanId}-00`);
+    expect(kept[0]?.spanContext().traceId).toBe('1af7651916cd43dd8448eb211c80319c');
     expect(kept[0]?.spanContext().traceFlags).toBe(TraceFlags.SAMPLED);
+    expect(kept[0]?.parentSpanContext?.spanId).toBe('b7ad6b7169203331');
     expect(kept[0]?.status).toEqual({ code: SpanStatusCode.ERROR, message: 'VAULT_UNAVAILABLE' });
+    expect(kept[0]?.kind).toBe(SpanKind.SERVER);
+    expect(kept[0]?.attributes).toEqual({ 'messaging.system': 'nats' });
+    expect(kept[0]?.resource.attributes['service.name']).toBe('policy-approval');
+    expect(kept[0]?.duration[0] * 1000 + kept[0]!.duration[1] / 1e6).toBeGreaterThanOrEqual(0);
   });
 
-  it('samples about the ratio of traces, decided by the trace id, and exports them as sampled', () => {
+  it('samples about the ratio of traces, decided by the trace id, records them whole and exports them as sampled', () => {
     const { tracer, exported } = tracing(0.25);
     const roots: Span[] = [];
-    for (let i = 0; i < 2000; i++) roots.push(request(tracer));
-    const sampled = roots.filter((r) => r.spanContext().traceFlags & TraceFlags.SAMPLED).length;
-    expect(sampled).toBeGreaterThan(400);
-    expect(sampled).toBeLessThan(600);
-    // a sampled request is recorded whole
-    expect(exported()).toHaveLength(sampled * 2);
+    for (let i = 0; i < 2000; i++) roots.push(request(tracer).root);
+    const sampled = roots.filter((r) => r.spanContext().traceFlags & TraceFlags.SAMPLED);
+    expect(sampled.length).toBeGreaterThan(400);
+    expect(sampled.length).toBeLessThan(600);
+    expect(exported()).toHaveLength(sampled.length * 2);
   });
 
   it("follows the caller's decision, so a sampled request is one trace across every service", () => {
     const { tracer, exported } = tracing(0);
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     const caller = propagation.extract(context.active(), { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
-    const root = request(tracer, { parent: caller });
+    const { root } = request(tracer, { parent: caller });
     expect(root.spanContext().traceId).toBe('0af7651916cd43dd8448eb211c80319c');
     expect(exported()).toHaveLength(2);
-    // a caller that did not sample: recorded here, and dropped as it went well
+    // a caller that did not sample: nothing recorded here, and nothing kept as it went well
     const unsampled = propagation.extract(context.active(), { traceparent: '00-1af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00' });
-    request(tracer, { parent: unsampled });
+    expect(request(tracer, { parent: unsampled }).root.isRecording()).toBe(false);
     expect(exported()).toHaveLength(2);
     request(tracer, { parent: unsampled, fail: 'error' });
     expect(exported()).toHaveLength(3);
     propagation.disable();
+  });
+
+  it('keeps nothing and watches nothing when no keeper is installed (no exporter, or the SDK sampler chosen)', () => {
+    const { tracer, exported } = tracing(0);
+    keepFailedOrSlow(undefined);
+    const { root } = request(tracer, { fail: 'error' });
+    expect(exported()).toEqual([]);
+    expect(root).not.toBeInstanceOf(DeferredRoot);
+    expect(watchUnsampledServer(root)).toBeUndefined();
+  });
+
+  it("keeps an HTTP server's unsampled answer that was a refusal, a failure or slow, named as told", () => {
+    const { tracer, finished } = tracing(0, 500);
+    const answer = (status: number) => {
+      const span = tracer.startSpan('GET', { kind: SpanKind.SERVER });
+      const done = watchUnsampledServer(span);
+      expect(done).toBeDefined();
+      done!(status, () => ({ name: 'POST /api/v1/injections', attributes: { 'http.request.method': 'POST', 'http.route': '/api/v1/injections' } }));
+      return span;
+    };
+    answer(200);
+    answer(201);
+    expect(finished()).toEqual([]);
+    const refused = answer(403);
+    const failed = answer(503);
+    expect(finished().map((s) => [s.spanContext().spanId, s.name, s.status.code, s.attributes['http.response.status_code']])).toEqual([
+      [refused.spanContext().spanId, 'POST /api/v1/injections', SpanStatusCode.UNSET, 403],
+      [failed.spanContext().spanId, 'POST /api/v1/injections', SpanStatusCode.ERROR, 503],
+    ]);
+    // a sampled request's span is the instrumentation's own: nothing to watch
+    expect(watchUnsampledServer(tracing(1).tracer.startSpan('GET', { kind: SpanKind.SERVER }))).toBeUndefined();
   });
 
   it('names the variable of a setting out of bounds', () => {

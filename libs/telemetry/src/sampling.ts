@@ -3,122 +3,276 @@
  * register.ts, which loads it before the instrumented libraries.
  *
  * - A trace started here is sampled with probability `ratio` (by its trace id, so every service agrees); a request
- *   that arrives with a sampled parent is sampled, as OpenTelemetry's parent-based sampler does.
- * - Of a request that is not sampled, each process still records its local root span (the span that entered the
- *   process: an HTTP or NATS server span, a consumer span), and only that. When it ends, `KeepErrorsAndSlow` exports
- *   it if it failed (a 4xx or 5xx answer, an error status) or took `slowMs` or more, and drops it otherwise. So a
- *   failed or slow request keeps one span per hop where it failed or was slow, all in the one trace: the gateway's
- *   answer, and each service's part that failed or was slow, with its status and duration.
+ *   that arrives with a sampled parent is sampled, one that arrives with an unsampled parent is not: OpenTelemetry's
+ *   parent-based ratio sampler, as it ships.
+ * - A request that is not sampled is recorded nowhere: each of its spans is the SDK's non-recording span, which costs
+ *   its ids and its context and carries the trace on. Its local root in each process (the span that entered the
+ *   process: an HTTP or NATS server span, a consumer span) is watched by a `DeferredRoot`, which notes its start,
+ *   its status and its attributes, and at its end hands a span to the exporter only if it failed (an error status, a
+ *   4xx or 5xx answer) or took `slowMs` or more. That span has the ids the trace context carried on, so a failed or
+ *   slow request keeps one span per hop where it failed or was slow, all in its one trace and joined up: the
+ *   gateway's answer, and each service's part that failed or was slow, with its status and duration.
  */
-import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type Context, type Link, type SpanContext } from '@opentelemetry/api';
 import {
-  AlwaysOffSampler,
-  ParentBasedSampler,
-  SamplingDecision,
-  TraceIdRatioBasedSampler,
-  type ReadableSpan,
-  type Sampler,
-  type SamplingResult,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  type Attributes,
+  type AttributeValue,
+  type Exception,
+  type HrTime,
+  type Link,
   type Span,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+  type SpanContext,
+  type SpanStatus,
+  type TimeInput,
+} from '@opentelemetry/api';
+import type { Resource } from '@opentelemetry/resources';
+import { ParentBasedSampler, TraceIdRatioBasedSampler, type ReadableSpan, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
-/** Spans are recorded but not sampled: the trace flags say so downstream, and only `KeepErrorsAndSlow` may export them. */
-class RecordOnly implements Sampler {
-  shouldSample(): SamplingResult {
-    return { decision: SamplingDecision.RECORD };
-  }
-  toString(): string {
-    return 'RecordOnly';
-  }
-}
-
-/** Sampled by the ratio, recorded otherwise. */
-class RatioOrRecord implements Sampler {
-  private readonly ratio: TraceIdRatioBasedSampler;
-
-  constructor(ratio: number) {
-    this.ratio = new TraceIdRatioBasedSampler(ratio);
-  }
-
-  shouldSample(context: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
-    const decision = this.ratio.shouldSample(context, traceId).decision;
-    void name;
-    void kind;
-    void attributes;
-    void links;
-    return { decision: decision === SamplingDecision.RECORD_AND_SAMPLED ? decision : SamplingDecision.RECORD };
-  }
-
-  toString(): string {
-    return `RatioOrRecord{${this.ratio.toString()}}`;
-  }
-}
-
-/**
- * The parent-based ratio sampler of the module comment. Of a request that is not sampled, each process records its
- * local root alone (the HTTP or NATS server span, a consumer span), not the queries and calls under it: one span
- * per hop is what a failed or slow request keeps, at a fraction of what recording every span costs.
- */
+/** The parent-based ratio sampler of the module comment: nothing of a request that is not sampled is recorded. */
 export function headSampler(ratio: number): Sampler {
-  return new ParentBasedSampler({ root: new RatioOrRecord(ratio), remoteParentNotSampled: new RecordOnly(), localParentNotSampled: new AlwaysOffSampler() });
+  return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
 }
 
-const isSampled = (context: SpanContext) => (context.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
+export const isSampled = (context: SpanContext): boolean => (context.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
 
-/** The span as the exporter should see it: sampled, since it is kept. */
-function asSampled(span: ReadableSpan): ReadableSpan {
-  const context = { ...span.spanContext(), traceFlags: span.spanContext().traceFlags | TraceFlags.SAMPLED };
-  return new Proxy(span, {
-    get(target, property, receiver) {
-      if (property === 'spanContext') return () => context;
-      return Reflect.get(target, property, receiver) as unknown;
-    },
-  });
+const NANOS_PER_SECOND = 1e9;
+
+/** Now, as an OpenTelemetry high-resolution time (seconds and nanoseconds since the epoch). */
+function now(): HrTime {
+  const ms = performance.timeOrigin + performance.now();
+  const seconds = Math.floor(ms / 1000);
+  return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
 }
 
-const durationMs = (span: ReadableSpan) => span.duration[0] * 1000 + span.duration[1] / 1e6;
+function toHrTime(time: TimeInput | undefined): HrTime {
+  if (time === undefined) return now();
+  if (Array.isArray(time)) return time as HrTime;
+  const ms = time instanceof Date ? time.getTime() : (time as number);
+  const seconds = Math.floor(ms / 1000);
+  return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
+}
+
+function difference(start: HrTime, end: HrTime): HrTime {
+  let seconds = end[0] - start[0];
+  let nanos = end[1] - start[1];
+  if (nanos < 0) {
+    seconds -= 1;
+    nanos += NANOS_PER_SECOND;
+  }
+  return [seconds, nanos];
+}
+
+const durationMs = (duration: HrTime) => duration[0] * 1000 + duration[1] / 1e6;
 
 /** A request's status as the appliance sees it: a 4xx is a refusal worth looking at, though OpenTelemetry calls it no error. */
-function failed(span: ReadableSpan): boolean {
-  if (span.status.code === SpanStatusCode.ERROR) return true;
-  const status = span.attributes['http.response.status_code'] ?? span.attributes['http.status_code'];
-  return span.kind === SpanKind.SERVER && typeof status === 'number' && status >= 400;
+function failed(kind: SpanKind, status: SpanStatus, attributes: Attributes): boolean {
+  if (status.code === SpanStatusCode.ERROR) return true;
+  const code = attributes['http.response.status_code'];
+  return kind === SpanKind.SERVER && typeof code === 'number' && code >= 400;
 }
 
 export interface KeepOptions {
   /** A local root that took this long or longer is kept. */
   slowMs: number;
+  /** The resource the process's tracer provider gives its spans. */
+  resource: Resource;
 }
 
+/** What a kept span says about the request that was not sampled. */
+export interface Unsampled {
+  name: string;
+  kind: SpanKind;
+  /** The ids the trace context carried on from this hop: its children in other processes name this span. */
+  spanContext: SpanContext;
+  parent?: SpanContext;
+  startTime: HrTime;
+  endTime: HrTime;
+  status: SpanStatus;
+  attributes: Attributes;
+}
+
+const SCOPE = { name: 'openecm' };
+
 /**
- * Passes sampled spans on as they end, and of the recorded, unsampled ones keeps (passes on as sampled) those that
- * failed or were slow, dropping the others. Under `headSampler` such a span is always the local root of its request
- * in this process, the only span it records of it (the sampler records nothing under an unsampled local span), so
- * each is decided alone as it ends: nothing is held, looked up or remembered per request.
+ * Hands the exporter's processor a span for each local root of an unsampled request that failed or was slow, and
+ * nothing for the others. Installed by `startTelemetry` when spans are exported with the shipped sampling.
  */
-export class KeepErrorsAndSlow implements SpanProcessor {
+export class FailedOrSlowKeeper {
   constructor(
     private readonly next: SpanProcessor,
     private readonly options: KeepOptions,
   ) {}
 
-  onStart(span: Span, context: Context): void {
-    this.next.onStart(span, context);
+  /** Whether a root that failed or not, and ran from `startTime` to `endTime`, is kept. */
+  keeps(failed: boolean, startTime: HrTime, endTime: HrTime): boolean {
+    return failed || durationMs(difference(startTime, endTime)) >= this.options.slowMs;
   }
 
-  onEnd(span: ReadableSpan): void {
-    if (isSampled(span.spanContext())) return this.next.onEnd(span);
-    if (failed(span) || durationMs(span) >= this.options.slowMs) this.next.onEnd(asSampled(span));
+  /** Passes the span on, marked sampled, as it is kept. */
+  export(root: Unsampled): void {
+    const spanContext: SpanContext = { ...root.spanContext, traceFlags: root.spanContext.traceFlags | TraceFlags.SAMPLED, isRemote: false };
+    const span: ReadableSpan = {
+      name: root.name,
+      kind: root.kind,
+      spanContext: () => spanContext,
+      ...(root.parent ? { parentSpanContext: root.parent } : {}),
+      startTime: root.startTime,
+      endTime: root.endTime,
+      duration: difference(root.startTime, root.endTime),
+      status: root.status,
+      attributes: root.attributes,
+      links: [],
+      events: [],
+      ended: true,
+      resource: this.options.resource,
+      instrumentationScope: SCOPE,
+      droppedAttributesCount: 0,
+      droppedEventsCount: 0,
+      droppedLinksCount: 0,
+    };
+    this.next.onEnd(span);
+  }
+}
+
+let keeper: FailedOrSlowKeeper | undefined;
+
+/** Installs (or, with undefined, removes) the process's keeper of failed and slow unsampled requests. */
+export function keepFailedOrSlow(next: FailedOrSlowKeeper | undefined): void {
+  keeper = next;
+}
+
+/** The keeper when failed and slow requests are kept, and the span is of a request that was not sampled. */
+function keeperFor(span: Span): FailedOrSlowKeeper | undefined {
+  return keeper && !span.isRecording() && !isSampled(span.spanContext()) ? keeper : undefined;
+}
+
+/**
+ * The local root of a request that is not sampled, standing in for the SDK's non-recording span: the same ids (so
+ * what it sends on names it), and a note of its start, status and attributes, so that at its end it is kept if it
+ * failed or was slow. It records nothing else (no events, no links) and reports itself as not recording.
+ */
+export class DeferredRoot implements Span {
+  private status: SpanStatus = { code: SpanStatusCode.UNSET };
+  private attributes: Attributes;
+  private ownAttributes = false;
+  private readonly startTime: HrTime;
+  private ended = false;
+
+  constructor(
+    private readonly inner: Span,
+    private readonly keeper: FailedOrSlowKeeper,
+    private name: string,
+    private readonly kind: SpanKind,
+    attributes: Attributes | undefined,
+    private readonly parent: SpanContext | undefined,
+  ) {
+    this.attributes = attributes ?? {};
+    this.startTime = now();
   }
 
-  forceFlush(): Promise<void> {
-    return this.next.forceFlush();
+  spanContext(): SpanContext {
+    return this.inner.spanContext();
   }
 
-  shutdown(): Promise<void> {
-    return this.next.shutdown();
+  setAttribute(key: string, value: AttributeValue): this {
+    if (!this.ownAttributes) {
+      this.attributes = { ...this.attributes };
+      this.ownAttributes = true;
+    }
+    this.attributes[key] = value;
+    return this;
   }
+
+  setAttributes(attributes: Attributes): this {
+    for (const [key, value] of Object.entries(attributes)) if (value !== undefined) this.setAttribute(key, value);
+    return this;
+  }
+
+  addEvent(): this {
+    return this;
+  }
+
+  addLink(link: Link): this {
+    void link;
+    return this;
+  }
+
+  addLinks(links: Link[]): this {
+    void links;
+    return this;
+  }
+
+  setStatus(status: SpanStatus): this {
+    this.status = status;
+    return this;
+  }
+
+  updateName(name: string): this {
+    this.name = name;
+    return this;
+  }
+
+  end(endTime?: TimeInput): void {
+    if (this.ended) return;
+    this.ended = true;
+    const end = toHrTime(endTime);
+    if (!this.keeper.keeps(failed(this.kind, this.status, this.attributes), this.startTime, end)) return;
+    this.keeper.export({
+      name: this.name,
+      kind: this.kind,
+      spanContext: this.inner.spanContext(),
+      ...(this.parent ? { parent: this.parent } : {}),
+      startTime: this.startTime,
+      endTime: end,
+      status: this.status,
+      attributes: this.attributes,
+    });
+  }
+
+  isRecording(): boolean {
+    return false;
+  }
+
+  recordException(exception: Exception): void {
+    void exception;
+  }
+}
+
+/**
+ * The span a local root runs under: `made` itself when it records (a sampled request) or when nothing is kept,
+ * and otherwise a `DeferredRoot` around it. `parent` is the remote caller's span context, if any.
+ */
+export function rootOf(made: Span, name: string, kind: SpanKind, attributes: Attributes | undefined, parent: SpanContext | undefined): Span {
+  const keeping = keeperFor(made);
+  return keeping ? new DeferredRoot(made, keeping, name, kind, attributes, parent) : made;
+}
+
+/** What a kept HTTP server span says, built only once it is known to be kept. */
+export interface ServerSpanOf {
+  name: string;
+  attributes: Attributes;
+  parent?: SpanContext;
+}
+
+/**
+ * What an HTTP server keeps of a request that is not sampled, for a server span made by an instrumentation rather
+ * than by `rootOf`: called as the request comes in (under its server span), it returns a function to call once the
+ * answer has gone out, with its status code and a description of the span, which it keeps if the request failed
+ * (4xx or 5xx) or was slow. Undefined when the request is sampled or nothing is kept.
+ */
+export function watchUnsampledServer(span: Span | undefined): ((statusCode: number, describe: () => ServerSpanOf) => void) | undefined {
+  const keeping = span && keeperFor(span);
+  if (!keeping || !span) return undefined;
+  const startTime = now();
+  return (statusCode, describe) => {
+    const endTime = now();
+    if (!keeping.keeps(statusCode >= 400, startTime, endTime)) return;
+    const { name, attributes, parent } = describe();
+    const status: SpanStatus = statusCode >= 500 ? { code: SpanStatusCode.ERROR } : { code: SpanStatusCode.UNSET };
+    keeping.export({ name, kind: SpanKind.SERVER, spanContext: span.spanContext(), ...(parent ? { parent } : {}), startTime, endTime, status, attributes: { ...attributes, 'http.response.status_code': statusCode } });
+  };
 }
 
 /** Reads a number from the environment within bounds, or the default; anything else stops the start with its name. */

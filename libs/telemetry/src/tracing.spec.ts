@@ -1,7 +1,8 @@
-import { ROOT_CONTEXT, SpanKind, TraceFlags, context, trace, type Span } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, context, trace, type Span } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { headSampler } from './sampling';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { FailedOrSlowKeeper, headSampler, keepFailedOrSlow } from './sampling';
 import { inSpan } from './tracing';
 
 /** Every span that recorded something, sampled or not. */
@@ -32,9 +33,11 @@ describe('inSpan', () => {
   beforeAll(() => {
     context.setGlobalContextManager(contextManager.enable());
     trace.setGlobalTracerProvider(provider);
+    keepFailedOrSlow(new FailedOrSlowKeeper(recorded, { slowMs: 500, resource: resourceFromAttributes({ 'service.name': 'vault-adapters' }) }));
   });
 
   afterAll(() => {
+    keepFailedOrSlow(undefined);
     trace.disable();
     context.disable();
   });
@@ -55,10 +58,10 @@ describe('inSpan', () => {
 
   it('makes no span under the local root of a request that is not sampled; the call carries the root on', async () => {
     const root = tracing(0).startSpan('GET /api/v1/credentials', { kind: SpanKind.SERVER });
-    expect(root.isRecording()).toBe(true);
+    expect(root.isRecording()).toBe(false);
     const activeInside = await callUnder(root);
     root.end();
-    expect(recorded.spans.map((s) => s.name)).toEqual(['GET /api/v1/credentials']);
+    expect(recorded.spans).toEqual([]);
     // what the call sends on (its traceparent) names the local root, so a kept failure's hops still join up
     expect(activeInside).toBe(root.spanContext().spanId);
   });
@@ -73,7 +76,7 @@ describe('inSpan', () => {
     expect(activeInside).toBe(child?.spanContext().spanId);
   });
 
-  it('starts the local root of a request that came in unsampled from another process', async () => {
+  it('keeps the local root of a request that came in unsampled from another process only when it fails', async () => {
     tracing(1);
     const remote = trace.setSpanContext(ROOT_CONTEXT, {
       traceId: '0af7651916cd43dd8448eb211c80319c',
@@ -81,7 +84,17 @@ describe('inSpan', () => {
       traceFlags: TraceFlags.NONE,
       isRemote: true,
     });
-    await inSpan('vault.credentials.list.v1 process', { kind: SpanKind.SERVER, parent: remote }, async () => undefined);
-    expect(recorded.spans.map((s) => [s.name, s.spanContext().traceId])).toEqual([['vault.credentials.list.v1 process', '0af7651916cd43dd8448eb211c80319c']]);
+    const seen = await inSpan('vault.credentials.list.v1 process', { kind: SpanKind.SERVER, parent: remote }, async (span) => span.spanContext().spanId);
+    expect(recorded.spans).toEqual([]);
+    let failing: string | undefined;
+    const refused = inSpan('vault.credentials.list.v1 process', { kind: SpanKind.SERVER, parent: remote }, async (span) => {
+      failing = span.spanContext().spanId;
+      throw Object.assign(new Error('vault down'), { code: 'VAULT_UNAVAILABLE' });
+    });
+    await expect(refused).rejects.toThrow('vault down');
+    expect(seen).not.toBe(failing);
+    expect(recorded.spans.map((s) => [s.name, s.spanContext().traceId, s.spanContext().spanId, s.parentSpanContext?.spanId, s.status])).toEqual([
+      ['vault.credentials.list.v1 process', '0af7651916cd43dd8448eb211c80319c', failing, 'b7ad6b7169203331', { code: SpanStatusCode.ERROR, message: 'VAULT_UNAVAILABLE' }],
+    ]);
   });
 });

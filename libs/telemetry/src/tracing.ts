@@ -1,4 +1,7 @@
-import { SpanKind, SpanStatusCode, TraceFlags, context, propagation, trace, type Context, type Span } from '@opentelemetry/api';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, context, propagation, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { redactUrl } from './redaction';
+import { rootOf, watchUnsampledServer } from './sampling';
 
 export const tracer = trace.getTracer('openecm');
 
@@ -26,9 +29,10 @@ export function extractContext(carrier: Carrier | undefined): Context {
  * Runs `fn` inside a span; records failures without their messages' secrets (messages here are safe by contract).
  *
  * Under a span of this process whose trace is not sampled, no span is made: the sampler would make one that records
- * nothing (a request that is not sampled keeps its local root alone, sampling.ts), and making it, its context and
- * its end cost every call of the hot path for nothing. `fn` runs in the parent's context with a span that records
- * nothing, and what it sends on names the local root as its parent.
+ * nothing (sampling.ts), and making it, its context and its end cost every call of the hot path for nothing. `fn`
+ * runs in the parent's context with a span that records nothing, and what it sends on names the local root as its
+ * parent. A span made here that is a local root of a request that is not sampled (its parent came from another
+ * process, or there is none) is watched by a `DeferredRoot`, kept only if it fails or is slow.
  */
 export async function inSpan<T>(
   name: string,
@@ -41,7 +45,10 @@ export async function inSpan<T>(
     const unrecorded = trace.wrapSpanContext(local);
     return options.parent ? context.with(parent, () => fn(unrecorded)) : fn(unrecorded);
   }
-  return tracer.startActiveSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes }, parent, async (span) => {
+  const kind = options.kind ?? SpanKind.INTERNAL;
+  const made = tracer.startSpan(name, { kind, attributes: options.attributes }, parent);
+  const span = rootOf(made, name, kind, options.attributes, local);
+  return context.with(trace.setSpan(parent, span), async () => {
     try {
       return await fn(span);
     } catch (error) {
@@ -52,6 +59,32 @@ export async function inSpan<T>(
       span.end();
     }
   });
+}
+
+/** An Express request as far as a kept span reads it: its matched route, once routing found one. */
+type RoutedRequest = IncomingMessage & { route?: { path?: unknown } };
+
+/**
+ * Keeps the HTTP server span of a request that is not sampled when its answer is a 4xx or 5xx or it was slow
+ * (sampling.ts): a middleware's first step, under the server span the HTTP instrumentation made. The kept span is
+ * named by its route, as a sampled one is, and carries the method, route, path (capabilities and sign-in codes
+ * redacted) and status. A request whose answer never went out (the client left) keeps nothing.
+ */
+export function keepUnsampledHttp(req: RoutedRequest, res: ServerResponse): void {
+  const done = watchUnsampledServer(trace.getSpan(context.active()));
+  if (!done) return;
+  res.once('finish', () =>
+    done(res.statusCode, () => {
+      const method = req.method ?? 'GET';
+      const route = typeof req.route?.path === 'string' ? req.route.path : undefined;
+      const url = redactUrl(req.url ?? '/');
+      const query = url.indexOf('?');
+      const attributes: Attributes = { 'http.request.method': method, 'url.path': query < 0 ? url : url.slice(0, query) };
+      if (route) attributes['http.route'] = route;
+      const caller = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, req.headers));
+      return { name: route ? `${method} ${route}` : method, attributes, ...(caller ? { parent: caller } : {}) };
+    }),
+  );
 }
 
 export function currentTraceId(): string | undefined {
