@@ -9,12 +9,13 @@ import {
   type Subject,
 } from '@openecm/contracts';
 import { SpanKind, inSpan } from '@openecm/telemetry';
-import { ErrorCode, JSONCodec, NatsError } from 'nats';
+import { JSONCodec } from 'nats';
 import type { ReplyEnvelope } from './envelope';
 import { traceHeaders } from './headers';
 import { qualifiedSubject } from './namespace';
 import { NatsConnectionProvider } from './nats-connection';
 import { NATS_SERVICE } from './nats-service';
+import { RequestFailed, Requests } from './requests';
 
 export interface RequestOptions {
   timeoutMs?: number;
@@ -42,8 +43,8 @@ let nextId = 0;
 
 /**
  * Typed request/reply over NATS: the contract decides the payload and reply types of every subject. Requests
- * go out on the app's one NATS connection with the client's muxed inbox: one subscription for every answer,
- * so a request is one message each way, with no subscribe and unsubscribe of an inbox around it.
+ * go out on the app's one NATS connection with one inbox subscription for every answer (`Requests`), so a
+ * request is one message each way, with no subscribe and unsubscribe of an inbox around it.
  */
 @Injectable()
 export class Bus implements OnApplicationShutdown {
@@ -71,14 +72,14 @@ export class Bus implements OnApplicationShutdown {
         let reply: ReplyPacket;
         try {
           const nc = await this.connection.get();
-          const msg = await nc.request(qualified, codec.encode(packet), { timeout: timeoutMs, headers: traceHeaders() });
+          const msg = await Requests.of(nc, this.connection.options.inboxPrefix).request(qualified, codec.encode(packet), timeoutMs, traceHeaders());
           reply = codec.decode(msg.data) as ReplyPacket;
         } catch (error) {
-          if (error instanceof NatsError && error.code === ErrorCode.Timeout) {
+          if (error instanceof RequestFailed && error.reason === 'timeout') {
             throw new OpenEcmError('UPSTREAM_TIMEOUT', `no answer to ${subject} within ${timeoutMs} ms`);
           }
           // the server says so at once (and the connection logs it): a deployment whose NATS user lacks the subject
-          if (error instanceof NatsError && error.code === ErrorCode.PermissionsViolation) {
+          if (error instanceof RequestFailed && error.reason === 'permission') {
             throw new OpenEcmError('SERVICE_UNAVAILABLE', `NATS refused ${subject} to this service: its NATS user lacks the permission`);
           }
           throw new OpenEcmError('SERVICE_UNAVAILABLE', `${subject} could not be sent`);
