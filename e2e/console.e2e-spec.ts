@@ -448,12 +448,15 @@ describe('the web console', () => {
     // the callback's spans name the route with its code and state redacted
     const callbacks = await waitFor(
       () => {
-        const found = collector.spans.filter((s) => s.service === 'appliance-gateway' && JSON.stringify(s.attributes).includes('/console/auth/callback?'));
+        const found = collector.spans.filter((s) => s.service === 'appliance-gateway' && s.attributes['url.path'] === '/console/auth/callback');
         return found.length > 0 ? found : undefined;
       },
       { what: "the callback's spans" },
     );
-    for (const span of callbacks) expect(JSON.stringify(span.attributes)).not.toMatch(/(code|state)=(?!\{redacted\})/);
+    for (const span of callbacks) {
+      expect(span.attributes['url.query']).toContain('code={redacted}');
+      expect(JSON.stringify(span.attributes)).not.toMatch(/(code|state)=(?!\{redacted\})/);
+    }
     const spans = JSON.stringify(collector.spans.map((s) => s.attributes));
     for (const secret of system.secrets) expect(spans).not.toContain(secret);
     expect(spans).not.toMatch(/openecm-console=/);

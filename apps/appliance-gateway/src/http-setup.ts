@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { gatewayConfig, loadConfig } from '@openecm/config';
 import { OpenEcmError } from '@openecm/contracts';
-import { keepUnsampledHttp } from '@openecm/telemetry';
+import { traceHttpRequests } from '@openecm/telemetry';
 import { json, urlencoded, type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Server } from 'node:http';
 import { applianceAdmission } from './edge/admission';
@@ -32,12 +32,8 @@ export function configureGateway(app: INestApplication): void {
   (app.getHttpServer() as Server).on('clientError', answerClientError);
   app.useGlobalPipes(new ControlCharactersPipe());
   app.useGlobalGuards(new RouteOnSpan());
-  // first, so that every answer is seen, the refusals below included: a failed or slow request that was not
-  // sampled keeps its span (sampling.ts)
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    keepUnsampledHttp(req, res);
-    next();
-  });
+  // first, so that every request is in its trace, the refusals below included
+  app.use(traceHttpRequests());
   if (config.GATEWAY_TLS_CLIENT_CA) app.use(requireClientCertificate);
   // before any body is parsed or token checked: a call beyond the limit costs next to nothing
   app.use(applianceAdmission(config.GATEWAY_MAX_IN_FLIGHT));

@@ -34,11 +34,12 @@ describe('redactUrl', () => {
 });
 
 describe('startTelemetry', () => {
-  /** Starts telemetry in a process of its own and answers whether Node's HTTP server was patched. */
-  const patchedIn = (env: Record<string, string>, module = 'http'): boolean => {
+  /** Starts telemetry in a process of its own and answers whether the module was patched. */
+  const patchedIn = (env: Record<string, string>, module: 'http' | 'pg' | 'ioredis'): boolean => {
     const probes: Record<string, string> = {
       http: "Boolean(require('node:http').Server.prototype.emit.__wrapped || require('node:http').request.__wrapped)",
       pg: "Boolean(require('pg').Client.prototype.query.__wrapped)",
+      ioredis: "Boolean(require('ioredis').prototype.sendCommand.__wrapped)",
     };
     const script = [
       "require('@swc-node/register');",
@@ -50,15 +51,19 @@ describe('startTelemetry', () => {
     return out.trim().endsWith('true');
   };
 
-  it('instruments HTTP when tracing is on, and patches nothing at all with OTEL_SDK_DISABLED=true', () => {
-    expect(patchedIn({ OTEL_SDK_DISABLED: 'false' })).toBe(true);
-    expect(patchedIn({ OTEL_SDK_DISABLED: 'TRUE' })).toBe(false);
+  it('instruments pg when tracing is on, and patches nothing at all with OTEL_SDK_DISABLED=true', () => {
+    expect(patchedIn({ OTEL_SDK_DISABLED: 'false' }, 'pg')).toBe(true);
+    expect(patchedIn({ OTEL_SDK_DISABLED: 'TRUE' }, 'pg')).toBe(false);
+  });
+
+  it("never patches Node's HTTP server or client: the gateway makes its server spans itself, calls go through undici", () => {
+    expect(patchedIn({}, 'http')).toBe(false);
   });
 
   it('leaves out each instrumentation OTEL_NODE_DISABLED_INSTRUMENTATIONS names, and only those', () => {
     expect(patchedIn({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'pg' }, 'pg')).toBe(false);
-    expect(patchedIn({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'pg' }, 'http')).toBe(true);
-    expect(patchedIn({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: ' HTTP , ioredis' }, 'http')).toBe(false);
+    expect(patchedIn({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'pg' }, 'ioredis')).toBe(true);
+    expect(patchedIn({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: ' PG , ioredis' }, 'ioredis')).toBe(false);
     expect(patchedIn({}, 'pg')).toBe(true);
   });
 

@@ -7,7 +7,6 @@
  * still created and propagated, so logs keep their trace ids.
  */
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
@@ -18,6 +17,8 @@ import { AlwaysOffSampler, BatchSpanProcessor, type Span as SdkSpan, type SpanPr
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { TraceFlags, context, trace, type Span } from '@opentelemetry/api';
 import { SIGN_IN_CALLBACK, SIGN_IN_PARAMS, redactUrl } from './redaction';
+import { INSTRUMENTATION_NAMES, disabledInstrumentations, type InstrumentationName } from './instrumentation-names';
+import { enableHttpServerSpans } from './http-server';
 import { FailedOrSlowKeeper, headSampler, keepFailedOrSlow, numberFromEnv } from './sampling';
 
 /** The shipped sampling: one trace in ten, and every failed or slow request besides (sampling.ts). */
@@ -26,7 +27,7 @@ export const DEFAULT_TRACE_KEEP_SLOW_MS = 500;
 
 let sdk: NodeSDK | undefined;
 
-export { redactUrl };
+export { INSTRUMENTATION_NAMES, disabledInstrumentations, redactUrl };
 
 /** Overwrites the URL attributes an HTTP span was started with, when they hold a capability or a sign-in code. */
 function scrubUrl(span: Span, pathOrUrl: string | undefined, origin = ''): void {
@@ -76,13 +77,6 @@ export class SignInRedaction implements SpanProcessor {
   }
 }
 
-/** The origin an incoming request was addressed to, as the HTTP instrumentation builds its full URL. */
-function incomingOrigin(req: { headers?: Record<string, unknown>; socket?: unknown }): string {
-  const host = req.headers?.['host'];
-  if (typeof host !== 'string') return '';
-  return `${(req.socket as { encrypted?: boolean } | undefined)?.encrypted ? 'https' : 'http'}://${host}`;
-}
-
 /** A span is active here and its trace is not sampled (a call with no span around it is a root of its own). */
 function underUnsampledParent(): boolean {
   const parent = trace.getSpan(context.active())?.spanContext();
@@ -92,21 +86,6 @@ function underUnsampledParent(): boolean {
 /** OTEL_SDK_DISABLED as the SDK reads it: `true` in any case. */
 export function telemetryDisabled(env: NodeJS.ProcessEnv = process.env): boolean {
   return env['OTEL_SDK_DISABLED']?.trim().toLowerCase() === 'true';
-}
-
-/** The instrumentations OpenTelemetry's Node.js distribution names in OTEL_NODE_DISABLED_INSTRUMENTATIONS. */
-export const INSTRUMENTATION_NAMES = ['http', 'undici', 'ioredis', 'pg', 'pino'] as const;
-type InstrumentationName = (typeof INSTRUMENTATION_NAMES)[number];
-
-/**
- * OTEL_NODE_DISABLED_INSTRUMENTATIONS as the OpenTelemetry Node.js distribution reads it: a comma-separated list of
- * the names above. A name it does not know stops the start, named, rather than leaving a typo traced.
- */
-export function disabledInstrumentations(env: NodeJS.ProcessEnv = process.env): Set<InstrumentationName> {
-  const names = (env['OTEL_NODE_DISABLED_INSTRUMENTATIONS'] ?? '').split(',').map((n) => n.trim().toLowerCase()).filter(Boolean);
-  const unknown = names.filter((n) => !(INSTRUMENTATION_NAMES as readonly string[]).includes(n));
-  if (unknown.length) throw new Error(`OTEL_NODE_DISABLED_INSTRUMENTATIONS: unknown instrumentation ${unknown.join(', ')} (known: ${INSTRUMENTATION_NAMES.join(', ')})`);
-  return new Set(names as InstrumentationName[]);
 }
 
 export function startTelemetry(serviceName: string): void {
@@ -121,6 +100,8 @@ export function startTelemetry(serviceName: string): void {
   const standardSampler = Boolean(env['OTEL_TRACES_SAMPLER']);
   const ratio = numberFromEnv(env, 'TRACE_SAMPLE_RATIO', DEFAULT_TRACE_SAMPLE_RATIO, 0, 1);
   const slowMs = numberFromEnv(env, 'TRACE_KEEP_SLOW_MS', DEFAULT_TRACE_KEEP_SLOW_MS, 0, 3_600_000);
+  const disabled = disabledInstrumentations(env);
+  enableHttpServerSpans(!disabled.has('http'));
   const batch = new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 500 });
   // the console's sign-in callback is served by the gateway alone: no other service's span can hold its code
   const redaction = serviceName === 'appliance-gateway' ? [new SignInRedaction()] : [];
@@ -140,7 +121,7 @@ export function startTelemetry(serviceName: string): void {
     // Metrics and logs leave through /metrics and stdout; only traces are exported over OTLP.
     metricReaders: [],
     logRecordProcessors: [],
-    instrumentations: instrumentations(disabledInstrumentations(env)),
+    instrumentations: instrumentations(disabled),
   });
   sdk.start();
 }
@@ -190,25 +171,15 @@ class SampledIORedisInstrumentation extends IORedisInstrumentation {
   }
 }
 
-type Instrumentation = HttpInstrumentation | UndiciInstrumentation | IORedisInstrumentation | PgInstrumentation | PinoInstrumentation;
+type Instrumentation = UndiciInstrumentation | IORedisInstrumentation | PgInstrumentation | PinoInstrumentation;
 
 /** The instrumentations this process loads: each one that OTEL_NODE_DISABLED_INSTRUMENTATIONS does not name. */
 function instrumentations(disabled: Set<InstrumentationName>): Instrumentation[] {
-  const all: Record<InstrumentationName, () => Instrumentation> = {
-    http: () =>
-      new HttpInstrumentation({
-        // Every call OpenECM makes (vaults, the appliance, identity providers) goes through undici, traced by its
-        // own instrumentation: node:http's client carries only the exporter's exports, which are never traced.
-        disableOutgoingRequestInstrumentation: true,
-        ignoreIncomingRequestHook: (req) => /^\/(health|metrics)/.test(req.url ?? ''),
-        requestHook: (span, req) => {
-          if ('url' in req && typeof req.url === 'string') scrubUrl(span, req.url, incomingOrigin(req));
-          else if ('path' in req && typeof req.path === 'string') scrubUrl(span, req.path);
-        },
-      }),
-    // No Express instrumentation: the HTTP server span is the one span of a request's hop, and the gateway names it
-    // by its route itself (RouteOnSpan); the Express instrumentation wrapped every middleware and router layer of
-    // every request only to find that route.
+  // No HTTP or Express instrumentation: the gateway makes its HTTP server spans itself (http-server.ts), the one
+  // span of a request's hop, named by its route; the Express instrumentation wrapped every middleware and router
+  // layer of every request only to find that route. Every call OpenECM makes (vaults, the appliance, identity
+  // providers) goes through undici, traced by its own instrumentation.
+  const all: Record<Exclude<InstrumentationName, 'http'>, () => Instrumentation> = {
     // A vault call under a request that is not sampled would be a span nobody records (the request keeps its
     // local root alone): it is not made at all, and the vault gets no traceparent it has no use for.
     undici: () =>
@@ -222,12 +193,13 @@ function instrumentations(disabled: Set<InstrumentationName>): Instrumentation[]
     pino: () => new PinoInstrumentation(),
   };
   // constructed only when wanted: an instrumentation patches its module as it is made
-  return INSTRUMENTATION_NAMES.filter((name) => !disabled.has(name)).map((name) => all[name]());
+  return INSTRUMENTATION_NAMES.filter((name) => name !== 'http' && !disabled.has(name)).map((name) => all[name as Exclude<InstrumentationName, 'http'>]());
 }
 
 /** Flushes pending spans; called on shutdown so the last request's trace is not lost. */
 export async function stopTelemetry(): Promise<void> {
   keepFailedOrSlow(undefined);
+  enableHttpServerSpans(false);
   await sdk?.shutdown().catch(() => undefined);
   sdk = undefined;
 }

@@ -2,7 +2,7 @@ import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, context, propagatio
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { DeferredRoot, FailedOrSlowKeeper, headSampler, keepFailedOrSlow, numberFromEnv, rootOf, watchUnsampledServer } from './sampling';
+import { DeferredRoot, FailedOrSlowKeeper, headSampler, keepFailedOrSlow, numberFromEnv, rootOf } from './sampling';
 
 const resource = resourceFromAttributes({ 'service.name': 'policy-approval' });
 
@@ -113,35 +113,12 @@ describe('head sampling that keeps every failed and slow request', () => {
     propagation.disable();
   });
 
-  it('keeps nothing and watches nothing when no keeper is installed (no exporter, or the SDK sampler chosen)', () => {
+  it('keeps nothing when no keeper is installed (no exporter, or the SDK sampler chosen)', () => {
     const { tracer, exported } = tracing(0);
     keepFailedOrSlow(undefined);
     const { root } = request(tracer, { fail: 'error' });
     expect(exported()).toEqual([]);
     expect(root).not.toBeInstanceOf(DeferredRoot);
-    expect(watchUnsampledServer(root)).toBeUndefined();
-  });
-
-  it("keeps an HTTP server's unsampled answer that was a refusal, a failure or slow, named as told", () => {
-    const { tracer, finished } = tracing(0, 500);
-    const answer = (status: number) => {
-      const span = tracer.startSpan('GET', { kind: SpanKind.SERVER });
-      const done = watchUnsampledServer(span);
-      expect(done).toBeDefined();
-      done!(status, () => ({ name: 'POST /api/v1/injections', attributes: { 'http.request.method': 'POST', 'http.route': '/api/v1/injections' } }));
-      return span;
-    };
-    answer(200);
-    answer(201);
-    expect(finished()).toEqual([]);
-    const refused = answer(403);
-    const failed = answer(503);
-    expect(finished().map((s) => [s.spanContext().spanId, s.name, s.status.code, s.attributes['http.response.status_code']])).toEqual([
-      [refused.spanContext().spanId, 'POST /api/v1/injections', SpanStatusCode.UNSET, 403],
-      [failed.spanContext().spanId, 'POST /api/v1/injections', SpanStatusCode.ERROR, 503],
-    ]);
-    // a sampled request's span is the instrumentation's own: nothing to watch
-    expect(watchUnsampledServer(tracing(1).tracer.startSpan('GET', { kind: SpanKind.SERVER }))).toBeUndefined();
   });
 
   it('names the variable of a setting out of bounds', () => {

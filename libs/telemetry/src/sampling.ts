@@ -249,32 +249,6 @@ export function rootOf(made: Span, name: string, kind: SpanKind, attributes: Att
   return keeping ? new DeferredRoot(made, keeping, name, kind, attributes, parent) : made;
 }
 
-/** What a kept HTTP server span says, built only once it is known to be kept. */
-export interface ServerSpanOf {
-  name: string;
-  attributes: Attributes;
-  parent?: SpanContext;
-}
-
-/**
- * What an HTTP server keeps of a request that is not sampled, for a server span made by an instrumentation rather
- * than by `rootOf`: called as the request comes in (under its server span), it returns a function to call once the
- * answer has gone out, with its status code and a description of the span, which it keeps if the request failed
- * (4xx or 5xx) or was slow. Undefined when the request is sampled or nothing is kept.
- */
-export function watchUnsampledServer(span: Span | undefined): ((statusCode: number, describe: () => ServerSpanOf) => void) | undefined {
-  const keeping = span && keeperFor(span);
-  if (!keeping || !span) return undefined;
-  const startTime = now();
-  return (statusCode, describe) => {
-    const endTime = now();
-    if (!keeping.keeps(statusCode >= 400, startTime, endTime)) return;
-    const { name, attributes, parent } = describe();
-    const status: SpanStatus = statusCode >= 500 ? { code: SpanStatusCode.ERROR } : { code: SpanStatusCode.UNSET };
-    keeping.export({ name, kind: SpanKind.SERVER, spanContext: span.spanContext(), ...(parent ? { parent } : {}), startTime, endTime, status, attributes: { ...attributes, 'http.response.status_code': statusCode } });
-  };
-}
-
 /** Reads a number from the environment within bounds, or the default; anything else stops the start with its name. */
 export function numberFromEnv(env: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];

@@ -1,7 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, context, propagation, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
-import { redactUrl } from './redaction';
-import { rootOf, watchUnsampledServer } from './sampling';
+import { SpanKind, SpanStatusCode, TraceFlags, context, propagation, trace, type Context, type Span } from '@opentelemetry/api';
+import { rootOf } from './sampling';
 
 export const tracer = trace.getTracer('openecm');
 
@@ -59,32 +57,6 @@ export async function inSpan<T>(
       span.end();
     }
   });
-}
-
-/** An Express request as far as a kept span reads it: its matched route, once routing found one. */
-type RoutedRequest = IncomingMessage & { route?: { path?: unknown } };
-
-/**
- * Keeps the HTTP server span of a request that is not sampled when its answer is a 4xx or 5xx or it was slow
- * (sampling.ts): a middleware's first step, under the server span the HTTP instrumentation made. The kept span is
- * named by its route, as a sampled one is, and carries the method, route, path (capabilities and sign-in codes
- * redacted) and status. A request whose answer never went out (the client left) keeps nothing.
- */
-export function keepUnsampledHttp(req: RoutedRequest, res: ServerResponse): void {
-  const done = watchUnsampledServer(trace.getSpan(context.active()));
-  if (!done) return;
-  res.once('finish', () =>
-    done(res.statusCode, () => {
-      const method = req.method ?? 'GET';
-      const route = typeof req.route?.path === 'string' ? req.route.path : undefined;
-      const url = redactUrl(req.url ?? '/');
-      const query = url.indexOf('?');
-      const attributes: Attributes = { 'http.request.method': method, 'url.path': query < 0 ? url : url.slice(0, query) };
-      if (route) attributes['http.route'] = route;
-      const caller = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, req.headers));
-      return { name: route ? `${method} ${route}` : method, attributes, ...(caller ? { parent: caller } : {}) };
-    }),
-  );
 }
 
 export function currentTraceId(): string | undefined {

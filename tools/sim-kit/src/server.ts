@@ -1,5 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerFactory } from 'fastify';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { nameServerSpan, traceHttpRequests } from '@openecm/telemetry/http-server';
 import type { AddressInfo } from 'node:net';
 
 /** Structural subset of a pino logger, so callers can pass pino without the simulator owning one. */
@@ -90,9 +92,12 @@ export function createSimServer(options: SimServerOptions): SimServer {
   const { basePath, tls, logger } = options;
   const closing = new AbortController();
 
-  const serverFactory: FastifyServerFactory | undefined = tls
-    ? (handler) => createHttpsServer({ key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' }, handler)
-    : undefined;
+  // each request in its trace, as a vault's own server would show it (the simulators run untraced in a bench)
+  const traced = traceHttpRequests();
+  const serverFactory: FastifyServerFactory = (handler) => {
+    const tracedHandler = (req: IncomingMessage, res: ServerResponse) => traced(req, res, () => handler(req, res));
+    return tls ? createHttpsServer({ key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' }, tracedHandler) : createHttpServer(tracedHandler);
+  };
 
   const app: FastifyInstance = Fastify({
     // Fastify's own request logging would print URLs, which carry request ids and tokens; the hook below logs route patterns.
@@ -124,6 +129,10 @@ export function createSimServer(options: SimServerOptions): SimServer {
     done(null, text === '' && !options.keepEmptyText ? undefined : text);
   });
 
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.routeOptions.url) nameServerSpan(request.raw, request.routeOptions.url);
+    done();
+  });
   app.addHook('onResponse', async (request, reply) => {
     logger?.debug(
       {

@@ -1,13 +1,11 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { context } from '@opentelemetry/api';
-import { RPCType, getRPCMetadata } from '@opentelemetry/core';
+import { nameServerSpan } from '@openecm/telemetry';
 import type { Request } from 'express';
 
 /**
- * Names a request's HTTP server span by its route (`GET /api/v1/leases/:leaseId`, never the path with its ids),
- * the way OpenTelemetry's framework instrumentations do: through the request's RPC metadata, which the HTTP
- * instrumentation reads as the answer goes out. One property set per request, where an instrumentation of every
- * Express layer cost every request a wrapper per middleware.
+ * Names a request's HTTP server span by its route (`GET /api/v1/leases/:leaseId`, never the path with its ids).
+ * One name set per request, where an instrumentation of every Express layer cost every request a wrapper per
+ * middleware.
  *
  * A global guard, the first thing Nest runs once the route is known, so that a request refused by the
  * authentication guard (the failures tracing keeps) is named by its route too. It lets every request through.
@@ -16,9 +14,9 @@ import type { Request } from 'express';
 export class RouteOnSpan implements CanActivate {
   canActivate(ctx: ExecutionContext): true {
     if (ctx.getType() === 'http') {
-      const metadata = getRPCMetadata(context.active());
-      const route = (ctx.switchToHttp().getRequest<Request>().route as { path?: unknown } | undefined)?.path;
-      if (metadata?.type === RPCType.HTTP && typeof route === 'string') metadata.route = route;
+      const request = ctx.switchToHttp().getRequest<Request>();
+      const route = (request.route as { path?: unknown } | undefined)?.path;
+      if (typeof route === 'string') nameServerSpan(request, route);
     }
     return true;
   }
