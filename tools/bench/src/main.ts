@@ -30,7 +30,7 @@ import { runProfileBench } from './profile';
 import { runAgainstBench } from './against';
 import { runReportingBench } from './reporting';
 import { budgetLines } from './budget';
-import { closedLoop, constantRate, type Summary } from './stats';
+import { closedLoop, constantRate, pairedPrices, type Summary } from './stats';
 
 const TARGET_P99_MS = 50;
 const STEP_SECONDS = Number(process.env['BENCH_STEP_SECONDS'] ?? 5);
@@ -64,6 +64,12 @@ interface Max {
   inject: { rate: number; summary: Summary; cpu: CpuPerCall };
 }
 
+/** The tracing comparison: each system's median round, and every round's maxima in the order they ran. */
+interface TracingComparison {
+  maxima: Max[];
+  rounds: Record<'on' | 'off', Max[]>;
+}
+
 const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
 
 async function floorOp(nc: NatsConnection, subject: string, hops: number, simUrl: string): Promise<boolean> {
@@ -89,7 +95,7 @@ async function main(): Promise<void> {
     for await (const m of echo) m.respond(m.data);
   })();
   const steps: Step[] = [];
-  const maxima: Max[] = [];
+  let comparison: TracingComparison = { maxima: [], rounds: { on: [], off: [] } };
   const breakdowns: Record<string, string[]> = {};
   try {
     const client = new ApplianceClient(system.gatewayUrl, system.bootstrap.clientId, system.bootstrap.clientSecret);
@@ -151,11 +157,11 @@ async function main(): Promise<void> {
   await db.drop();
   try {
     collector.discarding = true;
-    maxima.push(...(await compareTracing(otlp)));
+    comparison = await compareTracing(otlp);
   } finally {
     await collector.stop();
   }
-  report(steps, maxima, breakdowns);
+  report(steps, comparison, breakdowns);
 }
 
 /** The gateway's span of a call: its parent is the caller's, which is not collected. */
@@ -257,7 +263,7 @@ async function freshSystem(tracing: 'on' | 'off', otlp: string): Promise<BenchSy
  * runs alternate, round after round, so neither has the machine's better moment, and each system's figure is
  * its median round.
  */
-async function compareTracing(otlp: string): Promise<Max[]> {
+async function compareTracing(otlp: string): Promise<TracingComparison> {
   const on = await freshSystem('on', otlp);
   const off = await freshSystem('off', otlp);
   try {
@@ -270,11 +276,12 @@ async function compareTracing(otlp: string): Promise<Max[]> {
       }
     }
     const median = (runs: Max[], call: 'list' | 'inject') => [...runs].sort((a, b) => a[call].rate - b[call].rate)[Math.floor(runs.length / 2)] as Max;
-    return (['on', 'off'] as const).map((tracing) => ({
+    const maxima = (['on', 'off'] as const).map((tracing) => ({
       tracing,
       list: median(rounds[tracing], 'list').list,
       inject: median(rounds[tracing], 'inject').inject,
     }));
+    return { maxima, rounds };
   } finally {
     await on.stop();
     await off.stop();
@@ -294,7 +301,7 @@ async function maxima_(groups: ProcessGroups, list: () => Promise<boolean>, inje
   return { tracing, list: await wrap(list), inject: await wrap(inject) };
 }
 
-function report(steps: Step[], maxima: Max[], breakdowns: Record<string, string[]>): void {
+function report(steps: Step[], comparison: TracingComparison, breakdowns: Record<string, string[]>): void {
   const held = steps.filter((s) => s.list.p99 < TARGET_P99_MS && s.inject.p99 < TARGET_P99_MS && s.list.errors + s.inject.errors === 0);
   const best = held[held.length - 1];
   const cpu = cpus();
@@ -330,7 +337,7 @@ function report(steps: Step[], maxima: Max[], breakdowns: Record<string, string[
     '',
     ...cpuReport(steps),
     '',
-    ...maximaReport(maxima),
+    ...maximaReport(comparison),
     '',
     `Where an unloaded request spends its time (start and duration in ms, from its trace; of ${TRACED_CALLS} traced one after another on the warmed system, before the rates, the one of median duration):`,
     '',
@@ -376,8 +383,19 @@ function budgetReport(steps: Step[]): string[] {
   return ['What the rates of issue 11 leave for the broker on this machine (CPU per call as measured at the rate named):', '', ...lines];
 }
 
+/** Tracing's price of each round (its traced run against the untraced run next to it), and their median. */
+function pricesByRound(rounds: TracingComparison['rounds']): string[] {
+  const percent = (p: number) => (Number.isFinite(p) ? `${(p * 100).toFixed(0)}%` : '-');
+  const line = (call: 'list' | 'inject') => {
+    const { each, median } = pairedPrices(rounds.on.map((m) => m[call].rate), rounds.off.map((m) => m[call].rate));
+    return `${call === 'list' ? 'lists' : 'injections'} ${each.map(percent).join(', ')} (median ${percent(median)})`;
+  };
+  if (rounds.on.length === 0) return [];
+  return [`Round by round, each traced run against the untraced run next to it: ${line('list')}; ${line('inject')}. How far these spread is how far one run's price can be trusted.`];
+}
+
 /** Closed-loop maxima with tracing as shipped (OTLP export) and with the SDK off, and the price of tracing. */
-function maximaReport(maxima: Max[]): string[] {
+function maximaReport({ maxima, rounds }: TracingComparison): string[] {
   const on = maxima.find((m) => m.tracing === 'on');
   const off = maxima.find((m) => m.tracing === 'off');
   const cost = (a?: number, b?: number) => (a && b ? `${(((b - a) / b) * 100).toFixed(0)}%` : '-');
@@ -392,6 +410,7 @@ function maximaReport(maxima: Max[]): string[] {
     ),
     '',
     `Tracing costs ${cost(on?.list.rate, off?.list.rate)} of the list maximum and ${cost(on?.inject.rate, off?.inject.rate)} of the inject maximum (issue 11 allows 15%).`,
+    ...pricesByRound(rounds),
     `Tracing as shipped: OTLP export of one trace in ${Math.round(1 / DEFAULT_TRACE_SAMPLE_RATIO)} (parent-based ratio, TRACE_SAMPLE_RATIO) and of every failed request and every one slower than ${DEFAULT_TRACE_KEEP_SLOW_MS} ms (TRACE_KEEP_SLOW_MS); the load sends no traceparent, as an appliance sends none. The bench's collector answers every export and drops it unread while load runs (a deployment's collector is not on the broker's cores), and the simulator is untraced on both sides (it stands for a vault, which is not either); ${WARM_UP_SECONDS} s of closed-loop calls of each kind warm every system up before it is measured.`,
   ];
 }
@@ -406,8 +425,8 @@ async function tracingAlone(): Promise<void> {
   const otlp = await collector.start(await freePort());
   collector.discarding = true;
   try {
-    const maxima = await compareTracing(otlp);
-    process.stdout.write(`\ntraced system's extra environment: ${JSON.stringify(TRACING_ENV)}\n${maximaReport(maxima).join('\n')}\n`);
+    const comparison = await compareTracing(otlp);
+    process.stdout.write(`\ntraced system's extra environment: ${JSON.stringify(TRACING_ENV)}\n${maximaReport(comparison).join('\n')}\n`);
   } finally {
     await collector.stop();
   }

@@ -1,4 +1,4 @@
-import { constantRate, percentile, summarise } from './stats';
+import { constantRate, pairedPrices, percentile, summarise } from './stats';
 
 describe('bench statistics', () => {
   it('takes nearest-rank percentiles', () => {
@@ -19,5 +19,16 @@ describe('bench statistics', () => {
     expect(calls).toBe(50);
     expect(summary.errors).toBe(5);
     expect(summary.count).toBe(45);
+  });
+
+  it("prices tracing round by round, each traced round against the untraced one beside it", () => {
+    // the machine got faster over the rounds: each pair still shows a tenth
+    const { each, median } = pairedPrices([450, 540, 630], [500, 600, 700]);
+    expect(each.map((p) => Number(p.toFixed(3)))).toEqual([0.1, 0.1, 0.1]);
+    expect(median).toBeCloseTo(0.1);
+    // an even count takes the middle two; an untraced round of nothing is no price
+    expect(pairedPrices([80, 90, 50, 100], [100, 100, 100, 100]).median).toBeCloseTo(0.15);
+    expect(pairedPrices([10], [0]).each[0]).toBeNaN();
+    expect(pairedPrices([10], [0]).median).toBeNaN();
   });
 });

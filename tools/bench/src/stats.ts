@@ -80,3 +80,16 @@ export async function closedLoop(concurrency: number, seconds: number, op: () =>
   const elapsed = (performance.now() - started) / 1000;
   return { rate: latencies.length / elapsed, summary: summarise(latencies, errors) };
 }
+
+/**
+ * What tracing costs round by round: each round's traced maximum against the untraced one run next to it, as a
+ * fraction of the untraced. Pairing the rounds takes the machine's drift between rounds out of each figure.
+ */
+export function pairedPrices(traced: number[], untraced: number[]): { each: number[]; median: number } {
+  const each = traced.slice(0, untraced.length).map((on, i) => {
+    const off = untraced[i] as number;
+    return off > 0 ? (off - on) / off : Number.NaN;
+  });
+  const sorted = each.filter(Number.isFinite).sort((a, b) => a - b);
+  return { each, median: sorted.length ? (sorted[Math.floor((sorted.length - 1) / 2)]! + sorted[Math.ceil((sorted.length - 1) / 2)]!) / 2 : Number.NaN };
+}
