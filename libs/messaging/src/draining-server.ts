@@ -1,8 +1,9 @@
 import { NatsContext, ServerNats } from '@nestjs/microservices';
 import type { NatsOptions } from '@nestjs/microservices';
-import { JSONCodec, type Msg, type NatsConnection, type Subscription } from 'nats';
+import { JSONCodec, type ConnectionOptions, type Msg, type NatsConnection, type Subscription } from 'nats';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { ReplyPacket, RequestPacket } from './bus';
+import { connectNats } from './nats-transport';
 
 const codec = JSONCodec<unknown>();
 
@@ -57,10 +58,15 @@ export class DrainingNatsServer extends ServerNats {
   readonly left = new Promise<void>((resolve) => (this.markLeft = resolve));
 
   constructor(
-    options: Required<NatsOptions>['options'],
+    private readonly connectOptions: Required<NatsOptions>['options'],
     private readonly drainTimeoutMs: number,
   ) {
-    super(options);
+    super(connectOptions);
+  }
+
+  /** Nest's own connection, on the transport that writes once per event-loop turn (see nats-transport.ts). */
+  override createNatsClient(): Promise<NatsConnection> {
+    return connectNats({ servers: 'nats://localhost:4222', ...this.connectOptions } as ConnectionOptions);
   }
 
   override bindEvents(client: NatsConnection): void {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
-import { Events, connect, type ConnectionOptions, type JetStreamClient, type NatsConnection } from 'nats';
+import { Events, type ConnectionOptions, type JetStreamClient, type NatsConnection } from 'nats';
 import { natsConnectionOptions } from './nats-options';
+import { connectNats } from './nats-transport';
 import { NATS_SERVICE } from './nats-service';
 
 const logger = new Logger('nats');
@@ -26,7 +27,7 @@ export class NatsConnectionProvider implements OnApplicationShutdown {
   }
 
   get(): Promise<NatsConnection> {
-    this.connection ??= connect(this.options).then(
+    this.connection ??= connectNats(this.options).then(
       (nc) => {
         void reportRefusals(nc);
         return nc;
