@@ -40,7 +40,7 @@ async function side(label: string, root: string | undefined, tracing: 'off' | 's
   const seeder = new ApplianceClient(system.gatewayUrl, system.bootstrap.clientId, system.bootstrap.clientSecret);
   await seedDemo(seeder, { vaultName: 'password-safe', passwordSafeUrl: system.simUrl, apiKey: 'demo-api-key', users: ['alice'], print: () => undefined });
   const credentialId = (await seeder.listCredentials('alice', 'srv-app01')).body.credentials[0]?.id as string;
-  const client = new ApplianceClient(system.gatewayUrl, system.bootstrap.clientId, system.bootstrap.clientSecret, { startTraces: false });
+  const client = new ApplianceClient(system.gatewayUrl, system.bootstrap.clientId, system.bootstrap.clientSecret, { startTraces: false, http: 'request' });
   let session = 0;
   const list = async () => (await client.listCredentials('alice', 'srv-app01')).status === 200;
   const inject = async () => (await client.inject(credentialId, 'alice', 'srv-app01', `ab-${label}-${session++}`)).status === 201;

@@ -19,6 +19,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem, platform, release } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
+import { request } from 'undici';
 import { ApplianceClient, seedDemo } from '@openecm/appliance-sim';
 import { traceBreakdown } from './breakdown';
 import { OPENECM, charged, processGroups, settle, type CpuPerCall, type ProcessGroups } from './cpu';
@@ -74,9 +75,10 @@ const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
 
 async function floorOp(nc: NatsConnection, subject: string, hops: number, simUrl: string): Promise<boolean> {
   for (let i = 0; i < hops; i++) await nc.request(subject, new Uint8Array(64), { timeout: 5000 });
-  const res = await fetch(simUrl);
-  await res.arrayBuffer();
-  return res.ok;
+  // as vault-adapters calls a vault: undici's request on a keep-alive pool
+  const res = await request(simUrl);
+  await res.body.arrayBuffer();
+  return res.statusCode === 200;
 }
 
 async function main(): Promise<void> {
@@ -209,7 +211,7 @@ async function warmUp(list: () => Promise<boolean>, inject: () => Promise<boolea
  * appliance sends none, so the gateway's sampling (as shipped) decides which are traced.
  */
 function appliance(system: RunningSystem, credentialId: string, label: string) {
-  const client = new ApplianceClient(system.gatewayUrl, system.bootstrap.clientId, system.bootstrap.clientSecret, { startTraces: false });
+  const client = new ApplianceClient(system.gatewayUrl, system.bootstrap.clientId, system.bootstrap.clientSecret, { startTraces: false, http: 'request' });
   let session = 0;
   return {
     list: async () => (await client.listCredentials('alice', 'srv-app01')).status === 200,

@@ -105,7 +105,7 @@ export async function runProfileBench(): Promise<void> {
   try {
     const seeder = new ApplianceClient(system.gatewayUrl, system.bootstrap.clientId, system.bootstrap.clientSecret);
     // the load sends no traceparent, as an appliance sends none
-    const client = new ApplianceClient(system.gatewayUrl, system.bootstrap.clientId, system.bootstrap.clientSecret, { startTraces: false });
+    const client = new ApplianceClient(system.gatewayUrl, system.bootstrap.clientId, system.bootstrap.clientSecret, { startTraces: false, http: 'request' });
     await seedDemo(seeder, { vaultName: 'password-safe', passwordSafeUrl: system.simUrl, apiKey: 'demo-api-key', users: ['alice'], print: () => undefined });
     const list = async () => (await client.listCredentials('alice', 'srv-app01')).status === 200;
     const credentialId = (await client.listCredentials('alice', 'srv-app01')).body.credentials[0]?.id as string;
