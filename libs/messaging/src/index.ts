@@ -10,4 +10,5 @@ export * from './namespace';
 export * from './nats-connection';
 export * from './nats-options';
 export * from './nats-service';
+export * from './nats-transport';
 export * from './outage';

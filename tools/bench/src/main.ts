@@ -31,6 +31,7 @@ import { runProfileBench } from './profile';
 import { runAgainstBench } from './against';
 import { runReportingBench } from './reporting';
 import { budgetLines } from './budget';
+import { measureBareChain, type BareChain } from './bare-chain';
 import { closedLoop, constantRate, pairedPrices, type Summary } from './stats';
 
 const TARGET_P99_MS = 50;
@@ -82,6 +83,8 @@ async function floorOp(nc: NatsConnection, subject: string, hops: number, simUrl
 }
 
 async function main(): Promise<void> {
+  // the machine's speed now, before anything of the broker runs; measured again at the end
+  const bare: BareChain[] = [await measureBareChain(CONCURRENCY, STEP_SECONDS)];
   const namespace = `bench${randomBytes(3).toString('hex')}`;
   const db = await createTestDatabase();
   process.env['OPENECM_NAMESPACE'] = namespace;
@@ -163,7 +166,8 @@ async function main(): Promise<void> {
   } finally {
     await collector.stop();
   }
-  report(steps, comparison, breakdowns);
+  bare.push(await measureBareChain(CONCURRENCY, STEP_SECONDS));
+  report(steps, comparison, breakdowns, bare);
 }
 
 /** The gateway's span of a call: its parent is the caller's, which is not collected. */
@@ -303,7 +307,7 @@ async function maxima_(groups: ProcessGroups, list: () => Promise<boolean>, inje
   return { tracing, list: await wrap(list), inject: await wrap(inject) };
 }
 
-function report(steps: Step[], comparison: TracingComparison, breakdowns: Record<string, string[]>): void {
+function report(steps: Step[], comparison: TracingComparison, breakdowns: Record<string, string[]>, bare: BareChain[]): void {
   const held = steps.filter((s) => s.list.p99 < TARGET_P99_MS && s.inject.p99 < TARGET_P99_MS && s.list.errors + s.inject.errors === 0);
   const best = held[held.length - 1];
   const cpu = cpus();
@@ -340,6 +344,8 @@ function report(steps: Step[], comparison: TracingComparison, breakdowns: Record
     ...cpuReport(steps),
     '',
     ...maximaReport(comparison),
+    '',
+    ...bareChainReport(bare, comparison),
     '',
     `Where an unloaded request spends its time (start and duration in ms, from its trace; of ${TRACED_CALLS} traced one after another on the warmed system, before the rates, the one of median duration):`,
     '',
@@ -414,6 +420,26 @@ function maximaReport({ maxima, rounds }: TracingComparison): string[] {
     `Tracing costs ${cost(on?.list.rate, off?.list.rate)} of the list maximum and ${cost(on?.inject.rate, off?.inject.rate)} of the inject maximum (issue 11 allows 15%).`,
     ...pricesByRound(rounds),
     `Tracing as shipped: OTLP export of one trace in ${Math.round(1 / DEFAULT_TRACE_SAMPLE_RATIO)} (parent-based ratio, TRACE_SAMPLE_RATIO) and of every failed request and every one slower than ${DEFAULT_TRACE_KEEP_SLOW_MS} ms (TRACE_KEEP_SLOW_MS); the load sends no traceparent, as an appliance sends none. The bench's collector answers every export and drops it unread while load runs (a deployment's collector is not on the broker's cores), and the simulator is untraced on both sides (it stands for a vault, which is not either); ${WARM_UP_SECONDS} s of closed-loop calls of each kind warm every system up before it is measured.`,
+  ];
+}
+
+/** The bare chain at the run's start and end, against the broker's closed-loop list with tracing off. */
+function bareChainReport(bare: BareChain[], { maxima }: TracingComparison): string[] {
+  const off = maxima.find((m) => m.tracing === 'off');
+  const broker = off?.list.cpu['broker'] ?? Number.NaN;
+  const at = (label: string, b: BareChain) =>
+    `| ${label} | ${fmt(b.rate)} | ${fmt(b.summary.p50)} / ${fmt(b.summary.p99)} | **${b.cpu['all']?.toFixed(2) ?? '-'}** | ${['appliance-gateway', 'policy-approval', 'vault-adapters', 'nats', 'vault'].map((r) => b.cpu[r]?.toFixed(2) ?? '-').join(' | ')} |`;
+  const [first, last] = [bare[0], bare[bare.length - 1]];
+  const mean = bare.reduce((sum, b) => sum + (b.cpu['all'] ?? 0), 0) / Math.max(1, bare.length);
+  return [
+    `The bare chain (tools/bench/src/bare-chain.ts), closed loop with ${CONCURRENCY} in flight for ${STEP_SECONDS} s at the run's start and at its end: a list's four hops as four processes with nothing but the libraries the services use for them (node:http, the services' NATS connection, two undici calls to a stub vault), no framework, validation, policy, cache, audit or tracing. It is the floor of this design on this machine at that moment, and a gauge of the machine's speed, which drifts between runs by more than most changes move the broker.`,
+    '',
+    '| bare chain | lists/s | p50 / p99 ms | CPU ms per list (gateway + policy + vault-adapters + NATS) | gateway | policy | vault-ad. | nats | stub vault |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...(first ? [at('start', first)] : []),
+    ...(last && last !== first ? [at('end', last)] : []),
+    '',
+    `The broker's list, closed loop with tracing off, used ${fmt(broker)} ms of CPU per list: ${Number.isFinite(broker) && mean > 0 ? (broker / mean).toFixed(1) : '-'} times the bare chain's (${mean.toFixed(2)} ms, the mean of the two), PostgreSQL, Redis and the two other services included on its side.`,
   ];
 }
 
