@@ -33,6 +33,16 @@ describe("the audit chainer's rounds (real Postgres)", () => {
     return waitFor(() => rounds.ticks >= until, { timeoutMs: 10_000, what: `${n} rounds of the chainer` });
   };
 
+  /** A sign-in with a wrong secret, which this instance records before it answers. */
+  const failSignIn = async () =>
+    (
+      await fetch(`${gateway.url}/oauth2/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from('chainer-admin:not-the-secret-0123456789').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=client_credentials',
+      })
+    ).status;
+
   beforeAll(async () => {
     db = await createTestDatabase();
     process.env['DATABASE_URL'] = db.url;
@@ -74,12 +84,7 @@ describe("the audit chainer's rounds (real Postgres)", () => {
     expect(rounds.chained - chainedBefore).toBeLessThanOrEqual(1);
 
     // a failed sign-in is recorded by this instance
-    const refused = await fetch(`${gateway.url}/oauth2/token`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from('chainer-admin:not-the-secret-0123456789').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'grant_type=client_credentials',
-    });
-    expect(refused.status).toBe(401);
+    expect(await failSignIn()).toBe(401);
     const ticksAtWrite = rounds.ticks;
     await waitFor(async () => (await unchained('sign-in.failed')) === 0 && (await pg.query("SELECT 1 FROM audit.record WHERE kind = 'sign-in.failed'")).rowCount === 1, {
       timeoutMs: 10_000,
@@ -98,5 +103,29 @@ describe("the audit chainer's rounds (real Postgres)", () => {
     await waitFor(async () => (await unchained('admin.change')) === 0, { timeoutMs: 10_000, what: "the other instance's records chained" });
     // nothing was written here: the round that runs anyway took them, within twenty rounds
     expect(lastChaining() - ticksAtWrite).toBeLessThanOrEqual(20);
+  });
+
+  it('tries again at its next rounds while another instance holds the chain, and links its record once it is free', async () => {
+    const other = new Client({ connectionString: db.url });
+    await other.connect();
+    try {
+      // the lock a chaining round of another instance holds
+      await other.query('BEGIN');
+      await other.query("SELECT pg_advisory_xact_lock(hashtext('openecm audit chain'))");
+      const before = Number((await pg.query<{ n: string }>("SELECT count(*)::text AS n FROM audit.record WHERE kind = 'sign-in.failed'")).rows[0]?.n);
+      expect(await failSignIn()).toBe(401);
+      const ticksAtWrite = rounds.ticks;
+      await afterTicks(8);
+      // each of those rounds found the lock held and left the record for the next one, not for the one in twenty
+      expect(rounds.chainedAt.filter((tick) => tick > ticksAtWrite).length).toBeGreaterThanOrEqual(3);
+      expect(await unchained('sign-in.failed')).toBe(1);
+      await other.query('COMMIT');
+      const ticksAtFree = rounds.ticks;
+      await waitFor(async () => (await unchained('sign-in.failed')) === 0, { timeoutMs: 10_000, what: 'the record chained once the lock is free' });
+      expect(lastChaining() - ticksAtFree).toBeLessThanOrEqual(6);
+      expect(Number((await pg.query<{ n: string }>("SELECT count(*)::text AS n FROM audit.record WHERE kind = 'sign-in.failed'")).rows[0]?.n)).toBe(before + 1);
+    } finally {
+      await other.end();
+    }
   });
 });

@@ -95,6 +95,8 @@ export class AuditTrail implements OnModuleInit, OnApplicationBootstrap, OnAppli
   private unchained = false;
   /** Rounds since the last one that ran (see `onRound`). */
   private skipped = 0;
+  /** Whether the last chaining found another instance holding the chain's lock. */
+  private lockedOut = false;
   /** Records waiting for an insert, and the insert running (one at a time in each instance). */
   private readonly inserts = new GroupCommit<unknown[]>((group) => this.insert(group), RECORDS_PER_INSERT);
 
@@ -168,11 +170,17 @@ export class AuditTrail implements OnModuleInit, OnApplicationBootstrap, OnAppli
     if (!this.unchained && ++this.skipped < IDLE_ROUNDS) return;
     this.skipped = 0;
     this.unchained = false;
-    this.chainNow().catch((error: unknown) => {
-      // what was not linked is tried again by the next round
-      this.unchained = true;
-      this.logger.warn({ event: 'audit.chain', err: error instanceof Error ? error.message : String(error), msg: 'chaining failed; retried' });
-    });
+    this.chainNow().then(
+      () => {
+        // another instance held the chain: what it read before this instance's commit is this one's to link
+        if (this.lockedOut) this.unchained = true;
+      },
+      (error: unknown) => {
+        // what was not linked is tried again by the next round
+        this.unchained = true;
+        this.logger.warn({ event: 'audit.chain', err: error instanceof Error ? error.message : String(error), msg: 'chaining failed; retried' });
+      },
+    );
   }
 
   /** Links every record written so far, unless another instance is at it; answers how many it linked. */
@@ -197,6 +205,7 @@ export class AuditTrail implements OnModuleInit, OnApplicationBootstrap, OnAppli
     try {
       await runner.startTransaction();
       const [lock] = (await runner.query("SELECT pg_try_advisory_xact_lock(hashtext('openecm audit chain')) AS locked")) as Array<{ locked: boolean }>;
+      this.lockedOut = !lock?.locked;
       if (!lock?.locked) {
         await runner.rollbackTransaction();
         return 0;
